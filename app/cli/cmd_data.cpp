@@ -1,0 +1,85 @@
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "data/dataset.h"
+#include "data/demo_generator.h"
+#include "terminal_progress.h"
+
+namespace camx::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+void printReport(const char* name, const SplitData& split, std::size_t maxIssues) {
+    const LoadReport& r = split.report;
+    std::printf("%-5s  %6zu loaded / %6zu listed  (%zu skipped, %zu repaired)\n", name, r.loaded,
+                r.listed, r.skipped(), r.repaired());
+    std::size_t shown = 0;
+    for (const auto& issue : r.issues) {
+        if (shown++ == maxIssues) {
+            std::printf("         ... %zu more\n", r.issues.size() - maxIssues);
+            break;
+        }
+        std::printf("         %s %s: %s\n",
+                    issue.kind == LoadIssue::Kind::Skipped ? "skipped " : "repaired", issue.file.c_str(),
+                    issue.message.c_str());
+    }
+}
+
+}  // namespace
+
+void addDataCommands(CLI::App& app) {
+    {
+        auto* cmd = app.add_subcommand(
+            "check-data",
+            "Read a Stanford Dogs folder (or its three archives) and print the counts and the load "
+            "report. Exits non-zero only when nothing can be loaded.");
+        static std::string dir;
+        static bool verify = false;
+        static std::size_t maxIssues = 20;
+        static std::string cache;
+        cmd->add_option("DIR", dir, "dataset folder")->required();
+        cmd->add_flag("--verify", verify, "decode every image instead of checking headers only");
+        cmd->add_option("--max-issues", maxIssues, "issues listed per split")->capture_default_str();
+        cmd->add_option("--cache", cache, "where archives are unpacked (default: user cache)");
+        cmd->callback([] {
+            TerminalProgress bar;
+            OpenOptions opt;
+            opt.verifyImages = verify;
+            opt.cacheDir = cache;
+            opt.job = {bar.callback(), &interruptToken()};
+            Dataset ds = openStanfordDogs(dir, opt);
+            bar.finish();
+            std::printf("dataset  %s\n", ds.root.c_str());
+            std::printf("breeds   %zu\n", ds.numClasses());
+            printReport("train", ds.train, maxIssues);
+            printReport("test", ds.test, maxIssues);
+        });
+    }
+    {
+        auto* cmd = app.add_subcommand(
+            "make-demo", "Generate the demo dataset (procedural dogs) in the Stanford Dogs layout");
+        static std::string out;
+        static DemoOptions opt;
+        cmd->add_option("--out", out, "output folder")->required();
+        cmd->add_option("--seed", opt.seed, "random seed; the same seed gives the same files")
+            ->capture_default_str();
+        cmd->add_option("--breeds", opt.numBreeds, "number of breeds (2-10)")
+            ->capture_default_str()
+            ->check(CLI::Range(2, 10));
+        cmd->add_option("--train-per-breed", opt.trainPerBreed)->capture_default_str()->check(CLI::Range(1, 100000));
+        cmd->add_option("--test-per-breed", opt.testPerBreed)->capture_default_str()->check(CLI::Range(1, 100000));
+        cmd->add_flag("--overwrite", opt.overwrite, "replace a non-empty output folder");
+        cmd->callback([] {
+            TerminalProgress bar;
+            opt.job = {bar.callback(), &interruptToken()};
+            const DemoSummary s = generateDemoDataset(out, opt);
+            bar.finish();
+            std::printf("wrote %zu train and %zu test images (%zu boxes) to %s\n", s.trainImages,
+                        s.testImages, s.boxes, fs::absolute(out).c_str());
+        });
+    }
+}
+
+}  // namespace camx::cli

@@ -1,0 +1,125 @@
+#pragma once
+// Stanford Dogs, as its authors distribute it, read into plain values.
+//
+// Layouts read by openStanfordDogs():
+//   * the authors' layout: Images/<wnid>-<Breed>/*.jpg, Annotation/<wnid>-<Breed>/<name> (PASCAL
+//     VOC XML without extension) and train_list.mat / test_list.mat in lists/ or at the root;
+//   * a folder holding images.tar, annotation.tar and lists.tar, unpacked once into a cache.
+//
+// Bad items never stop the load: each is skipped (or repaired, for boxes that pass the border)
+// and recorded in the split's LoadReport with the file and what is wrong. Only a folder from which
+// nothing at all can be loaded throws DatasetError.
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/job.h"
+
+namespace camx {
+
+// A ground-truth box in pixel coordinates of the original image, inclusive on both ends as in
+// PASCAL VOC (a box covering one pixel has xmin == xmax).
+struct Box {
+    int xmin = 0, ymin = 0, xmax = 0, ymax = 0;
+    bool operator==(const Box& o) const {
+        return xmin == o.xmin && ymin == o.ymin && xmax == o.xmax && ymax == o.ymax;
+    }
+};
+
+struct Sample {
+    std::filesystem::path imagePath;  // absolute path of the JPEG
+    std::string relPath;              // as listed: "n02085620-Chihuahua/n02085620_10074.jpg"
+    int label = -1;                   // 0-based breed index
+    int width = 0, height = 0;        // from the annotation's <size>
+    std::vector<Box> boxes;           // every <object>, clipped to the image; at least one
+};
+
+struct LoadIssue {
+    enum class Kind { Skipped, Repaired };
+    Kind kind = Kind::Skipped;
+    std::string file;     // the file at fault
+    std::string message;  // what is wrong with it
+};
+
+struct LoadReport {
+    std::size_t listed = 0;  // entries named by the list file
+    std::size_t loaded = 0;  // entries that made it into the split
+    std::vector<LoadIssue> issues;
+
+    std::size_t skipped() const;
+    std::size_t repaired() const;
+    void add(LoadIssue::Kind kind, std::string file, std::string message);
+};
+
+struct SplitData {
+    std::vector<Sample> samples;
+    LoadReport report;
+};
+
+enum class SplitKind { Train, Test };
+
+struct Dataset {
+    std::filesystem::path root;            // the folder holding Images/, Annotation/, lists
+    std::vector<std::string> breedFolders;  // "n02085620-Chihuahua", sorted by wnid
+    std::vector<std::string> breedNames;    // "Chihuahua"
+    SplitData train;
+    SplitData test;
+
+    const SplitData& split(SplitKind k) const { return k == SplitKind::Train ? train : test; }
+    std::size_t numClasses() const { return breedFolders.size(); }
+};
+
+class DatasetError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct OpenOptions {
+    // Decode every image (at reduced scale) instead of checking headers and end markers only.
+    bool verifyImages = false;
+    // Where archives are unpacked; empty means userCacheDir()/datasets.
+    std::filesystem::path cacheDir;
+    JobContext job;
+};
+
+// Reads a dataset folder in either layout. Throws DatasetError naming the folder when it holds no
+// loadable split (empty, wrong folder, or every list unreadable), camx::Cancelled when cancelled.
+Dataset openStanfordDogs(const std::filesystem::path& dir, const OpenOptions& options = {});
+
+// "n02116738-African_hunting_dog" -> "African hunting dog".
+std::string breedDisplayName(const std::string& folder);
+
+// The annotation of one image, parsed from PASCAL VOC XML.
+struct Annotation {
+    int width = 0, height = 0, depth = 0;
+    std::vector<Box> boxes;  // raw, as written (may be inverted or pass the border)
+};
+
+// Parses annotation XML held in memory. Throws DatasetError with a message (without the file
+// name, which the caller adds) when the XML is malformed or lacks <size> or <object>/<bndbox>.
+Annotation parseAnnotation(const char* data, std::size_t size);
+Annotation readAnnotationFile(const std::filesystem::path& path);
+
+// One list file (train_list.mat / test_list.mat): the relative image paths and 1-based labels.
+struct ListFile {
+    std::vector<std::string> files;  // "n02085620-Chihuahua/n02085620_10074.jpg"
+    std::vector<int> labels;         // 1-based, as stored
+};
+
+// Reads a MATLAB level-5 list with matio. Throws DatasetError naming the file and the variable
+// when a variable is missing or has an unexpected type or shape.
+ListFile readListFile(const std::filesystem::path& path);
+
+// Checks an image file cheaply (exists, known signature, JPEG end marker). Returns an error
+// message, or nothing when it looks fine. PNG data under a .jpg name is fine.
+std::optional<std::string> probeImageFile(const std::filesystem::path& path);
+
+// Clips a raw box to a width x height image. Returns nothing when the box is inverted or lies
+// wholly outside; sets *clipped when it had to move an edge.
+std::optional<Box> sanitizeBox(const Box& raw, int width, int height, bool* clipped);
+
+}  // namespace camx

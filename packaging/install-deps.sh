@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages CAM Explorer builds, tests and runs with.
+# Idempotent: packages already present are not fetched again. Needs root (or sudo).
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config git
+  qt6-base-dev libqt6opengl6-dev qt6-charts-dev libxkbcommon-dev libgl-dev
+  libtorch-dev libopencv-dev libmatio-dev libgtest-dev libgmock-dev
+  libpugixml-dev nlohmann-json3-dev libcli11-dev libcsv-dev libxtensor-dev libarchive-dev
+)
+runtime_pkgs=(
+  # Without it Debian's LibTorch falls back to the reference BLAS (~35x slower).
+  libopenblas0-pthread
+  fonts-dejavu-core
+)
+test_pkgs=(
+  clang libclang-rt-14-dev xvfb xauth
+)
+
+want=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}")
+if [ "${1:-}" = "--runtime-only" ]; then want=("${runtime_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#want[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

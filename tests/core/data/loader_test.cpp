@@ -1,0 +1,102 @@
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include "../test_support.h"
+#include "data/loader.h"
+
+namespace camx {
+namespace {
+
+class Loader : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        s_dir = new test::TempDir();
+        test::makeSmallDemo(s_dir->path() / "d");
+        s_ds = new Dataset(openStanfordDogs(s_dir->path() / "d"));
+    }
+    static void TearDownTestSuite() {
+        delete s_ds;
+        delete s_dir;
+    }
+    static std::vector<Batch> epoch(LoaderOptions o, int e) {
+        BatchLoader l(s_ds->train.samples, o);
+        l.startEpoch(e);
+        std::vector<Batch> out;
+        while (auto b = l.next()) out.push_back(std::move(*b));
+        return out;
+    }
+    static test::TempDir* s_dir;
+    static Dataset* s_ds;
+};
+test::TempDir* Loader::s_dir = nullptr;
+Dataset* Loader::s_ds = nullptr;
+
+TEST_F(Loader, CoversEverySampleOncePerEpoch) {
+    LoaderOptions o;
+    o.batchSize = 5;
+    o.inputSize = 32;
+    o.shuffle = true;
+    auto batches = epoch(o, 0);
+    ASSERT_EQ(batches.size(), 3u);  // 12 samples: 5 + 5 + 2
+    std::vector<std::size_t> seen;
+    for (const auto& b : batches) {
+        EXPECT_EQ(b.images.size(0), static_cast<int64_t>(b.indices.size()));
+        EXPECT_EQ(b.images.sizes(), (at::IntArrayRef{b.images.size(0), 3, 32, 32}));
+        for (std::size_t j = 0; j < b.indices.size(); ++j)
+            EXPECT_EQ(b.labels[static_cast<int64_t>(j)].item<int64_t>(), s_ds->train.samples[b.indices[j]].label);
+        seen.insert(seen.end(), b.indices.begin(), b.indices.end());
+    }
+    std::sort(seen.begin(), seen.end());
+    for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i);
+}
+
+TEST_F(Loader, IsDeterministicWhateverTheThreadCount) {
+    LoaderOptions o;
+    o.batchSize = 4;
+    o.inputSize = 48;
+    o.shuffle = true;
+    o.seed = 11;
+    o.augment.flip = o.augment.randomResizedCrop = o.augment.colorJitter = true;
+    o.threads = 1;
+    auto a = epoch(o, 3);
+    o.threads = 3;
+    o.cacheResized = true;
+    auto b = epoch(o, 3);
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].indices, b[i].indices);
+        EXPECT_TRUE(at::equal(a[i].images, b[i].images)) << "batch " << i;
+    }
+    // Another epoch shuffles and augments differently.
+    auto c = epoch(o, 4);
+    EXPECT_FALSE(a[0].indices == c[0].indices && at::equal(a[0].images, c[0].images));
+}
+
+TEST_F(Loader, UnshuffledOrderFollowsTheList) {
+    LoaderOptions o;
+    o.batchSize = 12;
+    o.inputSize = 16;
+    auto batches = epoch(o, 0);
+    ASSERT_EQ(batches.size(), 1u);
+    for (std::size_t j = 0; j < 12; ++j) EXPECT_EQ(batches[0].indices[j], j);
+}
+
+TEST_F(Loader, DecodeFailuresAreReportedNotFatal) {
+    test::TempDir dir;
+    std::vector<Sample> samples(s_ds->train.samples.begin(), s_ds->train.samples.begin() + 3);
+    test::spit(dir / "broken.jpg", "not a jpeg");
+    samples[1].imagePath = dir / "broken.jpg";
+    LoaderOptions o;
+    o.batchSize = 3;
+    o.inputSize = 16;
+    BatchLoader l(samples, o);
+    auto b = l.next();
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->images.size(0), 2);
+    ASSERT_EQ(b->failures.size(), 1u);
+    EXPECT_NE(b->failures[0].message.find("broken.jpg"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace camx

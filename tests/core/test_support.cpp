@@ -1,0 +1,80 @@
+#include "test_support.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "data/demo_generator.h"
+
+namespace camx::test {
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+    std::random_device rd;
+    m_path = fs::temp_directory_path() / ("camx-test-" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(m_path);
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    fs::remove_all(m_path, ec);
+}
+
+void makeSmallDemo(const fs::path& dir, int trainPerBreed, int testPerBreed, int breeds,
+                   unsigned long long seed) {
+    DemoOptions o;
+    o.seed = seed;
+    o.trainPerBreed = trainPerBreed;
+    o.testPerBreed = testPerBreed;
+    o.numBreeds = breeds;
+    generateDemoDataset(dir, o);
+}
+
+void writeTar(const fs::path& tar, const fs::path& root, const std::vector<std::string>& entries) {
+    archive* a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    ASSERT_EQ(archive_write_open_filename(a, tar.c_str()), ARCHIVE_OK);
+    std::vector<fs::path> files;
+    for (const auto& e : entries) {
+        const fs::path p = root / e;
+        if (fs::is_directory(p)) {
+            for (const auto& f : fs::recursive_directory_iterator(p))
+                if (f.is_regular_file()) files.push_back(f.path());
+        } else {
+            files.push_back(p);
+        }
+    }
+    for (const auto& f : files) {
+        const std::string data = slurp(f);
+        archive_entry* e = archive_entry_new();
+        archive_entry_set_pathname(e, fs::relative(f, root).c_str());
+        archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_write_header(a, e);
+        archive_write_data(a, data.data(), data.size());
+        archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+}
+
+fs::path fixture(const std::string& name) { return fs::path(CAMX_FIXTURES) / name; }
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void spit(const fs::path& p, const std::string& bytes) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+}  // namespace camx::test
