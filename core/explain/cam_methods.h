@@ -1,0 +1,29 @@
+#pragma once
+// The maps themselves, as tensor formulas over a tap's activations A [B,C,h,w] and the
+// gradients G = dy_c/dA [B,C,h,w]. Each returns the raw map [B,h,w] *before* the final ReLU
+// (post-processing applies it where the method calls for it), so the raw map keeps its sign.
+//
+//   CAM        (Zhou et al. 2016)       M = sum_k W[c,k] A_k
+//   Grad-CAM   (Selvaraju et al. 2017)  a_k = mean_ij G_k ;  M = sum_k a_k A_k
+//   Grad-CAM++ (Chattopadhay et al.)    a_k = sum_ij relu(G_k) * G^2 / (2 G^2 + sum_ij A_k * G^3)
+//   XGradCAM   (Fu et al. 2020)         a_k = sum_ij G_k A_k / (sum_ij A_k + eps)
+//   LayerCAM   (Jiang et al. 2021)      M = sum_k relu(G_k) * A_k   (element-wise)
+//   HiResCAM   (Draelos & Carin 2020)   M = sum_k G_k * A_k        (element-wise)
+//   Eigen-CAM  (Muhammad & Yeasin 2020) M = A projected on its first principal component
+//   Score-CAM  (Wang et al. 2020)       a = softmax_k(y_c(X * norm(up(A_k)))) ; see Explainer
+
+#include <ATen/core/Tensor.h>
+
+namespace camx {
+
+at::Tensor camRaw(const at::Tensor& A, const at::Tensor& classWeights /* [B,C] */);
+at::Tensor gradCamRaw(const at::Tensor& A, const at::Tensor& G);
+at::Tensor gradCamPlusPlusRaw(const at::Tensor& A, const at::Tensor& G);
+at::Tensor xGradCamRaw(const at::Tensor& A, const at::Tensor& G);
+at::Tensor layerCamRaw(const at::Tensor& A, const at::Tensor& G);
+at::Tensor hiResCamRaw(const at::Tensor& A, const at::Tensor& G);
+at::Tensor eigenCamRaw(const at::Tensor& A);
+// Weighted sum with per-channel weights [B,C].
+at::Tensor weightedSum(const at::Tensor& A, const at::Tensor& weights);
+
+}  // namespace camx

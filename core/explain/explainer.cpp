@@ -1,0 +1,205 @@
+#include "explain/explainer.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/autograd/grad_mode.h>
+#include <torch/cuda.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "explain/cam_methods.h"
+
+namespace camx {
+
+const Heatmap* ImageExplanation::find(Method m, int tap) const {
+    for (const auto& r : maps)
+        if (r.method == m && r.tap == tap) return &r.raw;
+    return nullptr;
+}
+
+c10::Device preferredDevice() {
+    return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+}
+
+Explainer::Explainer(CamNet net, c10::Device device) : m_net(std::move(net)), m_device(device) {
+    m_net->to(device);
+    m_net->eval();
+    for (auto& p : m_net->parameters()) p.requires_grad_(false);
+}
+
+at::Tensor Explainer::logits(const at::Tensor& images) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    c10::InferenceMode guard;
+    return m_net->forward(images.to(m_device)).cpu();
+}
+
+namespace {
+Heatmap toHeatmap(const at::Tensor& m) {
+    at::Tensor c = m.detach().to(at::kCPU, at::kFloat).contiguous();
+    Heatmap h;
+    h.height = static_cast<int>(c.size(0));
+    h.width = static_cast<int>(c.size(1));
+    h.data.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    return h;
+}
+}  // namespace
+
+at::Tensor Explainer::scoreCam(const at::Tensor& x, const at::Tensor& A, const at::Tensor& targets,
+                               const ExplainOptions& o, const JobContext& job) {
+    c10::InferenceMode guard;
+    const int64_t B = A.size(0), C = A.size(1);
+    const int64_t S = x.size(2);
+    at::Tensor weights = at::empty({B, C}, A.options());
+    for (int64_t b = 0; b < B; ++b) {
+        at::Tensor a = A[b];  // [C,h,w]
+        std::vector<int64_t> channels;
+        if (o.scoreCamMaxChannels > 0 && o.scoreCamMaxChannels < C) {
+            // The strongest channels by mean activation; the rest get weight zero.
+            at::Tensor idx = std::get<1>(a.mean({1, 2}).topk(o.scoreCamMaxChannels));
+            idx = idx.cpu();
+            for (int64_t k = 0; k < idx.numel(); ++k) channels.push_back(idx[k].item<int64_t>());
+        } else {
+            for (int64_t k = 0; k < C; ++k) channels.push_back(k);
+        }
+        at::Tensor up = at::upsample_bilinear2d(a.unsqueeze(0), {S, S}, false)[0];  // [C,S,S]
+        const at::Tensor mn = up.amin({1, 2}, true), mx = up.amax({1, 2}, true);
+        // A channel that is constant (up to the rounding of the upsampling) masks nothing:
+        // dividing its rounding noise by a tiny range would turn it into a random mask.
+        const at::Tensor range = mx - mn;
+        const at::Tensor flat = range <= 1e-5 * (mx.abs() + mn.abs()) + 1e-12;
+        up = at::where(flat, at::zeros_like(up), (up - mn) / (range + 1e-7));
+        std::vector<float> scores(static_cast<std::size_t>(C), -std::numeric_limits<float>::infinity());
+        const int64_t target = targets[b].item<int64_t>();
+        const int64_t step = std::max(1, o.scoreCamBatch);
+        for (std::size_t k0 = 0; k0 < channels.size(); k0 += static_cast<std::size_t>(step)) {
+            job.throwIfCancelled();
+            const std::size_t k1 = std::min(channels.size(), k0 + static_cast<std::size_t>(step));
+            std::vector<int64_t> chunk(channels.begin() + static_cast<std::ptrdiff_t>(k0),
+                                       channels.begin() + static_cast<std::ptrdiff_t>(k1));
+            at::Tensor idx = at::tensor(chunk, at::kLong).to(up.device());
+            at::Tensor masks = up.index_select(0, idx).unsqueeze(1);  // [n,1,S,S]
+            at::Tensor out = m_net->forward(x[b].unsqueeze(0) * masks);
+            if (o.score == ScoreKind::Probability) out = out.softmax(1);
+            at::Tensor s = out.select(1, target).to(at::kCPU, at::kFloat);
+            for (std::size_t j = 0; j < chunk.size(); ++j)
+                scores[static_cast<std::size_t>(chunk[j])] = s[static_cast<int64_t>(j)].item<float>();
+            job.report(b * C + static_cast<int64_t>(k1), static_cast<std::size_t>(B * C), "Score-CAM");
+        }
+        weights[b] = at::tensor(scores, at::kFloat).to(A.device()).softmax(0).to(A.scalar_type());
+    }
+    return weightedSum(A, weights);
+}
+
+std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images, const std::vector<int>& targetsIn,
+                                                 const ExplainOptions& o, const JobContext& job) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    const int64_t B = images.size(0);
+    if (static_cast<int64_t>(targetsIn.size()) != B)
+        throw std::invalid_argument("one target per image is needed");
+    const int numTaps = static_cast<int>(m_net->taps().size());
+    std::vector<int> taps = o.taps.empty() ? std::vector<int>{m_net->lastBlockTap()} : o.taps;
+    for (int t : taps)
+        if (t < 0 || t >= numTaps) throw std::invalid_argument("unknown tap id " + std::to_string(t));
+    const int last = m_net->lastBlockTap();
+
+    // Which (method, tap) pairs to compute, and which taps need gradients.
+    std::vector<std::pair<Method, int>> jobs;
+    std::set<int> gradTaps, allTaps;
+    for (Method m : o.methods) {
+        if (m == Method::Cam) {
+            jobs.emplace_back(m, last);
+            allTaps.insert(last);
+            continue;
+        }
+        for (int t : taps) {
+            jobs.emplace_back(m, t);
+            allTaps.insert(t);
+            if (methodNeedsGradients(m)) gradTaps.insert(t);
+        }
+    }
+    // The gradient leaf is the earliest tap (in network order) that needs gradients.
+    int gradFrom = -1;
+    for (int g : gradTaps)
+        if (gradFrom < 0 || m_net->tapDepth(g) < m_net->tapDepth(gradFrom)) gradFrom = g;
+
+    const std::vector<int> tapList(allTaps.begin(), allTaps.end());
+    const at::Tensor x = images.to(m_device);
+    ForwardOutput out;
+    at::Tensor targets;
+    std::map<int, at::Tensor> grads;
+    {
+        torch::AutoGradMode gradMode(!gradTaps.empty());
+        out = m_net->forwardTaps(x, tapList, gradTaps.empty() ? -1 : gradFrom);
+        at::Tensor predicted = out.logits.argmax(1);
+        std::vector<int64_t> t(static_cast<std::size_t>(B));
+        for (int64_t b = 0; b < B; ++b) {
+            const int want = targetsIn[static_cast<std::size_t>(b)];
+            if (want >= static_cast<int>(m_net->numClasses()))
+                throw std::invalid_argument("class " + std::to_string(want) + " does not exist; the model has " +
+                                            std::to_string(m_net->numClasses()));
+            t[static_cast<std::size_t>(b)] = want >= 0 ? want : predicted[b].item<int64_t>();
+        }
+        targets = at::tensor(t, at::kLong).to(m_device);
+        if (!gradTaps.empty()) {
+            at::Tensor scores = o.score == ScoreKind::Logit ? out.logits : out.logits.softmax(1);
+            // Images are independent in eval mode, so the sum's gradient is each image's own.
+            at::Tensor y = scores.gather(1, targets.unsqueeze(1)).sum();
+            std::vector<at::Tensor> inputs;
+            std::vector<int> order;
+            for (int g : gradTaps) {
+                order.push_back(g);
+                inputs.push_back(out.taps[static_cast<std::size_t>(
+                    std::find(tapList.begin(), tapList.end(), g) - tapList.begin())]);
+            }
+            auto g = torch::autograd::grad({y}, inputs, {}, /*retain_graph=*/false, false, /*allow_unused=*/true);
+            for (std::size_t k = 0; k < order.size(); ++k)
+                grads[order[k]] = g[k].defined() ? g[k] : at::zeros_like(inputs[k]);
+        }
+    }
+    job.throwIfCancelled();
+
+    c10::InferenceMode inference;
+    auto tapTensor = [&](int t) {
+        return out.taps[static_cast<std::size_t>(std::find(tapList.begin(), tapList.end(), t) - tapList.begin())].detach();
+    };
+    const at::Tensor logitsCpu = out.logits.detach().to(at::kCPU, at::kFloat);
+    const at::Tensor probsCpu = logitsCpu.softmax(1);
+    std::vector<ImageExplanation> result(static_cast<std::size_t>(B));
+    const int k = std::min<int>(o.topK, static_cast<int>(m_net->numClasses()));
+    auto topk = probsCpu.topk(k, 1);
+    for (int64_t b = 0; b < B; ++b) {
+        auto& r = result[static_cast<std::size_t>(b)];
+        r.target = static_cast<int>(targets[b].item<int64_t>());
+        r.logits.assign(logitsCpu[b].data_ptr<float>(), logitsCpu[b].data_ptr<float>() + logitsCpu.size(1));
+        for (int j = 0; j < k; ++j) {
+            const int c = static_cast<int>(std::get<1>(topk)[b][j].item<int64_t>());
+            r.top.push_back({c, probsCpu[b][c].item<float>(), logitsCpu[b][c].item<float>()});
+        }
+    }
+    for (const auto& [method, tap] : jobs) {
+        const at::Tensor A = tapTensor(tap);
+        at::Tensor maps;
+        switch (method) {
+            case Method::Cam: {
+                const at::Tensor W = m_net->classifier()->weight.detach().index_select(0, targets);
+                maps = camRaw(A, W);
+                break;
+            }
+            case Method::GradCam: maps = gradCamRaw(A, grads.at(tap)); break;
+            case Method::GradCamPlusPlus: maps = gradCamPlusPlusRaw(A, grads.at(tap)); break;
+            case Method::XGradCam: maps = xGradCamRaw(A, grads.at(tap)); break;
+            case Method::LayerCam: maps = layerCamRaw(A, grads.at(tap)); break;
+            case Method::HiResCam: maps = hiResCamRaw(A, grads.at(tap)); break;
+            case Method::EigenCam: maps = eigenCamRaw(A); break;
+            case Method::ScoreCam: maps = scoreCam(x, A, targets, o, job); break;
+        }
+        for (int64_t b = 0; b < B; ++b)
+            result[static_cast<std::size_t>(b)].maps.push_back({method, tap, toHeatmap(maps[b])});
+    }
+    return result;
+}
+
+}  // namespace camx

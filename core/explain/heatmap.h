@@ -1,0 +1,42 @@
+#pragma once
+// Plain values for maps and explanation results: what the UI, the renderer and the evaluation
+// use. No torch here.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace camx {
+
+enum class Method { Cam, GradCam, GradCamPlusPlus, XGradCam, LayerCam, HiResCam, ScoreCam, EigenCam };
+
+std::string methodName(Method m);       // "Grad-CAM++"
+std::string methodId(Method m);         // "gradcam++" (CLI, files, JSON)
+bool parseMethod(const std::string& id, Method* out);
+const std::vector<Method>& allMethods();
+// CAM keeps negative evidence (Zhou et al. min-max normalise the raw map); the gradient methods
+// end in a ReLU.
+bool methodUsesRelu(Method m);
+// Methods that need gradients at their tap (one shared backward pass).
+bool methodNeedsGradients(Method m);
+
+// A single-channel float map, row-major.
+struct Heatmap {
+    int width = 0, height = 0;
+    std::vector<float> data;
+
+    bool empty() const { return data.empty(); }
+    float at(int x, int y) const { return data[static_cast<std::size_t>(y) * width + x]; }
+};
+
+// What the network's score for a class is taken from: the paper's logit, or the course's
+// post-softmax probability.
+enum class ScoreKind { Logit, Probability };
+
+struct ClassScore {
+    int classIndex = -1;
+    float probability = 0.f;
+    float logit = 0.f;
+};
+
+}  // namespace camx

@@ -1,0 +1,25 @@
+#pragma once
+// Architecture names and tap descriptions: plain values the UI and CLI may use without torch.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace camx {
+
+enum class Arch { ResNet18, ResNet34, ResNet50, ResNet101 };
+
+std::string archName(Arch a);                            // "resnet50"
+std::optional<Arch> parseArch(const std::string& name);  // accepts "resnet50", "ResNet-50"
+std::vector<std::string> archNames();
+
+// One place in the network whose output can be explained.
+struct TapInfo {
+    std::string name;       // "stem", "layer1.0" ... "layer4.2", or a stage "layer4"
+    std::string kerasName;  // the course's names: "pool1_pool", "conv5_block3_out"
+    int channels = 0;
+    int stride = 0;         // input pixels per feature cell (4, 8, 16, 32)
+    bool isStage = false;   // a stage tap is the same tensor as its last block
+};
+
+}  // namespace camx

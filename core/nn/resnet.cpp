@@ -1,0 +1,204 @@
+#include "nn/resnet.h"
+
+#include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/pooling.h>
+#include <torch/nn/init.h>
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+
+namespace camx {
+namespace F = torch::nn::functional;
+
+namespace {
+struct ArchSpec {
+    Arch arch;
+    const char* name;
+    bool bottleneck;
+    int blocks[4];
+};
+constexpr ArchSpec kSpecs[] = {
+    {Arch::ResNet18, "resnet18", false, {2, 2, 2, 2}},
+    {Arch::ResNet34, "resnet34", false, {3, 4, 6, 3}},
+    {Arch::ResNet50, "resnet50", true, {3, 4, 6, 3}},
+    {Arch::ResNet101, "resnet101", true, {3, 4, 23, 3}},
+};
+const ArchSpec& spec(Arch a) {
+    for (const auto& s : kSpecs)
+        if (s.arch == a) return s;
+    return kSpecs[0];
+}
+
+torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad) {
+    return torch::nn::Conv2d(
+        torch::nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(false));
+}
+}  // namespace
+
+std::string archName(Arch a) { return spec(a).name; }
+
+std::optional<Arch> parseArch(const std::string& name) {
+    std::string n;
+    for (char c : name)
+        if (std::isalnum(static_cast<unsigned char>(c))) n.push_back(static_cast<char>(std::tolower(c)));
+    for (const auto& s : kSpecs)
+        if (n == s.name) return s.arch;
+    return std::nullopt;
+}
+
+std::vector<std::string> archNames() {
+    std::vector<std::string> v;
+    for (const auto& s : kSpecs) v.emplace_back(s.name);
+    return v;
+}
+
+ResBlockImpl::ResBlockImpl(int64_t inPlanes, int64_t planes, int64_t stride, bool bottleneck)
+    : m_bottleneck(bottleneck), m_out(bottleneck ? planes * 4 : planes) {
+    if (bottleneck) {
+        // torchvision's ResNet v1.5: the stride sits on the 3x3 convolution.
+        conv1 = register_module("conv1", conv(inPlanes, planes, 1, 1, 0));
+        bn1 = register_module("bn1", torch::nn::BatchNorm2d(planes));
+        conv2 = register_module("conv2", conv(planes, planes, 3, stride, 1));
+        bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
+        conv3 = register_module("conv3", conv(planes, m_out, 1, 1, 0));
+        bn3 = register_module("bn3", torch::nn::BatchNorm2d(m_out));
+    } else {
+        conv1 = register_module("conv1", conv(inPlanes, planes, 3, stride, 1));
+        bn1 = register_module("bn1", torch::nn::BatchNorm2d(planes));
+        conv2 = register_module("conv2", conv(planes, planes, 3, 1, 1));
+        bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
+    }
+    if (stride != 1 || inPlanes != m_out) {
+        downsample = register_module(
+            "downsample",
+            torch::nn::Sequential(conv(inPlanes, m_out, 1, stride, 0), torch::nn::BatchNorm2d(m_out)));
+    }
+}
+
+torch::Tensor ResBlockImpl::forward(const torch::Tensor& x) {
+    torch::Tensor out = F::relu(bn1(conv1(x)), F::ReLUFuncOptions().inplace(true));
+    if (m_bottleneck) {
+        out = F::relu(bn2(conv2(out)), F::ReLUFuncOptions().inplace(true));
+        out = bn3(conv3(out));
+    } else {
+        out = bn2(conv2(out));
+    }
+    torch::Tensor identity = downsample ? downsample->forward(x) : x;
+    // Not in place: the block output is a tap, and autograd needs it unmodified.
+    return F::relu(out + identity);
+}
+
+CamNetImpl::CamNetImpl(Arch arch, int64_t numClasses, int64_t baseWidth)
+    : m_arch(arch), m_numClasses(numClasses), m_baseWidth(baseWidth) {
+    const ArchSpec& s = spec(arch);
+    conv1 = register_module("conv1", conv(3, baseWidth, 7, 2, 3));
+    bn1 = register_module("bn1", torch::nn::BatchNorm2d(baseWidth));
+    m_taps.push_back({"stem", "pool1_pool", static_cast<int>(baseWidth), 4, false});
+    m_tapBlock.push_back(-1);
+
+    int64_t inPlanes = baseWidth;
+    int flat = 0;
+    for (int stage = 0; stage < 4; ++stage) {
+        const int64_t planes = baseWidth << stage;
+        torch::nn::ModuleList list;
+        std::vector<ResBlock> blocks;
+        for (int b = 0; b < s.blocks[stage]; ++b) {
+            const int64_t stride = (b == 0 && stage > 0) ? 2 : 1;
+            ResBlock block(inPlanes, planes, stride, s.bottleneck);
+            inPlanes = block->outChannels();
+            list->push_back(block);
+            blocks.push_back(block);
+            const std::string name = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
+            const std::string keras = "conv" + std::to_string(stage + 2) + "_block" + std::to_string(b + 1) + "_out";
+            m_taps.push_back({name, keras, static_cast<int>(inPlanes), 4 << stage, false});
+            m_tapBlock.push_back(flat++);
+        }
+        m_layers.push_back(register_module("layer" + std::to_string(stage + 1), list));
+        m_blocks.push_back(blocks);
+        // The stage tap is the same tensor as its last block; the Keras name is the block's.
+        TapInfo stageTap = m_taps.back();
+        stageTap.name = "layer" + std::to_string(stage + 1);
+        stageTap.isStage = true;
+        m_taps.push_back(stageTap);
+        m_tapBlock.push_back(flat - 1);
+    }
+    m_featureChannels = inPlanes;
+    fc = register_module("fc", torch::nn::Linear(inPlanes, numClasses));
+    for (std::size_t i = 0; i < m_taps.size(); ++i)
+        if (!m_taps[i].isStage && m_tapBlock[i] == flat - 1) m_lastBlockTap = static_cast<int>(i);
+
+    // torchvision's initialisation: Kaiming for convolutions, unit/zero batch norm.
+    for (auto& m : modules(/*include_self=*/false)) {
+        if (auto* c = m->as<torch::nn::Conv2dImpl>())
+            torch::nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+        else if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
+            torch::nn::init::ones_(bn->weight);
+            torch::nn::init::zeros_(bn->bias);
+        }
+    }
+}
+
+int CamNetImpl::findTap(const std::string& name) const {
+    for (std::size_t i = 0; i < m_taps.size(); ++i)
+        if (m_taps[i].name == name) return static_cast<int>(i);
+    for (std::size_t i = 0; i < m_taps.size(); ++i)
+        if (!m_taps[i].isStage && m_taps[i].kerasName == name) return static_cast<int>(i);
+    return -1;
+}
+
+std::vector<int> CamNetImpl::blockTaps() const {
+    std::vector<int> v;
+    for (std::size_t i = 0; i < m_taps.size(); ++i)
+        if (!m_taps[i].isStage && m_tapBlock[i] >= 0) v.push_back(static_cast<int>(i));
+    return v;
+}
+
+torch::Tensor CamNetImpl::forward(const torch::Tensor& x) { return forwardTaps(x, {}).logits; }
+
+ForwardOutput CamNetImpl::forwardTaps(const torch::Tensor& x, const std::vector<int>& tapIds,
+                                      int gradFromTap) {
+    for (int t : tapIds)
+        TORCH_CHECK(t >= 0 && t < static_cast<int>(m_taps.size()), "unknown tap id ", t);
+    TORCH_CHECK(gradFromTap < static_cast<int>(m_taps.size()), "unknown tap id ", gradFromTap);
+    // The flat block index (or -1 for the stem) whose output becomes the gradient leaf.
+    const int leafBlock = gradFromTap >= 0 ? m_tapBlock[static_cast<std::size_t>(gradFromTap)]
+                                           : std::numeric_limits<int>::min();
+
+    std::vector<torch::Tensor> byBlock;  // index flat+1 (0: stem)
+    auto capture = [&](torch::Tensor& y, int flatIndex) {
+        if (flatIndex == leafBlock) y = y.detach().requires_grad_(true);
+        byBlock.push_back(y);
+    };
+
+    torch::Tensor y = F::relu(bn1(conv1(x)), F::ReLUFuncOptions().inplace(true));
+    y = F::max_pool2d(y, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
+    capture(y, -1);
+    int flat = 0;
+    for (auto& stage : m_blocks)
+        for (auto& block : stage) {
+            y = block->forward(y);
+            capture(y, flat++);
+        }
+    ForwardOutput out;
+    torch::Tensor pooled = y.mean({2, 3});
+    out.logits = fc->forward(pooled);
+    for (int t : tapIds) out.taps.push_back(byBlock[static_cast<std::size_t>(m_tapBlock[static_cast<std::size_t>(t)] + 1)]);
+    return out;
+}
+
+void CamNetImpl::setBackboneFrozen(bool frozen) {
+    for (auto& p : backboneParameters()) p.requires_grad_(!frozen);
+    for (auto& p : headParameters()) p.requires_grad_(true);
+}
+
+std::vector<torch::Tensor> CamNetImpl::backboneParameters() {
+    std::vector<torch::Tensor> v;
+    for (auto& item : named_parameters())
+        if (item.key().rfind("fc.", 0) != 0) v.push_back(item.value());
+    return v;
+}
+
+std::vector<torch::Tensor> CamNetImpl::headParameters() { return fc->parameters(); }
+
+}  // namespace camx

@@ -1,0 +1,48 @@
+#pragma once
+// Putting torchvision (or any torch.save'd) weights into a CamNet.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nn/resnet.h"
+#include "nn/state_dict_io.h"
+
+namespace camx {
+
+struct ImportReport {
+    std::size_t loaded = 0;
+    bool headDropped = false;  // fc skipped: the file has another class count
+    std::vector<std::string> ignored;  // keys in the file the network does not have (harmless)
+};
+
+// Copies matching tensors into `net`. Keys may carry a "module." or "model." prefix. The fc layer
+// is dropped when its shape differs (another class count). Throws WeightsError listing every
+// missing key and shape mismatch of the backbone (for example, resnet50 weights into resnet18).
+ImportReport loadStateDict(CamNet& net, const NamedTensors& tensors, const std::string& source);
+ImportReport loadWeightsFile(CamNet& net, const std::filesystem::path& path);
+
+// Guesses the architecture and class count of a ResNet state dict, or nothing.
+struct InferredModel {
+    Arch arch;
+    int64_t numClasses;
+    int64_t baseWidth;
+};
+std::optional<InferredModel> inferModel(const NamedTensors& tensors);
+
+// torchvision's published ImageNet weights for each depth: file name and download address. The
+// file name carries the first hex digits of its SHA-256.
+struct KnownWeights {
+    Arch arch;
+    std::string fileName;
+    std::string url;
+};
+const std::vector<KnownWeights>& knownImageNetWeights();
+// Where the application looks for downloaded weights: userCacheDir()/weights.
+std::filesystem::path weightsCacheDir();
+// The cached file for `arch` when present; otherwise throws WeightsError that says where to put
+// the file (the machine may be offline).
+std::filesystem::path findImageNetWeights(Arch arch);
+
+}  // namespace camx
