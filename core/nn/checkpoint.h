@@ -1,0 +1,53 @@
+#pragma once
+// The checkpoint: one file with the weights and everything needed to use or resume them.
+// Written atomically; a corrupt, truncated, foreign or mismatched file gives a CheckpointError
+// naming the file, never a crash.
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "data/image_io.h"
+#include "nn/arch.h"
+
+namespace torch::serialize {
+class InputArchive;
+class OutputArchive;
+}  // namespace torch::serialize
+
+namespace camx {
+
+class CheckpointError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct EpochRecord {
+    int epoch = 0;
+    double trainLoss = 0, trainTop1 = 0, valLoss = 0, valTop1 = 0, valTop5 = 0;
+    double learningRate = 0, seconds = 0, imagesPerSecond = 0;
+};
+
+// Plain metadata: readable without building a network (the UI shows it in dialogs).
+struct CheckpointMeta {
+    Arch arch = Arch::ResNet50;
+    int64_t baseWidth = 64;
+    std::vector<std::string> classNames;    // display names
+    std::vector<std::string> classFolders;  // dataset folder names, when known
+    int inputSize = 224;
+    Normalization norm;
+    std::string trainConfigJson = "{}";     // the TrainConfig that produced it
+    std::vector<EpochRecord> history;
+    int epoch = 0;                          // epochs completed
+    double bestValTop1 = 0;
+    std::string createdBy = "cam-explorer";
+    std::string weightsDigest;              // checked on load; set by saveCheckpoint
+
+    int64_t numClasses() const { return static_cast<int64_t>(classNames.size()); }
+};
+
+CheckpointMeta readCheckpointMeta(const std::filesystem::path& path);
+
+}  // namespace camx

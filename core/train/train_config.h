@@ -1,0 +1,48 @@
+#pragma once
+// Everything that defines a training run: plain values, serialisable to JSON for checkpoints.
+
+#include <cstdint>
+#include <string>
+
+#include "data/augment.h"
+#include "nn/arch.h"
+
+namespace camx {
+
+struct TrainConfig {
+    Arch arch = Arch::ResNet50;
+    int64_t baseWidth = 64;
+    int inputSize = 224;
+    std::string weightsFile;   // torchvision .pth to start from; empty: random initialisation
+    bool freezeBackbone = false;  // train the head only (the practical choice on a CPU)
+
+    int epochs = 10;
+    int batchSize = 32;
+    enum class Optimizer { Sgd, AdamW } optimizer = Optimizer::Sgd;
+    double learningRate = 0.01;
+    double momentum = 0.9;
+    double weightDecay = 1e-4;
+    enum class Schedule { Constant, Step, Cosine } schedule = Schedule::Cosine;
+    int stepEpochs = 10;   // Step: multiply by stepGamma every stepEpochs
+    double stepGamma = 0.1;
+    double warmupEpochs = 0;  // linear warm-up, in (fractional) epochs
+    double labelSmoothing = 0;
+    Augmentation augment;
+
+    bool mixedPrecision = false;  // CUDA only: bf16 autocast
+    bool channelsLast = false;    // CUDA only
+    std::uint64_t seed = 0;
+    int loaderThreads = 0;
+    bool cacheImages = true;      // keep resized images in memory between epochs
+
+    // The seed course: SGD 0.01 (no momentum, no decay), batch 16, plain resize, no augmentation.
+    static TrainConfig coursePreset();
+
+    std::string toJson() const;
+    // Throws std::invalid_argument naming the field when the JSON is not a valid configuration.
+    static TrainConfig fromJson(const std::string& json);
+    // Checks ranges; throws std::invalid_argument naming the field at fault.
+    void validate() const;
+};
+
+}  // namespace camx

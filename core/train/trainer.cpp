@@ -1,0 +1,222 @@
+#include "train/trainer.h"
+
+#include <ATen/ATen.h>
+#include <torch/optim/adamw.h>
+#include <torch/optim/sgd.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "common/csv_writer.h"
+#include "data/loader.h"
+#include "explain/explainer.h"
+#include "nn/checkpoint_io.h"
+#include "nn/runtime.h"
+#include "nn/weights.h"
+#include "train/train_step.h"
+
+namespace camx {
+namespace fs = std::filesystem;
+
+double learningRateAt(const TrainConfig& c, double epoch) {
+    double lr = c.learningRate;
+    switch (c.schedule) {
+        case TrainConfig::Schedule::Constant: break;
+        case TrainConfig::Schedule::Step: lr *= std::pow(c.stepGamma, std::floor(epoch / c.stepEpochs)); break;
+        case TrainConfig::Schedule::Cosine: {
+            const double t = std::clamp((epoch - c.warmupEpochs) / std::max(1e-9, c.epochs - c.warmupEpochs), 0.0, 1.0);
+            lr *= 0.5 * (1.0 + std::cos(M_PI * t));
+            break;
+        }
+    }
+    if (c.warmupEpochs > 0 && epoch < c.warmupEpochs) lr *= (epoch + 1e-3) / c.warmupEpochs;
+    return lr;
+}
+
+namespace {
+
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig& c, std::vector<at::Tensor> params) {
+    if (c.optimizer == TrainConfig::Optimizer::Sgd)
+        return std::make_unique<torch::optim::SGD>(
+            params, torch::optim::SGDOptions(c.learningRate).momentum(c.momentum).weight_decay(c.weightDecay));
+    return std::make_unique<torch::optim::AdamW>(
+        params, torch::optim::AdamWOptions(c.learningRate).weight_decay(c.weightDecay));
+}
+
+void setLearningRate(torch::optim::Optimizer& opt, double lr) {
+    for (auto& g : opt.param_groups()) g.options().set_lr(lr);
+}
+
+void writeHistory(const fs::path& path, const std::vector<EpochRecord>& history) {
+    CsvWriter csv;
+    csv.row({"epoch", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr", "seconds",
+             "images_per_second"});
+    for (const auto& e : history)
+        csv.row({std::to_string(e.epoch), CsvWriter::number(e.trainLoss), CsvWriter::number(e.trainTop1),
+                 CsvWriter::number(e.valLoss), CsvWriter::number(e.valTop1), CsvWriter::number(e.valTop5),
+                 CsvWriter::number(e.learningRate), CsvWriter::number(e.seconds, 4),
+                 CsvWriter::number(e.imagesPerSecond, 4)});
+    csv.save(path);
+}
+
+}  // namespace
+
+TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& outDir,
+                       const TrainCallbacks& cb, const JobContext& job,
+                       const std::optional<fs::path>& resumeFrom) {
+    cfg.validate();
+    if (dataset.train.samples.empty()) throw std::invalid_argument("the dataset has no training images");
+    auto log = [&](const std::string& s) {
+        if (cb.onLog) cb.onLog(s);
+    };
+    const c10::Device device = preferredDevice();
+    TrainResult result;
+    result.device = deviceDescription();
+
+    CheckpointMeta meta;
+    CamNet net{nullptr};
+    int startEpoch = 0;
+    if (resumeFrom) {
+        LoadedCheckpoint loaded = loadCheckpoint(*resumeFrom);
+        const int epochs = cfg.epochs;
+        cfg = TrainConfig::fromJson(loaded.meta.trainConfigJson);
+        cfg.epochs = epochs;
+        if (loaded.meta.numClasses() != static_cast<int64_t>(dataset.numClasses()))
+            throw CheckpointError("'" + resumeFrom->string() + "' has " + std::to_string(loaded.meta.numClasses()) +
+                                  " classes but the dataset has " + std::to_string(dataset.numClasses()));
+        meta = loaded.meta;
+        net = loaded.net;
+        startEpoch = meta.epoch;
+        log("Resuming from '" + resumeFrom->string() + "' after epoch " + std::to_string(startEpoch));
+    } else {
+        at::manual_seed(cfg.seed);
+        net = CamNet(cfg.arch, static_cast<int64_t>(dataset.numClasses()), cfg.baseWidth);
+        if (!cfg.weightsFile.empty()) {
+            const ImportReport r = loadWeightsFile(net, cfg.weightsFile);
+            log("Loaded " + std::to_string(r.loaded) + " tensors from '" + cfg.weightsFile + "'" +
+                (r.headDropped ? " (new classifier head)" : ""));
+        }
+        meta.arch = cfg.arch;
+        meta.baseWidth = cfg.baseWidth;
+        meta.classNames = dataset.breedNames;
+        meta.classFolders = dataset.breedFolders;
+        meta.inputSize = cfg.inputSize;
+    }
+    meta.trainConfigJson = cfg.toJson();
+    net->to(device);
+    if (cfg.channelsLast && device.is_cuda()) toChannelsLast(net);
+    net->setBackboneFrozen(cfg.freezeBackbone);
+    std::vector<at::Tensor> trainable;
+    for (auto& p : net->parameters())
+        if (p.requires_grad()) trainable.push_back(p);
+    auto optimizer = makeOptimizer(cfg, trainable);
+    if (resumeFrom) loadOptimizerState(*resumeFrom, *optimizer);
+
+    LoaderOptions lo;
+    lo.batchSize = cfg.batchSize;
+    lo.inputSize = cfg.inputSize;
+    lo.shuffle = true;
+    lo.seed = cfg.seed;
+    lo.threads = cfg.loaderThreads;
+    lo.cacheResized = cfg.cacheImages;
+    lo.augment = cfg.augment;
+    lo.norm = meta.norm;
+    BatchLoader trainLoader(dataset.train.samples, lo);
+    LoaderOptions vo = lo;
+    vo.shuffle = false;
+    vo.augment = Augmentation{};
+    vo.batchSize = std::max(cfg.batchSize, 32);
+    BatchLoader valLoader(dataset.test.samples, vo);
+
+    fs::create_directories(outDir);
+    result.lastCheckpoint = outDir / "last.ckpt";
+    result.bestCheckpoint = outDir / "best.ckpt";
+    result.history = meta.history;
+    const StepOptions so{cfg.labelSmoothing, cfg.mixedPrecision, cfg.channelsLast};
+    const int steps = static_cast<int>(trainLoader.batchesPerEpoch());
+    log("Training " + archName(cfg.arch) + " on " + result.device + ": " +
+        std::to_string(dataset.train.samples.size()) + " train / " + std::to_string(dataset.test.samples.size()) +
+        " validation images, " + std::to_string(steps) + " steps per epoch");
+
+    using clock = std::chrono::steady_clock;
+    for (int epoch = startEpoch; epoch < cfg.epochs; ++epoch) {
+        const auto t0 = clock::now();
+        if (cfg.freezeBackbone) net->eval();  // frozen batch-norm statistics too
+        else net->train();
+        trainLoader.startEpoch(epoch);
+        double lossSum = 0;
+        int64_t correct = 0, seen = 0;
+        int step = 0;
+        auto tStep = clock::now();
+        while (auto batch = trainLoader.next()) {
+            if (job.cancelled()) {
+                result.cancelled = true;
+                log("Cancelled during epoch " + std::to_string(epoch + 1) + "; the last finished epoch is kept");
+                return result;
+            }
+            if (batch->images.size(0) == 0) continue;
+            const double lr = learningRateAt(cfg, epoch + double(step) / steps);
+            setLearningRate(*optimizer, lr);
+            const StepOutput out = trainStep(net, *optimizer, batch->images.to(device), batch->labels.to(device), so);
+            lossSum += out.loss * out.count;
+            correct += out.correct;
+            seen += out.count;
+            const auto now = clock::now();
+            const double dt = std::chrono::duration<double>(now - tStep).count();
+            tStep = now;
+            for (const auto& f : batch->failures) log("Skipped " + f.file + ": " + f.message);
+            if (cb.onStep)
+                cb.onStep({epoch, step, steps, out.loss, double(out.correct) / std::max<int64_t>(1, out.count), lr,
+                           dt > 0 ? out.count / dt : 0.0});
+            job.report(static_cast<std::size_t>(epoch * steps + step + 1), static_cast<std::size_t>(cfg.epochs * steps),
+                       "Epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg.epochs));
+            ++step;
+        }
+        const double trainSeconds = std::chrono::duration<double>(clock::now() - t0).count();
+
+        net->eval();
+        valLoader.startEpoch(0);
+        double vLoss = 0;
+        int64_t v1 = 0, v5 = 0, vn = 0;
+        while (auto batch = valLoader.next()) {
+            if (job.cancelled()) {
+                result.cancelled = true;
+                return result;
+            }
+            if (batch->images.size(0) == 0) continue;
+            const StepOutput out = evalStep(net, batch->images.to(device), batch->labels.to(device), so);
+            vLoss += out.loss * out.count;
+            v1 += out.correct;
+            v5 += out.correct5;
+            vn += out.count;
+        }
+        EpochRecord rec;
+        rec.epoch = epoch + 1;
+        rec.trainLoss = lossSum / std::max<int64_t>(1, seen);
+        rec.trainTop1 = double(correct) / std::max<int64_t>(1, seen);
+        rec.valLoss = vn ? vLoss / vn : 0;
+        rec.valTop1 = vn ? double(v1) / vn : 0;
+        rec.valTop5 = vn ? double(v5) / vn : 0;
+        rec.learningRate = learningRateAt(cfg, epoch + 1.0 - 1e-9);
+        rec.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+        rec.imagesPerSecond = seen / std::max(1e-9, trainSeconds);
+        meta.history.push_back(rec);
+        meta.epoch = epoch + 1;
+        const bool best = rec.valTop1 >= meta.bestValTop1;
+        if (best) meta.bestValTop1 = rec.valTop1;
+        saveCheckpoint(result.lastCheckpoint, meta, net, optimizer.get());
+        if (best) saveCheckpoint(result.bestCheckpoint, meta, net, nullptr);
+        writeHistory(outDir / "history.csv", meta.history);
+        result.history = meta.history;
+        char line[200];
+        std::snprintf(line, sizeof line,
+                      "Epoch %d/%d: train loss %.4f top-1 %.3f | val loss %.4f top-1 %.3f top-5 %.3f | %.1f img/s%s",
+                      rec.epoch, cfg.epochs, rec.trainLoss, rec.trainTop1, rec.valLoss, rec.valTop1, rec.valTop5,
+                      rec.imagesPerSecond, best ? " (best)" : "");
+        log(line);
+        if (cb.onEpoch) cb.onEpoch(rec);
+    }
+    return result;
+}
+
+}  // namespace camx

@@ -1,0 +1,55 @@
+#pragma once
+// The training engine behind the GUI wizard and `cam-explorer-cli train`. Synchronous: run it on
+// a worker thread. Writes, after every epoch and atomically, last.ckpt (with optimizer state),
+// best.ckpt (best validation top-1) and history.csv into the output folder. Cancelling stops at
+// the next step; the checkpoints of finished epochs stay intact and a run resumes from them
+// exactly as if it had not stopped.
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/job.h"
+#include "data/dataset.h"
+#include "nn/checkpoint.h"
+#include "train/train_config.h"
+
+namespace camx {
+
+struct StepMetrics {
+    int epoch = 0;
+    int step = 0;           // within the epoch, from 0
+    int stepsPerEpoch = 0;
+    double loss = 0;
+    double accuracy = 0;    // top-1 of this batch
+    double learningRate = 0;
+    double imagesPerSecond = 0;
+};
+
+struct TrainCallbacks {
+    std::function<void(const StepMetrics&)> onStep;
+    std::function<void(const EpochRecord&)> onEpoch;
+    std::function<void(const std::string&)> onLog;
+};
+
+struct TrainResult {
+    std::vector<EpochRecord> history;  // every finished epoch, resumed ones included
+    std::filesystem::path lastCheckpoint;
+    std::filesystem::path bestCheckpoint;
+    bool cancelled = false;
+    std::string device;
+};
+
+// Trains on dataset.train and validates on dataset.test. With `resumeFrom`, continues the run
+// stored in that checkpoint (its configuration wins, except the epoch count). Throws
+// std::invalid_argument for a bad configuration, CheckpointError / WeightsError for bad files.
+TrainResult trainModel(const Dataset& dataset, TrainConfig config, const std::filesystem::path& outDir,
+                       const TrainCallbacks& callbacks = {}, const JobContext& job = {},
+                       const std::optional<std::filesystem::path>& resumeFrom = std::nullopt);
+
+// Learning rate at a (fractional) epoch for a configuration: warm-up, then the schedule.
+double learningRateAt(const TrainConfig& config, double epoch);
+
+}  // namespace camx

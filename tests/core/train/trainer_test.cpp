@@ -1,0 +1,156 @@
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include "../test_support.h"
+#include "nn/checkpoint_io.h"
+#include "train/trainer.h"
+
+namespace camx {
+namespace {
+namespace fs = std::filesystem;
+
+class Trainer : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        s_dir = new test::TempDir();
+        test::makeSmallDemo(s_dir->path() / "d", 6, 3, 3, 9);
+        s_ds = new Dataset(openStanfordDogs(s_dir->path() / "d"));
+    }
+    static void TearDownTestSuite() {
+        delete s_ds;
+        delete s_dir;
+    }
+    static TrainConfig tiny() {
+        TrainConfig c;
+        c.arch = Arch::ResNet18;
+        c.baseWidth = 4;
+        c.inputSize = 32;
+        c.batchSize = 5;
+        c.epochs = 2;
+        c.learningRate = 0.05;
+        c.seed = 3;
+        c.augment.flip = c.augment.randomResizedCrop = true;
+        c.loaderThreads = 2;
+        return c;
+    }
+    static test::TempDir* s_dir;
+    static Dataset* s_ds;
+};
+test::TempDir* Trainer::s_dir = nullptr;
+Dataset* Trainer::s_ds = nullptr;
+
+TEST_F(Trainer, WritesCheckpointsHistoryAndReportsProgress) {
+    test::TempDir out;
+    int steps = 0, epochs = 0;
+    TrainCallbacks cb;
+    cb.onStep = [&](const StepMetrics& m) {
+        ++steps;
+        EXPECT_EQ(m.stepsPerEpoch, 4);  // 18 images in batches of 5
+        EXPECT_TRUE(std::isfinite(m.loss));
+    };
+    cb.onEpoch = [&](const EpochRecord&) { ++epochs; };
+    TrainResult r = trainModel(*s_ds, tiny(), out.path(), cb);
+    EXPECT_FALSE(r.cancelled);
+    EXPECT_EQ(steps, 8);
+    EXPECT_EQ(epochs, 2);
+    ASSERT_EQ(r.history.size(), 2u);
+    EXPECT_TRUE(fs::exists(out / "last.ckpt"));
+    EXPECT_TRUE(fs::exists(out / "best.ckpt"));
+    const std::string csv = test::slurp(out / "history.csv");
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3);
+    EXPECT_EQ(csv.rfind("epoch,train_loss,train_top1,val_loss,val_top1,val_top5", 0), 0u);
+    const CheckpointMeta m = readCheckpointMeta(out / "last.ckpt");
+    EXPECT_EQ(m.epoch, 2);
+    EXPECT_EQ(m.classNames, s_ds->breedNames);
+    EXPECT_EQ(TrainConfig::fromJson(m.trainConfigJson).toJson(), tiny().toJson());
+}
+
+TEST_F(Trainer, ResumingContinuesExactlyAsAnUninterruptedRun) {
+    test::TempDir a, b;
+    trainModel(*s_ds, tiny(), a.path());
+    // Interrupt the same run during its second epoch, then resume from the first epoch's file.
+    CancelToken stop;
+    TrainCallbacks cb;
+    cb.onStep = [&](const StepMetrics& m) {
+        if (m.epoch == 1) stop.cancel();
+    };
+    EXPECT_TRUE(trainModel(*s_ds, tiny(), b.path(), cb, JobContext{{}, &stop}).cancelled);
+    EXPECT_EQ(readCheckpointMeta(b / "last.ckpt").epoch, 1);
+    TrainResult resumed = trainModel(*s_ds, tiny(), b.path(), {}, {}, b / "last.ckpt");
+    ASSERT_EQ(resumed.history.size(), 2u);
+    auto wa = loadCheckpoint(a / "last.ckpt").net->named_parameters();
+    auto wb = loadCheckpoint(b / "last.ckpt").net->named_parameters();
+    for (auto& p : wa) EXPECT_TRUE(at::allclose(p.value(), wb[p.key()], 1e-5, 1e-6)) << p.key();
+}
+
+TEST_F(Trainer, SameSeedSameWeights) {
+    test::TempDir a, b;
+    TrainConfig c = tiny();
+    c.epochs = 1;
+    trainModel(*s_ds, c, a.path());
+    trainModel(*s_ds, c, b.path());
+    auto wa = loadCheckpoint(a / "last.ckpt").net->named_parameters();
+    auto wb = loadCheckpoint(b / "last.ckpt").net->named_parameters();
+    for (auto& p : wa) EXPECT_TRUE(at::allclose(p.value(), wb[p.key()], 1e-5, 1e-6)) << p.key();
+}
+
+TEST_F(Trainer, CancelStopsWithoutWritingAPartialEpoch) {
+    test::TempDir out;
+    CancelToken token;
+    TrainCallbacks cb;
+    cb.onStep = [&](const StepMetrics& m) {
+        if (m.step == 1) token.cancel();
+    };
+    TrainResult r = trainModel(*s_ds, tiny(), out.path(), cb, JobContext{{}, &token});
+    EXPECT_TRUE(r.cancelled);
+    EXPECT_FALSE(fs::exists(out / "last.ckpt"));
+}
+
+TEST_F(Trainer, FrozenBackboneTrainsOnlyTheHead) {
+    test::TempDir out;
+    TrainConfig c = tiny();
+    c.epochs = 1;
+    c.freezeBackbone = true;
+    at::manual_seed(c.seed);
+    CamNet fresh(c.arch, 3, c.baseWidth);
+    trainModel(*s_ds, c, out.path());
+    auto trained = loadCheckpoint(out / "last.ckpt").net;
+    auto before = fresh->named_parameters();
+    for (auto& p : trained->named_parameters()) {
+        const bool head = p.key().rfind("fc.", 0) == 0;
+        EXPECT_EQ(at::equal(p.value(), before[p.key()]), !head) << p.key();
+    }
+    for (auto& b : trained->named_buffers())
+        if (b.key().find("running_mean") != std::string::npos)
+            EXPECT_TRUE(at::equal(b.value(), fresh->named_buffers()[b.key()])) << b.key();
+}
+
+TEST(TrainConfig, SchedulesAndCoursePreset) {
+    TrainConfig c;
+    c.learningRate = 0.1;
+    c.epochs = 10;
+    c.schedule = TrainConfig::Schedule::Cosine;
+    EXPECT_NEAR(learningRateAt(c, 0), 0.1, 1e-12);
+    EXPECT_NEAR(learningRateAt(c, 5), 0.05, 1e-12);
+    EXPECT_NEAR(learningRateAt(c, 10), 0.0, 1e-12);
+    c.schedule = TrainConfig::Schedule::Step;
+    c.stepEpochs = 3;
+    c.stepGamma = 0.5;
+    EXPECT_NEAR(learningRateAt(c, 2.9), 0.1, 1e-12);
+    EXPECT_NEAR(learningRateAt(c, 3.0), 0.05, 1e-12);
+    c.warmupEpochs = 2;
+    EXPECT_NEAR(learningRateAt(c, 1.0), 0.1 * (1.0 + 1e-3) / 2, 1e-9);
+    const TrainConfig course = TrainConfig::coursePreset();
+    EXPECT_EQ(course.batchSize, 16);
+    EXPECT_DOUBLE_EQ(course.learningRate, 0.01);
+    EXPECT_EQ(course.optimizer, TrainConfig::Optimizer::Sgd);
+    EXPECT_FALSE(course.augment.any());
+    EXPECT_EQ(course.schedule, TrainConfig::Schedule::Constant);
+    EXPECT_THROW(TrainConfig::fromJson("{\"batch_size\": 0}"), std::invalid_argument);
+    EXPECT_THROW(TrainConfig::fromJson("{\"optimizer\": \"rmsprop\"}"), std::invalid_argument);
+    EXPECT_THROW(TrainConfig::fromJson("not json"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace camx
