@@ -16,5 +16,7 @@ constexpr int kExitInterrupted = 130;
 
 void addInfoCommand(CLI::App& app);
 void addDataCommands(CLI::App& app);
+void addTrainCommand(CLI::App& app);
+void addExplainCommands(CLI::App& app);
 
 }  // namespace camx::cli

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("cam-explorer-cli ") + CAMX_VERSION);
     addInfoCommand(app);
     addDataCommands(app);
+    addTrainCommand(app);
+    addExplainCommands(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -10,34 +10,10 @@
 #include <vector>
 
 #include "common/job.h"
-#include "explain/heatmap.h"
+#include "explain/explanation.h"
 #include "nn/resnet.h"
 
 namespace camx {
-
-struct ExplainOptions {
-    std::vector<Method> methods{Method::Cam, Method::GradCam};
-    std::vector<int> taps;  // tap ids; empty means the last block. CAM exists at the last block only.
-    ScoreKind score = ScoreKind::Logit;
-    int topK = 5;
-    int scoreCamBatch = 32;
-    int scoreCamMaxChannels = 0;  // 0: every channel, as in the paper
-};
-
-struct MapResult {
-    Method method;
-    int tap;
-    Heatmap raw;  // at feature resolution, before ReLU and normalisation
-};
-
-struct ImageExplanation {
-    int target = -1;                 // the class explained
-    std::vector<ClassScore> top;     // best first
-    std::vector<float> logits;       // every class
-    std::vector<MapResult> maps;
-
-    const Heatmap* find(Method m, int tap) const;
-};
 
 // The device LibTorch should use: the first GPU when the linked LibTorch has CUDA and one is
 // present, else the CPU.

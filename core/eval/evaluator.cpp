@@ -1,0 +1,326 @@
+#include "eval/evaluator.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/csv_writer.h"
+#include "common/fs_util.h"
+#include "data/loader.h"
+#include "explain/model_session.h"
+#include "explain/postprocess.h"
+
+namespace camx {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::vector<float> EvalOptions::defaultSweep(float step) {
+    std::vector<float> v;
+    for (int i = 0; i * step < 1.0f - 1e-6f; ++i) v.push_back(i * step);
+    return v;
+}
+
+const MapScore* ImageRecord::find(Method m, int tap) const {
+    for (const auto& s : scores)
+        if (s.method == m && s.tap == tap) return &s;
+    return nullptr;
+}
+
+MapScore scoreMap(const Heatmap& raw, Method method, int tap, int width, int height, const std::vector<Box>& truth,
+                  const EvalOptions& o) {
+    MapScore s;
+    s.method = method;
+    s.tap = tap;
+    const Heatmap map = displayMap(raw, method, width, height);
+    s.box = boxFromMap(map, o.tau, o.mode, truth);
+    s.iou = bestIou(s.box, truth);
+    for (float t : o.sweep) {
+        const std::vector<Box> boxes = componentBoxes(map, t);
+        double largest = boxes.empty() ? 0.0 : bestIou(boxes.front(), truth), best = 0.0;
+        for (const Box& b : boxes) best = std::max(best, bestIou(b, truth));
+        s.sweepLargest.push_back(static_cast<float>(largest));
+        s.sweepBest.push_back(static_cast<float>(best));
+    }
+    return s;
+}
+
+EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions& o,
+                      const std::vector<std::string>& tapNames) {
+    EvalSummary sum;
+    sum.images = records.size();
+    sum.sweep = o.sweep;
+    if (records.empty()) return sum;
+    std::size_t top1 = 0, top5 = 0;
+    for (const auto& r : records) {
+        top1 += r.predicted == r.label;
+        for (const auto& c : r.top5) top5 += c.classIndex == r.label;
+    }
+    sum.top1 = double(top1) / records.size();
+    sum.top5 = double(top5) / records.size();
+    for (const auto& first : records.front().scores) {
+        MethodSummary m;
+        m.method = first.method;
+        m.tap = first.tap;
+        m.tapName = first.tap >= 0 && first.tap < static_cast<int>(tapNames.size()) ? tapNames[static_cast<std::size_t>(first.tap)] : "";
+        const std::size_t T = o.sweep.size();
+        std::vector<double> hitsLargest(T, 0), hits3(T, 0), hits5(T, 0), hits7(T, 0);
+        std::vector<double> iouCurveHits(19, 0);
+        std::map<int, std::tuple<double, double, std::size_t>> breed;
+        double iouSum = 0;
+        std::size_t loc = 0, top1Loc = 0;
+        for (const auto& r : records) {
+            const MapScore* s = r.find(m.method, m.tap);
+            if (!s) continue;
+            ++m.images;
+            iouSum += s->iou;
+            const bool ok = s->iou >= 0.5;
+            loc += ok;
+            top1Loc += ok && r.predicted == r.label;
+            for (int k = 0; k < 19; ++k) iouCurveHits[static_cast<std::size_t>(k)] += s->iou >= 0.05 * (k + 1);
+            auto& b = breed[r.label];
+            std::get<0>(b) += s->iou;
+            std::get<1>(b) += ok;
+            std::get<2>(b) += 1;
+            for (std::size_t t = 0; t < T && t < s->sweepLargest.size(); ++t) {
+                hitsLargest[t] += s->sweepLargest[t] >= 0.5f;
+                hits3[t] += s->sweepBest[t] >= 0.3f;
+                hits5[t] += s->sweepBest[t] >= 0.5f;
+                hits7[t] += s->sweepBest[t] >= 0.7f;
+            }
+        }
+        const double n = std::max<std::size_t>(1, m.images);
+        m.meanIou = iouSum / n;
+        m.locAccuracy = loc / n;
+        m.gtKnownLoc = m.locAccuracy;
+        m.top1Loc = top1Loc / n;
+        for (double h : iouCurveHits) m.iouThresholdCurve.push_back(h / n);
+        double best3 = 0, best5 = 0, best7 = 0;
+        for (std::size_t t = 0; t < T; ++t) {
+            const double acc = hitsLargest[t] / n;
+            m.sweepCurve.push_back(acc);
+            if (acc > m.maxBoxAcc) {
+                m.maxBoxAcc = acc;
+                m.maxBoxAccTau = o.sweep[t];
+            }
+            best3 = std::max(best3, hits3[t] / n);
+            best5 = std::max(best5, hits5[t] / n);
+            best7 = std::max(best7, hits7[t] / n);
+        }
+        m.maxBoxAccV2 = T ? (best3 + best5 + best7) / 3.0 : 0.0;
+        for (const auto& [label, v] : breed)
+            m.perBreed[label] = {std::get<0>(v) / std::get<2>(v), std::get<1>(v) / std::get<2>(v)};
+        sum.methods.push_back(std::move(m));
+    }
+    return sum;
+}
+
+namespace {
+
+json recordToJson(const ImageRecord& r) {
+    json scores = json::array();
+    for (const auto& s : r.scores) {
+        json box = s.box ? json::array({s.box->xmin, s.box->ymin, s.box->xmax, s.box->ymax}) : json(nullptr);
+        scores.push_back({{"method", methodId(s.method)}, {"tap", s.tap}, {"box", box}, {"iou", s.iou},
+                          {"sweep_largest", s.sweepLargest}, {"sweep_best", s.sweepBest}});
+    }
+    json top = json::array();
+    for (const auto& c : r.top5) top.push_back({c.classIndex, c.probability});
+    return {{"index", r.index}, {"file", r.relPath}, {"label", r.label}, {"predicted", r.predicted},
+            {"probability", r.probability}, {"top5", top}, {"scores", scores}};
+}
+
+ImageRecord recordFromJson(const json& j) {
+    ImageRecord r;
+    r.index = j.at("index").get<std::size_t>();
+    r.relPath = j.at("file").get<std::string>();
+    r.label = j.at("label").get<int>();
+    r.predicted = j.at("predicted").get<int>();
+    r.probability = j.at("probability").get<float>();
+    for (const auto& t : j.at("top5")) r.top5.push_back({t.at(0).get<int>(), t.at(1).get<float>(), 0.f});
+    for (const auto& s : j.at("scores")) {
+        MapScore m;
+        if (!parseMethod(s.at("method").get<std::string>(), &m.method)) throw std::runtime_error("unknown method");
+        m.tap = s.at("tap").get<int>();
+        if (!s.at("box").is_null()) {
+            const auto& b = s.at("box");
+            m.box = Box{b.at(0).get<int>(), b.at(1).get<int>(), b.at(2).get<int>(), b.at(3).get<int>()};
+        }
+        m.iou = s.at("iou").get<double>();
+        m.sweepLargest = s.at("sweep_largest").get<std::vector<float>>();
+        m.sweepBest = s.at("sweep_best").get<std::vector<float>>();
+        r.scores.push_back(std::move(m));
+    }
+    return r;
+}
+
+// A fingerprint of what is evaluated, so a partial file from other settings is not reused.
+std::string runKey(const ModelSession& model, const SplitData& split, const EvalOptions& o) {
+    json j = {{"model", model.info().source.string()}, {"images", split.samples.size()}, {"tau", o.tau},
+              {"mode", boxModeId(o.mode)}, {"sweep", o.sweep}, {"taps", o.taps},
+              {"score", o.score == ScoreKind::Logit ? "logit" : "probability"}, {"limit", o.limit}};
+    json methods = json::array();
+    for (Method m : o.methods) methods.push_back(methodId(m));
+    j["methods"] = methods;
+    return j.dump();
+}
+
+}  // namespace
+
+EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const EvalOptions& o, const fs::path& outDir,
+                         const JobContext& job) {
+    const ModelInfo& info = model.info();
+    for (int t : o.taps)
+        if (t < 0 || t >= static_cast<int>(info.taps.size()))
+            throw std::invalid_argument("unknown layer id " + std::to_string(t));
+    for (const auto& s : split.samples)
+        if (s.label >= info.numClasses())
+            throw std::invalid_argument("the dataset has more breeds than the model has classes (" +
+                                        std::to_string(info.numClasses()) + ")");
+    std::vector<Sample> samples = split.samples;
+    if (o.limit && samples.size() > o.limit) samples.resize(o.limit);
+    std::vector<std::string> tapNames;
+    for (const auto& t : info.taps) tapNames.push_back(t.name);
+
+    fs::create_directories(outDir);
+    const fs::path partial = outDir / "eval_partial.jsonl";
+    const std::string key = runKey(model, split, o);
+    EvalResult result;
+    std::set<std::size_t> done;
+    // Resume: records of an interrupted run with the same settings.
+    if (fs::exists(partial)) {
+        std::ifstream in(partial);
+        std::string line;
+        bool sameRun = std::getline(in, line) && line == key;
+        while (sameRun && std::getline(in, line)) {
+            try {
+                ImageRecord r = recordFromJson(json::parse(line));
+                if (r.index < samples.size() && done.insert(r.index).second) result.records.push_back(std::move(r));
+            } catch (const std::exception&) {
+                break;  // a line cut short by the interruption
+            }
+        }
+        if (!sameRun) result.records.clear(), done.clear();
+    }
+    result.resumed = result.records.size();
+    {
+        // Rewrite the partial file with the good lines only, then append as batches finish.
+        std::string text = key + "\n";
+        for (const auto& r : result.records) text += recordToJson(r).dump() + "\n";
+        writeFileAtomically(partial, text);
+    }
+    std::ofstream append(partial, std::ios::app);
+
+    std::vector<std::size_t> todo;
+    for (std::size_t i = 0; i < samples.size(); ++i)
+        if (!done.count(i)) todo.push_back(i);
+    std::vector<Sample> todoSamples;
+    for (std::size_t i : todo) todoSamples.push_back(samples[i]);
+    LoaderOptions lo;
+    lo.batchSize = o.batchSize;
+    lo.inputSize = info.inputSize;
+    lo.norm = info.norm;
+    lo.threads = o.loaderThreads;
+    BatchLoader loader(todoSamples, lo);
+    loader.startEpoch(0);
+    ExplainOptions eo;
+    eo.methods = o.methods;
+    eo.taps = o.taps;
+    eo.score = o.score;
+    std::size_t processed = result.records.size();
+    while (auto batch = loader.next()) {
+        if (job.cancelled()) {
+            result.cancelled = true;
+            return result;
+        }
+        const int n = static_cast<int>(batch->images.size(0));
+        if (n == 0) continue;
+        std::vector<int> targets;
+        for (std::size_t j : batch->indices) targets.push_back(todoSamples[j].label);
+        const auto ex = model.explainPrepared(batch->images.data_ptr<float>(), n, targets, eo, job);
+        for (int b = 0; b < n; ++b) {
+            const Sample& s = todoSamples[batch->indices[static_cast<std::size_t>(b)]];
+            const ImageExplanation& e = ex[static_cast<std::size_t>(b)];
+            ImageRecord r;
+            r.index = todo[batch->indices[static_cast<std::size_t>(b)]];
+            r.relPath = s.relPath;
+            r.label = s.label;
+            r.top5 = e.top;
+            if (!e.top.empty()) {
+                r.predicted = e.top[0].classIndex;
+                r.probability = e.top[0].probability;
+            }
+            for (const auto& m : e.maps) r.scores.push_back(scoreMap(m.raw, m.method, m.tap, s.width, s.height, s.boxes, o));
+            append << recordToJson(r).dump() << "\n";
+            result.records.push_back(std::move(r));
+        }
+        append.flush();
+        processed += static_cast<std::size_t>(n);
+        job.report(processed, samples.size(), "Evaluating");
+    }
+    append.close();
+    std::sort(result.records.begin(), result.records.end(),
+              [](const ImageRecord& a, const ImageRecord& b) { return a.index < b.index; });
+    result.summary = summarize(result.records, o, tapNames);
+    writePerImageCsv(outDir / "per_image.csv", result.records, info.classNames, tapNames);
+    writeSummaryJson(outDir / "summary.json", result.summary, info.classNames, o);
+    std::error_code ec;
+    fs::remove(partial, ec);
+    return result;
+}
+
+void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& records,
+                      const std::vector<std::string>& classNames, const std::vector<std::string>& tapNames) {
+    CsvWriter csv;
+    std::vector<std::string> header = {"index", "file", "label", "breed", "predicted", "predicted_breed",
+                                       "probability", "correct", "top5"};
+    if (!records.empty())
+        for (const auto& s : records.front().scores) {
+            const std::string p = methodId(s.method) + "@" + tapNames.at(static_cast<std::size_t>(s.tap));
+            for (const char* c : {"_xmin", "_ymin", "_xmax", "_ymax", "_iou"}) header.push_back(p + c);
+        }
+    csv.row(header);
+    auto name = [&](int c) { return c >= 0 && c < static_cast<int>(classNames.size()) ? classNames[static_cast<std::size_t>(c)] : std::string(); };
+    for (const auto& r : records) {
+        std::string top;
+        for (const auto& c : r.top5) top += (top.empty() ? "" : " ") + std::to_string(c.classIndex);
+        std::vector<std::string> row = {std::to_string(r.index), r.relPath, std::to_string(r.label), name(r.label),
+                                        std::to_string(r.predicted), name(r.predicted), CsvWriter::number(r.probability),
+                                        r.predicted == r.label ? "1" : "0", top};
+        for (const auto& s : r.scores) {
+            if (s.box)
+                for (int v : {s.box->xmin, s.box->ymin, s.box->xmax, s.box->ymax}) row.push_back(std::to_string(v));
+            else
+                row.insert(row.end(), 4, "");
+            row.push_back(CsvWriter::number(s.iou));
+        }
+        csv.row(row);
+    }
+    csv.save(path);
+}
+
+void writeSummaryJson(const fs::path& path, const EvalSummary& s, const std::vector<std::string>& classNames,
+                      const EvalOptions& o) {
+    json methods = json::array();
+    for (const auto& m : s.methods) {
+        json breeds = json::object();
+        for (const auto& [label, v] : m.perBreed) {
+            const std::string n = label < static_cast<int>(classNames.size()) ? classNames[static_cast<std::size_t>(label)] : std::to_string(label);
+            breeds[n] = {{"mean_iou", v.first}, {"loc_accuracy", v.second}};
+        }
+        methods.push_back({{"method", methodId(m.method)}, {"method_name", methodName(m.method)}, {"layer", m.tapName},
+                           {"images", m.images}, {"mean_iou", m.meanIou}, {"loc_accuracy", m.locAccuracy},
+                           {"top1_loc", m.top1Loc}, {"gt_known_loc", m.gtKnownLoc}, {"max_box_acc", m.maxBoxAcc},
+                           {"max_box_acc_tau", m.maxBoxAccTau}, {"max_box_acc_v2", m.maxBoxAccV2},
+                           {"sweep_box_acc", m.sweepCurve}, {"loc_accuracy_by_iou", m.iouThresholdCurve},
+                           {"per_breed", breeds}});
+    }
+    json j = {{"images", s.images}, {"top1", s.top1}, {"top5", s.top5}, {"tau", o.tau}, {"box_mode", boxModeId(o.mode)},
+              {"score", o.score == ScoreKind::Logit ? "logit" : "probability"}, {"sweep_thresholds", s.sweep},
+              {"methods", methods}};
+    writeFileAtomically(path, j.dump(2) + "\n");
+}
+
+}  // namespace camx

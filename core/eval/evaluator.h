@@ -1,0 +1,110 @@
+#pragma once
+// Evaluation of a whole split: per image the prediction and, for each method x tap, the box and
+// its IoU; over the split mean IoU, localisation accuracy, top-1 and GT-known localisation,
+// MaxBoxAcc and MaxBoxAccV2 with their threshold sweeps, per breed and per layer.
+//
+// Maps are made for the ground-truth class (GT-known, as the WSOL benchmark does); when the
+// prediction is right that is also the predicted class's map, so top-1 localisation follows.
+// Progress is kept in <out>/eval_partial.jsonl after every batch, so an interrupted run resumes
+// where it stopped. The final outputs are written atomically.
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/job.h"
+#include "data/dataset.h"
+#include "explain/explanation.h"
+#include "localize/boxes.h"
+
+namespace camx {
+
+class ModelSession;
+
+struct EvalOptions {
+    std::vector<Method> methods{Method::Cam, Method::GradCam};
+    std::vector<int> taps;             // empty: the last block
+    float tau = 0.2f;                  // threshold for the reported box (CAM paper: 20 %)
+    BoxMode mode = BoxMode::Largest;
+    std::vector<float> sweep;          // thresholds for MaxBoxAcc; empty: none
+    ScoreKind score = ScoreKind::Logit;
+    int batchSize = 16;
+    std::size_t limit = 0;             // first N images only; 0: all
+    int loaderThreads = 0;
+
+    static std::vector<float> defaultSweep(float step = 0.05f);  // 0, step, ..., < 1
+};
+
+struct MapScore {
+    Method method;
+    int tap;
+    std::optional<Box> box;           // at tau, in the chosen mode
+    double iou = 0;
+    std::vector<float> sweepLargest;  // IoU of the largest component's box at each sweep threshold
+    std::vector<float> sweepBest;     // IoU of the best component's box at each threshold
+};
+
+struct ImageRecord {
+    std::size_t index = 0;  // in the split
+    std::string relPath;
+    int label = -1;
+    int predicted = -1;
+    float probability = 0;  // of the predicted class
+    std::vector<ClassScore> top5;
+    std::vector<MapScore> scores;
+
+    const MapScore* find(Method m, int tap) const;
+};
+
+struct MethodSummary {
+    Method method;
+    int tap;
+    std::string tapName;
+    std::size_t images = 0;
+    double meanIou = 0;
+    double locAccuracy = 0;  // IoU >= 0.5
+    double top1Loc = 0;      // correct class and IoU >= 0.5
+    double gtKnownLoc = 0;   // IoU >= 0.5 with the true class's map
+    double maxBoxAcc = 0;    // best over tau of the fraction with IoU >= 0.5 (largest box)
+    float maxBoxAccTau = 0;
+    double maxBoxAccV2 = 0;  // mean over delta in {0.3,0.5,0.7} of the best over tau (best box)
+    std::vector<double> sweepCurve;    // box accuracy (delta 0.5, largest) at each threshold
+    std::vector<double> iouThresholdCurve;  // localisation accuracy at IoU >= 0.05, 0.10, ..., 0.95
+    std::map<int, std::pair<double, double>> perBreed;  // label -> (mean IoU, loc accuracy)
+};
+
+struct EvalSummary {
+    std::size_t images = 0;
+    double top1 = 0, top5 = 0;
+    std::vector<float> sweep;
+    std::vector<MethodSummary> methods;
+};
+
+struct EvalResult {
+    std::vector<ImageRecord> records;
+    EvalSummary summary;
+    bool cancelled = false;
+    std::size_t resumed = 0;  // records taken from an earlier, interrupted run
+};
+
+// Computes the summary from records (also used to rebuild it from a saved CSV/JSON).
+EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions& options,
+                      const std::vector<std::string>& tapNames);
+
+// Scores one image's maps against its boxes; shared by the evaluation and the explorer.
+MapScore scoreMap(const Heatmap& raw, Method method, int tap, int width, int height,
+                  const std::vector<Box>& truth, const EvalOptions& options);
+
+// Evaluates `split` with `model`, writing <outDir>/per_image.csv and <outDir>/summary.json.
+EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const EvalOptions& options,
+                         const std::filesystem::path& outDir, const JobContext& job = {});
+
+// Writes the outputs (atomic).
+void writePerImageCsv(const std::filesystem::path& path, const std::vector<ImageRecord>& records,
+                      const std::vector<std::string>& classNames, const std::vector<std::string>& tapNames);
+void writeSummaryJson(const std::filesystem::path& path, const EvalSummary& summary,
+                      const std::vector<std::string>& classNames, const EvalOptions& options);
+
+}  // namespace camx

@@ -1,0 +1,66 @@
+#pragma once
+// A loaded model, ready to classify and explain photos: the one object the UI, the CLI and the
+// evaluation hold. No torch types here; the network lives behind the pointer.
+//
+// Thread use: calls are serialised inside; run them on a worker thread, never the GUI thread.
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+#include "common/job.h"
+#include "data/image_io.h"
+#include "explain/explanation.h"
+#include "nn/arch.h"
+
+namespace camx {
+
+struct ModelInfo {
+    Arch arch = Arch::ResNet50;
+    int64_t baseWidth = 64;
+    std::vector<std::string> classNames;
+    std::vector<std::string> classFolders;
+    int inputSize = 224;
+    Normalization norm;
+    std::vector<TapInfo> taps;
+    int lastBlockTap = -1;
+    std::string device;    // "cpu (2 threads)" or "cuda:0 (NVIDIA H100 ...)"
+    std::filesystem::path source;
+    bool fromCheckpoint = true;
+
+    int numClasses() const { return static_cast<int>(classNames.size()); }
+    int findTap(const std::string& nameOrKeras) const;
+    std::vector<int> blockTaps() const;
+};
+
+class ModelSession {
+public:
+    // Opens a CAM Explorer checkpoint, or a torchvision-style .pth state dict (architecture and
+    // class count are read from its tensors; `classNames` names the classes when given, else
+    // "class 0", ...). Throws CheckpointError or WeightsError naming the file.
+    static std::unique_ptr<ModelSession> open(const std::filesystem::path& file,
+                                              const std::vector<std::string>& classNames = {});
+    ~ModelSession();
+
+    const ModelInfo& info() const;
+
+    // Explains RGB photos of any size: resized whole to the input size, normalised, one pass.
+    // `targets`: a class per image, or -1 for the predicted class.
+    std::vector<ImageExplanation> explain(const std::vector<cv::Mat>& rgb, const std::vector<int>& targets,
+                                          const ExplainOptions& options, const JobContext& job = {});
+    // The same on already preprocessed input: `chw` holds n * 3 * S * S floats.
+    std::vector<ImageExplanation> explainPrepared(const float* chw, int n, const std::vector<int>& targets,
+                                                  const ExplainOptions& options, const JobContext& job = {});
+    // Logits only (inference mode): the plain forward pass benchmarks compare with.
+    std::vector<std::vector<float>> classifyPrepared(const float* chw, int n);
+
+private:
+    struct Impl;
+    explicit ModelSession(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> d;
+};
+
+}  // namespace camx
