@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(
   build-essential cmake ninja-build pkg-config git
-  qt6-base-dev libqt6opengl6-dev qt6-charts-dev libxkbcommon-dev libgl-dev
+  qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-svg-dev libxkbcommon-dev libgl-dev
   libtorch-dev libopencv-dev libmatio-dev libgtest-dev libgmock-dev
   libpugixml-dev nlohmann-json3-dev libcli11-dev libcsv-dev libxtensor-dev libarchive-dev
 )

@@ -1,0 +1,145 @@
+#include "browser/browser_panel.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QSignalBlocker>
+#include <QVBoxLayout>
+
+#include "browser/dataset_filter.h"
+#include "browser/dataset_model.h"
+
+namespace camx::ui {
+
+BrowserPanel::BrowserPanel(DatasetModel* model, QWidget* parent) : QWidget(parent), m_model(model) {
+    m_filter = new DatasetFilter(this);
+    m_filter->setSourceModel(model);
+    m_filter->setSortKey(DatasetFilter::SortKey::Name);
+
+    m_split = new QComboBox;
+    m_split->setObjectName(QStringLiteral("splitCombo"));
+    m_split->addItem(tr("Test split"), static_cast<int>(SplitKind::Test));
+    m_split->addItem(tr("Train split"), static_cast<int>(SplitKind::Train));
+    m_breed = new QComboBox;
+    m_breed->setObjectName(QStringLiteral("breedFilter"));
+    m_correct = new QComboBox;
+    m_correct->setObjectName(QStringLiteral("correctFilter"));
+    m_correct->addItem(tr("All predictions"), static_cast<int>(DatasetFilter::Correctness::Any));
+    m_correct->addItem(tr("Correct"), static_cast<int>(DatasetFilter::Correctness::Correct));
+    m_correct->addItem(tr("Wrong"), static_cast<int>(DatasetFilter::Correctness::Wrong));
+    m_sort = new QComboBox;
+    m_sort->setObjectName(QStringLiteral("sortCombo"));
+    m_sort->addItem(tr("Name"), static_cast<int>(DatasetFilter::SortKey::Name));
+    m_sort->addItem(tr("Breed"), static_cast<int>(DatasetFilter::SortKey::Breed));
+    m_sort->addItem(tr("Confidence (low first)"), static_cast<int>(DatasetFilter::SortKey::Confidence));
+    m_sort->addItem(tr("IoU (low first)"), static_cast<int>(DatasetFilter::SortKey::Iou));
+    m_name = new QLineEdit;
+    m_name->setObjectName(QStringLiteral("nameFilter"));
+    m_name->setPlaceholderText(tr("File name contains…"));
+    m_name->setClearButtonEnabled(true);
+    m_view = new QListView;
+    m_view->setObjectName(QStringLiteral("thumbnails"));
+    m_view->setViewMode(QListView::IconMode);
+    m_view->setIconSize(QSize(104, 78));
+    m_view->setGridSize(QSize(114, 100));
+    m_view->setUniformItemSizes(true);
+    m_view->setResizeMode(QListView::Adjust);
+    m_view->setMovement(QListView::Static);
+    m_view->setLayoutMode(QListView::Batched);
+    m_view->setBatchSize(200);
+    m_view->setModel(m_filter);
+    m_count = new QLabel;
+
+    auto* form = new QFormLayout;
+    form->addRow(tr("&Split"), m_split);
+    form->addRow(tr("B&reed"), m_breed);
+    form->addRow(tr("Show"), m_correct);
+    form->addRow(tr("S&ort"), m_sort);
+    form->addRow(tr("&Find"), m_name);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(m_view, 1);
+    layout->addWidget(m_count);
+
+    auto updateCount = [this] {
+        m_count->setText(tr("%1 of %2 images").arg(m_filter->rowCount()).arg(m_model->rowCount()));
+    };
+    connect(m_filter, &QAbstractItemModel::rowsInserted, this, updateCount);
+    connect(m_filter, &QAbstractItemModel::rowsRemoved, this, updateCount);
+    connect(m_filter, &QAbstractItemModel::modelReset, this, updateCount);
+    connect(m_filter, &QAbstractItemModel::layoutChanged, this, updateCount);
+    connect(m_split, &QComboBox::currentIndexChanged, this, [this] { Q_EMIT splitChanged(split()); });
+    connect(m_breed, &QComboBox::currentIndexChanged, this, [this] { m_filter->setBreed(m_breed->currentData().toInt()); });
+    connect(m_correct, &QComboBox::currentIndexChanged, this, [this] {
+        m_filter->setCorrectness(static_cast<DatasetFilter::Correctness>(m_correct->currentData().toInt()));
+    });
+    connect(m_sort, &QComboBox::currentIndexChanged, this,
+            [this] { m_filter->setSortKey(static_cast<DatasetFilter::SortKey>(m_sort->currentData().toInt())); });
+    connect(m_name, &QLineEdit::textChanged, m_filter, &DatasetFilter::setNameFilter);
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex& current) {
+                if (current.isValid()) Q_EMIT currentChanged(m_filter->mapToSource(current).row());
+            });
+}
+
+void BrowserPanel::setDataset(const Dataset* dataset, SplitKind split) {
+    m_dataset = dataset;
+    {
+        const QSignalBlocker b(m_split);
+        m_split->setCurrentIndex(m_split->findData(static_cast<int>(split)));
+    }
+    if (dataset) m_model->setSplit(dataset->split(split).samples, dataset->breedNames);
+    else m_model->setSplit({}, {});
+    refreshBreeds();
+}
+
+void BrowserPanel::refreshBreeds() {
+    const QSignalBlocker b(m_breed);
+    m_breed->clear();
+    m_breed->addItem(tr("All breeds"), -1);
+    for (std::size_t i = 0; i < m_model->breedNames().size(); ++i)
+        m_breed->addItem(QString::fromStdString(m_model->breedNames()[i]), static_cast<int>(i));
+    m_filter->setBreed(-1);
+}
+
+SplitKind BrowserPanel::split() const { return static_cast<SplitKind>(m_split->currentData().toInt()); }
+
+int BrowserPanel::currentSourceRow() const {
+    const QModelIndex i = m_view->currentIndex();
+    return i.isValid() ? m_filter->mapToSource(i).row() : -1;
+}
+
+void BrowserPanel::selectSourceRow(int row) {
+    const QModelIndex i = m_filter->mapFromSource(m_model->index(row));
+    if (!i.isValid()) return;
+    m_view->setCurrentIndex(i);
+    m_view->scrollTo(i);
+}
+
+void BrowserPanel::step(int delta) {
+    const int n = m_filter->rowCount();
+    if (n == 0) return;
+    const QModelIndex cur = m_view->currentIndex();
+    const int row = cur.isValid() ? std::clamp(cur.row() + delta, 0, n - 1) : 0;
+    m_view->setCurrentIndex(m_filter->index(row, 0));
+    m_view->scrollTo(m_filter->index(row, 0));
+}
+
+void BrowserPanel::selectFirst() { step(-m_filter->rowCount()); }
+void BrowserPanel::selectLast() { step(m_filter->rowCount()); }
+
+std::vector<int> BrowserPanel::neighbours(int count) const {
+    std::vector<int> out;
+    const QModelIndex cur = m_view->currentIndex();
+    if (!cur.isValid()) return out;
+    for (int d = 1; d <= count; ++d)
+        for (int s : {d, -d}) {
+            const int r = cur.row() + s;
+            if (r >= 0 && r < m_filter->rowCount()) out.push_back(m_filter->mapToSource(m_filter->index(r, 0)).row());
+        }
+    return out;
+}
+
+}  // namespace camx::ui

@@ -1,0 +1,56 @@
+#pragma once
+// The dataset panel: split, filters, sorting and the thumbnail grid.
+
+#include <QWidget>
+
+#include "data/dataset.h"
+
+class QComboBox;
+class QLineEdit;
+class QListView;
+class QLabel;
+
+namespace camx::ui {
+
+class DatasetModel;
+class DatasetFilter;
+
+class BrowserPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit BrowserPanel(DatasetModel* model, QWidget* parent = nullptr);
+
+    void setDataset(const Dataset* dataset, SplitKind split);
+    SplitKind split() const;
+    // The selected image as a row of the source model, or -1.
+    int currentSourceRow() const;
+    void selectSourceRow(int row);
+    // Moves the selection in the filtered, sorted order.
+    void step(int delta);
+    void selectFirst();
+    void selectLast();
+    // Visible neighbours of the current row, nearest first (for prefetching).
+    std::vector<int> neighbours(int count) const;
+
+    DatasetFilter* filter() const { return m_filter; }
+    QListView* view() const { return m_view; }
+
+Q_SIGNALS:
+    void currentChanged(int sourceRow);
+    void splitChanged(camx::SplitKind split);
+
+private:
+    void refreshBreeds();
+    DatasetModel* m_model;
+    DatasetFilter* m_filter;
+    const Dataset* m_dataset = nullptr;
+    QComboBox* m_split;
+    QComboBox* m_breed;
+    QComboBox* m_correct;
+    QComboBox* m_sort;
+    QLineEdit* m_name;
+    QListView* m_view;
+    QLabel* m_count;
+};
+
+}  // namespace camx::ui

@@ -1,0 +1,33 @@
+#pragma once
+// Filtering (breed, right/wrong prediction, file name) and sorting (name, breed, confidence,
+// IoU) over the dataset model.
+
+#include <QSortFilterProxyModel>
+
+namespace camx::ui {
+
+class DatasetFilter : public QSortFilterProxyModel {
+    Q_OBJECT
+public:
+    enum class Correctness { Any, Correct, Wrong };
+    enum class SortKey { Name, Breed, Confidence, Iou };
+
+    explicit DatasetFilter(QObject* parent = nullptr);
+
+    void setBreed(int label);  // -1: every breed
+    void setCorrectness(Correctness c);
+    void setNameFilter(const QString& text);
+    void setSortKey(SortKey key, Qt::SortOrder order = Qt::AscendingOrder);
+
+protected:
+    bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override;
+    bool lessThan(const QModelIndex& left, const QModelIndex& right) const override;
+
+private:
+    int m_breed = -1;
+    Correctness m_correct = Correctness::Any;
+    QString m_name;
+    SortKey m_key = SortKey::Name;
+};
+
+}  // namespace camx::ui

@@ -1,0 +1,104 @@
+#include "browser/dataset_model.h"
+
+#include <QFileInfo>
+#include <QPixmap>
+
+#include "browser/thumbnail_loader.h"
+
+namespace camx::ui {
+
+DatasetModel::DatasetModel(QObject* parent) : QAbstractListModel(parent), m_thumbs(new ThumbnailLoader(112, 48, this)) {
+    connect(m_thumbs, &ThumbnailLoader::thumbnailReady, this, [this](int row) {
+        if (row >= 0 && row < rowCount()) {
+            const QModelIndex i = index(row);
+            Q_EMIT dataChanged(i, i, {Qt::DecorationRole});
+        }
+    });
+}
+
+DatasetModel::~DatasetModel() = default;
+
+void DatasetModel::setSplit(std::vector<Sample> samples, std::vector<std::string> breedNames) {
+    beginResetModel();
+    m_thumbs->clear();
+    m_samples = std::move(samples);
+    m_breeds = std::move(breedNames);
+    m_extra.assign(m_samples.size(), Extra{});
+    endResetModel();
+}
+
+void DatasetModel::setEvaluation(const std::vector<ImageRecord>& records, Method method, int tap) {
+    for (const auto& r : records) {
+        if (r.index >= m_extra.size() || m_samples[r.index].relPath != r.relPath) continue;
+        Extra& e = m_extra[r.index];
+        e.predicted = r.predicted;
+        e.confidence = r.probability;
+        const MapScore* s = r.find(method, tap);
+        e.iou = s ? s->iou : -1;
+    }
+    if (!m_samples.empty()) Q_EMIT dataChanged(index(0), index(rowCount() - 1));
+}
+
+void DatasetModel::setPrediction(int row, int predicted, double confidence, double iou) {
+    if (row < 0 || row >= rowCount()) return;
+    m_extra[static_cast<std::size_t>(row)] = Extra{predicted, confidence, iou};
+    Q_EMIT dataChanged(index(row), index(row));
+}
+
+int DatasetModel::rowCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : static_cast<int>(m_samples.size());
+}
+
+QVariant DatasetModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || index.row() >= rowCount()) return {};
+    const auto row = static_cast<std::size_t>(index.row());
+    const Sample& s = m_samples[row];
+    const Extra& e = m_extra[row];
+    const QString breed = s.label >= 0 && s.label < static_cast<int>(m_breeds.size())
+                              ? QString::fromStdString(m_breeds[static_cast<std::size_t>(s.label)])
+                              : QString();
+    switch (role) {
+        case Qt::DisplayRole:
+        case FileNameRole: return QFileInfo(QString::fromStdString(s.relPath)).completeBaseName();
+        case Qt::ToolTipRole: {
+            QString tip = QStringLiteral("%1\n%2\n%3 x %4, %5 box(es)")
+                              .arg(QString::fromStdString(s.relPath), breed)
+                              .arg(s.width)
+                              .arg(s.height)
+                              .arg(s.boxes.size());
+            if (e.predicted >= 0 && e.predicted < static_cast<int>(m_breeds.size()))
+                tip += QStringLiteral("\npredicted %1 (%2%)")
+                           .arg(QString::fromStdString(m_breeds[static_cast<std::size_t>(e.predicted)]))
+                           .arg(100.0 * e.confidence, 0, 'f', 1);
+            if (e.iou >= 0) tip += QStringLiteral("\nIoU %1").arg(e.iou, 0, 'f', 3);
+            return tip;
+        }
+        case Qt::DecorationRole: {
+            const QImage img = m_thumbs->thumbnail(index.row(), QString::fromStdString(s.imagePath.string()));
+            return img.isNull() ? QVariant() : QVariant(QPixmap::fromImage(img));
+        }
+        case BreedRole: return breed;
+        case LabelRole: return s.label;
+        case PathRole: return QString::fromStdString(s.imagePath.string());
+        case PredictedRole: return e.predicted;
+        case ConfidenceRole: return e.confidence;
+        case IouRole: return e.iou;
+        case CorrectRole: return e.predicted < 0 ? -1 : (e.predicted == s.label ? 1 : 0);
+        default: return {};
+    }
+}
+
+QHash<int, QByteArray> DatasetModel::roleNames() const {
+    auto r = QAbstractListModel::roleNames();
+    r[BreedRole] = "breed";
+    r[LabelRole] = "label";
+    r[PathRole] = "path";
+    r[PredictedRole] = "predicted";
+    r[ConfidenceRole] = "confidence";
+    r[IouRole] = "iou";
+    r[CorrectRole] = "correct";
+    r[FileNameRole] = "fileName";
+    return r;
+}
+
+}  // namespace camx::ui

@@ -1,0 +1,59 @@
+#pragma once
+// The split being browsed, as a list model: one row per image, with its breed and (once an
+// evaluation exists) prediction, confidence and IoU for sorting and filtering.
+
+#include <QAbstractListModel>
+#include <vector>
+
+#include "data/dataset.h"
+#include "eval/evaluator.h"
+
+namespace camx::ui {
+
+class ThumbnailLoader;
+
+class DatasetModel : public QAbstractListModel {
+    Q_OBJECT
+public:
+    enum Role {
+        BreedRole = Qt::UserRole + 1,  // display name
+        LabelRole,                     // int
+        PathRole,                      // QString
+        PredictedRole,                 // int, -1 without evaluation
+        ConfidenceRole,                // double, -1 without evaluation
+        IouRole,                       // double, -1 without evaluation
+        CorrectRole,                   // int: -1 unknown, 0 wrong, 1 right
+        FileNameRole,
+    };
+
+    explicit DatasetModel(QObject* parent = nullptr);
+    ~DatasetModel() override;
+
+    void setSplit(std::vector<Sample> samples, std::vector<std::string> breedNames);
+    // Per-row results for one method and layer, from an evaluation of this split.
+    void setEvaluation(const std::vector<ImageRecord>& records, Method method, int tap);
+    // The explorer's own prediction for a row (filled as the user walks the split).
+    void setPrediction(int row, int predicted, double confidence, double iou);
+
+    const Sample& sample(int row) const { return m_samples.at(static_cast<std::size_t>(row)); }
+    const std::vector<std::string>& breedNames() const { return m_breeds; }
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role) const override;
+    QHash<int, QByteArray> roleNames() const override;
+
+    ThumbnailLoader* thumbnails() const { return m_thumbs; }
+
+private:
+    struct Extra {
+        int predicted = -1;
+        double confidence = -1;
+        double iou = -1;
+    };
+    std::vector<Sample> m_samples;
+    std::vector<Extra> m_extra;
+    std::vector<std::string> m_breeds;
+    ThumbnailLoader* m_thumbs;
+};
+
+}  // namespace camx::ui

@@ -1,0 +1,165 @@
+#include "explorer/explain_controller.h"
+
+#include <chrono>
+
+#include "data/image_io.h"
+#include "explain/model_session.h"
+
+namespace camx::ui {
+
+ExplainController::ExplainController(QObject* parent) : QObject(parent) {
+    qRegisterMetaType<std::shared_ptr<const ExplainResult>>();
+    // One network pass at a time: LibTorch already spreads each pass over every core.
+    m_pool.setMaxThreadCount(1);
+}
+
+ExplainController::~ExplainController() {
+    m_scoreCamCancel.cancel();
+    m_pool.clear();
+    m_pool.waitForDone();
+}
+
+std::vector<Method> ExplainController::passMethods() {
+    return {Method::Cam,      Method::GradCam,  Method::GradCamPlusPlus, Method::XGradCam,
+            Method::LayerCam, Method::HiResCam, Method::EigenCam};
+}
+
+void ExplainController::setModel(std::shared_ptr<ModelSession> model) {
+    m_pool.clear();
+    m_pool.waitForDone();
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_model = std::move(model);
+    m_cache.clear();
+    m_inFlight.clear();
+}
+
+std::shared_ptr<const ExplainResult> ExplainController::cached(const ExplainKey& key) const {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    for (const auto& r : m_cache)
+        if (r->key == key) return r;
+    return nullptr;
+}
+
+int ExplainController::cacheSize() const {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return static_cast<int>(m_cache.size());
+}
+
+void ExplainController::store(std::shared_ptr<const ExplainResult> r) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_cache.remove_if([&](const auto& c) { return c->key == r->key; });
+    m_cache.push_front(std::move(r));
+    while (m_cache.size() > kCacheSize) m_cache.pop_back();
+}
+
+void ExplainController::request(const ExplainKey& key) {
+    m_current = key;
+    if (auto hit = cached(key)) {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);  // refresh its place in the LRU order
+            m_cache.remove(hit);
+            m_cache.push_front(hit);
+        }
+        Q_EMIT ready(hit);
+        return;
+    }
+    schedule(key, true);
+}
+
+void ExplainController::prefetch(const ExplainKey& key) {
+    if (!cached(key)) schedule(key, false);
+}
+
+void ExplainController::schedule(const ExplainKey& key, bool announce) {
+    if (!m_model) return;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        for (const auto& k : m_inFlight)
+            if (k == key) return;  // already coming; ready() fires if it is still current then
+        m_inFlight.push_back(key);
+    }
+    if (m_running++ == 0) Q_EMIT busyChanged(true);
+    auto model = m_model;
+    // The image the user asked for jumps ahead of prefetches.
+    m_pool.start(
+        [this, key, model] {
+            auto r = std::make_shared<ExplainResult>();
+            r->key = key;
+            QString error;
+            try {
+                r->photo = readRgb(key.path.toStdString());
+                ExplainOptions o;
+                o.methods = passMethods();
+                o.taps = model->info().blockTaps();
+                o.score = key.score;
+                const auto t0 = std::chrono::steady_clock::now();
+                r->explanation = model->explain({r->photo}, {key.target}, o).front();
+                r->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            } catch (const std::exception& e) {
+                error = QString::fromStdString(e.what());
+            }
+            QMetaObject::invokeMethod(
+                this,
+                [this, r, key, error] {
+                    {
+                        std::lock_guard<std::mutex> lock(m_mutex);
+                        m_inFlight.remove(key);
+                    }
+                    if (--m_running == 0) Q_EMIT busyChanged(false);
+                    if (!error.isEmpty()) {
+                        if (key == m_current) Q_EMIT failed(error);
+                        return;
+                    }
+                    store(r);
+                    if (key == m_current) Q_EMIT ready(r);
+                },
+                Qt::QueuedConnection);
+        },
+        announce ? 1 : 0);
+}
+
+void ExplainController::requestScoreCam(const ExplainKey& key, int tap) {
+    auto base = cached(key);
+    if (!base || !m_model) return;
+    m_scoreCamCancel.reset();
+    auto model = m_model;
+    if (m_running++ == 0) Q_EMIT busyChanged(true);
+    m_pool.start([this, base, model, tap] {
+        auto r = std::make_shared<ExplainResult>(*base);
+        QString error;
+        try {
+            ExplainOptions o;
+            o.methods = {Method::ScoreCam};
+            o.taps = {tap};
+            o.score = base->key.score;
+            JobContext job;
+            job.cancel = &m_scoreCamCancel;
+            job.progress = [this](const Progress& p) {
+                QMetaObject::invokeMethod(this, [this, p] {
+                    Q_EMIT progress(static_cast<int>(p.done), static_cast<int>(p.total), QStringLiteral("Score-CAM"));
+                }, Qt::QueuedConnection);
+            };
+            auto ex = model->explain({base->photo}, {base->explanation.target}, o, job).front();
+            for (auto& m : ex.maps) r->explanation.maps.push_back(std::move(m));
+        } catch (const Cancelled&) {
+            error = QStringLiteral("Score-CAM cancelled");
+        } catch (const std::exception& e) {
+            error = QString::fromStdString(e.what());
+        }
+        QMetaObject::invokeMethod(this, [this, r, error] {
+            if (--m_running == 0) Q_EMIT busyChanged(false);
+            if (!error.isEmpty()) {
+                Q_EMIT failed(error);
+                return;
+            }
+            store(r);
+            if (r->key == m_current) Q_EMIT scoreCamReady(r);
+        }, Qt::QueuedConnection);
+    }, 1);
+}
+
+void ExplainController::cancelScoreCam() { m_scoreCamCancel.cancel(); }
+
+void ExplainController::waitForIdle() { m_pool.waitForDone(); }
+
+}  // namespace camx::ui

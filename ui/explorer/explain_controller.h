@@ -1,0 +1,88 @@
+#pragma once
+// Runs network passes for the explorer on a background thread and caches what comes back, per
+// image, class and score kind. One pass yields every cheap method at every block, so moving the
+// layer, method, threshold or blend never waits on the network. Results for an image the user
+// has already left are kept in the cache but not announced.
+
+#include <QObject>
+#include <QString>
+#include <QThreadPool>
+#include <atomic>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <opencv2/core/mat.hpp>
+
+#include "common/job.h"
+#include "explain/explanation.h"
+
+namespace camx {
+class ModelSession;
+}
+
+namespace camx::ui {
+
+struct ExplainKey {
+    QString path;
+    int target = -1;  // -1: the predicted class
+    ScoreKind score = ScoreKind::Logit;
+    bool operator==(const ExplainKey& o) const { return path == o.path && target == o.target && score == o.score; }
+};
+
+struct ExplainResult {
+    ExplainKey key;
+    cv::Mat photo;  // RGB, original size
+    ImageExplanation explanation;
+    double seconds = 0;  // wall time of the network pass
+};
+
+class ExplainController : public QObject {
+    Q_OBJECT
+public:
+    explicit ExplainController(QObject* parent = nullptr);
+    ~ExplainController() override;
+
+    void setModel(std::shared_ptr<ModelSession> model);
+    std::shared_ptr<ModelSession> model() const { return m_model; }
+
+    // The methods computed by every pass (Score-CAM is separate: see requestScoreCam).
+    static std::vector<Method> passMethods();
+
+    // Asks for an explanation. From the cache, ready() is emitted before this returns.
+    void request(const ExplainKey& key);
+    // Decodes and explains in the background without announcing (neighbouring images).
+    void prefetch(const ExplainKey& key);
+    // Score-CAM at one tap for a cached explanation: slow (one forward per channel), cancellable.
+    void requestScoreCam(const ExplainKey& key, int tap);
+    void cancelScoreCam();
+
+    std::shared_ptr<const ExplainResult> cached(const ExplainKey& key) const;
+    int cacheSize() const;
+    // For tests: wait for every queued pass.
+    void waitForIdle();
+
+Q_SIGNALS:
+    void ready(std::shared_ptr<const camx::ui::ExplainResult> result);
+    void scoreCamReady(std::shared_ptr<const camx::ui::ExplainResult> result);
+    void failed(const QString& message);
+    void busyChanged(bool busy);
+    void progress(int done, int total, const QString& what);
+
+private:
+    void schedule(const ExplainKey& key, bool announce);
+    void store(std::shared_ptr<const ExplainResult> r);
+
+    std::shared_ptr<ModelSession> m_model;
+    QThreadPool m_pool;
+    mutable std::mutex m_mutex;
+    std::list<std::shared_ptr<const ExplainResult>> m_cache;  // front: most recent
+    std::list<ExplainKey> m_inFlight;
+    ExplainKey m_current;
+    std::atomic<int> m_running{0};
+    CancelToken m_scoreCamCancel;
+    static constexpr std::size_t kCacheSize = 48;
+};
+
+}  // namespace camx::ui
+
+Q_DECLARE_METATYPE(std::shared_ptr<const camx::ui::ExplainResult>)

@@ -1,0 +1,82 @@
+#pragma once
+// The comparison view: CAM and Grad-CAM (or any two methods) side by side, an optional third
+// panel, and the controls that re-render them from cached maps.
+
+#include <QWidget>
+#include <memory>
+
+#include "explain/model_session.h"
+#include "explorer/explain_controller.h"
+#include "localize/boxes.h"
+
+class QSlider;
+class QComboBox;
+class QCheckBox;
+class QLabel;
+
+namespace camx::ui {
+
+class HeatmapPanel;
+
+class ExplorerView : public QWidget {
+    Q_OBJECT
+public:
+    explicit ExplorerView(QWidget* parent = nullptr);
+
+    void setModelInfo(const ModelInfo* info);
+    // Shows a result; `label` is the ground-truth class (-1 for an external image).
+    void showResult(std::shared_ptr<const ExplainResult> result, const std::vector<Box>& truth, bool truthKnown,
+                    int label);
+    void showPending(const QImage& photo, const std::vector<Box>& truth, bool truthKnown, int label);
+    void clear();
+
+    int currentTap() const;
+    float threshold() const;
+    BoxMode boxMode() const;
+    ScoreKind scoreKind() const;
+    // The class to explain: -1 for the prediction.
+    int requestedTarget() const;
+    HeatmapPanel* panel(int i) const { return m_panels[static_cast<std::size_t>(i)]; }
+    int panelCount() const;
+    std::shared_ptr<const ExplainResult> result() const { return m_result; }
+    // The visible panels side by side at photo resolution (copy to clipboard, export).
+    QImage composedFigure() const;
+    void setZoom(double zoom);
+    double zoom() const { return m_zoom; }
+
+Q_SIGNALS:
+    // The user picked another class or score kind: a new network pass is needed.
+    void targetChanged();
+    void scoreCamWanted(int tap);
+    void iouChanged();
+
+private:
+    void refreshPanels();
+    void refreshClassCombo();
+    void updateLayerLabel();
+    Method panelMethod(int i) const;
+
+    const ModelInfo* m_info = nullptr;
+    std::shared_ptr<const ExplainResult> m_result;
+    std::vector<Box> m_truth;
+    bool m_truthKnown = false;
+    int m_label = -1;
+    std::vector<int> m_taps;
+    double m_zoom = 0;
+
+    QSlider* m_layer;
+    QLabel* m_layerLabel;
+    QSlider* m_threshold;
+    QLabel* m_thresholdLabel;
+    QSlider* m_blend;
+    QComboBox* m_colormap;
+    QComboBox* m_class;
+    QComboBox* m_score;
+    QComboBox* m_boxMode;
+    QCheckBox* m_third;
+    std::vector<QComboBox*> m_methods;
+    std::vector<HeatmapPanel*> m_panels;
+    QLabel* m_top5;
+};
+
+}  // namespace camx::ui

@@ -1,0 +1,74 @@
+#pragma once
+// One comparison panel: the photo with a method's heatmap blended over it, the thresholded
+// mask's outline, the predicted box and every ground-truth box, and the live IoU.
+// Re-rendering from a cached map is cheap (no network pass): sliders call the setters freely.
+
+#include <QImage>
+#include <QWidget>
+#include <memory>
+#include <optional>
+
+#include "data/dataset.h"
+#include "explain/heatmap.h"
+#include "localize/boxes.h"
+#include "render/overlay.h"
+
+namespace camx::ui {
+
+class HeatmapPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit HeatmapPanel(QWidget* parent = nullptr);
+
+    void setPhoto(const QImage& photo);  // RGB888, original size
+    void setTruth(const std::vector<Box>& truth, bool known);
+    // The raw map (feature resolution); nullptr when the method has no map yet.
+    void setMap(const Heatmap* raw, Method method, const QString& title);
+    void setThreshold(float tau);
+    void setBlend(float blend);
+    void setColormap(Colormap c);
+    void setBoxMode(BoxMode m);
+    void setZoom(double zoom);  // 0: fit to the panel
+    void setMessage(const QString& text);  // shown instead of the map (e.g. "computing")
+
+    // What the panel shows, for the status bar and tests.
+    std::optional<Box> predictedBox() const { return m_box; }
+    double iou() const { return m_iou; }
+    bool hasTruth() const { return m_truthKnown; }
+    Method method() const { return m_method; }
+    // Renders the panel's picture at the photo's resolution (for copy and export).
+    QImage composedImage() const;
+
+    QSize sizeHint() const override { return {420, 360}; }
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+
+private:
+    void rebuildMap();
+    void rebuildOverlay();
+    void rebuildBox();
+    void paintScene(QPainter& p, const QRectF& target, double scale) const;
+
+    QImage m_photo;
+    cv::Mat m_photoMat;
+    std::vector<Box> m_truth;
+    bool m_truthKnown = false;
+    Heatmap m_raw;
+    bool m_hasMap = false;
+    Method m_method = Method::Cam;
+    QString m_title;
+    Heatmap m_display;  // normalised, photo size
+    QImage m_overlay;
+    std::optional<Box> m_box;
+    std::vector<std::vector<std::pair<int, int>>> m_outline;
+    double m_iou = 0;
+    float m_tau = 0.2f;
+    float m_blend = 0.5f;
+    Colormap m_colormap = Colormap::Jet;
+    BoxMode m_mode = BoxMode::Largest;
+    double m_zoom = 0;
+    QString m_message;
+};
+
+}  // namespace camx::ui

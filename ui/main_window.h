@@ -1,0 +1,93 @@
+#pragma once
+// The main window: dataset panel on the left, comparison view in the middle, menus, shortcuts,
+// remembered settings, drag and drop, and a status bar with the prediction and the device.
+
+#include <QFutureWatcher>
+#include <QMainWindow>
+#include <memory>
+
+#include "data/dataset.h"
+#include "explorer/explain_controller.h"
+
+class QLabel;
+class QProgressBar;
+class QMenu;
+
+namespace camx {
+class ModelSession;
+}
+
+namespace camx::ui {
+
+class BrowserPanel;
+class DatasetModel;
+class ExplorerView;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Both load in the background; errors show a dialog naming the problem (unless
+    // `quietErrors`, for tests) and leave the window as it was.
+    void openDataset(const QString& dir);
+    void openModel(const QString& file);
+    // An image from outside the dataset: no ground truth, so no IoU.
+    void openExternalImage(const QString& path);
+
+    // For tests and the status bar.
+    const Dataset* dataset() const { return m_dataset.get(); }
+    ModelSession* model() const { return m_model.get(); }
+    ExplorerView* explorer() const { return m_explorer; }
+    BrowserPanel* browser() const { return m_browser; }
+    ExplainController* controller() const { return m_controller; }
+    QString lastError() const { return m_lastError; }
+    void setQuietErrors(bool quiet) { m_quietErrors = quiet; }
+    bool isLoading() const;
+
+Q_SIGNALS:
+    void datasetLoaded();
+    void modelLoaded();
+    void explanationShown();
+    void errorShown(const QString& message);
+
+protected:
+    void closeEvent(QCloseEvent* e) override;
+    void dragEnterEvent(QDragEnterEvent* e) override;
+    void dropEvent(QDropEvent* e) override;
+
+private:
+    void buildActions();
+    void showError(const QString& title, const QString& message);
+    void addRecent(const QString& key, const QString& value);
+    void rebuildRecentMenus();
+    void onCurrentRow(int row);
+    void requestCurrent();
+    void onReady(std::shared_ptr<const ExplainResult> r);
+    void updateStatus();
+    void copyFigure();
+    void saveFigure();
+    void restoreSettings();
+
+    std::unique_ptr<Dataset> m_dataset;
+    std::shared_ptr<ModelSession> m_model;
+    DatasetModel* m_datasetModel;
+    BrowserPanel* m_browser;
+    ExplorerView* m_explorer;
+    ExplainController* m_controller;
+    QFutureWatcher<void> m_datasetJob;
+    QFutureWatcher<void> m_modelJob;
+    QString m_external;  // path of a dropped image, when one is shown
+    int m_row = -1;
+    QLabel* m_prediction;
+    QLabel* m_device;
+    QLabel* m_timing;
+    QProgressBar* m_busy;
+    QMenu* m_recentData = nullptr;
+    QMenu* m_recentModels = nullptr;
+    QString m_lastError;
+    bool m_quietErrors = false;
+};
+
+}  // namespace camx::ui
