@@ -1,0 +1,78 @@
+#include <gtest/gtest.h>
+
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QTest>
+
+#include "../core/test_support.h"
+#include "browser/dataset_filter.h"
+#include "browser/dataset_model.h"
+#include "browser/thumbnail_loader.h"
+
+namespace camx::ui {
+namespace {
+
+class BrowserModel : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        s_dir = new test::TempDir();
+        test::makeSmallDemo(s_dir->path() / "d", 2, 4, 3, 5);
+        s_ds = new Dataset(openStanfordDogs(s_dir->path() / "d"));
+    }
+    static void TearDownTestSuite() {
+        delete s_ds;
+        delete s_dir;
+    }
+    static test::TempDir* s_dir;
+    static Dataset* s_ds;
+};
+test::TempDir* BrowserModel::s_dir = nullptr;
+Dataset* BrowserModel::s_ds = nullptr;
+
+TEST_F(BrowserModel, PassesTheModelTesterThroughResetsFiltersAndSorting) {
+    DatasetModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    DatasetFilter filter;
+    filter.setSourceModel(&model);
+    QAbstractItemModelTester proxyTester(&filter, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    model.setSplit(s_ds->test.samples, s_ds->breedNames);
+    EXPECT_EQ(model.rowCount(), 12);
+    EXPECT_EQ(model.index(0).data(DatasetModel::BreedRole).toString(), "Spotted Pointer");
+
+    filter.setBreed(2);
+    EXPECT_EQ(filter.rowCount(), 4);
+    for (int r = 0; r < filter.rowCount(); ++r) EXPECT_EQ(filter.index(r, 0).data(DatasetModel::LabelRole).toInt(), 2);
+    filter.setBreed(-1);
+    filter.setNameFilter("n90000002_100");
+    EXPECT_EQ(filter.rowCount(), 4);
+    filter.setNameFilter("");
+
+    // Predictions: rows 0..5 right, 6..11 wrong, with decreasing confidence.
+    for (int r = 0; r < 12; ++r) {
+        const int label = model.sample(r).label;
+        model.setPrediction(r, r < 6 ? label : (label + 1) % 3, 1.0 - r * 0.05, r * 0.07);
+    }
+    filter.setCorrectness(DatasetFilter::Correctness::Wrong);
+    EXPECT_EQ(filter.rowCount(), 6);
+    filter.setCorrectness(DatasetFilter::Correctness::Any);
+    filter.setSortKey(DatasetFilter::SortKey::Confidence);
+    EXPECT_NEAR(filter.index(0, 0).data(DatasetModel::ConfidenceRole).toDouble(), 1.0 - 11 * 0.05, 1e-9);
+    filter.setSortKey(DatasetFilter::SortKey::Iou, Qt::DescendingOrder);
+    EXPECT_NEAR(filter.index(0, 0).data(DatasetModel::IouRole).toDouble(), 11 * 0.07, 1e-9);
+    model.setSplit({}, {});
+    EXPECT_EQ(filter.rowCount(), 0);
+}
+
+TEST_F(BrowserModel, ThumbnailsArriveAsynchronouslyAndAreCached) {
+    DatasetModel model;
+    model.setSplit(s_ds->test.samples, s_ds->breedNames);
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    EXPECT_FALSE(model.index(3).data(Qt::DecorationRole).isValid()) << "decoded on the GUI thread";
+    ASSERT_TRUE(QTest::qWaitFor([&] { return model.index(3).data(Qt::DecorationRole).isValid(); }, 10000));
+    const QPixmap pm = model.index(3).data(Qt::DecorationRole).value<QPixmap>();
+    EXPECT_LE(std::max(pm.width(), pm.height()), model.thumbnails()->size());
+    EXPECT_GE(changed.count(), 1);
+}
+
+}  // namespace
+}  // namespace camx::ui
