@@ -215,10 +215,45 @@ double numberAt(const matvar_t* v, std::size_t i) {
 
 }  // namespace
 
+namespace {
+// Walks the top-level data elements of a MATLAB level-5 file and checks that each one fits in the
+// file, before matio allocates what the file claims. A damaged tag otherwise makes matio ask for
+// gigabytes. (Only the 8-byte element tags are read here; matio parses everything else.)
+void checkMatContainer(const fs::path& path, const std::string& where) {
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    if (ec) throw DatasetError("list file " + where + " cannot be read");
+    if (size > (64u << 20)) throw DatasetError("list file " + where + " is too large for a list (over 64 MB)");
+    std::ifstream in(path, std::ios::binary);
+    char header[128];
+    if (!in.read(header, sizeof header))
+        throw DatasetError("list file " + where + " is too short to be a MATLAB file");
+    const bool swapped = header[126] == 'M' && header[127] == 'I';
+    std::uintmax_t pos = 128;
+    while (pos + 8 <= size) {
+        unsigned char tag[8];
+        in.seekg(static_cast<std::streamoff>(pos));
+        if (!in.read(reinterpret_cast<char*>(tag), 8)) break;
+        auto u32 = [&](const unsigned char* p) {
+            return swapped ? (uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3])
+                           : (uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0]);
+        };
+        const uint32_t type = u32(tag), bytes = u32(tag + 4);
+        if ((type & 0xffff0000u) != 0) break;  // a small-element tag: not at the top level of a list
+        if (pos + 8 + bytes > size)
+            throw DatasetError("list file " + where + " is damaged: an element claims " + std::to_string(bytes) +
+                               " bytes past the end of the file");
+        pos += 8 + bytes;
+        if (type == 14) pos = (pos + 7) & ~std::uintmax_t(7);  // miMATRIX data is padded to 8 bytes
+    }
+}
+}  // namespace
+
 ListFile readListFile(const fs::path& path) {
     initMatio();
     const std::string where = "'" + path.string() + "'";
     if (!fs::exists(path)) throw DatasetError("list file " + where + " is missing");
+    checkMatContainer(path, where);
     std::unique_ptr<mat_t, MatCloser> mat(Mat_Open(path.c_str(), MAT_ACC_RDONLY));
     if (!mat) throw DatasetError("list file " + where + " is not a MATLAB file matio can read");
     ListFile out;
