@@ -15,7 +15,7 @@ runtime_pkgs=(
   fonts-dejavu-core
 )
 test_pkgs=(
-  clang libclang-rt-14-dev xvfb xauth
+  clang libclang-rt-14-dev xvfb xauth help2man lintian desktop-file-utils appstream fakeroot
 )
 
 want=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}")

@@ -51,7 +51,7 @@ case "$CMD" in
     ;;
   test)
     install_deps
-    build -DCAMX_WERROR=ON
+    build
     log "Running the test suite"
     (cd "$BUILD_DIR" && QT_QPA_PLATFORM=offscreen ctest --output-on-failure -j "$JOBS" --timeout 900)
     log "Core tests under AddressSanitizer and UndefinedBehaviorSanitizer"

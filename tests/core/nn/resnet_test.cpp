@@ -104,7 +104,7 @@ TEST(Weights, CorruptTruncatedAndForeignFilesGiveClearErrors) {
     const std::string good = test::slurp(test::fixture("weights/resnet18_w4_c10.pth"));
     test::spit(dir / "trunc.pth", good.substr(0, good.size() / 2));
     test::spit(dir / "text.pth", "hello");
-    test::spit(dir / "legacy.pth", std::string("\x80\x02\x8a\x0alegacy", 12));
+    test::spit(dir / "legacy.pth", std::string("\x80\x02\x8a\x0a" "legacy"));
     for (const char* f : {"trunc.pth", "text.pth", "legacy.pth"}) {
         try {
             readTorchStateDict(dir / f);

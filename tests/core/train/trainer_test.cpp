@@ -121,9 +121,11 @@ TEST_F(Trainer, FrozenBackboneTrainsOnlyTheHead) {
         const bool head = p.key().rfind("fc.", 0) == 0;
         EXPECT_EQ(at::equal(p.value(), before[p.key()]), !head) << p.key();
     }
-    for (auto& b : trained->named_buffers())
-        if (b.key().find("running_mean") != std::string::npos)
+    for (auto& b : trained->named_buffers()) {
+        if (b.key().find("running_mean") != std::string::npos) {
             EXPECT_TRUE(at::equal(b.value(), fresh->named_buffers()[b.key()])) << b.key();
+        }
+    }
 }
 
 TEST(TrainConfig, SchedulesAndCoursePreset) {
