@@ -27,18 +27,22 @@ cv::Mat toRgb(const cv::Mat& decoded, const std::string& name) {
     }
     return rgb;
 }
+
+cv::Mat readWith(const std::filesystem::path& path, int flags) {
+    cv::Mat m;
+    try {
+        m = cv::imread(path.string(), flags);
+    } catch (const cv::Exception& e) {
+        throw ImageError("cannot decode image '" + path.string() + "': " + e.msg);
+    }
+    return toRgb(m, path.string());
+}
 }  // namespace
 
 cv::Mat readRgb(const std::filesystem::path& path) {
     // IMREAD_COLOR turns grayscale and CMYK JPEGs into 3-channel BGR; the decoder is chosen by the
     // file's signature, not its extension, so PNG data named .jpg decodes too.
-    cv::Mat m;
-    try {
-        m = cv::imread(path.string(), cv::IMREAD_COLOR);
-    } catch (const cv::Exception& e) {
-        throw ImageError("cannot decode image '" + path.string() + "': " + e.msg);
-    }
-    return toRgb(m, path.string());
+    return readWith(path, cv::IMREAD_COLOR);
 }
 
 cv::Mat decodeRgb(const void* data, std::size_t size, const std::string& name) {
@@ -52,15 +56,7 @@ cv::Mat decodeRgb(const void* data, std::size_t size, const std::string& name) {
     return toRgb(m, name);
 }
 
-cv::Mat readReduced(const std::filesystem::path& path) {
-    cv::Mat m;
-    try {
-        m = cv::imread(path.string(), cv::IMREAD_REDUCED_COLOR_8);
-    } catch (const cv::Exception& e) {
-        throw ImageError("cannot decode image '" + path.string() + "': " + e.msg);
-    }
-    return toRgb(m, path.string());
-}
+cv::Mat readReduced(const std::filesystem::path& path) { return readWith(path, cv::IMREAD_REDUCED_COLOR_8); }
 
 cv::Mat resizeForModel(const cv::Mat& rgb, int size) {
     cv::Mat out;

@@ -56,7 +56,7 @@ EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions
     std::size_t top1 = 0, top5 = 0;
     for (const auto& r : records) {
         top1 += r.predicted == r.label;
-        for (const auto& c : r.top5) top5 += c.classIndex == r.label;
+        top5 += std::any_of(r.top5.begin(), r.top5.end(), [&](const ClassScore& c) { return c.classIndex == r.label; });
     }
     sum.top1 = double(top1) / records.size();
     sum.top5 = double(top5) / records.size();

@@ -9,20 +9,9 @@
 
 namespace camx {
 
-int ModelInfo::findTap(const std::string& name) const {
-    for (std::size_t i = 0; i < taps.size(); ++i)
-        if (taps[i].name == name) return static_cast<int>(i);
-    for (std::size_t i = 0; i < taps.size(); ++i)
-        if (!taps[i].isStage && taps[i].kerasName == name) return static_cast<int>(i);
-    return -1;
-}
+int ModelInfo::findTap(const std::string& name) const { return camx::findTap(taps, name); }
 
-std::vector<int> ModelInfo::blockTaps() const {
-    std::vector<int> v;
-    for (std::size_t i = 0; i < taps.size(); ++i)
-        if (!taps[i].isStage && taps[i].name != "stem") v.push_back(static_cast<int>(i));
-    return v;
-}
+std::vector<int> ModelInfo::blockTaps() const { return camx::blockTaps(taps); }
 
 struct ModelSession::Impl {
     ModelInfo info;

@@ -22,4 +22,9 @@ struct TapInfo {
     bool isStage = false;   // a stage tap is the same tensor as its last block
 };
 
+// Finds a tap by name ("layer4.2", "layer4", "stem") or Keras alias ("conv5_block3_out"), or -1.
+int findTap(const std::vector<TapInfo>& taps, const std::string& name);
+// The block outputs, in network order (no stem, no stage aliases).
+std::vector<int> blockTaps(const std::vector<TapInfo>& taps);
+
 }  // namespace camx

@@ -139,20 +139,24 @@ CamNetImpl::CamNetImpl(Arch arch, int64_t numClasses, int64_t baseWidth)
     }
 }
 
-int CamNetImpl::findTap(const std::string& name) const {
-    for (std::size_t i = 0; i < m_taps.size(); ++i)
-        if (m_taps[i].name == name) return static_cast<int>(i);
-    for (std::size_t i = 0; i < m_taps.size(); ++i)
-        if (!m_taps[i].isStage && m_taps[i].kerasName == name) return static_cast<int>(i);
+int findTap(const std::vector<TapInfo>& taps, const std::string& name) {
+    for (std::size_t i = 0; i < taps.size(); ++i)
+        if (taps[i].name == name) return static_cast<int>(i);
+    for (std::size_t i = 0; i < taps.size(); ++i)
+        if (!taps[i].isStage && taps[i].kerasName == name) return static_cast<int>(i);
     return -1;
 }
 
-std::vector<int> CamNetImpl::blockTaps() const {
+std::vector<int> blockTaps(const std::vector<TapInfo>& taps) {
     std::vector<int> v;
-    for (std::size_t i = 0; i < m_taps.size(); ++i)
-        if (!m_taps[i].isStage && m_tapBlock[i] >= 0) v.push_back(static_cast<int>(i));
+    for (std::size_t i = 0; i < taps.size(); ++i)
+        if (!taps[i].isStage && taps[i].name != "stem") v.push_back(static_cast<int>(i));
     return v;
 }
+
+int CamNetImpl::findTap(const std::string& name) const { return camx::findTap(m_taps, name); }
+
+std::vector<int> CamNetImpl::blockTaps() const { return camx::blockTaps(m_taps); }
 
 torch::Tensor CamNetImpl::forward(const torch::Tensor& x) { return forwardTaps(x, {}).logits; }
 

@@ -141,15 +141,15 @@ int main(int argc, char** argv) {
         o.methods = {Method::Cam, Method::GradCam, Method::LayerCam};
         o.taps = narrow.net()->blockTaps();
         const std::vector<int> targets(50, -1);
+        std::printf("\n[4] resident memory, 3 methods x 16 blocks per image\n");
         double rss1k = 0;
         for (int i = 1; i <= 200; ++i) {
             narrow.explain(batch, targets, o);
             if (i == 20) rss1k = bench::rssMiB();
+            if (i % 40 == 0)
+                std::printf("  after %6d images                   %7.1f MiB  (%+.1f MiB since 1,000)\n", i * 50,
+                            bench::rssMiB(), bench::rssMiB() - rss1k);
         }
-        const double rss10k = bench::rssMiB();
-        std::printf("\n[4] resident memory, 3 methods x 16 blocks per image\n");
-        std::printf("  after  1,000 images                   %7.1f MiB\n", rss1k);
-        std::printf("  after 10,000 images                   %7.1f MiB  (growth %+.1f MiB)\n", rss10k, rss10k - rss1k);
     }
     fs::remove_all(tmp);
     return 0;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "data/demo_generator.h"
+#include "train/trainer.h"
 
 namespace camx::test {
 namespace fs = std::filesystem;
@@ -61,6 +62,17 @@ void writeTar(const fs::path& tar, const fs::path& root, const std::vector<std::
     }
     archive_write_close(a);
     archive_write_free(a);
+}
+
+void trainTinyModel(const fs::path& datasetDir, const fs::path& out) {
+    TrainConfig c;
+    c.arch = Arch::ResNet18;
+    c.baseWidth = 4;
+    c.inputSize = 64;
+    c.epochs = 1;
+    c.batchSize = 5;
+    c.seed = 1;
+    trainModel(openStanfordDogs(datasetDir), c, out);
 }
 
 fs::path fixture(const std::string& name) { return fs::path(CAMX_FIXTURES) / name; }

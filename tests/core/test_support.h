@@ -27,6 +27,10 @@ void makeSmallDemo(const std::filesystem::path& dir, int trainPerBreed = 4, int 
 void writeTar(const std::filesystem::path& tar, const std::filesystem::path& root,
               const std::vector<std::string>& entries);
 
+// Trains a tiny ResNet-18 (width 4, 64 px, one epoch) on `dataset`; its best.ckpt lands in `out`.
+// Seconds on a CPU: enough for tests of everything downstream of a model.
+void trainTinyModel(const std::filesystem::path& datasetDir, const std::filesystem::path& out);
+
 std::filesystem::path fixture(const std::string& name);
 std::string slurp(const std::filesystem::path& p);
 void spit(const std::filesystem::path& p, const std::string& bytes);

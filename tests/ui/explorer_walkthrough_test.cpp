@@ -22,7 +22,6 @@
 #include "explorer/explorer_view.h"
 #include "explorer/heatmap_panel.h"
 #include "main_window.h"
-#include "train/trainer.h"
 
 namespace camx::ui {
 namespace {
@@ -33,15 +32,7 @@ protected:
     static void SetUpTestSuite() {
         s_dir = new test::TempDir();
         test::makeSmallDemo(s_dir->path() / "demo", 4, 3, 3, 21);
-        const Dataset ds = openStanfordDogs(s_dir->path() / "demo");
-        TrainConfig c;
-        c.arch = Arch::ResNet18;
-        c.baseWidth = 4;
-        c.inputSize = 64;
-        c.epochs = 1;
-        c.batchSize = 6;
-        c.seed = 1;
-        trainModel(ds, c, s_dir->path() / "model");
+        test::trainTinyModel(s_dir->path() / "demo", s_dir->path() / "model");
     }
     static void TearDownTestSuite() { delete s_dir; }
 

@@ -1,0 +1,173 @@
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include "../test_support.h"
+#include "eval/evaluator.h"
+#include "explain/model_session.h"
+#include "nn/checkpoint_io.h"
+
+namespace camx {
+namespace {
+namespace fs = std::filesystem;
+
+ImageRecord record(std::size_t index, int label, int predicted, double iou, std::vector<float> sweepLargest,
+                   std::vector<float> sweepBest) {
+    ImageRecord r;
+    r.index = index;
+    r.relPath = "b/x" + std::to_string(index) + ".jpg";
+    r.label = label;
+    r.predicted = predicted;
+    r.probability = 0.9f;
+    r.top5 = {{predicted, 0.9f, 0.f}, {label, 0.05f, 0.f}};
+    MapScore s;
+    s.method = Method::Cam;
+    s.tap = 3;
+    s.iou = iou;
+    s.box = Box{0, 0, 1, 1};
+    s.sweepLargest = std::move(sweepLargest);
+    s.sweepBest = std::move(sweepBest);
+    r.scores.push_back(s);
+    return r;
+}
+
+TEST(Summary, MatchesHandComputedMetrics) {
+    // Four images, two thresholds. Hand-computed:
+    //  mean IoU (0.8+0.6+0.4+0.1)/4 = 0.475; loc@0.5: 2/4; top-1 loc: image 0 only (1 is wrong): 1/4
+    //  MaxBoxAcc: tau0 largest >=0.5: {0.7,0.2,0.55,0.1} -> 2/4; tau1: {0.9,0.6,0.6,0.4} -> 3/4 => 0.75 at tau1
+    //  MaxBoxAccV2 (best boxes): tau0 {0.7,0.35,0.55,0.3}, tau1 {0.9,0.6,0.75,0.4}
+    //    delta .3: tau0 4/4 -> 1.0; delta .5: tau1 3/4; delta .7: tau1 2/4 => (1 + .75 + .5)/3 = 0.75
+    EvalOptions o;
+    o.sweep = {0.2f, 0.5f};
+    std::vector<ImageRecord> rs = {
+        record(0, 0, 0, 0.8, {0.7f, 0.9f}, {0.7f, 0.9f}),
+        record(1, 1, 0, 0.6, {0.2f, 0.6f}, {0.35f, 0.6f}),
+        record(2, 1, 1, 0.4, {0.55f, 0.6f}, {0.55f, 0.75f}),
+        record(3, 0, 0, 0.1, {0.1f, 0.4f}, {0.3f, 0.4f}),
+    };
+    std::vector<std::string> taps = {"stem", "layer1.0", "layer1.1", "layer4.1"};
+    const EvalSummary s = summarize(rs, o, taps);
+    EXPECT_EQ(s.images, 4u);
+    EXPECT_DOUBLE_EQ(s.top1, 0.75);
+    EXPECT_DOUBLE_EQ(s.top5, 1.0);
+    ASSERT_EQ(s.methods.size(), 1u);
+    const MethodSummary& m = s.methods[0];
+    EXPECT_EQ(m.tapName, "layer4.1");
+    EXPECT_NEAR(m.meanIou, 0.475, 1e-12);
+    EXPECT_NEAR(m.locAccuracy, 0.5, 1e-12);
+    EXPECT_NEAR(m.gtKnownLoc, 0.5, 1e-12);
+    EXPECT_NEAR(m.top1Loc, 0.25, 1e-12);
+    EXPECT_NEAR(m.maxBoxAcc, 0.75, 1e-12);
+    EXPECT_FLOAT_EQ(m.maxBoxAccTau, 0.5f);
+    EXPECT_NEAR(m.maxBoxAccV2, 0.75, 1e-12);
+    ASSERT_EQ(m.sweepCurve.size(), 2u);
+    EXPECT_NEAR(m.sweepCurve[0], 0.5, 1e-12);
+    // Per breed: label 0 -> images 0, 3: mean IoU 0.45, loc 1/2; label 1 -> images 1, 2: 0.5, 1/2.
+    EXPECT_NEAR(m.perBreed.at(0).first, 0.45, 1e-12);
+    EXPECT_NEAR(m.perBreed.at(1).second, 0.5, 1e-12);
+    // Localisation accuracy against the IoU threshold: at 0.05 all four, at 0.5 two.
+    EXPECT_NEAR(m.iouThresholdCurve.front(), 1.0, 1e-12);
+    EXPECT_NEAR(m.iouThresholdCurve[9], 0.5, 1e-12);
+}
+
+TEST(ScoreMap, BoxAndIouFromARawMap) {
+    // A 4x4 raw map with one hot cell, upsampled to 40x40: the box sits around that cell.
+    Heatmap raw{4, 4, std::vector<float>(16, 0.f)};
+    raw.data[1 * 4 + 2] = 1.f;
+    EvalOptions o;
+    o.tau = 0.5f;
+    o.sweep = {0.1f, 0.9f};
+    const std::vector<Box> truth = {{20, 10, 29, 19}};
+    const MapScore s = scoreMap(raw, Method::GradCam, 0, 40, 40, truth, o);
+    ASSERT_TRUE(s.box);
+    EXPECT_GT(s.iou, 0.5);
+    EXPECT_LT(s.box->xmin, 25);
+    EXPECT_GT(s.box->xmax, 24);
+    ASSERT_EQ(s.sweepLargest.size(), 2u);
+    EXPECT_GE(s.sweepBest[0], s.sweepLargest[0]);
+}
+
+class SplitEval : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        s_dir = new test::TempDir();
+        test::makeSmallDemo(s_dir->path() / "d", 3, 4, 3, 13);
+        s_ds = new Dataset(openStanfordDogs(s_dir->path() / "d"));
+        test::trainTinyModel(s_dir->path() / "d", s_dir->path() / "m");
+    }
+    static void TearDownTestSuite() {
+        delete s_ds;
+        delete s_dir;
+    }
+    static test::TempDir* s_dir;
+    static Dataset* s_ds;
+};
+test::TempDir* SplitEval::s_dir = nullptr;
+Dataset* SplitEval::s_ds = nullptr;
+
+TEST_F(SplitEval, WritesCsvAndJsonThatAgreeWithTheRecords) {
+    auto model = ModelSession::open(s_dir->path() / "m" / "best.ckpt");
+    test::TempDir out;
+    EvalOptions o;
+    o.sweep = EvalOptions::defaultSweep(0.25f);
+    o.taps = {model->info().findTap("layer3.1"), model->info().lastBlockTap};
+    o.batchSize = 5;
+    const EvalResult r = evaluateSplit(*model, s_ds->test, o, out.path());
+    ASSERT_EQ(r.records.size(), 12u);
+    EXPECT_FALSE(fs::exists(out / "eval_partial.jsonl"));
+    // CAM at the last block, Grad-CAM at both taps.
+    ASSERT_EQ(r.summary.methods.size(), 3u);
+    const std::string csv = test::slurp(out / "per_image.csv");
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 13);
+    EXPECT_NE(csv.find("gradcam@layer3.1_iou"), std::string::npos);
+    const auto j = nlohmann::json::parse(test::slurp(out / "summary.json"));
+    EXPECT_EQ(j["images"].get<int>(), 12);
+    EXPECT_NEAR(j["methods"][0]["mean_iou"].get<double>(), r.summary.methods[0].meanIou, 1e-12);
+    // The records' IoUs are the boxes' IoUs against the truth.
+    for (const auto& rec : r.records)
+        for (const auto& sc : rec.scores)
+            EXPECT_NEAR(sc.iou, bestIou(sc.box, s_ds->test.samples[rec.index].boxes), 1e-12);
+}
+
+TEST_F(SplitEval, AnInterruptedRunResumesWhereItStopped) {
+    auto model = ModelSession::open(s_dir->path() / "m" / "best.ckpt");
+    test::TempDir out;
+    EvalOptions o;
+    o.batchSize = 4;
+    CancelToken stop;
+    JobContext job;
+    job.cancel = &stop;
+    job.progress = [&](const Progress& p) {
+        if (p.stage == "Evaluating" && p.done >= 4) stop.cancel();
+    };
+    const EvalResult first = evaluateSplit(*model, s_ds->test, o, out.path(), job);
+    EXPECT_TRUE(first.cancelled);
+    EXPECT_TRUE(fs::exists(out / "eval_partial.jsonl"));
+    EXPECT_FALSE(fs::exists(out / "summary.json"));
+    const EvalResult resumed = evaluateSplit(*model, s_ds->test, o, out.path());
+    EXPECT_FALSE(resumed.cancelled);
+    EXPECT_GE(resumed.resumed, 4u);
+    ASSERT_EQ(resumed.records.size(), 12u);
+    test::TempDir fresh;
+    const EvalResult whole = evaluateSplit(*model, s_ds->test, o, fresh.path());
+    for (std::size_t i = 0; i < 12; ++i) {
+        EXPECT_EQ(resumed.records[i].index, i);
+        EXPECT_EQ(resumed.records[i].predicted, whole.records[i].predicted);
+        EXPECT_NEAR(resumed.records[i].scores[0].iou, whole.records[i].scores[0].iou, 1e-9);
+    }
+    EXPECT_EQ(test::slurp(out / "per_image.csv"), test::slurp(fresh / "per_image.csv"));
+}
+
+TEST_F(SplitEval, LimitAndBadLayersAreHandled) {
+    auto model = ModelSession::open(s_dir->path() / "m" / "best.ckpt");
+    test::TempDir out;
+    EvalOptions o;
+    o.limit = 5;
+    EXPECT_EQ(evaluateSplit(*model, s_ds->test, o, out.path()).records.size(), 5u);
+    o.taps = {999};
+    EXPECT_THROW(evaluateSplit(*model, s_ds->test, o, out.path()), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace camx
