@@ -19,7 +19,8 @@ QString AboutDialog::versionText(const QString& device) {
               "<tr><td>Device</td><td>%5</td></tr>"
               "</table>")
         .arg(QStringLiteral(CAMX_VERSION), QString::fromLatin1(qVersion()),
-             QString::fromStdString(runtimeInfo().torchVersion), QStringLiteral(CV_VERSION), device.toHtmlEscaped());
+             QString::fromStdString(runtimeInfo().torchVersion), QStringLiteral(CV_VERSION),
+             device.toHtmlEscaped());
 }
 
 AboutDialog::AboutDialog(const QString& device, QWidget* parent) : QDialog(parent) {

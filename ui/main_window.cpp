@@ -12,7 +12,10 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QPainter>
+#include <QPdfWriter>
 #include <QSettings>
+#include <QSvgGenerator>
 #include <QSlider>
 #include <QStatusBar>
 #include <QtConcurrent/QtConcurrent>
@@ -72,11 +75,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_controller, &ExplainController::failed, this,
             [this](const QString& msg) { showError(tr("Explanation failed"), msg); });
     connect(m_controller, &ExplainController::busyChanged, m_busy, &QWidget::setVisible);
-    connect(m_controller, &ExplainController::progress, this, [this](int done, int total, const QString& what) {
-        m_busy->setRange(0, total);
-        m_busy->setValue(done);
-        m_busy->setFormat(what + " %p%");
-    });
+    connect(m_controller, &ExplainController::progress, this,
+            [this](int done, int total, const QString& what) {
+                m_busy->setRange(0, total);
+                m_busy->setValue(done);
+                m_busy->setFormat(what + " %p%");
+            });
     connect(m_explorer, &ExplorerView::targetChanged, this, &MainWindow::requestCurrent);
     connect(m_explorer, &ExplorerView::scoreCamWanted, this, [this](int tap) {
         if (auto r = m_explorer->result()) m_controller->requestScoreCam(r->key, tap);
@@ -92,25 +96,30 @@ MainWindow::~MainWindow() {
     m_modelJob.waitForFinished();
 }
 
-bool MainWindow::isLoading() const { return m_datasetJob.isRunning() || m_modelJob.isRunning(); }
+bool MainWindow::isLoading() const {
+    return m_datasetJob.isRunning() || m_modelJob.isRunning();
+}
 
 void MainWindow::buildActions() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* openData = file->addAction(tr("Open &Dataset…"), this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a Stanford Dogs folder"),
-                                                              QSettings().value("paths/lastDataset").toString());
+        const QString dir =
+            QFileDialog::getExistingDirectory(this, tr("Open a Stanford Dogs folder"),
+                                              QSettings().value("paths/lastDataset").toString());
         if (!dir.isEmpty()) openDataset(dir);
     });
     openData->setShortcut(QKeySequence::Open);
     QAction* openModelAct = file->addAction(tr("Open &Model…"), this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Open a model"), QSettings().value("paths/lastModel").toString(),
-                                                       tr("Models (*.ckpt *.pth *.pt);;All files (*)"));
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Open a model"), QSettings().value("paths/lastModel").toString(),
+            tr("Models (*.ckpt *.pth *.pt);;All files (*)"));
         if (!f.isEmpty()) openModel(f);
     });
     openModelAct->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
     file->addAction(tr("Open &Image…"), this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Explain an image"), QString(),
-                                                       tr("Images (*.jpg *.jpeg *.png *.bmp *.webp *.tif *.tiff)"));
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Explain an image"), QString(),
+            tr("Images (*.jpg *.jpeg *.png *.bmp *.webp *.tif *.tiff)"));
         if (!f.isEmpty()) openExternalImage(f);
     });
     m_recentData = file->addMenu(tr("Recent Datasets"));
@@ -126,11 +135,13 @@ void MainWindow::buildActions() {
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     QAction* zin = view->addAction(tr("Zoom &In"), this, [this] {
-        m_explorer->setZoom(std::min(8.0, (m_explorer->zoom() > 0 ? m_explorer->zoom() : 1.0) * 1.25));
+        m_explorer->setZoom(
+            std::min(8.0, (m_explorer->zoom() > 0 ? m_explorer->zoom() : 1.0) * 1.25));
     });
     zin->setShortcut(QKeySequence::ZoomIn);
     QAction* zout = view->addAction(tr("Zoom &Out"), this, [this] {
-        m_explorer->setZoom(std::max(0.1, (m_explorer->zoom() > 0 ? m_explorer->zoom() : 1.0) / 1.25));
+        m_explorer->setZoom(
+            std::max(0.1, (m_explorer->zoom() > 0 ? m_explorer->zoom() : 1.0) / 1.25));
     });
     zout->setShortcut(QKeySequence::ZoomOut);
     QAction* fit = view->addAction(tr("&Fit"), this, [this] { m_explorer->setZoom(0); });
@@ -148,7 +159,9 @@ void MainWindow::buildActions() {
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About CAM Explorer"), this, [this] {
-        AboutDialog(QString::fromStdString(m_model ? m_model->info().device : deviceDescription()), this).exec();
+        AboutDialog(QString::fromStdString(m_model ? m_model->info().device : deviceDescription()),
+                    this)
+            .exec();
     });
     rebuildRecentMenus();
 }
@@ -161,8 +174,10 @@ void MainWindow::rebuildRecentMenus() {
         const QStringList items = s.value(key).toStringList();
         for (const QString& item : items)
             menu->addAction(item, this, [this, item, key] {
-                if (key.endsWith("datasets")) openDataset(item);
-                else openModel(item);
+                if (key.endsWith("datasets"))
+                    openDataset(item);
+                else
+                    openModel(item);
             });
         menu->setEnabled(!items.isEmpty());
     }
@@ -183,16 +198,20 @@ void MainWindow::restoreSettings() {
     restoreGeometry(s.value("window/geometry").toByteArray());
     restoreState(s.value("window/state").toByteArray());
     if (!s.contains("window/geometry")) resize(1400, 820);
-    if (auto* t = m_explorer->findChild<QSlider*>("thresholdSlider")) t->setValue(s.value("view/threshold", 20).toInt());
-    if (auto* b = m_explorer->findChild<QSlider*>("blendSlider")) b->setValue(s.value("view/blend", 50).toInt());
+    if (auto* t = m_explorer->findChild<QSlider*>("thresholdSlider"))
+        t->setValue(s.value("view/threshold", 20).toInt());
+    if (auto* b = m_explorer->findChild<QSlider*>("blendSlider"))
+        b->setValue(s.value("view/blend", 50).toInt());
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {
     QSettings s;
     s.setValue("window/geometry", saveGeometry());
     s.setValue("window/state", saveState());
-    if (auto* t = m_explorer->findChild<QSlider*>("thresholdSlider")) s.setValue("view/threshold", t->value());
-    if (auto* b = m_explorer->findChild<QSlider*>("blendSlider")) s.setValue("view/blend", b->value());
+    if (auto* t = m_explorer->findChild<QSlider*>("thresholdSlider"))
+        s.setValue("view/threshold", t->value());
+    if (auto* b = m_explorer->findChild<QSlider*>("blendSlider"))
+        s.setValue("view/blend", b->value());
     m_controller->cancelScoreCam();
     e->accept();
 }
@@ -219,7 +238,8 @@ void MainWindow::openDataset(const QString& dir) {
         }
         m_dataset = std::move(*result);
         m_external.clear();
-        const SplitKind split = static_cast<SplitKind>(QSettings().value("browser/split", int(SplitKind::Test)).toInt());
+        const SplitKind split = static_cast<SplitKind>(
+            QSettings().value("browser/split", int(SplitKind::Test)).toInt());
         m_browser->setDataset(m_dataset.get(), split);
         addRecent("recent/datasets", dir);
         QSettings().setValue("paths/lastDataset", dir);
@@ -275,7 +295,8 @@ void MainWindow::openModel(const QString& file) {
                 *result = std::shared_ptr<ModelSession>(ModelSession::open(file.toStdString()));
             } catch (...) {
                 if (names.empty()) throw;
-                *result = std::shared_ptr<ModelSession>(ModelSession::open(file.toStdString(), names));
+                *result =
+                    std::shared_ptr<ModelSession>(ModelSession::open(file.toStdString(), names));
             }
         } catch (const std::exception& e) {
             *error = QString::fromStdString(e.what());
@@ -290,7 +311,9 @@ void MainWindow::openExternalImage(const QString& path) {
     }
     m_external = path;
     m_row = -1;
-    statusBar()->showMessage(tr("%1 is not in the dataset: no ground truth, so no IoU").arg(QFileInfo(path).fileName()), 8000);
+    statusBar()->showMessage(
+        tr("%1 is not in the dataset: no ground truth, so no IoU").arg(QFileInfo(path).fileName()),
+        8000);
     requestCurrent();
 }
 
@@ -301,8 +324,9 @@ void MainWindow::onCurrentRow(int row) {
     // Prefetch the neighbours so that stepping through the split feels instant.
     if (m_model)
         for (int n : m_browser->neighbours(2))
-            m_controller->prefetch({QString::fromStdString(m_datasetModel->sample(n).imagePath.string()), -1,
-                                    m_explorer->scoreKind()});
+            m_controller->prefetch(
+                {QString::fromStdString(m_datasetModel->sample(n).imagePath.string()), -1,
+                 m_explorer->scoreKind()});
 }
 
 void MainWindow::requestCurrent() {
@@ -319,7 +343,8 @@ void MainWindow::requestCurrent() {
     }
     if (path.isEmpty()) return;
     if (!m_model) {
-        statusBar()->showMessage(tr("Open a model to see where it looks (File ▸ Open Model)"), 5000);
+        statusBar()->showMessage(tr("Open a model to see where it looks (File ▸ Open Model)"),
+                                 5000);
         return;
     }
     int target = m_explorer->requestedTarget();
@@ -346,9 +371,11 @@ void MainWindow::onReady(std::shared_ptr<const ExplainResult> r) {
         known = true;
     }
     m_explorer->showResult(r, truth, known, label);
+    statusBar()->clearMessage();
     m_timing->setText(tr("last pass %1 ms").arg(r->seconds * 1000.0, 0, 'f', 0));
     if (known && !r->explanation.top.empty())
-        m_datasetModel->setPrediction(m_row, r->explanation.top[0].classIndex, r->explanation.top[0].probability,
+        m_datasetModel->setPrediction(m_row, r->explanation.top[0].classIndex,
+                                      r->explanation.top[0].probability,
                                       m_explorer->panel(0)->iou());
     updateStatus();
     Q_EMIT explanationShown();
@@ -362,15 +389,22 @@ void MainWindow::updateStatus() {
     }
     const auto& info = m_model->info();
     const ClassScore& top = r->explanation.top[0];
-    QString text = tr("Prediction: %1 (%2%)")
-                       .arg(QString::fromStdString(info.classNames[static_cast<std::size_t>(top.classIndex)]))
-                       .arg(100.0 * top.probability, 0, 'f', 1);
+    QString text =
+        tr("Prediction: %1 (%2%)")
+            .arg(QString::fromStdString(info.classNames[static_cast<std::size_t>(top.classIndex)]))
+            .arg(100.0 * top.probability, 0, 'f', 1);
     if (m_external.isEmpty() && m_row >= 0) {
         const int label = m_datasetModel->sample(m_row).label;
-        text += top.classIndex == label ? tr("  ✔ correct") : tr("  ✘ wrong (truth: %1)").arg(m_datasetModel->breedNames()[static_cast<std::size_t>(label)].c_str());
+        text +=
+            top.classIndex == label
+                ? tr("  ✔ correct")
+                : tr("  ✘ wrong (truth: %1)")
+                      .arg(m_datasetModel->breedNames()[static_cast<std::size_t>(label)].c_str());
         for (int i = 0; i < m_explorer->panelCount(); ++i) {
             const HeatmapPanel* p = m_explorer->panel(i);
-            text += QStringLiteral("   %1 IoU %2").arg(QString::fromStdString(methodName(p->method()))).arg(p->iou(), 0, 'f', 3);
+            text += QStringLiteral("   %1 IoU %2")
+                        .arg(QString::fromStdString(methodName(p->method())))
+                        .arg(p->iou(), 0, 'f', 3);
         }
     } else {
         text += tr("   (external image: no ground truth, no IoU)");
@@ -386,18 +420,54 @@ void MainWindow::copyFigure() {
 }
 
 void MainWindow::saveFigure() {
-    const QImage fig = m_explorer->composedFigure();
-    if (fig.isNull()) return;
-    const QString f = QFileDialog::getSaveFileName(this, tr("Save figure"), QStringLiteral("comparison.png"),
-                                                   tr("PNG image (*.png);;JPEG image (*.jpg)"));
+    if (m_explorer->figureSize().isEmpty()) return;
+    QSettings settings;
+    const QString f = QFileDialog::getSaveFileName(
+        this, tr("Save figure"), settings.value("paths/lastFigure", QStringLiteral("comparison.png")).toString(),
+        tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf);;JPEG image (*.jpg)"));
     if (f.isEmpty()) return;
-    // QImage::save writes through QSaveFile semantics only for some formats: write to a
-    // temporary file and rename so that a failed save never truncates an existing figure.
-    const QString tmp = f + QStringLiteral(".part");
-    if (!fig.save(tmp) || (QFile::exists(f) && !QFile::remove(f)) || !QFile::rename(tmp, f)) {
-        QFile::remove(tmp);
-        showError(tr("Cannot save the figure"), tr("Could not write '%1'").arg(f));
+    QString error;
+    if (!saveFigureTo(f, &error)) showError(tr("Cannot save the figure"), error);
+    else settings.setValue("paths/lastFigure", f);
+}
+
+bool MainWindow::saveFigureTo(const QString& file, QString* error) {
+    const QSize size = m_explorer->figureSize();
+    if (size.isEmpty()) {
+        if (error) *error = tr("There is no figure to save yet");
+        return false;
     }
+    // Written to a temporary file and renamed, so a failed save never truncates an old figure.
+    const QString tmp = file + QStringLiteral(".part");
+    const QString suffix = QFileInfo(file).suffix().toLower();
+    bool ok = true;
+    if (suffix == "svg") {
+        QSvgGenerator svg;
+        svg.setFileName(tmp);
+        svg.setSize(size);
+        svg.setViewBox(QRect(QPoint(0, 0), size));
+        svg.setTitle(tr("CAM Explorer comparison"));
+        QPainter p;
+        ok = p.begin(&svg);
+        if (ok) m_explorer->paintFigure(p);
+    } else if (suffix == "pdf") {
+        QPdfWriter pdf(tmp);
+        pdf.setResolution(96);
+        pdf.setPageSize(QPageSize(QSizeF(size.width() * 72.0 / 96.0, size.height() * 72.0 / 96.0), QPageSize::Point));
+        pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+        pdf.setTitle(tr("CAM Explorer comparison"));
+        QPainter p;
+        ok = p.begin(&pdf);
+        if (ok) m_explorer->paintFigure(p);
+    } else {
+        ok = m_explorer->composedFigure().save(tmp, suffix == "jpg" || suffix == "jpeg" ? "JPG" : "PNG");
+    }
+    if (!ok || (QFile::exists(file) && !QFile::remove(file)) || !QFile::rename(tmp, file)) {
+        QFile::remove(tmp);
+        if (error) *error = tr("Could not write '%1'").arg(file);
+        return false;
+    }
+    return true;
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
@@ -409,11 +479,16 @@ void MainWindow::dropEvent(QDropEvent* e) {
     if (urls.isEmpty()) return;
     const QString path = urls.first().toLocalFile();
     const QFileInfo info(path);
-    if (info.isDir()) openDataset(path);
-    else if (info.suffix() == "ckpt" || info.suffix() == "pth" || info.suffix() == "pt") openModel(path);
-    else if (kImageSuffixes.contains(info.suffix().toLower())) openExternalImage(path);
-    else showError(tr("Cannot open the dropped file"),
-                   tr("'%1' is not a dataset folder, a model (.ckpt, .pth) or an image").arg(info.fileName()));
+    if (info.isDir())
+        openDataset(path);
+    else if (info.suffix() == "ckpt" || info.suffix() == "pth" || info.suffix() == "pt")
+        openModel(path);
+    else if (kImageSuffixes.contains(info.suffix().toLower()))
+        openExternalImage(path);
+    else
+        showError(tr("Cannot open the dropped file"),
+                  tr("'%1' is not a dataset folder, a model (.ckpt, .pth) or an image")
+                      .arg(info.fileName()));
     e->acceptProposedAction();
 }
 

@@ -45,6 +45,8 @@ public:
     QString lastError() const { return m_lastError; }
     void setQuietErrors(bool quiet) { m_quietErrors = quiet; }
     bool isLoading() const;
+    // Saves the comparison figure; the format follows the suffix: .png, .jpg, .svg or .pdf.
+    bool saveFigureTo(const QString& file, QString* error = nullptr);
 
 Q_SIGNALS:
     void datasetLoaded();

@@ -22,8 +22,8 @@ void printReport(const char* name, const SplitData& split, std::size_t maxIssues
             break;
         }
         std::printf("         %s %s: %s\n",
-                    issue.kind == LoadIssue::Kind::Skipped ? "skipped " : "repaired", issue.file.c_str(),
-                    issue.message.c_str());
+                    issue.kind == LoadIssue::Kind::Skipped ? "skipped " : "repaired",
+                    issue.file.c_str(), issue.message.c_str());
     }
 }
 
@@ -41,7 +41,8 @@ void addDataCommands(CLI::App& app) {
         static std::string cache;
         cmd->add_option("DIR", dir, "dataset folder")->required();
         cmd->add_flag("--verify", verify, "decode every image instead of checking headers only");
-        cmd->add_option("--max-issues", maxIssues, "issues listed per split")->capture_default_str();
+        cmd->add_option("--max-issues", maxIssues, "issues listed per split")
+            ->capture_default_str();
         cmd->add_option("--cache", cache, "where archives are unpacked (default: user cache)");
         cmd->callback([] {
             TerminalProgress bar;
@@ -68,8 +69,12 @@ void addDataCommands(CLI::App& app) {
         cmd->add_option("--breeds", opt.numBreeds, "number of breeds (2-10)")
             ->capture_default_str()
             ->check(CLI::Range(2, 10));
-        cmd->add_option("--train-per-breed", opt.trainPerBreed)->capture_default_str()->check(CLI::Range(1, 100000));
-        cmd->add_option("--test-per-breed", opt.testPerBreed)->capture_default_str()->check(CLI::Range(1, 100000));
+        cmd->add_option("--train-per-breed", opt.trainPerBreed)
+            ->capture_default_str()
+            ->check(CLI::Range(1, 100000));
+        cmd->add_option("--test-per-breed", opt.testPerBreed)
+            ->capture_default_str()
+            ->check(CLI::Range(1, 100000));
         cmd->add_flag("--overwrite", opt.overwrite, "replace a non-empty output folder");
         cmd->callback([] {
             TerminalProgress bar;

@@ -6,6 +6,7 @@
 
 namespace camx::cli {
 
-void writeNpy(const std::filesystem::path& path, const std::vector<float>& data, const std::vector<std::size_t>& shape);
+void writeNpy(const std::filesystem::path& path, const std::vector<float>& data,
+              const std::vector<std::size_t>& shape);
 
 }  // namespace camx::cli

@@ -7,9 +7,13 @@
 namespace camx::cli {
 
 TerminalProgress::TerminalProgress(bool quiet)
-    : m_quiet(quiet), m_tty(::isatty(STDERR_FILENO) == 1), m_start(std::chrono::steady_clock::now()) {}
+    : m_quiet(quiet),
+      m_tty(::isatty(STDERR_FILENO) == 1),
+      m_start(std::chrono::steady_clock::now()) {}
 
-TerminalProgress::~TerminalProgress() { finish(); }
+TerminalProgress::~TerminalProgress() {
+    finish();
+}
 
 void TerminalProgress::update(const Progress& p) {
     if (m_quiet) return;

@@ -20,16 +20,21 @@ int main(int argc, char** argv) {
     camx::initTorchRuntime();
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("See where a CNN looks: CAM, Grad-CAM, boxes and IoU"));
+    parser.setApplicationDescription(
+        QStringLiteral("See where a CNN looks: CAM, Grad-CAM, boxes and IoU"));
     parser.addHelpOption();
     parser.addVersionOption();
-    QCommandLineOption data({"d", "data"}, QStringLiteral("Open this dataset folder."), QStringLiteral("DIR"));
-    QCommandLineOption model({"m", "model"}, QStringLiteral("Open this model (.ckpt or .pth)."), QStringLiteral("FILE"));
-    QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Open the built-in demo dataset and demo model."));
-    QCommandLineOption shot(QStringLiteral("screenshot"),
-                            QStringLiteral("Once the first explanation is shown, save the window to FILE and quit "
-                                           "(for documentation)."),
-                            QStringLiteral("FILE"));
+    QCommandLineOption data({"d", "data"}, QStringLiteral("Open this dataset folder."),
+                            QStringLiteral("DIR"));
+    QCommandLineOption model({"m", "model"}, QStringLiteral("Open this model (.ckpt or .pth)."),
+                             QStringLiteral("FILE"));
+    QCommandLineOption demo(QStringLiteral("demo"),
+                            QStringLiteral("Open the built-in demo dataset and demo model."));
+    QCommandLineOption shot(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Once the first explanation is shown, save the window to FILE and quit "
+                       "(for documentation)."),
+        QStringLiteral("FILE"));
     parser.addOptions({data, model, demo, shot});
     parser.process(app);
 
@@ -40,21 +45,24 @@ int main(int argc, char** argv) {
         if (dataDir.isEmpty()) dataDir = cache + QStringLiteral("/demo");
         if (modelFile.isEmpty()) modelFile = cache + QStringLiteral("/demo-model/best.ckpt");
         if (!QDir(dataDir).exists())
-            QMessageBox::information(nullptr, QStringLiteral("CAM Explorer"),
-                                     QStringLiteral("The demo dataset is not at %1 yet. Create it with:\n"
-                                                    "cam-explorer-cli make-demo --out %1")
-                                         .arg(dataDir));
+            QMessageBox::information(
+                nullptr, QStringLiteral("CAM Explorer"),
+                QStringLiteral("The demo dataset is not at %1 yet. Create it with:\n"
+                               "cam-explorer-cli make-demo --out %1")
+                    .arg(dataDir));
     }
     window.show();
     if (parser.isSet(shot)) {
         const QString file = parser.value(shot);
-        QObject::connect(&window, &camx::ui::MainWindow::explanationShown, &window, [&window, file] {
-            QTimer::singleShot(300, &window, [&window, file] {
-                const bool ok = window.grab().save(file);
-                QApplication::exit(ok ? 0 : 1);
-            });
-        });
-        QObject::connect(&window, &camx::ui::MainWindow::errorShown, &window, [](const QString&) { QApplication::exit(1); });
+        QObject::connect(&window, &camx::ui::MainWindow::explanationShown, &window,
+                         [&window, file] {
+                             QTimer::singleShot(300, &window, [&window, file] {
+                                 const bool ok = window.grab().save(file);
+                                 QApplication::exit(ok ? 0 : 1);
+                             });
+                         });
+        QObject::connect(&window, &camx::ui::MainWindow::errorShown, &window,
+                         [](const QString&) { QApplication::exit(1); });
     }
     if (!dataDir.isEmpty()) window.openDataset(dataDir);
     if (!modelFile.isEmpty()) window.openModel(modelFile);

@@ -25,7 +25,9 @@ void CsvWriter::row(const std::vector<std::string>& fields) {
     m_text.push_back('\n');
 }
 
-void CsvWriter::save(const std::filesystem::path& path) const { writeFileAtomically(path, m_text); }
+void CsvWriter::save(const std::filesystem::path& path) const {
+    writeFileAtomically(path, m_text);
+}
 
 std::string CsvWriter::number(double v, int precision) {
     char buf[64];

@@ -32,7 +32,8 @@ fs::path temporarySibling(const fs::path& target) {
 
 }  // namespace
 
-void writeFileAtomically(const fs::path& target, const std::function<void(const fs::path&)>& write) {
+void writeFileAtomically(const fs::path& target,
+                         const std::function<void(const fs::path&)>& write) {
     fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -64,7 +65,8 @@ void writeFileAtomically(const fs::path& target, const std::string& bytes) {
 
 std::string readFile(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot open '" + path.string() + "': " + std::strerror(errno));
+    if (!in)
+        throw std::runtime_error("cannot open '" + path.string() + "': " + std::strerror(errno));
     std::ostringstream ss;
     ss << in.rdbuf();
     if (in.bad()) throw std::runtime_error("cannot read '" + path.string() + "'");

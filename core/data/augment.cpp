@@ -20,12 +20,13 @@ cv::Mat augmentImage(const cv::Mat& rgb, const Augmentation& aug, std::mt19937_6
         cv::Rect crop(0, 0, img.cols, img.rows);
         for (int attempt = 0; attempt < 10; ++attempt) {
             const double target = area * (aug.cropMinScale + (1.0 - aug.cropMinScale) * u01(rng));
-            const double logRatio = std::log(3.0 / 4.0) + (std::log(4.0 / 3.0) - std::log(3.0 / 4.0)) * u01(rng);
+            const double logRatio =
+                std::log(3.0 / 4.0) + (std::log(4.0 / 3.0) - std::log(3.0 / 4.0)) * u01(rng);
             const double ratio = std::exp(logRatio);
             const int w = static_cast<int>(std::lround(std::sqrt(target * ratio)));
             const int h = static_cast<int>(std::lround(std::sqrt(target / ratio)));
             if (w >= 1 && h >= 1 && w <= img.cols && h <= img.rows) {
-                const int x = static_cast<int>(u01(rng) * (img.cols - w + 1)) ;
+                const int x = static_cast<int>(u01(rng) * (img.cols - w + 1));
                 const int y = static_cast<int>(u01(rng) * (img.rows - h + 1));
                 crop = cv::Rect(std::min(x, img.cols - w), std::min(y, img.rows - h), w, h);
                 break;

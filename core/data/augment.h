@@ -13,7 +13,7 @@ struct Augmentation {
     bool flip = false;               // horizontal flip with probability 1/2
     bool randomResizedCrop = false;  // area 35-100 %, aspect 3/4-4/3, resized back
     float cropMinScale = 0.35f;
-    bool colorJitter = false;        // brightness, contrast, saturation
+    bool colorJitter = false;  // brightness, contrast, saturation
     float jitterStrength = 0.3f;
 
     bool any() const { return flip || randomResizedCrop || colorJitter; }

@@ -33,7 +33,9 @@ std::size_t LoadReport::skipped() const {
     }));
 }
 
-std::size_t LoadReport::repaired() const { return issues.size() - skipped(); }
+std::size_t LoadReport::repaired() const {
+    return issues.size() - skipped();
+}
 
 void LoadReport::add(LoadIssue::Kind kind, std::string file, std::string message) {
     issues.push_back(LoadIssue{kind, std::move(file), std::move(message)});
@@ -82,8 +84,8 @@ Annotation parseAnnotation(const char* data, std::size_t size) {
     a.height = parseCoordinate(sz, "height", "size");
     if (sz.child("depth")) a.depth = parseCoordinate(sz, "depth", "size");
     if (a.width <= 0 || a.height <= 0)
-        throw DatasetError("<size> is " + std::to_string(a.width) + "x" +
-                           std::to_string(a.height) + ", not a positive image size");
+        throw DatasetError("<size> is " + std::to_string(a.width) + "x" + std::to_string(a.height) +
+                           ", not a positive image size");
     for (pugi::xml_node obj : root.children("object")) {
         pugi::xml_node bb = obj.child("bndbox");
         if (!bb) throw DatasetError("an <object> has no <bndbox>");
@@ -103,7 +105,8 @@ Annotation readAnnotationFile(const fs::path& path) {
     try {
         bytes = readFile(path);
     } catch (const std::exception&) {
-        throw DatasetError(fs::exists(path) ? "annotation cannot be read" : "annotation is missing");
+        throw DatasetError(fs::exists(path) ? "annotation cannot be read"
+                                            : "annotation is missing");
     }
     return parseAnnotation(bytes.data(), bytes.size());
 }
@@ -120,8 +123,7 @@ std::optional<Box> sanitizeBox(const Box& raw, int width, int height, bool* clip
     b.ymax = std::min(height - 1, b.ymax);
     // Stanford Dogs writes some right/bottom edges as `width` (one past the last pixel): that is a
     // convention, not damage, so only edges further out count as repaired.
-    if (clipped)
-        *clipped = raw.xmin < 0 || raw.ymin < 0 || raw.xmax > width || raw.ymax > height;
+    if (clipped) *clipped = raw.xmin < 0 || raw.ymin < 0 || raw.xmax > width || raw.ymax > height;
     return b;
 }
 
@@ -187,7 +189,8 @@ std::string charArrayToString(const matvar_t* v) {
             }
             break;
         }
-        default: throw DatasetError("a text cell has an unsupported character type");
+        default:
+            throw DatasetError("a text cell has an unsupported character type");
     }
     return out;
 }
@@ -199,17 +202,38 @@ double numberAt(const matvar_t* v, std::size_t i) {
         if (v->nbytes < n * width) throw DatasetError("numeric data shorter than its shape");
     };
     switch (v->class_type) {
-        case MAT_C_DOUBLE: need(8); return static_cast<const double*>(v->data)[i];
-        case MAT_C_SINGLE: need(4); return static_cast<const float*>(v->data)[i];
-        case MAT_C_UINT8: need(1); return static_cast<const uint8_t*>(v->data)[i];
-        case MAT_C_INT8: need(1); return static_cast<const int8_t*>(v->data)[i];
-        case MAT_C_UINT16: need(2); return static_cast<const uint16_t*>(v->data)[i];
-        case MAT_C_INT16: need(2); return static_cast<const int16_t*>(v->data)[i];
-        case MAT_C_UINT32: need(4); return static_cast<const uint32_t*>(v->data)[i];
-        case MAT_C_INT32: need(4); return static_cast<const int32_t*>(v->data)[i];
-        case MAT_C_UINT64: need(8); return static_cast<double>(static_cast<const uint64_t*>(v->data)[i]);
-        case MAT_C_INT64: need(8); return static_cast<double>(static_cast<const int64_t*>(v->data)[i]);
-        default: throw DatasetError("not a numeric array");
+        case MAT_C_DOUBLE:
+            need(8);
+            return static_cast<const double*>(v->data)[i];
+        case MAT_C_SINGLE:
+            need(4);
+            return static_cast<const float*>(v->data)[i];
+        case MAT_C_UINT8:
+            need(1);
+            return static_cast<const uint8_t*>(v->data)[i];
+        case MAT_C_INT8:
+            need(1);
+            return static_cast<const int8_t*>(v->data)[i];
+        case MAT_C_UINT16:
+            need(2);
+            return static_cast<const uint16_t*>(v->data)[i];
+        case MAT_C_INT16:
+            need(2);
+            return static_cast<const int16_t*>(v->data)[i];
+        case MAT_C_UINT32:
+            need(4);
+            return static_cast<const uint32_t*>(v->data)[i];
+        case MAT_C_INT32:
+            need(4);
+            return static_cast<const int32_t*>(v->data)[i];
+        case MAT_C_UINT64:
+            need(8);
+            return static_cast<double>(static_cast<const uint64_t*>(v->data)[i]);
+        case MAT_C_INT64:
+            need(8);
+            return static_cast<double>(static_cast<const int64_t*>(v->data)[i]);
+        default:
+            throw DatasetError("not a numeric array");
     }
 }
 
@@ -223,7 +247,8 @@ void checkMatContainer(const fs::path& path, const std::string& where) {
     std::error_code ec;
     const auto size = fs::file_size(path, ec);
     if (ec) throw DatasetError("list file " + where + " cannot be read");
-    if (size > (64u << 20)) throw DatasetError("list file " + where + " is too large for a list (over 64 MB)");
+    if (size > (64u << 20))
+        throw DatasetError("list file " + where + " is too large for a list (over 64 MB)");
     std::ifstream in(path, std::ios::binary);
     char header[128];
     if (!in.read(header, sizeof header))
@@ -235,14 +260,16 @@ void checkMatContainer(const fs::path& path, const std::string& where) {
         in.seekg(static_cast<std::streamoff>(pos));
         if (!in.read(reinterpret_cast<char*>(tag), 8)) break;
         auto u32 = [&](const unsigned char* p) {
-            return swapped ? (uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3])
-                           : (uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0]);
+            return swapped
+                       ? (uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3])
+                       : (uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0]);
         };
         const uint32_t type = u32(tag), bytes = u32(tag + 4);
-        if ((type & 0xffff0000u) != 0) break;  // a small-element tag: not at the top level of a list
+        if ((type & 0xffff0000u) != 0)
+            break;  // a small-element tag: not at the top level of a list
         if (pos + 8 + bytes > size)
-            throw DatasetError("list file " + where + " is damaged: an element claims " + std::to_string(bytes) +
-                               " bytes past the end of the file");
+            throw DatasetError("list file " + where + " is damaged: an element claims " +
+                               std::to_string(bytes) + " bytes past the end of the file");
         pos += 8 + bytes;
         if (type == 14) pos = (pos + 7) & ~std::uintmax_t(7);  // miMATRIX data is padded to 8 bytes
     }
@@ -366,7 +393,8 @@ void extractTar(const fs::path& tar, const fs::path& dest, const JobContext& job
         throw DatasetError("cannot open archive '" + tar.string() +
                            "': " + archive_error_string(in.get()));
     std::unique_ptr<archive, WriterFree> out(archive_write_disk_new());
-    archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+    archive_write_disk_set_options(out.get(), ARCHIVE_EXTRACT_TIME |
+                                                  ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                                                   ARCHIVE_EXTRACT_SECURE_SYMLINKS);
     archive_entry* entry = nullptr;
     std::size_t count = 0;
@@ -374,8 +402,8 @@ void extractTar(const fs::path& tar, const fs::path& dest, const JobContext& job
         int r = archive_read_next_header(in.get(), &entry);
         if (r == ARCHIVE_EOF) break;
         if (r < ARCHIVE_WARN)
-            throw DatasetError("archive '" + tar.string() + "' is damaged: " +
-                               archive_error_string(in.get()));
+            throw DatasetError("archive '" + tar.string() +
+                               "' is damaged: " + archive_error_string(in.get()));
         const char* name = archive_entry_pathname(entry);
         if (!name || !safeRelativePath(name))
             throw DatasetError("archive '" + tar.string() + "' holds an unsafe path '" +
@@ -394,8 +422,8 @@ void extractTar(const fs::path& tar, const fs::path& dest, const JobContext& job
                                    "': " + archive_error_string(out.get()));
         }
         if (r < ARCHIVE_WARN)
-            throw DatasetError("archive '" + tar.string() + "' is damaged or truncated: " +
-                               archive_error_string(in.get()));
+            throw DatasetError("archive '" + tar.string() +
+                               "' is damaged or truncated: " + archive_error_string(in.get()));
         archive_write_finish_entry(out.get());
         if (++count % 64 == 0) {
             job.throwIfCancelled();
@@ -532,9 +560,8 @@ SplitData loadSplit(const fs::path& root, const fs::path& listPath,
             }
             if (clipped)
                 split.report.add(LoadIssue::Kind::Repaired, annPath.string(),
-                                 boxText + " passes the image border " +
-                                     std::to_string(ann.width) + "x" +
-                                     std::to_string(ann.height) + "; clipped");
+                                 boxText + " passes the image border " + std::to_string(ann.width) +
+                                     "x" + std::to_string(ann.height) + "; clipped");
             s.boxes.push_back(*box);
         }
         if (s.boxes.empty()) {
@@ -589,7 +616,8 @@ void verifyImages(SplitData& split, const JobContext& job, const std::string& st
 
 Dataset openStanfordDogs(const fs::path& dirIn, const OpenOptions& options) {
     std::error_code ec;
-    if (!fs::exists(dirIn, ec)) throw DatasetError("folder '" + dirIn.string() + "' does not exist");
+    if (!fs::exists(dirIn, ec))
+        throw DatasetError("folder '" + dirIn.string() + "' does not exist");
     if (!fs::is_directory(dirIn, ec))
         throw DatasetError("'" + dirIn.string() + "' is not a folder");
     fs::path root = fs::absolute(dirIn);
@@ -636,7 +664,8 @@ Dataset openStanfordDogs(const fs::path& dirIn, const OpenOptions& options) {
         (trainList ? trainList->files.size() : 0) + (testList ? testList->files.size() : 0);
     ds.train = loadSplit(root, trainPath, trainList, breedIndex, options, done, total);
     ds.test = loadSplit(root, testPath, testList, breedIndex, options, done, total);
-    if (!trainList) ds.train.report.add(LoadIssue::Kind::Skipped, trainPath.string(), listErrors.front());
+    if (!trainList)
+        ds.train.report.add(LoadIssue::Kind::Skipped, trainPath.string(), listErrors.front());
     if (!testList)
         ds.test.report.add(LoadIssue::Kind::Skipped, testPath.string(), listErrors.back());
     if (options.verifyImages) {
@@ -654,8 +683,9 @@ Dataset openStanfordDogs(const fs::path& dirIn, const OpenOptions& options) {
                 why = i.file + ": " + i.message;
                 break;
             }
-        throw DatasetError("nothing could be loaded from '" + dirIn.string() + "'" +
-                           (why.empty() ? std::string(": the lists name no images") : "; first problem: " + why));
+        throw DatasetError(
+            "nothing could be loaded from '" + dirIn.string() + "'" +
+            (why.empty() ? std::string(": the lists name no images") : "; first problem: " + why));
     }
     return ds;
 }

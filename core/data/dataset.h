@@ -63,7 +63,7 @@ struct SplitData {
 enum class SplitKind { Train, Test };
 
 struct Dataset {
-    std::filesystem::path root;            // the folder holding Images/, Annotation/, lists
+    std::filesystem::path root;             // the folder holding Images/, Annotation/, lists
     std::vector<std::string> breedFolders;  // "n02085620-Chihuahua", sorted by wnid
     std::vector<std::string> breedNames;    // "Chihuahua"
     SplitData train;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <cmath>
+#include <fstream>
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -40,33 +40,117 @@ struct BreedLook {
 
 // Ten breeds that differ in silhouette and coat, so a classifier has to look at the dog.
 const BreedLook kBreeds[] = {
-    {"n90000001-Spotted_Pointer", 2.0, 0.9, 0.55, 1.0, Ears::Floppy, Tail::Down, Coat::Spots,
-     {235, 232, 225}, {40, 35, 30}},
-    {"n90000002-Tiger_Hound", 2.2, 1.0, 0.5, 1.1, Ears::Pointy, Tail::Up, Coat::Stripes,
-     {215, 140, 50}, {45, 30, 20}},
-    {"n90000003-Saddle_Terrier", 1.5, 0.6, 0.6, 0.7, Ears::Pointy, Tail::Stub, Coat::Saddle,
-     {200, 150, 90}, {30, 30, 35}},
-    {"n90000004-Patchwork_Collie", 1.9, 0.8, 0.55, 1.2, Ears::Floppy, Tail::Down, Coat::Patches,
-     {245, 245, 240}, {110, 70, 40}},
-    {"n90000005-Sooty_Spitz", 1.4, 0.6, 0.65, 0.6, Ears::Pointy, Tail::Curl, Coat::Solid,
-     {55, 55, 60}, {90, 90, 95}},
-    {"n90000006-Golden_Lop", 1.8, 0.7, 0.6, 0.9, Ears::Floppy, Tail::Up, Coat::Solid,
-     {230, 180, 80}, {240, 205, 120}},
-    {"n90000007-Freckled_Setter", 2.1, 1.1, 0.5, 1.3, Ears::Floppy, Tail::Up, Coat::Speckle,
-     {160, 60, 35}, {250, 245, 235}},
-    {"n90000008-Snowbelly_Corgi", 2.4, 0.35, 0.6, 0.9, Ears::Pointy, Tail::Stub, Coat::Belly,
-     {190, 110, 50}, {250, 250, 250}},
-    {"n90000009-Bandit_Pug", 1.3, 0.5, 0.75, 0.3, Ears::Round, Tail::Curl, Coat::Mask,
-     {215, 190, 150}, {35, 30, 30}},
-    {"n90000010-Blue_Greyhound", 2.6, 1.3, 0.4, 1.5, Ears::Round, Tail::Down, Coat::Solid,
-     {120, 130, 150}, {150, 160, 180}},
+    {"n90000001-Spotted_Pointer",
+     2.0,
+     0.9,
+     0.55,
+     1.0,
+     Ears::Floppy,
+     Tail::Down,
+     Coat::Spots,
+     {235, 232, 225},
+     {40, 35, 30}},
+    {"n90000002-Tiger_Hound",
+     2.2,
+     1.0,
+     0.5,
+     1.1,
+     Ears::Pointy,
+     Tail::Up,
+     Coat::Stripes,
+     {215, 140, 50},
+     {45, 30, 20}},
+    {"n90000003-Saddle_Terrier",
+     1.5,
+     0.6,
+     0.6,
+     0.7,
+     Ears::Pointy,
+     Tail::Stub,
+     Coat::Saddle,
+     {200, 150, 90},
+     {30, 30, 35}},
+    {"n90000004-Patchwork_Collie",
+     1.9,
+     0.8,
+     0.55,
+     1.2,
+     Ears::Floppy,
+     Tail::Down,
+     Coat::Patches,
+     {245, 245, 240},
+     {110, 70, 40}},
+    {"n90000005-Sooty_Spitz",
+     1.4,
+     0.6,
+     0.65,
+     0.6,
+     Ears::Pointy,
+     Tail::Curl,
+     Coat::Solid,
+     {55, 55, 60},
+     {90, 90, 95}},
+    {"n90000006-Golden_Lop",
+     1.8,
+     0.7,
+     0.6,
+     0.9,
+     Ears::Floppy,
+     Tail::Up,
+     Coat::Solid,
+     {230, 180, 80},
+     {240, 205, 120}},
+    {"n90000007-Freckled_Setter",
+     2.1,
+     1.1,
+     0.5,
+     1.3,
+     Ears::Floppy,
+     Tail::Up,
+     Coat::Speckle,
+     {160, 60, 35},
+     {250, 245, 235}},
+    {"n90000008-Snowbelly_Corgi",
+     2.4,
+     0.35,
+     0.6,
+     0.9,
+     Ears::Pointy,
+     Tail::Stub,
+     Coat::Belly,
+     {190, 110, 50},
+     {250, 250, 250}},
+    {"n90000009-Bandit_Pug",
+     1.3,
+     0.5,
+     0.75,
+     0.3,
+     Ears::Round,
+     Tail::Curl,
+     Coat::Mask,
+     {215, 190, 150},
+     {35, 30, 30}},
+    {"n90000010-Blue_Greyhound",
+     2.6,
+     1.3,
+     0.4,
+     1.5,
+     Ears::Round,
+     Tail::Down,
+     Coat::Solid,
+     {120, 130, 150},
+     {150, 160, 180}},
 };
 constexpr int kBreedCount = sizeof kBreeds / sizeof kBreeds[0];
 
 using Rng = std::mt19937_64;
 
-double uni(Rng& r, double a, double b) { return std::uniform_real_distribution<double>(a, b)(r); }
-int uniInt(Rng& r, int a, int b) { return std::uniform_int_distribution<int>(a, b)(r); }
+double uni(Rng& r, double a, double b) {
+    return std::uniform_real_distribution<double>(a, b)(r);
+}
+int uniInt(Rng& r, int a, int b) {
+    return std::uniform_int_distribution<int>(a, b)(r);
+}
 
 cv::Scalar jitter(Rng& r, const cv::Scalar& c, double amount) {
     cv::Scalar out;
@@ -76,9 +160,13 @@ cv::Scalar jitter(Rng& r, const cv::Scalar& c, double amount) {
     return out;
 }
 
-cv::Scalar randomColour(Rng& r) { return {uni(r, 0, 255), uni(r, 0, 255), uni(r, 0, 255)}; }
+cv::Scalar randomColour(Rng& r) {
+    return {uni(r, 0, 255), uni(r, 0, 255), uni(r, 0, 255)};
+}
 
-cv::Point pt(double x, double y) { return {static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y))}; }
+cv::Point pt(double x, double y) {
+    return {static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y))};
+}
 
 // Draws the silhouette of one dog in `colour` onto `dst`. The dog stands with its body centred at
 // (cx, cy), body height bh, facing left when dir = -1.
@@ -103,10 +191,10 @@ void drawSilhouette(cv::Mat& dst, const BreedLook& b, double cx, double cy, doub
     cv::circle(dst, pt(hx, hy), static_cast<int>(hr), colour, cv::FILLED, aa);
     // Snout.
     const double sl = hr * b.snout;
-    cv::ellipse(dst, pt(hx + dir * (hr * 0.6 + sl * 0.5), hy + hr * 0.25),
-                cv::Size(static_cast<int>(std::max(2.0, sl * 0.6 + hr * 0.3)),
-                         static_cast<int>(hr * 0.42)),
-                0, 0, 360, colour, cv::FILLED, aa);
+    cv::ellipse(
+        dst, pt(hx + dir * (hr * 0.6 + sl * 0.5), hy + hr * 0.25),
+        cv::Size(static_cast<int>(std::max(2.0, sl * 0.6 + hr * 0.3)), static_cast<int>(hr * 0.42)),
+        0, 0, 360, colour, cv::FILLED, aa);
     // Ears.
     const double ex = hx - dir * hr * 0.25;
     switch (b.ears) {
@@ -137,8 +225,8 @@ void drawSilhouette(cv::Mat& dst, const BreedLook& b, double cx, double cy, doub
             break;
         case Tail::Curl:
             cv::ellipse(dst, pt(tx - dir * bh * 0.15, ty - bh * 0.35),
-                        cv::Size(static_cast<int>(bh * 0.3), static_cast<int>(bh * 0.3)), 0, 0,
-                        300, colour, tw, aa);
+                        cv::Size(static_cast<int>(bh * 0.3), static_cast<int>(bh * 0.3)), 0, 0, 300,
+                        colour, tw, aa);
             break;
         case Tail::Down:
             cv::line(dst, pt(tx, ty), pt(tx - dir * bh * 0.6, ty + bh * (0.6 + 0.2 * tailJitter)),
@@ -159,7 +247,8 @@ void paintCoat(cv::Mat& coat, const BreedLook& b, const cv::Rect& area, double b
     const int aa = cv::LINE_AA;
     const double bw = bh * b.bodyAspect;
     switch (b.coat) {
-        case Coat::Solid: break;
+        case Coat::Solid:
+            break;
         case Coat::Spots: {
             const int n = std::max(6, static_cast<int>(area.area() / (bh * bh * 0.06)));
             for (int i = 0; i < n; ++i)
@@ -198,8 +287,8 @@ void paintCoat(cv::Mat& coat, const BreedLook& b, const cv::Rect& area, double b
             break;
         }
         case Coat::Belly:
-            cv::rectangle(coat, pt(area.x, cy + bh * 0.05), pt(area.x + area.width, area.y + area.height),
-                          second, cv::FILLED);
+            cv::rectangle(coat, pt(area.x, cy + bh * 0.05),
+                          pt(area.x + area.width, area.y + area.height), second, cv::FILLED);
             break;
         case Coat::Mask: {
             const double hr = bh * b.headSize;
@@ -239,9 +328,17 @@ void drawBackground(cv::Mat& img, Rng& r) {
         const cv::Point p = pt(uni(r, 0, img.cols), uni(r, 0, img.rows));
         const int s = static_cast<int>(uni(r, 8, std::min(img.cols, img.rows) * 0.22));
         switch (uniInt(r, 0, 4)) {
-            case 0: cv::rectangle(img, p, p + cv::Point(s, static_cast<int>(s * uni(r, 0.4, 1.6))), col, cv::FILLED, cv::LINE_AA); break;
-            case 1: cv::circle(img, p, s / 2, col, cv::FILLED, cv::LINE_AA); break;
-            case 2: cv::line(img, p, pt(uni(r, 0, img.cols), uni(r, 0, img.rows)), col, uniInt(r, 1, 5), cv::LINE_AA); break;
+            case 0:
+                cv::rectangle(img, p, p + cv::Point(s, static_cast<int>(s * uni(r, 0.4, 1.6))), col,
+                              cv::FILLED, cv::LINE_AA);
+                break;
+            case 1:
+                cv::circle(img, p, s / 2, col, cv::FILLED, cv::LINE_AA);
+                break;
+            case 2:
+                cv::line(img, p, pt(uni(r, 0, img.cols), uni(r, 0, img.rows)), col, uniInt(r, 1, 5),
+                         cv::LINE_AA);
+                break;
             case 3: {
                 std::vector<cv::Point> poly;
                 for (int k = 0; k < 3; ++k) poly.push_back(p + pt(uni(r, -s, s), uni(r, -s, s)));
@@ -332,7 +429,8 @@ Rendered renderImage(const BreedLook& b, std::uint64_t seed, double twoDogChance
                    std::max(1, int(hr * 0.14)), cv::Scalar(20, 15, 15), cv::FILLED, cv::LINE_AA);
         // The box is the bounding rectangle of the drawn silhouette, inclusive.
         const cv::Rect tight = cv::boundingRect(bin);
-        out.boxes.push_back(Box{tight.x, tight.y, tight.x + tight.width - 1, tight.y + tight.height - 1});
+        out.boxes.push_back(
+            Box{tight.x, tight.y, tight.x + tight.width - 1, tight.y + tight.height - 1});
     }
     // Mild sensor noise over everything.
     cv::Mat noise(h, w, CV_8UC3);
@@ -417,7 +515,8 @@ DemoSummary generateDemoDataset(const fs::path& out, const DemoOptions& o) {
             // SplitMix-style mixing keeps images independent of each other yet tied to the seed.
             std::uint64_t s = o.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(serial);
             s ^= s >> 31;
-            items.push_back({b, i < o.trainPerBreed, folder + "/" + stem + ".jpg", s * 0xBF58476D1CE4E5B9ull});
+            items.push_back(
+                {b, i < o.trainPerBreed, folder + "/" + stem + ".jpg", s * 0xBF58476D1CE4E5B9ull});
         }
     }
 
@@ -455,7 +554,8 @@ DemoSummary generateDemoDataset(const fs::path& out, const DemoOptions& o) {
                 xml << annotationXml(folder.substr(0, folder.find('-')), stem,
                                      breedDisplayName(folder), img.rgb.cols, img.rgb.rows,
                                      img.boxes);
-                if (!xml) throw std::runtime_error("cannot write the annotation of '" + it.rel + "'");
+                if (!xml)
+                    throw std::runtime_error("cannot write the annotation of '" + it.rel + "'");
                 boxes += img.boxes.size();
             } catch (const std::exception& e) {
                 std::lock_guard<std::mutex> lock(errMutex);
@@ -465,8 +565,8 @@ DemoSummary generateDemoDataset(const fs::path& out, const DemoOptions& o) {
             ++done;
         }
     };
-    const unsigned threads =
-        o.threads > 0 ? static_cast<unsigned>(o.threads) : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned threads = o.threads > 0 ? static_cast<unsigned>(o.threads)
+                                           : std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::thread> pool;
     for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
     while (done < items.size() && !stop) {
@@ -502,15 +602,18 @@ DemoSummary generateDemoDataset(const fs::path& out, const DemoOptions& o) {
     writeMatFile(staging / "file_list.mat", {{"file_list", allFiles}, {"annotation_list", allAnn}},
                  {{"labels", allLabels}});
     writeMatFile(staging / "train_list.mat",
-                 {{"file_list", trainFiles}, {"annotation_list", trainAnn}}, {{"labels", trainLabels}});
-    writeMatFile(staging / "test_list.mat", {{"file_list", testFiles}, {"annotation_list", testAnn}},
+                 {{"file_list", trainFiles}, {"annotation_list", trainAnn}},
+                 {{"labels", trainLabels}});
+    writeMatFile(staging / "test_list.mat",
+                 {{"file_list", testFiles}, {"annotation_list", testAnn}},
                  {{"labels", testLabels}});
 
     if (fs::exists(out)) fs::remove_all(out, ec);
     fs::rename(staging, out, ec);
     if (ec) {
         fs::remove_all(staging, ec);
-        throw std::runtime_error("cannot move the demo into '" + out.string() + "': " + ec.message());
+        throw std::runtime_error("cannot move the demo into '" + out.string() +
+                                 "': " + ec.message());
     }
     o.job.report(items.size(), items.size(), "Demo dataset written");
     return summary;

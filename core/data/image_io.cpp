@@ -13,12 +13,18 @@ cv::Mat toRgb(const cv::Mat& decoded, const std::string& name) {
         throw ImageError("cannot decode image '" + name + "': unreadable or unsupported data");
     cv::Mat rgb;
     switch (decoded.channels()) {
-        case 1: cv::cvtColor(decoded, rgb, cv::COLOR_GRAY2RGB); break;
-        case 3: cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB); break;
-        case 4: cv::cvtColor(decoded, rgb, cv::COLOR_BGRA2RGB); break;
+        case 1:
+            cv::cvtColor(decoded, rgb, cv::COLOR_GRAY2RGB);
+            break;
+        case 3:
+            cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB);
+            break;
+        case 4:
+            cv::cvtColor(decoded, rgb, cv::COLOR_BGRA2RGB);
+            break;
         default:
-            throw ImageError("cannot use image '" + name + "': " +
-                             std::to_string(decoded.channels()) + " channels");
+            throw ImageError("cannot use image '" + name +
+                             "': " + std::to_string(decoded.channels()) + " channels");
     }
     if (rgb.depth() != CV_8U) {
         cv::Mat eight;
@@ -56,7 +62,9 @@ cv::Mat decodeRgb(const void* data, std::size_t size, const std::string& name) {
     return toRgb(m, name);
 }
 
-cv::Mat readReduced(const std::filesystem::path& path) { return readWith(path, cv::IMREAD_REDUCED_COLOR_8); }
+cv::Mat readReduced(const std::filesystem::path& path) {
+    return readWith(path, cv::IMREAD_REDUCED_COLOR_8);
+}
 
 cv::Mat resizeForModel(const cv::Mat& rgb, int size) {
     cv::Mat out;

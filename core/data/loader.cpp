@@ -22,7 +22,9 @@ BatchLoader::BatchLoader(std::vector<Sample> samples, LoaderOptions options)
     }
 }
 
-BatchLoader::~BatchLoader() { stopWorkers(); }
+BatchLoader::~BatchLoader() {
+    stopWorkers();
+}
 
 std::size_t BatchLoader::batchesPerEpoch() const {
     const std::size_t n = m_samples.size(), b = static_cast<std::size_t>(m_opt.batchSize);
@@ -65,7 +67,8 @@ void BatchLoader::workerLoop() {
             std::unique_lock<std::mutex> lock(m_mutex);
             m_cv.wait(lock, [&] {
                 return m_stop || m_nextToMake >= total ||
-                       m_nextToMake < m_nextToGive + static_cast<std::size_t>(std::max(1, m_opt.prefetchBatches));
+                       m_nextToMake < m_nextToGive + static_cast<std::size_t>(
+                                                         std::max(1, m_opt.prefetchBatches));
             });
             if (m_stop || m_nextToMake >= total) return;
             mine = m_nextToMake++;
@@ -122,7 +125,8 @@ Batch BatchLoader::makeBatch(std::size_t batchIndex) {
             images.push_back(img);
             out.indices.push_back(idx);
         } catch (const std::exception& e) {
-            out.failures.push_back({LoadIssue::Kind::Skipped, m_samples[idx].imagePath.string(), e.what()});
+            out.failures.push_back(
+                {LoadIssue::Kind::Skipped, m_samples[idx].imagePath.string(), e.what()});
         }
     }
     const auto n = static_cast<int64_t>(images.size());

@@ -27,18 +27,18 @@ struct LoaderOptions {
     bool shuffle = false;
     bool dropLast = false;
     std::uint64_t seed = 0;
-    int threads = 0;           // decoding threads; 0: every core
-    int prefetchBatches = 3;   // how far ahead workers may run
-    bool cacheResized = false; // keep resized 8-bit images in memory after their first decode
+    int threads = 0;            // decoding threads; 0: every core
+    int prefetchBatches = 3;    // how far ahead workers may run
+    bool cacheResized = false;  // keep resized 8-bit images in memory after their first decode
     Augmentation augment;
     Normalization norm;
 };
 
 struct Batch {
-    at::Tensor images;                  // float32 [B, 3, S, S], normalised
-    at::Tensor labels;                  // int64 [B]
-    std::vector<std::size_t> indices;   // positions in the sample list
-    std::vector<LoadIssue> failures;    // samples dropped because they failed to decode
+    at::Tensor images;                 // float32 [B, 3, S, S], normalised
+    at::Tensor labels;                 // int64 [B]
+    std::vector<std::size_t> indices;  // positions in the sample list
+    std::vector<LoadIssue> failures;   // samples dropped because they failed to decode
 };
 
 class BatchLoader {

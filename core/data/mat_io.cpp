@@ -27,7 +27,9 @@ struct MatCloser {
 };
 }  // namespace
 
-std::string lastMatioMessage() { return t_lastMessage; }
+std::string lastMatioMessage() {
+    return t_lastMessage;
+}
 
 void initMatio() {
     static std::once_flag once;
@@ -42,8 +44,8 @@ void writeMatFile(const std::filesystem::path& path, const std::vector<MatString
         if (!mat) throw std::runtime_error("matio cannot create the file: " + lastMatioMessage());
         for (const auto& col : cells) {
             size_t dims[2] = {col.values.size(), 1};
-            matvar_t* cell = Mat_VarCreate(col.name.c_str(), MAT_C_CELL, MAT_T_CELL, 2, dims,
-                                           nullptr, 0);
+            matvar_t* cell =
+                Mat_VarCreate(col.name.c_str(), MAT_C_CELL, MAT_T_CELL, 2, dims, nullptr, 0);
             if (!cell) throw std::runtime_error("matio cannot create a cell array");
             for (size_t i = 0; i < col.values.size(); ++i) {
                 const std::string& s = col.values[i];

@@ -29,8 +29,8 @@ const MapScore* ImageRecord::find(Method m, int tap) const {
     return nullptr;
 }
 
-MapScore scoreMap(const Heatmap& raw, Method method, int tap, int width, int height, const std::vector<Box>& truth,
-                  const EvalOptions& o) {
+MapScore scoreMap(const Heatmap& raw, Method method, int tap, int width, int height,
+                  const std::vector<Box>& truth, const EvalOptions& o) {
     MapScore s;
     s.method = method;
     s.tap = tap;
@@ -56,7 +56,8 @@ EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions
     std::size_t top1 = 0, top5 = 0;
     for (const auto& r : records) {
         top1 += r.predicted == r.label;
-        top5 += std::any_of(r.top5.begin(), r.top5.end(), [&](const ClassScore& c) { return c.classIndex == r.label; });
+        top5 += std::any_of(r.top5.begin(), r.top5.end(),
+                            [&](const ClassScore& c) { return c.classIndex == r.label; });
     }
     sum.top1 = double(top1) / records.size();
     sum.top5 = double(top5) / records.size();
@@ -64,7 +65,9 @@ EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions
         MethodSummary m;
         m.method = first.method;
         m.tap = first.tap;
-        m.tapName = first.tap >= 0 && first.tap < static_cast<int>(tapNames.size()) ? tapNames[static_cast<std::size_t>(first.tap)] : "";
+        m.tapName = first.tap >= 0 && first.tap < static_cast<int>(tapNames.size())
+                        ? tapNames[static_cast<std::size_t>(first.tap)]
+                        : "";
         const std::size_t T = o.sweep.size();
         std::vector<double> hitsLargest(T, 0), hits3(T, 0), hits5(T, 0), hits7(T, 0);
         std::vector<double> iouCurveHits(19, 0);
@@ -79,7 +82,8 @@ EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions
             const bool ok = s->iou >= 0.5;
             loc += ok;
             top1Loc += ok && r.predicted == r.label;
-            for (int k = 0; k < 19; ++k) iouCurveHits[static_cast<std::size_t>(k)] += s->iou >= 0.05 * (k + 1);
+            for (int k = 0; k < 19; ++k)
+                iouCurveHits[static_cast<std::size_t>(k)] += s->iou >= 0.05 * (k + 1);
             auto& b = breed[r.label];
             std::get<0>(b) += s->iou;
             std::get<1>(b) += ok;
@@ -122,14 +126,24 @@ namespace {
 json recordToJson(const ImageRecord& r) {
     json scores = json::array();
     for (const auto& s : r.scores) {
-        json box = s.box ? json::array({s.box->xmin, s.box->ymin, s.box->xmax, s.box->ymax}) : json(nullptr);
-        scores.push_back({{"method", methodId(s.method)}, {"tap", s.tap}, {"box", box}, {"iou", s.iou},
-                          {"sweep_largest", s.sweepLargest}, {"sweep_best", s.sweepBest}});
+        json box = s.box ? json::array({s.box->xmin, s.box->ymin, s.box->xmax, s.box->ymax})
+                         : json(nullptr);
+        scores.push_back({{"method", methodId(s.method)},
+                          {"tap", s.tap},
+                          {"box", box},
+                          {"iou", s.iou},
+                          {"sweep_largest", s.sweepLargest},
+                          {"sweep_best", s.sweepBest}});
     }
     json top = json::array();
     for (const auto& c : r.top5) top.push_back({c.classIndex, c.probability});
-    return {{"index", r.index}, {"file", r.relPath}, {"label", r.label}, {"predicted", r.predicted},
-            {"probability", r.probability}, {"top5", top}, {"scores", scores}};
+    return {{"index", r.index},
+            {"file", r.relPath},
+            {"label", r.label},
+            {"predicted", r.predicted},
+            {"probability", r.probability},
+            {"top5", top},
+            {"scores", scores}};
 }
 
 ImageRecord recordFromJson(const json& j) {
@@ -139,14 +153,17 @@ ImageRecord recordFromJson(const json& j) {
     r.label = j.at("label").get<int>();
     r.predicted = j.at("predicted").get<int>();
     r.probability = j.at("probability").get<float>();
-    for (const auto& t : j.at("top5")) r.top5.push_back({t.at(0).get<int>(), t.at(1).get<float>(), 0.f});
+    for (const auto& t : j.at("top5"))
+        r.top5.push_back({t.at(0).get<int>(), t.at(1).get<float>(), 0.f});
     for (const auto& s : j.at("scores")) {
         MapScore m;
-        if (!parseMethod(s.at("method").get<std::string>(), &m.method)) throw std::runtime_error("unknown method");
+        if (!parseMethod(s.at("method").get<std::string>(), &m.method))
+            throw std::runtime_error("unknown method");
         m.tap = s.at("tap").get<int>();
         if (!s.at("box").is_null()) {
             const auto& b = s.at("box");
-            m.box = Box{b.at(0).get<int>(), b.at(1).get<int>(), b.at(2).get<int>(), b.at(3).get<int>()};
+            m.box =
+                Box{b.at(0).get<int>(), b.at(1).get<int>(), b.at(2).get<int>(), b.at(3).get<int>()};
         }
         m.iou = s.at("iou").get<double>();
         m.sweepLargest = s.at("sweep_largest").get<std::vector<float>>();
@@ -158,9 +175,14 @@ ImageRecord recordFromJson(const json& j) {
 
 // A fingerprint of what is evaluated, so a partial file from other settings is not reused.
 std::string runKey(const ModelSession& model, const SplitData& split, const EvalOptions& o) {
-    json j = {{"model", model.info().source.string()}, {"images", split.samples.size()}, {"tau", o.tau},
-              {"mode", boxModeId(o.mode)}, {"sweep", o.sweep}, {"taps", o.taps},
-              {"score", o.score == ScoreKind::Logit ? "logit" : "probability"}, {"limit", o.limit}};
+    json j = {{"model", model.info().source.string()},
+              {"images", split.samples.size()},
+              {"tau", o.tau},
+              {"mode", boxModeId(o.mode)},
+              {"sweep", o.sweep},
+              {"taps", o.taps},
+              {"score", o.score == ScoreKind::Logit ? "logit" : "probability"},
+              {"limit", o.limit}};
     json methods = json::array();
     for (Method m : o.methods) methods.push_back(methodId(m));
     j["methods"] = methods;
@@ -169,8 +191,8 @@ std::string runKey(const ModelSession& model, const SplitData& split, const Eval
 
 }  // namespace
 
-EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const EvalOptions& o, const fs::path& outDir,
-                         const JobContext& job) {
+EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const EvalOptions& o,
+                         const fs::path& outDir, const JobContext& job) {
     const ModelInfo& info = model.info();
     for (int t : o.taps)
         if (t < 0 || t >= static_cast<int>(info.taps.size()))
@@ -197,7 +219,8 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
         while (sameRun && std::getline(in, line)) {
             try {
                 ImageRecord r = recordFromJson(json::parse(line));
-                if (r.index < samples.size() && done.insert(r.index).second) result.records.push_back(std::move(r));
+                if (r.index < samples.size() && done.insert(r.index).second)
+                    result.records.push_back(std::move(r));
             } catch (const std::exception&) {
                 break;  // a line cut short by the interruption
             }
@@ -252,7 +275,8 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
                 r.predicted = e.top[0].classIndex;
                 r.probability = e.top[0].probability;
             }
-            for (const auto& m : e.maps) r.scores.push_back(scoreMap(m.raw, m.method, m.tap, s.width, s.height, s.boxes, o));
+            for (const auto& m : e.maps)
+                r.scores.push_back(scoreMap(m.raw, m.method, m.tap, s.width, s.height, s.boxes, o));
             append << recordToJson(r).dump() << "\n";
             result.records.push_back(std::move(r));
         }
@@ -272,26 +296,41 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
 }
 
 void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& records,
-                      const std::vector<std::string>& classNames, const std::vector<std::string>& tapNames) {
+                      const std::vector<std::string>& classNames,
+                      const std::vector<std::string>& tapNames) {
     CsvWriter csv;
-    std::vector<std::string> header = {"index", "file", "label", "breed", "predicted", "predicted_breed",
-                                       "probability", "correct", "top5"};
+    std::vector<std::string> header = {"index",       "file",      "label",
+                                       "breed",       "predicted", "predicted_breed",
+                                       "probability", "correct",   "top5"};
     if (!records.empty())
         for (const auto& s : records.front().scores) {
-            const std::string p = methodId(s.method) + "@" + tapNames.at(static_cast<std::size_t>(s.tap));
-            for (const char* c : {"_xmin", "_ymin", "_xmax", "_ymax", "_iou"}) header.push_back(p + c);
+            const std::string p =
+                methodId(s.method) + "@" + tapNames.at(static_cast<std::size_t>(s.tap));
+            for (const char* c : {"_xmin", "_ymin", "_xmax", "_ymax", "_iou"})
+                header.push_back(p + c);
         }
     csv.row(header);
-    auto name = [&](int c) { return c >= 0 && c < static_cast<int>(classNames.size()) ? classNames[static_cast<std::size_t>(c)] : std::string(); };
+    auto name = [&](int c) {
+        return c >= 0 && c < static_cast<int>(classNames.size())
+                   ? classNames[static_cast<std::size_t>(c)]
+                   : std::string();
+    };
     for (const auto& r : records) {
         std::string top;
         for (const auto& c : r.top5) top += (top.empty() ? "" : " ") + std::to_string(c.classIndex);
-        std::vector<std::string> row = {std::to_string(r.index), r.relPath, std::to_string(r.label), name(r.label),
-                                        std::to_string(r.predicted), name(r.predicted), CsvWriter::number(r.probability),
-                                        r.predicted == r.label ? "1" : "0", top};
+        std::vector<std::string> row = {std::to_string(r.index),
+                                        r.relPath,
+                                        std::to_string(r.label),
+                                        name(r.label),
+                                        std::to_string(r.predicted),
+                                        name(r.predicted),
+                                        CsvWriter::number(r.probability),
+                                        r.predicted == r.label ? "1" : "0",
+                                        top};
         for (const auto& s : r.scores) {
             if (s.box)
-                for (int v : {s.box->xmin, s.box->ymin, s.box->xmax, s.box->ymax}) row.push_back(std::to_string(v));
+                for (int v : {s.box->xmin, s.box->ymin, s.box->xmax, s.box->ymax})
+                    row.push_back(std::to_string(v));
             else
                 row.insert(row.end(), 4, "");
             row.push_back(CsvWriter::number(s.iou));
@@ -301,24 +340,39 @@ void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& reco
     csv.save(path);
 }
 
-void writeSummaryJson(const fs::path& path, const EvalSummary& s, const std::vector<std::string>& classNames,
-                      const EvalOptions& o) {
+void writeSummaryJson(const fs::path& path, const EvalSummary& s,
+                      const std::vector<std::string>& classNames, const EvalOptions& o) {
     json methods = json::array();
     for (const auto& m : s.methods) {
         json breeds = json::object();
         for (const auto& [label, v] : m.perBreed) {
-            const std::string n = label < static_cast<int>(classNames.size()) ? classNames[static_cast<std::size_t>(label)] : std::to_string(label);
+            const std::string n = label < static_cast<int>(classNames.size())
+                                      ? classNames[static_cast<std::size_t>(label)]
+                                      : std::to_string(label);
             breeds[n] = {{"mean_iou", v.first}, {"loc_accuracy", v.second}};
         }
-        methods.push_back({{"method", methodId(m.method)}, {"method_name", methodName(m.method)}, {"layer", m.tapName},
-                           {"images", m.images}, {"mean_iou", m.meanIou}, {"loc_accuracy", m.locAccuracy},
-                           {"top1_loc", m.top1Loc}, {"gt_known_loc", m.gtKnownLoc}, {"max_box_acc", m.maxBoxAcc},
-                           {"max_box_acc_tau", m.maxBoxAccTau}, {"max_box_acc_v2", m.maxBoxAccV2},
-                           {"sweep_box_acc", m.sweepCurve}, {"loc_accuracy_by_iou", m.iouThresholdCurve},
+        methods.push_back({{"method", methodId(m.method)},
+                           {"method_name", methodName(m.method)},
+                           {"layer", m.tapName},
+                           {"images", m.images},
+                           {"mean_iou", m.meanIou},
+                           {"loc_accuracy", m.locAccuracy},
+                           {"top1_loc", m.top1Loc},
+                           {"gt_known_loc", m.gtKnownLoc},
+                           {"max_box_acc", m.maxBoxAcc},
+                           {"max_box_acc_tau", m.maxBoxAccTau},
+                           {"max_box_acc_v2", m.maxBoxAccV2},
+                           {"sweep_box_acc", m.sweepCurve},
+                           {"loc_accuracy_by_iou", m.iouThresholdCurve},
                            {"per_breed", breeds}});
     }
-    json j = {{"images", s.images}, {"top1", s.top1}, {"top5", s.top5}, {"tau", o.tau}, {"box_mode", boxModeId(o.mode)},
-              {"score", o.score == ScoreKind::Logit ? "logit" : "probability"}, {"sweep_thresholds", s.sweep},
+    json j = {{"images", s.images},
+              {"top1", s.top1},
+              {"top5", s.top5},
+              {"tau", o.tau},
+              {"box_mode", boxModeId(o.mode)},
+              {"score", o.score == ScoreKind::Logit ? "logit" : "probability"},
+              {"sweep_thresholds", s.sweep},
               {"methods", methods}};
     writeFileAtomically(path, j.dump(2) + "\n");
 }

@@ -25,13 +25,13 @@ class ModelSession;
 
 struct EvalOptions {
     std::vector<Method> methods{Method::Cam, Method::GradCam};
-    std::vector<int> taps;             // empty: the last block
-    float tau = 0.2f;                  // threshold for the reported box (CAM paper: 20 %)
+    std::vector<int> taps;  // empty: the last block
+    float tau = 0.2f;       // threshold for the reported box (CAM paper: 20 %)
     BoxMode mode = BoxMode::Largest;
-    std::vector<float> sweep;          // thresholds for MaxBoxAcc; empty: none
+    std::vector<float> sweep;  // thresholds for MaxBoxAcc; empty: none
     ScoreKind score = ScoreKind::Logit;
     int batchSize = 16;
-    std::size_t limit = 0;             // first N images only; 0: all
+    std::size_t limit = 0;  // first N images only; 0: all
     int loaderThreads = 0;
 
     static std::vector<float> defaultSweep(float step = 0.05f);  // 0, step, ..., < 1
@@ -40,7 +40,7 @@ struct EvalOptions {
 struct MapScore {
     Method method;
     int tap;
-    std::optional<Box> box;           // at tau, in the chosen mode
+    std::optional<Box> box;  // at tau, in the chosen mode
     double iou = 0;
     std::vector<float> sweepLargest;  // IoU of the largest component's box at each sweep threshold
     std::vector<float> sweepBest;     // IoU of the best component's box at each threshold
@@ -70,7 +70,7 @@ struct MethodSummary {
     double maxBoxAcc = 0;    // best over tau of the fraction with IoU >= 0.5 (largest box)
     float maxBoxAccTau = 0;
     double maxBoxAccV2 = 0;  // mean over delta in {0.3,0.5,0.7} of the best over tau (best box)
-    std::vector<double> sweepCurve;    // box accuracy (delta 0.5, largest) at each threshold
+    std::vector<double> sweepCurve;         // box accuracy (delta 0.5, largest) at each threshold
     std::vector<double> iouThresholdCurve;  // localisation accuracy at IoU >= 0.05, 0.10, ..., 0.95
     std::map<int, std::pair<double, double>> perBreed;  // label -> (mean IoU, loc accuracy)
 };
@@ -103,7 +103,8 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
 
 // Writes the outputs (atomic).
 void writePerImageCsv(const std::filesystem::path& path, const std::vector<ImageRecord>& records,
-                      const std::vector<std::string>& classNames, const std::vector<std::string>& tapNames);
+                      const std::vector<std::string>& classNames,
+                      const std::vector<std::string>& tapNames);
 void writeSummaryJson(const std::filesystem::path& path, const EvalSummary& summary,
                       const std::vector<std::string>& classNames, const EvalOptions& options);
 

@@ -32,9 +32,13 @@ at::Tensor xGradCamRaw(const at::Tensor& A, const at::Tensor& G) {
     return weightedSum(A, weights);
 }
 
-at::Tensor layerCamRaw(const at::Tensor& A, const at::Tensor& G) { return (at::relu(G) * A).sum(1); }
+at::Tensor layerCamRaw(const at::Tensor& A, const at::Tensor& G) {
+    return (at::relu(G) * A).sum(1);
+}
 
-at::Tensor hiResCamRaw(const at::Tensor& A, const at::Tensor& G) { return (G * A).sum(1); }
+at::Tensor hiResCamRaw(const at::Tensor& A, const at::Tensor& G) {
+    return (G * A).sum(1);
+}
 
 at::Tensor eigenCamRaw(const at::Tensor& A) {
     const int64_t B = A.size(0), C = A.size(1), h = A.size(2), w = A.size(3);

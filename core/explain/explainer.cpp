@@ -71,7 +71,8 @@ at::Tensor Explainer::scoreCam(const at::Tensor& x, const at::Tensor& A, const a
         const at::Tensor range = mx - mn;
         const at::Tensor flat = range <= 1e-5 * (mx.abs() + mn.abs()) + 1e-12;
         up = at::where(flat, at::zeros_like(up), (up - mn) / (range + 1e-7));
-        std::vector<float> scores(static_cast<std::size_t>(C), -std::numeric_limits<float>::infinity());
+        std::vector<float> scores(static_cast<std::size_t>(C),
+                                  -std::numeric_limits<float>::infinity());
         const int64_t target = targets[b].item<int64_t>();
         const int64_t step = std::max(1, o.scoreCamBatch);
         for (std::size_t k0 = 0; k0 < channels.size(); k0 += static_cast<std::size_t>(step)) {
@@ -85,15 +86,18 @@ at::Tensor Explainer::scoreCam(const at::Tensor& x, const at::Tensor& A, const a
             if (o.score == ScoreKind::Probability) out = out.softmax(1);
             at::Tensor s = out.select(1, target).to(at::kCPU, at::kFloat);
             for (std::size_t j = 0; j < chunk.size(); ++j)
-                scores[static_cast<std::size_t>(chunk[j])] = s[static_cast<int64_t>(j)].item<float>();
-            job.report(b * C + static_cast<int64_t>(k1), static_cast<std::size_t>(B * C), "Score-CAM");
+                scores[static_cast<std::size_t>(chunk[j])] =
+                    s[static_cast<int64_t>(j)].item<float>();
+            job.report(b * C + static_cast<int64_t>(k1), static_cast<std::size_t>(B * C),
+                       "Score-CAM");
         }
         weights[b] = at::tensor(scores, at::kFloat).to(A.device()).softmax(0).to(A.scalar_type());
     }
     return weightedSum(A, weights);
 }
 
-std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images, const std::vector<int>& targetsIn,
+std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
+                                                 const std::vector<int>& targetsIn,
                                                  const ExplainOptions& o, const JobContext& job) {
     std::lock_guard<std::mutex> lock(m_mutex);
     const int64_t B = images.size(0);
@@ -102,7 +106,8 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images, const
     const int numTaps = static_cast<int>(m_net->taps().size());
     std::vector<int> taps = o.taps.empty() ? std::vector<int>{m_net->lastBlockTap()} : o.taps;
     for (int t : taps)
-        if (t < 0 || t >= numTaps) throw std::invalid_argument("unknown tap id " + std::to_string(t));
+        if (t < 0 || t >= numTaps)
+            throw std::invalid_argument("unknown tap id " + std::to_string(t));
     const int last = m_net->lastBlockTap();
 
     // Which (method, tap) pairs to compute, and which taps need gradients.
@@ -138,7 +143,8 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images, const
         for (int64_t b = 0; b < B; ++b) {
             const int want = targetsIn[static_cast<std::size_t>(b)];
             if (want >= static_cast<int>(m_net->numClasses()))
-                throw std::invalid_argument("class " + std::to_string(want) + " does not exist; the model has " +
+                throw std::invalid_argument("class " + std::to_string(want) +
+                                            " does not exist; the model has " +
                                             std::to_string(m_net->numClasses()));
             t[static_cast<std::size_t>(b)] = want >= 0 ? want : predicted[b].item<int64_t>();
         }
@@ -154,7 +160,8 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images, const
                 inputs.push_back(out.taps[static_cast<std::size_t>(
                     std::find(tapList.begin(), tapList.end(), g) - tapList.begin())]);
             }
-            auto g = torch::autograd::grad({y}, inputs, {}, /*retain_graph=*/false, false, /*allow_unused=*/true);
+            auto g = torch::autograd::grad({y}, inputs, {}, /*retain_graph=*/false, false,
+                                           /*allow_unused=*/true);
             for (std::size_t k = 0; k < order.size(); ++k)
                 grads[order[k]] = g[k].defined() ? g[k] : at::zeros_like(inputs[k]);
         }
@@ -163,7 +170,10 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images, const
 
     c10::InferenceMode inference;
     auto tapTensor = [&](int t) {
-        return out.taps[static_cast<std::size_t>(std::find(tapList.begin(), tapList.end(), t) - tapList.begin())].detach();
+        return out
+            .taps[static_cast<std::size_t>(std::find(tapList.begin(), tapList.end(), t) -
+                                           tapList.begin())]
+            .detach();
     };
     const at::Tensor logitsCpu = out.logits.detach().to(at::kCPU, at::kFloat);
     const at::Tensor probsCpu = logitsCpu.softmax(1);
@@ -173,7 +183,8 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images, const
     for (int64_t b = 0; b < B; ++b) {
         auto& r = result[static_cast<std::size_t>(b)];
         r.target = static_cast<int>(targets[b].item<int64_t>());
-        r.logits.assign(logitsCpu[b].data_ptr<float>(), logitsCpu[b].data_ptr<float>() + logitsCpu.size(1));
+        r.logits.assign(logitsCpu[b].data_ptr<float>(),
+                        logitsCpu[b].data_ptr<float>() + logitsCpu.size(1));
         for (int j = 0; j < k; ++j) {
             const int c = static_cast<int>(std::get<1>(topk)[b][j].item<int64_t>());
             r.top.push_back({c, probsCpu[b][c].item<float>(), logitsCpu[b][c].item<float>()});
@@ -188,13 +199,27 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images, const
                 maps = camRaw(A, W);
                 break;
             }
-            case Method::GradCam: maps = gradCamRaw(A, grads.at(tap)); break;
-            case Method::GradCamPlusPlus: maps = gradCamPlusPlusRaw(A, grads.at(tap)); break;
-            case Method::XGradCam: maps = xGradCamRaw(A, grads.at(tap)); break;
-            case Method::LayerCam: maps = layerCamRaw(A, grads.at(tap)); break;
-            case Method::HiResCam: maps = hiResCamRaw(A, grads.at(tap)); break;
-            case Method::EigenCam: maps = eigenCamRaw(A); break;
-            case Method::ScoreCam: maps = scoreCam(x, A, targets, o, job); break;
+            case Method::GradCam:
+                maps = gradCamRaw(A, grads.at(tap));
+                break;
+            case Method::GradCamPlusPlus:
+                maps = gradCamPlusPlusRaw(A, grads.at(tap));
+                break;
+            case Method::XGradCam:
+                maps = xGradCamRaw(A, grads.at(tap));
+                break;
+            case Method::LayerCam:
+                maps = layerCamRaw(A, grads.at(tap));
+                break;
+            case Method::HiResCam:
+                maps = hiResCamRaw(A, grads.at(tap));
+                break;
+            case Method::EigenCam:
+                maps = eigenCamRaw(A);
+                break;
+            case Method::ScoreCam:
+                maps = scoreCam(x, A, targets, o, job);
+                break;
         }
         for (int64_t b = 0; b < B; ++b)
             result[static_cast<std::size_t>(b)].maps.push_back({method, tap, toHeatmap(maps[b])});

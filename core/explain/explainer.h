@@ -27,7 +27,8 @@ public:
     // `images` [B,3,S,S] normalised; `targets` per image: a class index, or -1 for the predicted
     // class. Throws std::invalid_argument for a bad tap, class or method/tap pair.
     std::vector<ImageExplanation> explain(const at::Tensor& images, const std::vector<int>& targets,
-                                          const ExplainOptions& options, const JobContext& job = {});
+                                          const ExplainOptions& options,
+                                          const JobContext& job = {});
     // The plain forward pass (inference mode): the baseline every benchmark compares with.
     at::Tensor logits(const at::Tensor& images);
 

@@ -9,7 +9,8 @@ namespace camx {
 
 struct ExplainOptions {
     std::vector<Method> methods{Method::Cam, Method::GradCam};
-    std::vector<int> taps;  // tap ids; empty means the last block. CAM exists at the last block only.
+    std::vector<int>
+        taps;  // tap ids; empty means the last block. CAM exists at the last block only.
     ScoreKind score = ScoreKind::Logit;
     int topK = 5;
     int scoreCamBatch = 32;
@@ -23,9 +24,9 @@ struct MapResult {
 };
 
 struct ImageExplanation {
-    int target = -1;                 // the class explained
-    std::vector<ClassScore> top;     // best first
-    std::vector<float> logits;       // every class
+    int target = -1;              // the class explained
+    std::vector<ClassScore> top;  // best first
+    std::vector<float> logits;    // every class
     std::vector<MapResult> maps;
 
     const Heatmap* find(Method m, int tap) const;

@@ -29,17 +29,27 @@ const MethodRow& row(Method m) {
 }
 }  // namespace
 
-std::string methodName(Method m) { return row(m).name; }
-std::string methodId(Method m) { return row(m).id; }
-bool methodUsesRelu(Method m) { return row(m).relu; }
-bool methodNeedsGradients(Method m) { return row(m).grads; }
+std::string methodName(Method m) {
+    return row(m).name;
+}
+std::string methodId(Method m) {
+    return row(m).id;
+}
+bool methodUsesRelu(Method m) {
+    return row(m).relu;
+}
+bool methodNeedsGradients(Method m) {
+    return row(m).grads;
+}
 
 bool parseMethod(const std::string& id, Method* out) {
     std::string lower;
-    for (char c : id) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    for (char c : id)
+        lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     for (const auto& r : kRows) {
         std::string name;
-        for (const char* p = r.name; *p; ++p) name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(*p))));
+        for (const char* p = r.name; *p; ++p)
+            name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(*p))));
         if (lower == r.id || lower == name) {
             *out = r.m;
             return true;
@@ -49,9 +59,9 @@ bool parseMethod(const std::string& id, Method* out) {
 }
 
 const std::vector<Method>& allMethods() {
-    static const std::vector<Method> v = {Method::Cam,      Method::GradCam,  Method::GradCamPlusPlus,
-                                          Method::XGradCam, Method::LayerCam, Method::HiResCam,
-                                          Method::ScoreCam, Method::EigenCam};
+    static const std::vector<Method> v = {
+        Method::Cam,      Method::GradCam,  Method::GradCamPlusPlus, Method::XGradCam,
+        Method::LayerCam, Method::HiResCam, Method::ScoreCam,        Method::EigenCam};
     return v;
 }
 

@@ -8,10 +8,19 @@
 
 namespace camx {
 
-enum class Method { Cam, GradCam, GradCamPlusPlus, XGradCam, LayerCam, HiResCam, ScoreCam, EigenCam };
+enum class Method {
+    Cam,
+    GradCam,
+    GradCamPlusPlus,
+    XGradCam,
+    LayerCam,
+    HiResCam,
+    ScoreCam,
+    EigenCam
+};
 
-std::string methodName(Method m);       // "Grad-CAM++"
-std::string methodId(Method m);         // "gradcam++" (CLI, files, JSON)
+std::string methodName(Method m);  // "Grad-CAM++"
+std::string methodId(Method m);    // "gradcam++" (CLI, files, JSON)
 bool parseMethod(const std::string& id, Method* out);
 const std::vector<Method>& allMethods();
 // CAM keeps negative evidence (Zhou et al. min-max normalise the raw map); the gradient methods

@@ -9,9 +9,13 @@
 
 namespace camx {
 
-int ModelInfo::findTap(const std::string& name) const { return camx::findTap(taps, name); }
+int ModelInfo::findTap(const std::string& name) const {
+    return camx::findTap(taps, name);
+}
 
-std::vector<int> ModelInfo::blockTaps() const { return camx::blockTaps(taps); }
+std::vector<int> ModelInfo::blockTaps() const {
+    return camx::blockTaps(taps);
+}
 
 struct ModelSession::Impl {
     ModelInfo info;
@@ -21,7 +25,9 @@ struct ModelSession::Impl {
 ModelSession::ModelSession(std::unique_ptr<Impl> impl) : d(std::move(impl)) {}
 ModelSession::~ModelSession() = default;
 
-const ModelInfo& ModelSession::info() const { return d->info; }
+const ModelInfo& ModelSession::info() const {
+    return d->info;
+}
 
 std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& file,
                                                  const std::vector<std::string>& classNames) {
@@ -50,7 +56,8 @@ std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& fi
         const NamedTensors tensors = readTorchStateDict(file);
         const auto inferred = inferModel(tensors);
         if (!inferred)
-            throw WeightsError("'" + file.string() + "' is neither a CAM Explorer checkpoint nor a ResNet state dict");
+            throw WeightsError("'" + file.string() +
+                               "' is neither a CAM Explorer checkpoint nor a ResNet state dict");
         net = CamNet(inferred->arch, inferred->numClasses, inferred->baseWidth);
         loadStateDict(net, tensors, file.string());
         info.arch = inferred->arch;
@@ -58,11 +65,13 @@ std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& fi
         info.fromCheckpoint = false;
         if (!classNames.empty()) {
             if (static_cast<int64_t>(classNames.size()) != inferred->numClasses)
-                throw WeightsError("'" + file.string() + "' has " + std::to_string(inferred->numClasses) +
-                                   " classes but " + std::to_string(classNames.size()) + " class names were given");
+                throw WeightsError("'" + file.string() + "' has " +
+                                   std::to_string(inferred->numClasses) + " classes but " +
+                                   std::to_string(classNames.size()) + " class names were given");
             info.classNames = classNames;
         } else {
-            for (int64_t i = 0; i < inferred->numClasses; ++i) info.classNames.push_back("class " + std::to_string(i));
+            for (int64_t i = 0; i < inferred->numClasses; ++i)
+                info.classNames.push_back("class " + std::to_string(i));
         }
     }
     info.taps = net->taps();
@@ -72,15 +81,19 @@ std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& fi
     return std::unique_ptr<ModelSession>(new ModelSession(std::move(impl)));
 }
 
-std::vector<ImageExplanation> ModelSession::explainPrepared(const float* chw, int n, const std::vector<int>& targets,
-                                                            const ExplainOptions& options, const JobContext& job) {
+std::vector<ImageExplanation> ModelSession::explainPrepared(const float* chw, int n,
+                                                            const std::vector<int>& targets,
+                                                            const ExplainOptions& options,
+                                                            const JobContext& job) {
     const int s = d->info.inputSize;
     at::Tensor x = at::from_blob(const_cast<float*>(chw), {n, 3, s, s}, at::kFloat);
     return d->explainer->explain(x, targets, options, job);
 }
 
-std::vector<ImageExplanation> ModelSession::explain(const std::vector<cv::Mat>& rgb, const std::vector<int>& targets,
-                                                    const ExplainOptions& options, const JobContext& job) {
+std::vector<ImageExplanation> ModelSession::explain(const std::vector<cv::Mat>& rgb,
+                                                    const std::vector<int>& targets,
+                                                    const ExplainOptions& options,
+                                                    const JobContext& job) {
     const int s = d->info.inputSize;
     const std::size_t per = 3u * static_cast<std::size_t>(s) * s;
     std::vector<float> buf(per * rgb.size());
@@ -95,7 +108,8 @@ std::vector<std::vector<float>> ModelSession::classifyPrepared(const float* chw,
     at::Tensor logits = d->explainer->logits(x).to(at::kFloat).contiguous();
     std::vector<std::vector<float>> out(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i)
-        out[static_cast<std::size_t>(i)].assign(logits[i].data_ptr<float>(), logits[i].data_ptr<float>() + logits.size(1));
+        out[static_cast<std::size_t>(i)].assign(logits[i].data_ptr<float>(),
+                                                logits[i].data_ptr<float>() + logits.size(1));
     return out;
 }
 

@@ -27,7 +27,7 @@ struct ModelInfo {
     Normalization norm;
     std::vector<TapInfo> taps;
     int lastBlockTap = -1;
-    std::string device;    // "cpu (2 threads)" or "cuda:0 (NVIDIA H100 ...)"
+    std::string device;  // "cpu (2 threads)" or "cuda:0 (NVIDIA H100 ...)"
     std::filesystem::path source;
     bool fromCheckpoint = true;
 
@@ -49,11 +49,15 @@ public:
 
     // Explains RGB photos of any size: resized whole to the input size, normalised, one pass.
     // `targets`: a class per image, or -1 for the predicted class.
-    std::vector<ImageExplanation> explain(const std::vector<cv::Mat>& rgb, const std::vector<int>& targets,
-                                          const ExplainOptions& options, const JobContext& job = {});
+    std::vector<ImageExplanation> explain(const std::vector<cv::Mat>& rgb,
+                                          const std::vector<int>& targets,
+                                          const ExplainOptions& options,
+                                          const JobContext& job = {});
     // The same on already preprocessed input: `chw` holds n * 3 * S * S floats.
-    std::vector<ImageExplanation> explainPrepared(const float* chw, int n, const std::vector<int>& targets,
-                                                  const ExplainOptions& options, const JobContext& job = {});
+    std::vector<ImageExplanation> explainPrepared(const float* chw, int n,
+                                                  const std::vector<int>& targets,
+                                                  const ExplainOptions& options,
+                                                  const JobContext& job = {});
     // Logits only (inference mode): the plain forward pass benchmarks compare with.
     std::vector<std::vector<float>> classifyPrepared(const float* chw, int n);
 

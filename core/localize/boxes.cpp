@@ -7,9 +7,12 @@ namespace camx {
 
 const char* boxModeId(BoxMode m) {
     switch (m) {
-        case BoxMode::Largest: return "largest";
-        case BoxMode::BestOfAll: return "best";
-        case BoxMode::CourseContour: return "course";
+        case BoxMode::Largest:
+            return "largest";
+        case BoxMode::BestOfAll:
+            return "best";
+        case BoxMode::CourseContour:
+            return "course";
     }
     return "largest";
 }
@@ -59,20 +62,23 @@ Box clip(int x0, int y0, int x1, int y1, int w, int h) {
 std::vector<Box> componentBoxes(const Heatmap& map, float tau) {
     if (map.empty()) return {};
     cv::Mat labels, stats, centroids;
-    const int n = cv::connectedComponentsWithStats(mask(map, tau), labels, stats, centroids, 8, CV_32S);
+    const int n =
+        cv::connectedComponentsWithStats(mask(map, tau), labels, stats, centroids, 8, CV_32S);
     std::vector<std::pair<int, Box>> boxes;
     for (int i = 1; i < n; ++i) {
         const int x = stats.at<int>(i, cv::CC_STAT_LEFT), y = stats.at<int>(i, cv::CC_STAT_TOP);
         const int w = stats.at<int>(i, cv::CC_STAT_WIDTH), h = stats.at<int>(i, cv::CC_STAT_HEIGHT);
         boxes.emplace_back(stats.at<int>(i, cv::CC_STAT_AREA), Box{x, y, x + w - 1, y + h - 1});
     }
-    std::stable_sort(boxes.begin(), boxes.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::stable_sort(boxes.begin(), boxes.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
     std::vector<Box> out;
     for (auto& b : boxes) out.push_back(b.second);
     return out;
 }
 
-std::optional<Box> boxFromMap(const Heatmap& map, float tau, BoxMode mode, const std::vector<Box>& truth) {
+std::optional<Box> boxFromMap(const Heatmap& map, float tau, BoxMode mode,
+                              const std::vector<Box>& truth) {
     if (map.empty()) return std::nullopt;
     if (mode == BoxMode::CourseContour) {
         std::vector<std::vector<cv::Point>> contours;
@@ -89,7 +95,8 @@ std::optional<Box> boxFromMap(const Heatmap& map, float tau, BoxMode mode, const
             y1 = std::max(y1, p.y);
         }
         return clip(static_cast<int>(std::floor(x0)), static_cast<int>(std::floor(y0)),
-                    static_cast<int>(std::ceil(x1)), static_cast<int>(std::ceil(y1)), map.width, map.height);
+                    static_cast<int>(std::ceil(x1)), static_cast<int>(std::ceil(y1)), map.width,
+                    map.height);
     }
     const std::vector<Box> boxes = componentBoxes(map, tau);
     if (boxes.empty()) return std::nullopt;

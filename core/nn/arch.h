@@ -18,8 +18,8 @@ struct TapInfo {
     std::string name;       // "stem", "layer1.0" ... "layer4.2", or a stage "layer4"
     std::string kerasName;  // the course's names: "pool1_pool", "conv5_block3_out"
     int channels = 0;
-    int stride = 0;         // input pixels per feature cell (4, 8, 16, 32)
-    bool isStage = false;   // a stage tap is the same tensor as its last block
+    int stride = 0;        // input pixels per feature cell (4, 8, 16, 32)
+    bool isStage = false;  // a stage tap is the same tensor as its last block
 };
 
 // Finds a tap by name ("layer4.2", "layer4", "stem") or Keras alias ("conv5_block3_out"), or -1.

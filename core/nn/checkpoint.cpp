@@ -35,9 +35,15 @@ std::string weightsDigest(CamNet& net) {
 json toJson(const CheckpointMeta& m) {
     json h = json::array();
     for (const auto& e : m.history)
-        h.push_back({{"epoch", e.epoch}, {"train_loss", e.trainLoss}, {"train_top1", e.trainTop1},
-                     {"val_loss", e.valLoss}, {"val_top1", e.valTop1}, {"val_top5", e.valTop5},
-                     {"lr", e.learningRate}, {"seconds", e.seconds}, {"images_per_second", e.imagesPerSecond}});
+        h.push_back({{"epoch", e.epoch},
+                     {"train_loss", e.trainLoss},
+                     {"train_top1", e.trainTop1},
+                     {"val_loss", e.valLoss},
+                     {"val_top1", e.valTop1},
+                     {"val_top5", e.valTop5},
+                     {"lr", e.learningRate},
+                     {"seconds", e.seconds},
+                     {"images_per_second", e.imagesPerSecond}});
     return {{"format", kFormat},
             {"version", kVersion},
             {"arch", archName(m.arch)},
@@ -58,7 +64,8 @@ CheckpointMeta fromJson(const json& j, const std::string& where) {
     if (!j.is_object() || j.value("format", "") != kFormat)
         throw CheckpointError("'" + where + "' is not a CAM Explorer checkpoint");
     if (j.value("version", 0) > kVersion)
-        throw CheckpointError("'" + where + "' was written by a newer CAM Explorer (format version " +
+        throw CheckpointError("'" + where +
+                              "' was written by a newer CAM Explorer (format version " +
                               std::to_string(j.value("version", 0)) + ")");
     CheckpointMeta m;
     auto arch = parseArch(j.at("arch").get<std::string>());
@@ -88,7 +95,8 @@ CheckpointMeta fromJson(const json& j, const std::string& where) {
     m.bestValTop1 = j.value("best_val_top1", 0.0);
     m.createdBy = j.value("created_by", "");
     m.weightsDigest = j.value("weights_digest", "");
-    if (m.classNames.empty() || m.baseWidth < 1 || m.baseWidth > 1024 || m.inputSize < 16 || m.inputSize > 4096)
+    if (m.classNames.empty() || m.baseWidth < 1 || m.baseWidth > 1024 || m.inputSize < 16 ||
+        m.inputSize > 4096)
         throw CheckpointError("'" + where + "' has inconsistent metadata");
     return m;
 }
@@ -99,15 +107,17 @@ void openArchive(torch::serialize::InputArchive& archive, const std::filesystem:
     try {
         archive.load_from(path.string());
     } catch (const std::exception& e) {
-        throw CheckpointError("'" + path.string() +
-                              "' is not a readable checkpoint (truncated, corrupt or another format)");
+        throw CheckpointError(
+            "'" + path.string() +
+            "' is not a readable checkpoint (truncated, corrupt or another format)");
     }
 }
 
 CheckpointMeta readMeta(torch::serialize::InputArchive& archive, const std::string& where) {
     c10::IValue v;
     if (!archive.try_read("camx_meta", v) || !v.isString())
-        throw CheckpointError("'" + where + "' is a PyTorch archive but not a CAM Explorer checkpoint");
+        throw CheckpointError("'" + where +
+                              "' is a PyTorch archive but not a CAM Explorer checkpoint");
     try {
         return fromJson(json::parse(v.toStringRef()), where);
     } catch (const json::exception& e) {
@@ -136,7 +146,8 @@ void saveCheckpoint(const std::filesystem::path& path, const CheckpointMeta& met
         optimizer->save(opt);
         archive.write("optimizer", opt);
     }
-    writeFileAtomically(path, [&](const std::filesystem::path& tmp) { archive.save_to(tmp.string()); });
+    writeFileAtomically(path,
+                        [&](const std::filesystem::path& tmp) { archive.save_to(tmp.string()); });
 }
 
 LoadedCheckpoint loadCheckpoint(const std::filesystem::path& path) {
@@ -152,10 +163,12 @@ LoadedCheckpoint loadCheckpoint(const std::filesystem::path& path) {
         out.net->load(model);
     } catch (const c10::Error& e) {
         throw CheckpointError("the weights in '" + path.string() + "' do not match its " +
-                              archName(out.meta.arch) + " description: " + e.what_without_backtrace());
+                              archName(out.meta.arch) +
+                              " description: " + e.what_without_backtrace());
     }
     if (!out.meta.weightsDigest.empty() && weightsDigest(out.net) != out.meta.weightsDigest)
-        throw CheckpointError("the weights in '" + path.string() + "' are corrupt (checksum mismatch)");
+        throw CheckpointError("the weights in '" + path.string() +
+                              "' are corrupt (checksum mismatch)");
     return out;
 }
 

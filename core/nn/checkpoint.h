@@ -38,12 +38,12 @@ struct CheckpointMeta {
     std::vector<std::string> classFolders;  // dataset folder names, when known
     int inputSize = 224;
     Normalization norm;
-    std::string trainConfigJson = "{}";     // the TrainConfig that produced it
+    std::string trainConfigJson = "{}";  // the TrainConfig that produced it
     std::vector<EpochRecord> history;
-    int epoch = 0;                          // epochs completed
+    int epoch = 0;  // epochs completed
     double bestValTop1 = 0;
     std::string createdBy = "cam-explorer";
-    std::string weightsDigest;              // checked on load; set by saveCheckpoint
+    std::string weightsDigest;  // checked on load; set by saveCheckpoint
 
     int64_t numClasses() const { return static_cast<int64_t>(classNames.size()); }
 };

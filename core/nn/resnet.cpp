@@ -36,12 +36,15 @@ torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64
 }
 }  // namespace
 
-std::string archName(Arch a) { return spec(a).name; }
+std::string archName(Arch a) {
+    return spec(a).name;
+}
 
 std::optional<Arch> parseArch(const std::string& name) {
     std::string n;
     for (char c : name)
-        if (std::isalnum(static_cast<unsigned char>(c))) n.push_back(static_cast<char>(std::tolower(c)));
+        if (std::isalnum(static_cast<unsigned char>(c)))
+            n.push_back(static_cast<char>(std::tolower(c)));
     for (const auto& s : kSpecs)
         if (n == s.name) return s.arch;
     return std::nullopt;
@@ -70,9 +73,9 @@ ResBlockImpl::ResBlockImpl(int64_t inPlanes, int64_t planes, int64_t stride, boo
         bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
     }
     if (stride != 1 || inPlanes != m_out) {
-        downsample = register_module(
-            "downsample",
-            torch::nn::Sequential(conv(inPlanes, m_out, 1, stride, 0), torch::nn::BatchNorm2d(m_out)));
+        downsample =
+            register_module("downsample", torch::nn::Sequential(conv(inPlanes, m_out, 1, stride, 0),
+                                                                torch::nn::BatchNorm2d(m_out)));
     }
 }
 
@@ -110,7 +113,8 @@ CamNetImpl::CamNetImpl(Arch arch, int64_t numClasses, int64_t baseWidth)
             list->push_back(block);
             blocks.push_back(block);
             const std::string name = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
-            const std::string keras = "conv" + std::to_string(stage + 2) + "_block" + std::to_string(b + 1) + "_out";
+            const std::string keras =
+                "conv" + std::to_string(stage + 2) + "_block" + std::to_string(b + 1) + "_out";
             m_taps.push_back({name, keras, static_cast<int>(inPlanes), 4 << stage, false});
             m_tapBlock.push_back(flat++);
         }
@@ -154,11 +158,17 @@ std::vector<int> blockTaps(const std::vector<TapInfo>& taps) {
     return v;
 }
 
-int CamNetImpl::findTap(const std::string& name) const { return camx::findTap(m_taps, name); }
+int CamNetImpl::findTap(const std::string& name) const {
+    return camx::findTap(m_taps, name);
+}
 
-std::vector<int> CamNetImpl::blockTaps() const { return camx::blockTaps(m_taps); }
+std::vector<int> CamNetImpl::blockTaps() const {
+    return camx::blockTaps(m_taps);
+}
 
-torch::Tensor CamNetImpl::forward(const torch::Tensor& x) { return forwardTaps(x, {}).logits; }
+torch::Tensor CamNetImpl::forward(const torch::Tensor& x) {
+    return forwardTaps(x, {}).logits;
+}
 
 ForwardOutput CamNetImpl::forwardTaps(const torch::Tensor& x, const std::vector<int>& tapIds,
                                       int gradFromTap) {
@@ -187,7 +197,9 @@ ForwardOutput CamNetImpl::forwardTaps(const torch::Tensor& x, const std::vector<
     ForwardOutput out;
     torch::Tensor pooled = y.mean({2, 3});
     out.logits = fc->forward(pooled);
-    for (int t : tapIds) out.taps.push_back(byBlock[static_cast<std::size_t>(m_tapBlock[static_cast<std::size_t>(t)] + 1)]);
+    for (int t : tapIds)
+        out.taps.push_back(
+            byBlock[static_cast<std::size_t>(m_tapBlock[static_cast<std::size_t>(t)] + 1)]);
     return out;
 }
 
@@ -203,6 +215,8 @@ std::vector<torch::Tensor> CamNetImpl::backboneParameters() {
     return v;
 }
 
-std::vector<torch::Tensor> CamNetImpl::headParameters() { return fc->parameters(); }
+std::vector<torch::Tensor> CamNetImpl::headParameters() {
+    return fc->parameters();
+}
 
 }  // namespace camx

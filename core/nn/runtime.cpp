@@ -15,7 +15,8 @@
 namespace camx {
 
 void initTorchRuntime(int threads) {
-    const int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int n =
+        threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(n);
     static std::once_flag interop;
     // The inter-op pool can be sized only before its first use.
@@ -51,7 +52,8 @@ RuntimeInfo runtimeInfo() {
 
 std::string deviceDescription() {
     const RuntimeInfo info = runtimeInfo();
-    if (info.cudaAvailable && !info.cudaDevices.empty()) return "cuda:0 (" + info.cudaDevices[0] + ")";
+    if (info.cudaAvailable && !info.cudaDevices.empty())
+        return "cuda:0 (" + info.cudaDevices[0] + ")";
     return "cpu (" + std::to_string(info.cpuThreads) + " threads)";
 }
 

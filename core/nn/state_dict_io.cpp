@@ -1,9 +1,9 @@
 #include "nn/state_dict_io.h"
 
 #include <ATen/ATen.h>
+#include <c10/util/Exception.h>
 #include <caffe2/serialize/in_memory_adapter.h>
 #include <caffe2/serialize/inline_container.h>
-#include <c10/util/Exception.h>
 
 #include <cstring>
 #include <fstream>
@@ -28,7 +28,21 @@ struct Storage {
 };
 struct Mark {};
 struct Value {
-    enum class Kind { None, Bool, Int, Float, String, Tuple, List, Dict, Global, Storage, Tensor, Opaque, Mark };
+    enum class Kind {
+        None,
+        Bool,
+        Int,
+        Float,
+        String,
+        Tuple,
+        List,
+        Dict,
+        Global,
+        Storage,
+        Tensor,
+        Opaque,
+        Mark
+    };
     Kind kind = Kind::None;
     bool b = false;
     int64_t i = 0;
@@ -56,19 +70,44 @@ public:
         for (;;) {
             const unsigned char op = byte();
             switch (op) {
-                case 0x80: byte(); break;                 // PROTO
-                case 0x95: bytes(8); break;               // FRAME
-                case '.': return pop();                   // STOP
-                case '(': push(make(Value::Kind::Mark)); break;
-                case '}': push(make(Value::Kind::Dict)); break;
-                case ']': push(make(Value::Kind::List)); break;
-                case ')': push(make(Value::Kind::Tuple)); break;
-                case 'N': push(make(Value::Kind::None)); break;
-                case 0x88: pushBool(true); break;
-                case 0x89: pushBool(false); break;
-                case 'K': pushInt(byte()); break;
-                case 'M': pushInt(le(2)); break;
-                case 'J': pushInt(static_cast<int32_t>(le(4))); break;
+                case 0x80:
+                    byte();
+                    break;  // PROTO
+                case 0x95:
+                    bytes(8);
+                    break;  // FRAME
+                case '.':
+                    return pop();  // STOP
+                case '(':
+                    push(make(Value::Kind::Mark));
+                    break;
+                case '}':
+                    push(make(Value::Kind::Dict));
+                    break;
+                case ']':
+                    push(make(Value::Kind::List));
+                    break;
+                case ')':
+                    push(make(Value::Kind::Tuple));
+                    break;
+                case 'N':
+                    push(make(Value::Kind::None));
+                    break;
+                case 0x88:
+                    pushBool(true);
+                    break;
+                case 0x89:
+                    pushBool(false);
+                    break;
+                case 'K':
+                    pushInt(byte());
+                    break;
+                case 'M':
+                    pushInt(le(2));
+                    break;
+                case 'J':
+                    pushInt(static_cast<int32_t>(le(4)));
+                    break;
                 case 0x8a: {  // LONG1
                     const unsigned n = byte();
                     if (n > 8) fail("integer too large");
@@ -87,31 +126,55 @@ public:
                     push(x);
                     break;
                 }
-                case 'X': pushString(le(4)); break;     // BINUNICODE
-                case 0x8c: pushString(byte()); break;   // SHORT_BINUNICODE
-                case 'T': pushString(le(4)); break;     // BINSTRING
-                case 'U': pushString(byte()); break;    // SHORT_BINSTRING
-                case 'c': {                             // GLOBAL
+                case 'X':
+                    pushString(le(4));
+                    break;  // BINUNICODE
+                case 0x8c:
+                    pushString(byte());
+                    break;  // SHORT_BINUNICODE
+                case 'T':
+                    pushString(le(4));
+                    break;  // BINSTRING
+                case 'U':
+                    pushString(byte());
+                    break;   // SHORT_BINSTRING
+                case 'c': {  // GLOBAL
                     auto g = make(Value::Kind::Global);
                     g->global.module = line();
                     g->global.name = line();
                     push(g);
                     break;
                 }
-                case 'q': memoPut(byte()); break;
-                case 'r': memoPut(le(4)); break;
-                case 0x94: memoPut(m_memo.size()); break;  // MEMOIZE
-                case 'h': memoGet(byte()); break;
-                case 'j': memoGet(le(4)); break;
+                case 'q':
+                    memoPut(byte());
+                    break;
+                case 'r':
+                    memoPut(le(4));
+                    break;
+                case 0x94:
+                    memoPut(m_memo.size());
+                    break;  // MEMOIZE
+                case 'h':
+                    memoGet(byte());
+                    break;
+                case 'j':
+                    memoGet(le(4));
+                    break;
                 case 't': {
                     auto t = make(Value::Kind::Tuple);
                     t->items = popToMark();
                     push(t);
                     break;
                 }
-                case 0x85: tupleOf(1); break;
-                case 0x86: tupleOf(2); break;
-                case 0x87: tupleOf(3); break;
+                case 0x85:
+                    tupleOf(1);
+                    break;
+                case 0x86:
+                    tupleOf(2);
+                    break;
+                case 0x87:
+                    tupleOf(3);
+                    break;
                 case 'a': {
                     auto v = pop();
                     top(Value::Kind::List)->items.push_back(v);
@@ -133,11 +196,14 @@ public:
                     auto items = popToMark();
                     if (items.size() % 2) fail("odd number of dict items");
                     auto d = top(Value::Kind::Dict);
-                    for (std::size_t k = 0; k < items.size(); k += 2) d->entries.emplace_back(items[k], items[k + 1]);
+                    for (std::size_t k = 0; k < items.size(); k += 2)
+                        d->entries.emplace_back(items[k], items[k + 1]);
                     break;
                 }
-                case 'Q': push(persistentLoad(pop())); break;  // BINPERSID
-                case 'R': {                                     // REDUCE
+                case 'Q':
+                    push(persistentLoad(pop()));
+                    break;   // BINPERSID
+                case 'R': {  // REDUCE
                     auto args = pop();
                     auto fn = pop();
                     push(reduce(fn, args));
@@ -200,7 +266,8 @@ private:
         return v;
     }
     ValuePtr top(Value::Kind k) {
-        if (m_stack.empty() || m_stack.back()->kind != k) fail("pickle item added to a non-container");
+        if (m_stack.empty() || m_stack.back()->kind != k)
+            fail("pickle item added to a non-container");
         return m_stack.back();
     }
     void pushBool(bool b) {
@@ -263,14 +330,16 @@ private:
         // ('storage', <StorageType global>, key, location, numel)
         if (pid->kind != Value::Kind::Tuple || pid->items.size() < 5 ||
             pid->items[0]->kind != Value::Kind::String || pid->items[0]->s != "storage" ||
-            pid->items[1]->kind != Value::Kind::Global || pid->items[2]->kind != Value::Kind::String)
+            pid->items[1]->kind != Value::Kind::Global ||
+            pid->items[2]->kind != Value::Kind::String)
             fail("unknown persistent id (not a tensor storage)");
         const std::string& type = pid->items[1]->global.name;
         static const std::map<std::string, at::ScalarType> kTypes = {
-            {"FloatStorage", at::kFloat}, {"DoubleStorage", at::kDouble}, {"HalfStorage", at::kHalf},
-            {"BFloat16Storage", at::kBFloat16}, {"LongStorage", at::kLong}, {"IntStorage", at::kInt},
-            {"ShortStorage", at::kShort}, {"CharStorage", at::kChar}, {"ByteStorage", at::kByte},
-            {"BoolStorage", at::kBool}};
+            {"FloatStorage", at::kFloat}, {"DoubleStorage", at::kDouble},
+            {"HalfStorage", at::kHalf},   {"BFloat16Storage", at::kBFloat16},
+            {"LongStorage", at::kLong},   {"IntStorage", at::kInt},
+            {"ShortStorage", at::kShort}, {"CharStorage", at::kChar},
+            {"ByteStorage", at::kByte},   {"BoolStorage", at::kBool}};
         auto it = kTypes.find(type);
         if (it == kTypes.end()) fail("unsupported storage type " + type);
         const int64_t numel = asInt(pid->items[4]);
@@ -286,8 +355,8 @@ private:
                 fail("tensor record '" + record + "' is shorter than its storage");
         }
         auto v = make(Value::Kind::Storage);
-        v->storage.storage = at::Storage(c10::Storage::use_byte_size_t(), numel * itemsize, std::move(ptr),
-                                         nullptr, false);
+        v->storage.storage = at::Storage(c10::Storage::use_byte_size_t(), numel * itemsize,
+                                         std::move(ptr), nullptr, false);
         v->storage.dtype = it->second;
         return v;
     }
@@ -309,10 +378,14 @@ private:
             int64_t last = offset;
             for (std::size_t k = 0; k < size.size(); ++k) {
                 if (size[k] < 0 || stride[k] < 0) fail("negative tensor size or stride");
-                if (size[k] == 0) { last = -1; break; }
+                if (size[k] == 0) {
+                    last = -1;
+                    break;
+                }
                 last += (size[k] - 1) * stride[k];
             }
-            const int64_t capacity = static_cast<int64_t>(st.storage.nbytes() / c10::elementSize(st.dtype));
+            const int64_t capacity =
+                static_cast<int64_t>(st.storage.nbytes() / c10::elementSize(st.dtype));
             if (offset < 0 || last >= capacity) fail("tensor view reaches past its storage");
             auto v = make(Value::Kind::Tensor);
             v->tensor = at::empty({0}, at::TensorOptions().dtype(st.dtype))
@@ -350,7 +423,8 @@ void flatten(const ValuePtr& dict, const std::string& prefix, NamedTensors& out,
 
 NamedTensors readFromZip(caffe2::serialize::PyTorchStreamReader& zip, const std::string& name) {
     if (!zip.hasRecord("data.pkl"))
-        throw WeightsError("'" + name + "' is a zip file but not one written by torch.save (no data.pkl)");
+        throw WeightsError("'" + name +
+                           "' is a zip file but not one written by torch.save (no data.pkl)");
     auto [ptr, size] = zip.getRecord("data.pkl");
     try {
         PickleReader reader(static_cast<const char*>(ptr.get()), size, zip);
@@ -364,7 +438,8 @@ NamedTensors readFromZip(caffe2::serialize::PyTorchStreamReader& zip, const std:
     } catch (const WeightsError& e) {
         throw WeightsError("cannot read weights from '" + name + "': " + e.what());
     } catch (const c10::Error& e) {
-        throw WeightsError("cannot read weights from '" + name + "': " + e.what_without_backtrace());
+        throw WeightsError("cannot read weights from '" + name +
+                           "': " + e.what_without_backtrace());
     }
 }
 
@@ -373,12 +448,14 @@ NamedTensors readFromZip(caffe2::serialize::PyTorchStreamReader& zip, const std:
 NamedTensors readTorchStateDict(const std::string& bytes, const std::string& name) {
     std::unique_ptr<caffe2::serialize::PyTorchStreamReader> zip;
     try {
-        auto adapter = std::make_shared<caffe2::serialize::MemoryReadAdapter>(bytes.data(), bytes.size());
+        auto adapter =
+            std::make_shared<caffe2::serialize::MemoryReadAdapter>(bytes.data(), bytes.size());
         zip = std::make_unique<caffe2::serialize::PyTorchStreamReader>(adapter);
     } catch (const c10::Error& e) {
         const bool legacy = bytes.size() > 2 && static_cast<unsigned char>(bytes[0]) == 0x80;
         throw WeightsError("'" + name + "' is not a torch.save zip file" +
-                           (legacy ? std::string(" (it looks like the legacy pre-1.6 format; re-save it with a current PyTorch)")
+                           (legacy ? std::string(" (it looks like the legacy pre-1.6 format; "
+                                                 "re-save it with a current PyTorch)")
                                    : std::string(" (truncated or corrupt?)")));
     }
     return readFromZip(*zip, name);

@@ -59,7 +59,8 @@ ImportReport loadStateDict(CamNet& net, const NamedTensors& tensors, const std::
     for (auto& p : net->named_parameters()) consider(p.key(), p.value());
     for (auto& b : net->named_buffers()) {
         // Old files have no num_batches_tracked; it only matters for momentum=None batch norm.
-        if (b.key().size() > 20 && b.key().compare(b.key().size() - 19, 19, "num_batches_tracked") == 0 &&
+        if (b.key().size() > 20 &&
+            b.key().compare(b.key().size() - 19, 19, "num_batches_tracked") == 0 &&
             !byName.count(b.key()))
             continue;
         consider(b.key(), b.value());
@@ -95,7 +96,8 @@ std::optional<InferredModel> inferModel(const NamedTensors& tensors) {
     for (const auto& [k, v] : tensors) byName[stripPrefix(k)] = v;
     auto conv1 = byName.find("conv1.weight");
     auto fcw = byName.find("fc.weight");
-    if (conv1 == byName.end() || fcw == byName.end() || conv1->second.dim() != 4 || fcw->second.dim() != 2)
+    if (conv1 == byName.end() || fcw == byName.end() || conv1->second.dim() != 4 ||
+        fcw->second.dim() != 2)
         return std::nullopt;
     const bool bottleneck = byName.count("layer1.0.conv3.weight") > 0;
     int layer3 = 0;
@@ -103,25 +105,36 @@ std::optional<InferredModel> inferModel(const NamedTensors& tensors) {
     InferredModel m{};
     m.baseWidth = conv1->second.size(0);
     m.numClasses = fcw->second.size(0);
-    if (!bottleneck && layer3 == 2) m.arch = Arch::ResNet18;
-    else if (!bottleneck && layer3 == 6) m.arch = Arch::ResNet34;
-    else if (bottleneck && layer3 == 6) m.arch = Arch::ResNet50;
-    else if (bottleneck && layer3 == 23) m.arch = Arch::ResNet101;
-    else return std::nullopt;
+    if (!bottleneck && layer3 == 2)
+        m.arch = Arch::ResNet18;
+    else if (!bottleneck && layer3 == 6)
+        m.arch = Arch::ResNet34;
+    else if (bottleneck && layer3 == 6)
+        m.arch = Arch::ResNet50;
+    else if (bottleneck && layer3 == 23)
+        m.arch = Arch::ResNet101;
+    else
+        return std::nullopt;
     return m;
 }
 
 const std::vector<KnownWeights>& knownImageNetWeights() {
     static const std::vector<KnownWeights> k = {
-        {Arch::ResNet18, "resnet18-f37072fd.pth", "https://download.pytorch.org/models/resnet18-f37072fd.pth"},
-        {Arch::ResNet34, "resnet34-b627a593.pth", "https://download.pytorch.org/models/resnet34-b627a593.pth"},
-        {Arch::ResNet50, "resnet50-0676ba61.pth", "https://download.pytorch.org/models/resnet50-0676ba61.pth"},
-        {Arch::ResNet101, "resnet101-63fe2227.pth", "https://download.pytorch.org/models/resnet101-63fe2227.pth"},
+        {Arch::ResNet18, "resnet18-f37072fd.pth",
+         "https://download.pytorch.org/models/resnet18-f37072fd.pth"},
+        {Arch::ResNet34, "resnet34-b627a593.pth",
+         "https://download.pytorch.org/models/resnet34-b627a593.pth"},
+        {Arch::ResNet50, "resnet50-0676ba61.pth",
+         "https://download.pytorch.org/models/resnet50-0676ba61.pth"},
+        {Arch::ResNet101, "resnet101-63fe2227.pth",
+         "https://download.pytorch.org/models/resnet101-63fe2227.pth"},
     };
     return k;
 }
 
-std::filesystem::path weightsCacheDir() { return userCacheDir() / "weights"; }
+std::filesystem::path weightsCacheDir() {
+    return userCacheDir() / "weights";
+}
 
 std::filesystem::path findImageNetWeights(Arch arch) {
     for (const auto& k : knownImageNetWeights()) {

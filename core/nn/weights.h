@@ -13,7 +13,7 @@ namespace camx {
 
 struct ImportReport {
     std::size_t loaded = 0;
-    bool headDropped = false;  // fc skipped: the file has another class count
+    bool headDropped = false;          // fc skipped: the file has another class count
     std::vector<std::string> ignored;  // keys in the file the network does not have (harmless)
 };
 

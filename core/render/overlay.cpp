@@ -7,19 +7,25 @@
 namespace camx {
 
 const std::vector<Colormap>& allColormaps() {
-    static const std::vector<Colormap> v = {Colormap::Jet, Colormap::Turbo, Colormap::Viridis,
+    static const std::vector<Colormap> v = {Colormap::Jet,     Colormap::Turbo, Colormap::Viridis,
                                             Colormap::Inferno, Colormap::Magma, Colormap::Gray};
     return v;
 }
 
 std::string colormapName(Colormap c) {
     switch (c) {
-        case Colormap::Jet: return "Jet";
-        case Colormap::Turbo: return "Turbo";
-        case Colormap::Viridis: return "Viridis";
-        case Colormap::Inferno: return "Inferno";
-        case Colormap::Magma: return "Magma";
-        case Colormap::Gray: return "Gray";
+        case Colormap::Jet:
+            return "Jet";
+        case Colormap::Turbo:
+            return "Turbo";
+        case Colormap::Viridis:
+            return "Viridis";
+        case Colormap::Inferno:
+            return "Inferno";
+        case Colormap::Magma:
+            return "Magma";
+        case Colormap::Gray:
+            return "Gray";
     }
     return "Jet";
 }

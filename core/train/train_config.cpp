@@ -33,7 +33,9 @@ std::string TrainConfig::toJson() const {
               {"lr", learningRate},
               {"momentum", momentum},
               {"weight_decay", weightDecay},
-              {"schedule", schedule == Schedule::Constant ? "constant" : schedule == Schedule::Step ? "step" : "cosine"},
+              {"schedule", schedule == Schedule::Constant ? "constant"
+                           : schedule == Schedule::Step   ? "step"
+                                                          : "cosine"},
               {"step_epochs", stepEpochs},
               {"step_gamma", stepGamma},
               {"warmup_epochs", warmupEpochs},
@@ -54,11 +56,14 @@ TrainConfig TrainConfig::fromJson(const std::string& text) {
     try {
         j = json::parse(text);
     } catch (const json::exception& e) {
-        throw std::invalid_argument(std::string("training configuration is not valid JSON: ") + e.what());
+        throw std::invalid_argument(std::string("training configuration is not valid JSON: ") +
+                                    e.what());
     }
     try {
-        if (auto a = parseArch(j.value("arch", archName(c.arch)))) c.arch = *a;
-        else throw std::invalid_argument("unknown architecture in training configuration");
+        if (auto a = parseArch(j.value("arch", archName(c.arch))))
+            c.arch = *a;
+        else
+            throw std::invalid_argument("unknown architecture in training configuration");
         c.baseWidth = j.value("base_width", c.baseWidth);
         c.inputSize = j.value("input_size", c.inputSize);
         c.weightsFile = j.value("weights_file", c.weightsFile);
@@ -66,16 +71,21 @@ TrainConfig TrainConfig::fromJson(const std::string& text) {
         c.epochs = j.value("epochs", c.epochs);
         c.batchSize = j.value("batch_size", c.batchSize);
         const std::string opt = j.value("optimizer", std::string("sgd"));
-        if (opt != "sgd" && opt != "adamw") throw std::invalid_argument("optimizer must be sgd or adamw");
+        if (opt != "sgd" && opt != "adamw")
+            throw std::invalid_argument("optimizer must be sgd or adamw");
         c.optimizer = opt == "sgd" ? Optimizer::Sgd : Optimizer::AdamW;
         c.learningRate = j.value("lr", c.learningRate);
         c.momentum = j.value("momentum", c.momentum);
         c.weightDecay = j.value("weight_decay", c.weightDecay);
         const std::string sch = j.value("schedule", std::string("cosine"));
-        if (sch == "constant") c.schedule = Schedule::Constant;
-        else if (sch == "step") c.schedule = Schedule::Step;
-        else if (sch == "cosine") c.schedule = Schedule::Cosine;
-        else throw std::invalid_argument("schedule must be constant, step or cosine");
+        if (sch == "constant")
+            c.schedule = Schedule::Constant;
+        else if (sch == "step")
+            c.schedule = Schedule::Step;
+        else if (sch == "cosine")
+            c.schedule = Schedule::Cosine;
+        else
+            throw std::invalid_argument("schedule must be constant, step or cosine");
         c.stepEpochs = j.value("step_epochs", c.stepEpochs);
         c.stepGamma = j.value("step_gamma", c.stepGamma);
         c.warmupEpochs = j.value("warmup_epochs", c.warmupEpochs);
@@ -88,7 +98,8 @@ TrainConfig TrainConfig::fromJson(const std::string& text) {
         c.seed = j.value("seed", std::uint64_t{0});
         c.cacheImages = j.value("cache_images", true);
     } catch (const json::exception& e) {
-        throw std::invalid_argument(std::string("training configuration has a field of the wrong type: ") + e.what());
+        throw std::invalid_argument(
+            std::string("training configuration has a field of the wrong type: ") + e.what());
     }
     c.validate();
     return c;

@@ -13,7 +13,7 @@ struct TrainConfig {
     Arch arch = Arch::ResNet50;
     int64_t baseWidth = 64;
     int inputSize = 224;
-    std::string weightsFile;   // torchvision .pth to start from; empty: random initialisation
+    std::string weightsFile;      // torchvision .pth to start from; empty: random initialisation
     bool freezeBackbone = false;  // train the head only (the practical choice on a CPU)
 
     int epochs = 10;
@@ -23,7 +23,7 @@ struct TrainConfig {
     double momentum = 0.9;
     double weightDecay = 1e-4;
     enum class Schedule { Constant, Step, Cosine } schedule = Schedule::Cosine;
-    int stepEpochs = 10;   // Step: multiply by stepGamma every stepEpochs
+    int stepEpochs = 10;  // Step: multiply by stepGamma every stepEpochs
     double stepGamma = 0.1;
     double warmupEpochs = 0;  // linear warm-up, in (fractional) epochs
     double labelSmoothing = 0;
@@ -33,7 +33,7 @@ struct TrainConfig {
     bool channelsLast = false;    // CUDA only
     std::uint64_t seed = 0;
     int loaderThreads = 0;
-    bool cacheImages = true;      // keep resized images in memory between epochs
+    bool cacheImages = true;  // keep resized images in memory between epochs
 
     // The seed course: SGD 0.01 (no momentum, no decay), batch 16, plain resize, no augmentation.
     static TrainConfig coursePreset();

@@ -47,8 +47,8 @@ StepOutput trainStep(CamNet& net, torch::optim::Optimizer& optimizer, const at::
         AutocastScope autocast(o.mixedPrecision && x.is_cuda());
         logits = net->forward(prepare(x, o));
     }
-    at::Tensor loss = F::cross_entropy(logits.to(at::kFloat), y,
-                                       F::CrossEntropyFuncOptions().label_smoothing(o.labelSmoothing));
+    at::Tensor loss = F::cross_entropy(
+        logits.to(at::kFloat), y, F::CrossEntropyFuncOptions().label_smoothing(o.labelSmoothing));
     loss.backward();
     optimizer.step();
     StepOutput out;

@@ -26,7 +26,8 @@ StepOutput trainStep(CamNet& net, torch::optim::Optimizer& optimizer, const at::
                      const at::Tensor& y, const StepOptions& options);
 
 // Loss and accuracy without gradients (inference mode).
-StepOutput evalStep(CamNet& net, const at::Tensor& x, const at::Tensor& y, const StepOptions& options);
+StepOutput evalStep(CamNet& net, const at::Tensor& x, const at::Tensor& y,
+                    const StepOptions& options);
 
 // Converts the network's convolution weights to channels-last (call once before training).
 void toChannelsLast(CamNet& net);

@@ -21,10 +21,14 @@ namespace fs = std::filesystem;
 double learningRateAt(const TrainConfig& c, double epoch) {
     double lr = c.learningRate;
     switch (c.schedule) {
-        case TrainConfig::Schedule::Constant: break;
-        case TrainConfig::Schedule::Step: lr *= std::pow(c.stepGamma, std::floor(epoch / c.stepEpochs)); break;
+        case TrainConfig::Schedule::Constant:
+            break;
+        case TrainConfig::Schedule::Step:
+            lr *= std::pow(c.stepGamma, std::floor(epoch / c.stepEpochs));
+            break;
         case TrainConfig::Schedule::Cosine: {
-            const double t = std::clamp((epoch - c.warmupEpochs) / std::max(1e-9, c.epochs - c.warmupEpochs), 0.0, 1.0);
+            const double t = std::clamp(
+                (epoch - c.warmupEpochs) / std::max(1e-9, c.epochs - c.warmupEpochs), 0.0, 1.0);
             lr *= 0.5 * (1.0 + std::cos(M_PI * t));
             break;
         }
@@ -35,10 +39,12 @@ double learningRateAt(const TrainConfig& c, double epoch) {
 
 namespace {
 
-std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig& c, std::vector<at::Tensor> params) {
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const TrainConfig& c,
+                                                       std::vector<at::Tensor> params) {
     if (c.optimizer == TrainConfig::Optimizer::Sgd)
-        return std::make_unique<torch::optim::SGD>(
-            params, torch::optim::SGDOptions(c.learningRate).momentum(c.momentum).weight_decay(c.weightDecay));
+        return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(c.learningRate)
+                                                               .momentum(c.momentum)
+                                                               .weight_decay(c.weightDecay));
     return std::make_unique<torch::optim::AdamW>(
         params, torch::optim::AdamWOptions(c.learningRate).weight_decay(c.weightDecay));
 }
@@ -49,11 +55,12 @@ void setLearningRate(torch::optim::Optimizer& opt, double lr) {
 
 void writeHistory(const fs::path& path, const std::vector<EpochRecord>& history) {
     CsvWriter csv;
-    csv.row({"epoch", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr", "seconds",
-             "images_per_second"});
+    csv.row({"epoch", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr",
+             "seconds", "images_per_second"});
     for (const auto& e : history)
-        csv.row({std::to_string(e.epoch), CsvWriter::number(e.trainLoss), CsvWriter::number(e.trainTop1),
-                 CsvWriter::number(e.valLoss), CsvWriter::number(e.valTop1), CsvWriter::number(e.valTop5),
+        csv.row({std::to_string(e.epoch), CsvWriter::number(e.trainLoss),
+                 CsvWriter::number(e.trainTop1), CsvWriter::number(e.valLoss),
+                 CsvWriter::number(e.valTop1), CsvWriter::number(e.valTop5),
                  CsvWriter::number(e.learningRate), CsvWriter::number(e.seconds, 4),
                  CsvWriter::number(e.imagesPerSecond, 4)});
     csv.save(path);
@@ -65,7 +72,8 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
                        const TrainCallbacks& cb, const JobContext& job,
                        const std::optional<fs::path>& resumeFrom) {
     cfg.validate();
-    if (dataset.train.samples.empty()) throw std::invalid_argument("the dataset has no training images");
+    if (dataset.train.samples.empty())
+        throw std::invalid_argument("the dataset has no training images");
     auto log = [&](const std::string& s) {
         if (cb.onLog) cb.onLog(s);
     };
@@ -82,12 +90,14 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         cfg = TrainConfig::fromJson(loaded.meta.trainConfigJson);
         cfg.epochs = epochs;
         if (loaded.meta.numClasses() != static_cast<int64_t>(dataset.numClasses()))
-            throw CheckpointError("'" + resumeFrom->string() + "' has " + std::to_string(loaded.meta.numClasses()) +
-                                  " classes but the dataset has " + std::to_string(dataset.numClasses()));
+            throw CheckpointError(
+                "'" + resumeFrom->string() + "' has " + std::to_string(loaded.meta.numClasses()) +
+                " classes but the dataset has " + std::to_string(dataset.numClasses()));
         meta = loaded.meta;
         net = loaded.net;
         startEpoch = meta.epoch;
-        log("Resuming from '" + resumeFrom->string() + "' after epoch " + std::to_string(startEpoch));
+        log("Resuming from '" + resumeFrom->string() + "' after epoch " +
+            std::to_string(startEpoch));
     } else {
         at::manual_seed(cfg.seed);
         net = CamNet(cfg.arch, static_cast<int64_t>(dataset.numClasses()), cfg.baseWidth);
@@ -135,14 +145,17 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
     const StepOptions so{cfg.labelSmoothing, cfg.mixedPrecision, cfg.channelsLast};
     const int steps = static_cast<int>(trainLoader.batchesPerEpoch());
     log("Training " + archName(cfg.arch) + " on " + result.device + ": " +
-        std::to_string(dataset.train.samples.size()) + " train / " + std::to_string(dataset.test.samples.size()) +
-        " validation images, " + std::to_string(steps) + " steps per epoch");
+        std::to_string(dataset.train.samples.size()) + " train / " +
+        std::to_string(dataset.test.samples.size()) + " validation images, " +
+        std::to_string(steps) + " steps per epoch");
 
     using clock = std::chrono::steady_clock;
     for (int epoch = startEpoch; epoch < cfg.epochs; ++epoch) {
         const auto t0 = clock::now();
-        if (cfg.freezeBackbone) net->eval();  // frozen batch-norm statistics too
-        else net->train();
+        if (cfg.freezeBackbone)
+            net->eval();  // frozen batch-norm statistics too
+        else
+            net->train();
         trainLoader.startEpoch(epoch);
         double lossSum = 0;
         int64_t correct = 0, seen = 0;
@@ -151,13 +164,15 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         while (auto batch = trainLoader.next()) {
             if (job.cancelled()) {
                 result.cancelled = true;
-                log("Cancelled during epoch " + std::to_string(epoch + 1) + "; the last finished epoch is kept");
+                log("Cancelled during epoch " + std::to_string(epoch + 1) +
+                    "; the last finished epoch is kept");
                 return result;
             }
             if (batch->images.size(0) == 0) continue;
             const double lr = learningRateAt(cfg, epoch + double(step) / steps);
             setLearningRate(*optimizer, lr);
-            const StepOutput out = trainStep(net, *optimizer, batch->images.to(device), batch->labels.to(device), so);
+            const StepOutput out =
+                trainStep(net, *optimizer, batch->images.to(device), batch->labels.to(device), so);
             lossSum += out.loss * out.count;
             correct += out.correct;
             seen += out.count;
@@ -166,9 +181,11 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
             tStep = now;
             for (const auto& f : batch->failures) log("Skipped " + f.file + ": " + f.message);
             if (cb.onStep)
-                cb.onStep({epoch, step, steps, out.loss, double(out.correct) / std::max<int64_t>(1, out.count), lr,
+                cb.onStep({epoch, step, steps, out.loss,
+                           double(out.correct) / std::max<int64_t>(1, out.count), lr,
                            dt > 0 ? out.count / dt : 0.0});
-            job.report(static_cast<std::size_t>(epoch * steps + step + 1), static_cast<std::size_t>(cfg.epochs * steps),
+            job.report(static_cast<std::size_t>(epoch * steps + step + 1),
+                       static_cast<std::size_t>(cfg.epochs * steps),
                        "Epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg.epochs));
             ++step;
         }
@@ -184,7 +201,8 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
                 return result;
             }
             if (batch->images.size(0) == 0) continue;
-            const StepOutput out = evalStep(net, batch->images.to(device), batch->labels.to(device), so);
+            const StepOutput out =
+                evalStep(net, batch->images.to(device), batch->labels.to(device), so);
             vLoss += out.loss * out.count;
             v1 += out.correct;
             v5 += out.correct5;
@@ -210,9 +228,10 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         result.history = meta.history;
         char line[200];
         std::snprintf(line, sizeof line,
-                      "Epoch %d/%d: train loss %.4f top-1 %.3f | val loss %.4f top-1 %.3f top-5 %.3f | %.1f img/s%s",
-                      rec.epoch, cfg.epochs, rec.trainLoss, rec.trainTop1, rec.valLoss, rec.valTop1, rec.valTop5,
-                      rec.imagesPerSecond, best ? " (best)" : "");
+                      "Epoch %d/%d: train loss %.4f top-1 %.3f | val loss %.4f top-1 %.3f top-5 "
+                      "%.3f | %.1f img/s%s",
+                      rec.epoch, cfg.epochs, rec.trainLoss, rec.trainTop1, rec.valLoss, rec.valTop1,
+                      rec.valTop5, rec.imagesPerSecond, best ? " (best)" : "");
         log(line);
         if (cb.onEpoch) cb.onEpoch(rec);
     }

@@ -20,10 +20,10 @@ namespace camx {
 
 struct StepMetrics {
     int epoch = 0;
-    int step = 0;           // within the epoch, from 0
+    int step = 0;  // within the epoch, from 0
     int stepsPerEpoch = 0;
     double loss = 0;
-    double accuracy = 0;    // top-1 of this batch
+    double accuracy = 0;  // top-1 of this batch
     double learningRate = 0;
     double imagesPerSecond = 0;
 };
@@ -45,8 +45,9 @@ struct TrainResult {
 // Trains on dataset.train and validates on dataset.test. With `resumeFrom`, continues the run
 // stored in that checkpoint (its configuration wins, except the epoch count). Throws
 // std::invalid_argument for a bad configuration, CheckpointError / WeightsError for bad files.
-TrainResult trainModel(const Dataset& dataset, TrainConfig config, const std::filesystem::path& outDir,
-                       const TrainCallbacks& callbacks = {}, const JobContext& job = {},
+TrainResult trainModel(const Dataset& dataset, TrainConfig config,
+                       const std::filesystem::path& outDir, const TrainCallbacks& callbacks = {},
+                       const JobContext& job = {},
                        const std::optional<std::filesystem::path>& resumeFrom = std::nullopt);
 
 // Learning rate at a (fractional) epoch for a configuration: warm-up, then the schedule.

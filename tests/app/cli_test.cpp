@@ -32,7 +32,9 @@ protected:
     static void SetUpTestSuite() {
         s_dir = new test::TempDir();
         ASSERT_EQ(cli("make-demo --out " + (s_dir->path() / "demo").string() +
-                      " --breeds 3 --train-per-breed 4 --test-per-breed 2 --seed 3").code, 0);
+                      " --breeds 3 --train-per-breed 4 --test-per-breed 2 --seed 3")
+                      .code,
+                  0);
         test::trainTinyModel(s_dir->path() / "demo", s_dir->path() / "m");
     }
     static void TearDownTestSuite() { delete s_dir; }
@@ -66,12 +68,13 @@ TEST_F(Cli, ExplainWritesNpyMapsAndJson) {
     const fs::path img = s_dir->path() / "demo/Images/n90000002-Tiger_Hound/n90000002_1004.jpg";
     const fs::path ann = s_dir->path() / "demo/Annotation/n90000002-Tiger_Hound/n90000002_1004";
     const fs::path out = s_dir->path() / "ex";
-    const CliRun r = cli("explain --model " + (s_dir->path() / "m/best.ckpt").string() + " --image " + img.string() +
-                      " --annotation " + ann.string() + " --methods cam,gradcam,layercam --layers last,layer3.0 --out " +
-                      out.string());
+    const CliRun r =
+        cli("explain --model " + (s_dir->path() / "m/best.ckpt").string() + " --image " +
+            img.string() + " --annotation " + ann.string() +
+            " --methods cam,gradcam,layercam --layers last,layer3.0 --out " + out.string());
     ASSERT_EQ(r.code, 0) << r.output;
-    for (const char* f : {"input.npy", "logits.npy", "cam_layer4.1_raw.npy", "gradcam_layer3.0_norm.npy",
-                          "layercam_layer4.1_full.npy", "result.json"})
+    for (const char* f : {"input.npy", "logits.npy", "cam_layer4.1_raw.npy",
+                          "gradcam_layer3.0_norm.npy", "layercam_layer4.1_full.npy", "result.json"})
         EXPECT_TRUE(fs::exists(out / f)) << f;
     const std::string npy = test::slurp(out / "logits.npy");
     EXPECT_EQ(npy.substr(0, 6), "\x93NUMPY");
@@ -103,7 +106,7 @@ TEST_F(Cli, ExplainAndEvalRejectBadArgumentsClearly) {
 TEST_F(Cli, EvalWritesCsvAndSummary) {
     const fs::path out = s_dir->path() / "ev";
     const CliRun r = cli("eval --model " + (s_dir->path() / "m/best.ckpt").string() + " --data " +
-                      (s_dir->path() / "demo").string() + " --limit 4 --out " + out.string());
+                         (s_dir->path() / "demo").string() + " --limit 4 --out " + out.string());
     ASSERT_EQ(r.code, 0) << r.output;
     EXPECT_NE(r.output.find("4 images"), std::string::npos) << r.output;
     const auto j = nlohmann::json::parse(test::slurp(out / "summary.json"));

@@ -5,11 +5,11 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/fs_util.h"
 #include "data/dataset.h"
 #include "data/demo_generator.h"
 #include "data/image_io.h"
 #include "data/loader.h"
-#include "common/fs_util.h"
 
 using namespace camx;
 namespace fs = std::filesystem;

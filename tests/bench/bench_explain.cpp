@@ -9,8 +9,8 @@
 
 #include <cstdio>
 #include <cstring>
-#include <opencv2/imgproc.hpp>
 #include <filesystem>
+#include <opencv2/imgproc.hpp>
 
 #include "bench_util.h"
 #include "data/dataset.h"
@@ -34,9 +34,12 @@ int main(int argc, char** argv) {
     std::size_t images = 96;
     bool memory = true;
     for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--images") && i + 1 < argc) images = std::stoul(argv[++i]);
-        else if (!std::strcmp(argv[i], "--skip-memory")) memory = false;
-        else dir = argv[i];
+        if (!std::strcmp(argv[i], "--images") && i + 1 < argc)
+            images = std::stoul(argv[++i]);
+        else if (!std::strcmp(argv[i], "--skip-memory"))
+            memory = false;
+        else
+            dir = argv[i];
     }
     const fs::path tmp = fs::temp_directory_path() / "camx-bench-explain";
     fs::remove_all(tmp);
@@ -49,7 +52,8 @@ int main(int argc, char** argv) {
         dir = tmp / "demo";
     }
     const Dataset ds = openStanfordDogs(dir);
-    std::printf("device %s, LibTorch %s\n", deviceDescription().c_str(), runtimeInfo().torchVersion.c_str());
+    std::printf("device %s, LibTorch %s\n", deviceDescription().c_str(),
+                runtimeInfo().torchVersion.c_str());
 
     // A ResNet-50 CAM model with 120 classes (random weights: speed does not depend on them).
     at::manual_seed(0);
@@ -68,17 +72,21 @@ int main(int argc, char** argv) {
     all.taps = info.blockTaps();
     session->explain({photo}, {-1}, all);  // warm-up
     ImageExplanation ex;
-    const double oneImage = bench::medianOf(5, [&] { ex = session->explain({photo}, {-1}, all).front(); });
+    const double oneImage =
+        bench::medianOf(5, [&] { ex = session->explain({photo}, {-1}, all).front(); });
     ExplainOptions lastOnly;
-    const double oneImageLast = bench::medianOf(5, [&] { session->explain({photo}, {-1}, lastOnly); });
+    const double oneImageLast =
+        bench::medianOf(5, [&] { session->explain({photo}, {-1}, lastOnly); });
     std::vector<float> chw(3 * 224 * 224);
     toChwNormalized(resizeForModel(photo, 224), info.norm, chw.data());
     const double forwardOne = bench::medianOf(5, [&] { session->classifyPrepared(chw.data(), 1); });
     std::printf("\n[1] one image, ResNet-50, 224 px\n");
     std::printf("  plain forward                         %7.1f ms  (baseline)\n", forwardOne * 1e3);
-    std::printf("  CAM + Grad-CAM, last block            %7.1f ms  = %.2fx forward\n", oneImageLast * 1e3, oneImageLast / forwardOne);
-    std::printf("  CAM + Grad-CAM, all %zu blocks          %7.1f ms  = %.2fx forward (target <= 600 ms)\n",
-                all.taps.size(), oneImage * 1e3, oneImage / forwardOne);
+    std::printf("  CAM + Grad-CAM, last block            %7.1f ms  = %.2fx forward\n",
+                oneImageLast * 1e3, oneImageLast / forwardOne);
+    std::printf(
+        "  CAM + Grad-CAM, all %zu blocks          %7.1f ms  = %.2fx forward (target <= 600 ms)\n",
+        all.taps.size(), oneImage * 1e3, oneImage / forwardOne);
 
     // 2. Cache hit: another layer and threshold from cached maps, on a 500x375 photo.
     cv::Mat big;
@@ -94,8 +102,12 @@ int main(int argc, char** argv) {
         (void)maskOutline(map, 0.2f);
         (void)overlayHeatmap(big, map, Colormap::Jet, 0.5f);
     });
-    std::printf("\n[2] cache hit: new layer + threshold, 500x375: map, box, IoU, outline, overlay\n");
-    std::printf("  median                                %7.2f ms  (targets: <= 5 ms core, <= 16 ms a frame)\n", hit * 1e3);
+    std::printf(
+        "\n[2] cache hit: new layer + threshold, 500x375: map, box, IoU, outline, overlay\n");
+    std::printf(
+        "  median                                %7.2f ms  (targets: <= 5 ms core, <= 16 ms a "
+        "frame)\n",
+        hit * 1e3);
 
     // 3. Split evaluation against the plain forward pass, decoding included for both.
     std::vector<Sample> samples = ds.test.samples;
@@ -108,7 +120,9 @@ int main(int argc, char** argv) {
     auto forwardPass = [&] {
         BatchLoader loader(samples, lo);
         loader.startEpoch(0);
-        while (auto b = loader.next()) session->classifyPrepared(b->images.data_ptr<float>(), static_cast<int>(b->images.size(0)));
+        while (auto b = loader.next())
+            session->classifyPrepared(b->images.data_ptr<float>(),
+                                      static_cast<int>(b->images.size(0)));
     };
     EvalOptions eo;
     eo.batchSize = 16;
@@ -124,12 +138,15 @@ int main(int argc, char** argv) {
     const double tSweep = bench::seconds([&] { evaluate(EvalOptions::defaultSweep(0.05f)); });
     const double tForward2 = bench::seconds(forwardPass);
     const double fwd = samples.size() / std::min(tForward, tForward2);
-    std::printf("\n[3] split evaluation, %zu demo images (decode + resize included), batch 16\n", samples.size());
-    std::printf("  plain forward                         %7.2f img/s  (baseline, best of 2)\n", fwd);
-    std::printf("  CAM + Grad-CAM + boxes + IoU          %7.2f img/s  = %.2fx forward (target >= 0.85x)\n",
-                samples.size() / tEval, (samples.size() / tEval) / fwd);
-    std::printf("  ... plus a 20-threshold MaxBoxAcc sweep %5.2f img/s  = %.2fx forward\n", samples.size() / tSweep,
-                (samples.size() / tSweep) / fwd);
+    std::printf("\n[3] split evaluation, %zu demo images (decode + resize included), batch 16\n",
+                samples.size());
+    std::printf("  plain forward                         %7.2f img/s  (baseline, best of 2)\n",
+                fwd);
+    std::printf(
+        "  CAM + Grad-CAM + boxes + IoU          %7.2f img/s  = %.2fx forward (target >= 0.85x)\n",
+        samples.size() / tEval, (samples.size() / tEval) / fwd);
+    std::printf("  ... plus a 20-threshold MaxBoxAcc sweep %5.2f img/s  = %.2fx forward\n",
+                samples.size() / tSweep, (samples.size() / tSweep) / fwd);
 
     // 4. Memory over 10,000 explained images (a narrow ResNet-50 keeps this quick; what is
     // measured is growth, not speed).
@@ -147,8 +164,9 @@ int main(int argc, char** argv) {
             narrow.explain(batch, targets, o);
             if (i == 20) rss1k = bench::rssMiB();
             if (i % 40 == 0)
-                std::printf("  after %6d images                   %7.1f MiB  (%+.1f MiB since 1,000)\n", i * 50,
-                            bench::rssMiB(), bench::rssMiB() - rss1k);
+                std::printf(
+                    "  after %6d images                   %7.1f MiB  (%+.1f MiB since 1,000)\n",
+                    i * 50, bench::rssMiB(), bench::rssMiB() - rss1k);
         }
     }
     fs::remove_all(tmp);

@@ -33,16 +33,22 @@ int main(int argc, char** argv) {
     int batch = 32, iters = 5;
     bool amp = false, channelsLast = false;
     for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--arch") && i + 1 < argc) arch = *parseArch(argv[++i]);
-        else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) batch = std::atoi(argv[++i]);
-        else if (!std::strcmp(argv[i], "--iters") && i + 1 < argc) iters = std::atoi(argv[++i]);
-        else if (!std::strcmp(argv[i], "--amp")) amp = true;
-        else if (!std::strcmp(argv[i], "--channels-last")) channelsLast = true;
+        if (!std::strcmp(argv[i], "--arch") && i + 1 < argc)
+            arch = *parseArch(argv[++i]);
+        else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc)
+            batch = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--iters") && i + 1 < argc)
+            iters = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--amp"))
+            amp = true;
+        else if (!std::strcmp(argv[i], "--channels-last"))
+            channelsLast = true;
     }
     const c10::Device device = preferredDevice();
     const bool cuda = device.is_cuda();
-    std::printf("device %s, %s, batch %d%s%s\n", deviceDescription().c_str(), archName(arch).c_str(), batch,
-                amp ? ", bf16 autocast" : "", channelsLast ? ", channels-last" : "");
+    std::printf("device %s, %s, batch %d%s%s\n", deviceDescription().c_str(),
+                archName(arch).c_str(), batch, amp ? ", bf16 autocast" : "",
+                channelsLast ? ", channels-last" : "");
     at::manual_seed(0);
     const at::Tensor x = at::randn({batch, 3, 224, 224}).to(device);
     const at::Tensor y = at::randint(0, 120, {batch}, at::kLong).to(device);
@@ -54,21 +60,27 @@ int main(int argc, char** argv) {
     if (channelsLast) toChannelsLast(trainNet);
     torch::optim::SGD opt(trainNet->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
     const StepOptions so{0.0, amp, channelsLast};
-    const double tTrain = timeIt(iters, [&] { trainStep(trainNet, opt, x, y, so); }, cuda);
+    const double tTrain = timeIt(
+        iters, [&] { trainStep(trainNet, opt, x, y, so); }, cuda);
 
     // Forward and explanations.
     Explainer ex(CamNet(arch, 120), device);
-    const double tForward = timeIt(iters, [&] { ex.logits(x); }, cuda);
+    const double tForward = timeIt(
+        iters, [&] { ex.logits(x); }, cuda);
     ExplainOptions last;
     const std::vector<int> targets(static_cast<std::size_t>(batch), -1);
-    const double tLast = timeIt(iters, [&] { ex.explain(x, targets, last); }, cuda);
+    const double tLast = timeIt(
+        iters, [&] { ex.explain(x, targets, last); }, cuda);
     ExplainOptions all;
     all.taps = ex.net()->blockTaps();
-    const double tAll = timeIt(iters, [&] { ex.explain(x, targets, all); }, cuda);
+    const double tAll = timeIt(
+        iters, [&] { ex.explain(x, targets, all); }, cuda);
 
     std::printf("train step                 %9.1f img/s\n", batch / tTrain);
     std::printf("forward (inference)        %9.1f img/s  (baseline)\n", batch / tForward);
-    std::printf("CAM + Grad-CAM, last block %9.1f img/s  = %.2fx forward\n", batch / tLast, tForward / tLast);
-    std::printf("CAM + Grad-CAM, all blocks %9.1f img/s  = %.2fx forward\n", batch / tAll, tForward / tAll);
+    std::printf("CAM + Grad-CAM, last block %9.1f img/s  = %.2fx forward\n", batch / tLast,
+                tForward / tLast);
+    std::printf("CAM + Grad-CAM, all blocks %9.1f img/s  = %.2fx forward\n", batch / tAll,
+                tForward / tAll);
     return 0;
 }

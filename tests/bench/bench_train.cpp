@@ -25,14 +25,20 @@ int main(int argc, char** argv) {
     Arch arch = Arch::ResNet50;
     bool amp = false, channelsLast = false;
     for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--steps") && i + 1 < argc) steps = std::atoi(argv[++i]);
-        else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) batch = std::atoi(argv[++i]);
-        else if (!std::strcmp(argv[i], "--arch") && i + 1 < argc) arch = *parseArch(argv[++i]);
-        else if (!std::strcmp(argv[i], "--amp")) amp = true;
-        else if (!std::strcmp(argv[i], "--channels-last")) channelsLast = true;
+        if (!std::strcmp(argv[i], "--steps") && i + 1 < argc)
+            steps = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc)
+            batch = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--arch") && i + 1 < argc)
+            arch = *parseArch(argv[++i]);
+        else if (!std::strcmp(argv[i], "--amp"))
+            amp = true;
+        else if (!std::strcmp(argv[i], "--channels-last"))
+            channelsLast = true;
     }
     const c10::Device device = preferredDevice();
-    std::printf("device %s, %s, batch %d, %d steps\n", deviceDescription().c_str(), archName(arch).c_str(), batch, steps);
+    std::printf("device %s, %s, batch %d, %d steps\n", deviceDescription().c_str(),
+                archName(arch).c_str(), batch, steps);
     const fs::path tmp = fs::temp_directory_path() / "camx-bench-train";
     fs::remove_all(tmp);
     DemoOptions d;
@@ -80,9 +86,10 @@ int main(int argc, char** argv) {
     double sumTime = 0;
     for (double r : stepRates) sumTime += batch / r;
     const double trainerRate = stepRates.size() * batch / sumTime;
-    std::printf("bare LibTorch loop (data in memory)  %8.2f img/s  (floor, best of 2 runs)\n", bareRate);
-    std::printf("trainer (JPEG decode, loader, metrics) %6.2f img/s  = %.3fx the bare loop\n", trainerRate,
-                trainerRate / bareRate);
+    std::printf("bare LibTorch loop (data in memory)  %8.2f img/s  (floor, best of 2 runs)\n",
+                bareRate);
+    std::printf("trainer (JPEG decode, loader, metrics) %6.2f img/s  = %.3fx the bare loop\n",
+                trainerRate, trainerRate / bareRate);
     fs::remove_all(tmp);
     return 0;
 }

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
     if (!QTest::qWaitFor([&] { return shown.count() > 0; }, 60000)) return 1;
     const double firstMap = sinceStart.elapsed() / 1000.0;
     std::printf("device %s\n", w.model() ? w.model()->info().device.c_str() : "?");
-    std::printf("[1] start-up: window with the dataset listed   %6.2f s (target <= 2 s)\n", interactive);
+    std::printf("[1] start-up: window with the dataset listed   %6.2f s (target <= 2 s)\n",
+                interactive);
     std::printf("    first explanation shown                    %6.2f s\n", firstMap);
 
     // 2. Slider moves: change, re-render from cache, paint.
@@ -72,9 +73,11 @@ int main(int argc, char** argv) {
         tL.push_back(frame([&] { layer->setValue(i % (layer->maximum() + 1)); }));
     }
     const auto& r = v->result();
-    std::printf("[2] slider move, re-render + paint of both panels (photo %dx%d)\n", r->photo.cols, r->photo.rows);
-    std::printf("    threshold %6.2f ms, blend %6.2f ms, layer %6.2f ms  (median; target <= 16 ms)\n",
-                bench::median(tT) * 1e3, bench::median(tB) * 1e3, bench::median(tL) * 1e3);
+    std::printf("[2] slider move, re-render + paint of both panels (photo %dx%d)\n", r->photo.cols,
+                r->photo.rows);
+    std::printf(
+        "    threshold %6.2f ms, blend %6.2f ms, layer %6.2f ms  (median; target <= 16 ms)\n",
+        bench::median(tT) * 1e3, bench::median(tB) * 1e3, bench::median(tL) * 1e3);
 
     // 3. Image switches.
     const double rss0 = bench::rssMiB();
@@ -83,17 +86,21 @@ int main(int argc, char** argv) {
     for (int i = 0; i < switches; ++i) {
         QSignalSpy s(&w, &ui::MainWindow::explanationShown);
         const int n = static_cast<int>(w.dataset()->test.samples.size());
-        if (i % n == n - 1) w.browser()->selectFirst();
-        else w.browser()->step(1);
+        if (i % n == n - 1)
+            w.browser()->selectFirst();
+        else
+            w.browser()->step(1);
         if (!QTest::qWaitFor([&] { return s.count() > 0; }, 60000)) {
             std::fprintf(stderr, "no explanation after switch %d\n", i);
             return 1;
         }
-        if (i == 99) std::printf("    RSS after 100 switches                   %7.1f MiB\n", bench::rssMiB());
+        if (i == 99)
+            std::printf("    RSS after 100 switches                   %7.1f MiB\n",
+                        bench::rssMiB());
     }
     const double rss1 = bench::rssMiB();
-    std::printf("[3] %d image switches in %.1f s (%.1f ms each, passes included)\n", switches, walk.elapsed() / 1000.0,
-                walk.elapsed() / double(switches));
+    std::printf("[3] %d image switches in %.1f s (%.1f ms each, passes included)\n", switches,
+                walk.elapsed() / 1000.0, walk.elapsed() / double(switches));
     std::printf("    RSS before %.1f MiB, after %.1f MiB (target < 1536 MiB, flat)\n", rss0, rss1);
     return 0;
 }

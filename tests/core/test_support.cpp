@@ -16,7 +16,8 @@ namespace fs = std::filesystem;
 
 TempDir::TempDir() {
     std::random_device rd;
-    m_path = fs::temp_directory_path() / ("camx-test-" + std::to_string(rd()) + std::to_string(rd()));
+    m_path =
+        fs::temp_directory_path() / ("camx-test-" + std::to_string(rd()) + std::to_string(rd()));
     fs::create_directories(m_path);
 }
 
@@ -75,7 +76,9 @@ void trainTinyModel(const fs::path& datasetDir, const fs::path& out) {
     trainModel(openStanfordDogs(datasetDir), c, out);
 }
 
-fs::path fixture(const std::string& name) { return fs::path(CAMX_FIXTURES) / name; }
+fs::path fixture(const std::string& name) {
+    return fs::path(CAMX_FIXTURES) / name;
+}
 
 std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);

@@ -34,14 +34,16 @@ TEST_F(BrowserModel, PassesTheModelTesterThroughResetsFiltersAndSorting) {
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
     DatasetFilter filter;
     filter.setSourceModel(&model);
-    QAbstractItemModelTester proxyTester(&filter, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    QAbstractItemModelTester proxyTester(&filter,
+                                         QAbstractItemModelTester::FailureReportingMode::Fatal);
     model.setSplit(s_ds->test.samples, s_ds->breedNames);
     EXPECT_EQ(model.rowCount(), 12);
     EXPECT_EQ(model.index(0).data(DatasetModel::BreedRole).toString(), "Spotted Pointer");
 
     filter.setBreed(2);
     EXPECT_EQ(filter.rowCount(), 4);
-    for (int r = 0; r < filter.rowCount(); ++r) EXPECT_EQ(filter.index(r, 0).data(DatasetModel::LabelRole).toInt(), 2);
+    for (int r = 0; r < filter.rowCount(); ++r)
+        EXPECT_EQ(filter.index(r, 0).data(DatasetModel::LabelRole).toInt(), 2);
     filter.setBreed(-1);
     filter.setNameFilter("n90000002_100");
     EXPECT_EQ(filter.rowCount(), 4);
@@ -56,7 +58,8 @@ TEST_F(BrowserModel, PassesTheModelTesterThroughResetsFiltersAndSorting) {
     EXPECT_EQ(filter.rowCount(), 6);
     filter.setCorrectness(DatasetFilter::Correctness::Any);
     filter.setSortKey(DatasetFilter::SortKey::Confidence);
-    EXPECT_NEAR(filter.index(0, 0).data(DatasetModel::ConfidenceRole).toDouble(), 1.0 - 11 * 0.05, 1e-9);
+    EXPECT_NEAR(filter.index(0, 0).data(DatasetModel::ConfidenceRole).toDouble(), 1.0 - 11 * 0.05,
+                1e-9);
     filter.setSortKey(DatasetFilter::SortKey::Iou, Qt::DescendingOrder);
     EXPECT_NEAR(filter.index(0, 0).data(DatasetModel::IouRole).toDouble(), 11 * 0.07, 1e-9);
     model.setSplit({}, {});
@@ -68,7 +71,8 @@ TEST_F(BrowserModel, ThumbnailsArriveAsynchronouslyAndAreCached) {
     model.setSplit(s_ds->test.samples, s_ds->breedNames);
     QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
     EXPECT_FALSE(model.index(3).data(Qt::DecorationRole).isValid()) << "decoded on the GUI thread";
-    ASSERT_TRUE(QTest::qWaitFor([&] { return model.index(3).data(Qt::DecorationRole).isValid(); }, 10000));
+    ASSERT_TRUE(
+        QTest::qWaitFor([&] { return model.index(3).data(Qt::DecorationRole).isValid(); }, 10000));
     const QPixmap pm = model.index(3).data(Qt::DecorationRole).value<QPixmap>();
     EXPECT_LE(std::max(pm.width(), pm.height()), model.thumbnails()->size());
     EXPECT_GE(changed.count(), 1);

@@ -2,8 +2,8 @@
 // control, switch class and method, drop a file, and check what the window shows against core.
 #include <gtest/gtest.h>
 
-#include <QComboBox>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDropEvent>
 #include <QLabel>
 #include <QListView>
@@ -12,6 +12,7 @@
 #include <QSlider>
 #include <QTest>
 #include <QUrl>
+#include <QXmlStreamReader>
 #include <opencv2/core/version.hpp>
 
 #include "../core/test_support.h"
@@ -46,7 +47,8 @@ protected:
         window->openDataset(QString::fromStdString((s_dir->path() / "demo").string()));
         ASSERT_TRUE(data.wait(20000)) << window->lastError().toStdString();
         window->openModel(QString::fromStdString((s_dir->path() / "model" / "best.ckpt").string()));
-        ASSERT_TRUE(QTest::qWaitFor([&] { return shown.count() > 0; }, 30000)) << window->lastError().toStdString();
+        ASSERT_TRUE(QTest::qWaitFor([&] { return shown.count() > 0; }, 30000))
+            << window->lastError().toStdString();
     }
 
     // The IoU core computes for what the panel shows.
@@ -54,7 +56,8 @@ protected:
         ExplorerView* v = window->explorer();
         const auto r = v->result();
         const HeatmapPanel* p = v->panel(panel);
-        const int tap = p->method() == Method::Cam ? window->model()->info().lastBlockTap : v->currentTap();
+        const int tap =
+            p->method() == Method::Cam ? window->model()->info().lastBlockTap : v->currentTap();
         const Heatmap* raw = r->explanation.find(p->method(), tap);
         if (!raw) return -1;
         const Sample& s = currentSample();
@@ -62,7 +65,8 @@ protected:
         return bestIou(boxFromMap(map, v->threshold(), v->boxMode(), s.boxes), s.boxes);
     }
     const Sample& currentSample() const {
-        return window->dataset()->test.samples[static_cast<std::size_t>(window->browser()->currentSourceRow())];
+        return window->dataset()
+            ->test.samples[static_cast<std::size_t>(window->browser()->currentSourceRow())];
     }
     void waitShown() {
         QSignalSpy shown(window.get(), &MainWindow::explanationShown);
@@ -88,11 +92,13 @@ TEST_F(Walkthrough, SlidersReRenderAndTheIouShownIsCoresIou) {
     const int cacheBefore = window->controller()->cacheSize();
     for (int t : {5, 20, 45, 70, 95}) {
         threshold->setValue(t);
-        for (int i = 0; i < 2; ++i) EXPECT_NEAR(v->panel(i)->iou(), coreIou(i), 1e-12) << "tau " << t << " panel " << i;
+        for (int i = 0; i < 2; ++i)
+            EXPECT_NEAR(v->panel(i)->iou(), coreIou(i), 1e-12) << "tau " << t << " panel " << i;
     }
     for (int l : {0, 3, 6, 7}) {
         layer->setValue(l);
-        for (int i = 0; i < 2; ++i) EXPECT_NEAR(v->panel(i)->iou(), coreIou(i), 1e-12) << "layer " << l;
+        for (int i = 0; i < 2; ++i)
+            EXPECT_NEAR(v->panel(i)->iou(), coreIou(i), 1e-12) << "layer " << l;
     }
     blend->setValue(90);
     auto* mode = v->findChild<QComboBox*>("boxModeCombo");
@@ -103,7 +109,8 @@ TEST_F(Walkthrough, SlidersReRenderAndTheIouShownIsCoresIou) {
     // The status bar names the prediction and both IoUs.
     const QString status = window->findChild<QLabel*>("predictionLabel")->text();
     EXPECT_TRUE(status.contains("Prediction:")) << status.toStdString();
-    EXPECT_TRUE(status.contains(QString("Grad-CAM IoU %1").arg(v->panel(1)->iou(), 0, 'f', 3))) << status.toStdString();
+    EXPECT_TRUE(status.contains(QString("Grad-CAM IoU %1").arg(v->panel(1)->iou(), 0, 'f', 3)))
+        << status.toStdString();
 }
 
 TEST_F(Walkthrough, SwitchingClassAndMethodAndImage) {
@@ -112,12 +119,14 @@ TEST_F(Walkthrough, SwitchingClassAndMethodAndImage) {
     // Pick a breed that is not the prediction: a new pass explains that class.
     const int predicted = v->result()->explanation.top[0].classIndex;
     const int other = (predicted + 1) % 3;
-    const int idx = cls->findText(QString::fromStdString(window->dataset()->breedNames[static_cast<std::size_t>(other)]),
-                                  Qt::MatchExactly);
+    const int idx = cls->findText(
+        QString::fromStdString(window->dataset()->breedNames[static_cast<std::size_t>(other)]),
+        Qt::MatchExactly);
     ASSERT_GE(idx, 0);
     cls->setCurrentIndex(idx);
     Q_EMIT cls->activated(idx);
-    ASSERT_TRUE(QTest::qWaitFor([&] { return v->result() && v->result()->explanation.target == other; }, 30000));
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] { return v->result() && v->result()->explanation.target == other; }, 30000));
     for (int i = 0; i < 2; ++i) EXPECT_NEAR(v->panel(i)->iou(), coreIou(i), 1e-12);
 
     auto* method1 = v->findChild<QComboBox*>("method1");
@@ -133,9 +142,12 @@ TEST_F(Walkthrough, SwitchingClassAndMethodAndImage) {
     const int before = window->browser()->currentSourceRow();
     QTest::keyClick(window.get(), Qt::Key_Right);
     EXPECT_NE(window->browser()->currentSourceRow(), before);
-    ASSERT_TRUE(QTest::qWaitFor([&] {
-        return v->result() && v->result()->key.path == QString::fromStdString(currentSample().imagePath.string());
-    }, 30000));
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] {
+            return v->result() && v->result()->key.path ==
+                                      QString::fromStdString(currentSample().imagePath.string());
+        },
+        30000));
 }
 
 TEST_F(Walkthrough, DroppedImageHasNoGroundTruthAndSaysSo) {
@@ -151,9 +163,13 @@ TEST_F(Walkthrough, DroppedImageHasNoGroundTruthAndSaysSo) {
     QDropEvent drop(at, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
     QApplication::sendEvent(target, &drop);
     ExplorerView* v = window->explorer();
-    ASSERT_TRUE(QTest::qWaitFor([&] {
-        return v->result() && v->result()->key.path == QString::fromStdString(image.string());
-    }, 30000)) << window->lastError().toStdString() << " | " << (v->result() ? v->result()->key.path.toStdString() : "none");
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] {
+            return v->result() && v->result()->key.path == QString::fromStdString(image.string());
+        },
+        30000))
+        << window->lastError().toStdString() << " | "
+        << (v->result() ? v->result()->key.path.toStdString() : "none");
     EXPECT_FALSE(v->panel(0)->hasTruth());
     EXPECT_EQ(v->panel(0)->iou(), 0.0);
     EXPECT_TRUE(window->findChild<QLabel*>("predictionLabel")->text().contains("no ground truth"));
@@ -166,7 +182,8 @@ TEST_F(Walkthrough, BadFolderAndBadModelGiveErrorsAndTheWindowKeepsWorking) {
     QSignalSpy errors(window.get(), &MainWindow::errorShown);
     window->openDataset(QString::fromStdString(junk.path().string()));
     ASSERT_TRUE(errors.wait(20000));
-    EXPECT_TRUE(window->lastError().contains("not a Stanford Dogs folder")) << window->lastError().toStdString();
+    EXPECT_TRUE(window->lastError().contains("not a Stanford Dogs folder"))
+        << window->lastError().toStdString();
     ASSERT_TRUE(QTest::qWaitFor([&] { return !window->isLoading(); }, 5000));
     window->openModel(QString::fromStdString((junk / "model.ckpt").string()));
     ASSERT_TRUE(errors.wait(20000));
@@ -175,10 +192,12 @@ TEST_F(Walkthrough, BadFolderAndBadModelGiveErrorsAndTheWindowKeepsWorking) {
     ASSERT_TRUE(window->dataset());
     ASSERT_TRUE(window->model());
     QTest::keyClick(window.get(), Qt::Key_End);
-    ASSERT_TRUE(QTest::qWaitFor([&] {
-        auto r = window->explorer()->result();
-        return r && r->key.path == QString::fromStdString(currentSample().imagePath.string());
-    }, 30000));
+    ASSERT_TRUE(QTest::qWaitFor(
+        [&] {
+            auto r = window->explorer()->result();
+            return r && r->key.path == QString::fromStdString(currentSample().imagePath.string());
+        },
+        30000));
 }
 
 TEST_F(Walkthrough, WindowGrabShowsBothPanelsAndAboutListsVersions) {
@@ -201,6 +220,35 @@ TEST_F(Walkthrough, WindowGrabShowsBothPanelsAndAboutListsVersions) {
     EXPECT_TRUE(about.contains(qVersion()));
     EXPECT_TRUE(about.contains(CV_VERSION));
     EXPECT_TRUE(about.contains("1.13") || about.contains("2."));
+}
+
+TEST_F(Walkthrough, FigureExportsAsPngSvgAndPdf) {
+    test::TempDir dir;
+    const QSize size = window->explorer()->figureSize();
+    ASSERT_FALSE(size.isEmpty());
+    EXPECT_EQ(size.width(), 2 * currentSample().width + 8);
+    for (const char* name : {"fig.png", "fig.svg", "fig.pdf"}) {
+        QString error;
+        ASSERT_TRUE(window->saveFigureTo(QString::fromStdString((dir / name).string()), &error)) << error.toStdString();
+    }
+    const QImage png(QString::fromStdString((dir / "fig.png").string()));
+    EXPECT_EQ(png.size(), size);
+    QFile svgFile(QString::fromStdString((dir / "fig.svg").string()));
+    ASSERT_TRUE(svgFile.open(QIODevice::ReadOnly));
+    QXmlStreamReader xml(&svgFile);
+    int elements = 0;
+    while (!xml.atEnd())
+        if (xml.readNext() == QXmlStreamReader::StartElement) ++elements;
+    EXPECT_FALSE(xml.hasError()) << xml.errorString().toStdString();
+    EXPECT_GT(elements, 10);
+    const std::string pdf = test::slurp(dir / "fig.pdf");
+    EXPECT_EQ(pdf.substr(0, 5), "%PDF-");
+    std::size_t pages = 0;
+    for (std::size_t at = pdf.find("/Type /Page"); at != std::string::npos; at = pdf.find("/Type /Page", at + 1))
+        if (pdf.compare(at, 12, "/Type /Pages") != 0) ++pages;
+    EXPECT_EQ(pages, 1u);
+    // Nothing half-written is left behind.
+    EXPECT_FALSE(fs::exists(dir / "fig.png.part"));
 }
 
 }  // namespace

@@ -33,7 +33,8 @@ BrowserPanel::BrowserPanel(DatasetModel* model, QWidget* parent) : QWidget(paren
     m_sort->setObjectName(QStringLiteral("sortCombo"));
     m_sort->addItem(tr("Name"), static_cast<int>(DatasetFilter::SortKey::Name));
     m_sort->addItem(tr("Breed"), static_cast<int>(DatasetFilter::SortKey::Breed));
-    m_sort->addItem(tr("Confidence (low first)"), static_cast<int>(DatasetFilter::SortKey::Confidence));
+    m_sort->addItem(tr("Confidence (low first)"),
+                    static_cast<int>(DatasetFilter::SortKey::Confidence));
     m_sort->addItem(tr("IoU (low first)"), static_cast<int>(DatasetFilter::SortKey::Iou));
     m_name = new QLineEdit;
     m_name->setObjectName(QStringLiteral("nameFilter"));
@@ -70,13 +71,17 @@ BrowserPanel::BrowserPanel(DatasetModel* model, QWidget* parent) : QWidget(paren
     connect(m_filter, &QAbstractItemModel::rowsRemoved, this, updateCount);
     connect(m_filter, &QAbstractItemModel::modelReset, this, updateCount);
     connect(m_filter, &QAbstractItemModel::layoutChanged, this, updateCount);
-    connect(m_split, &QComboBox::currentIndexChanged, this, [this] { Q_EMIT splitChanged(split()); });
-    connect(m_breed, &QComboBox::currentIndexChanged, this, [this] { m_filter->setBreed(m_breed->currentData().toInt()); });
+    connect(m_split, &QComboBox::currentIndexChanged, this,
+            [this] { Q_EMIT splitChanged(split()); });
+    connect(m_breed, &QComboBox::currentIndexChanged, this,
+            [this] { m_filter->setBreed(m_breed->currentData().toInt()); });
     connect(m_correct, &QComboBox::currentIndexChanged, this, [this] {
-        m_filter->setCorrectness(static_cast<DatasetFilter::Correctness>(m_correct->currentData().toInt()));
+        m_filter->setCorrectness(
+            static_cast<DatasetFilter::Correctness>(m_correct->currentData().toInt()));
     });
-    connect(m_sort, &QComboBox::currentIndexChanged, this,
-            [this] { m_filter->setSortKey(static_cast<DatasetFilter::SortKey>(m_sort->currentData().toInt())); });
+    connect(m_sort, &QComboBox::currentIndexChanged, this, [this] {
+        m_filter->setSortKey(static_cast<DatasetFilter::SortKey>(m_sort->currentData().toInt()));
+    });
     connect(m_name, &QLineEdit::textChanged, m_filter, &DatasetFilter::setNameFilter);
     connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this,
             [this](const QModelIndex& current) {
@@ -90,8 +95,10 @@ void BrowserPanel::setDataset(const Dataset* dataset, SplitKind split) {
         const QSignalBlocker b(m_split);
         m_split->setCurrentIndex(m_split->findData(static_cast<int>(split)));
     }
-    if (dataset) m_model->setSplit(dataset->split(split).samples, dataset->breedNames);
-    else m_model->setSplit({}, {});
+    if (dataset)
+        m_model->setSplit(dataset->split(split).samples, dataset->breedNames);
+    else
+        m_model->setSplit({}, {});
     refreshBreeds();
 }
 
@@ -104,7 +111,9 @@ void BrowserPanel::refreshBreeds() {
     m_filter->setBreed(-1);
 }
 
-SplitKind BrowserPanel::split() const { return static_cast<SplitKind>(m_split->currentData().toInt()); }
+SplitKind BrowserPanel::split() const {
+    return static_cast<SplitKind>(m_split->currentData().toInt());
+}
 
 int BrowserPanel::currentSourceRow() const {
     const QModelIndex i = m_view->currentIndex();
@@ -127,8 +136,12 @@ void BrowserPanel::step(int delta) {
     m_view->scrollTo(m_filter->index(row, 0));
 }
 
-void BrowserPanel::selectFirst() { step(-m_filter->rowCount()); }
-void BrowserPanel::selectLast() { step(m_filter->rowCount()); }
+void BrowserPanel::selectFirst() {
+    step(-m_filter->rowCount());
+}
+void BrowserPanel::selectLast() {
+    step(m_filter->rowCount());
+}
 
 std::vector<int> BrowserPanel::neighbours(int count) const {
     std::vector<int> out;
@@ -137,7 +150,8 @@ std::vector<int> BrowserPanel::neighbours(int count) const {
     for (int d = 1; d <= count; ++d)
         for (int s : {d, -d}) {
             const int r = cur.row() + s;
-            if (r >= 0 && r < m_filter->rowCount()) out.push_back(m_filter->mapToSource(m_filter->index(r, 0)).row());
+            if (r >= 0 && r < m_filter->rowCount())
+                out.push_back(m_filter->mapToSource(m_filter->index(r, 0)).row());
         }
     return out;
 }

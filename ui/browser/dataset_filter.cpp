@@ -36,7 +36,8 @@ bool DatasetFilter::filterAcceptsRow(int row, const QModelIndex& parent) const {
         const int c = i.data(DatasetModel::CorrectRole).toInt();
         if (c < 0 || (c == 1) != (m_correct == Correctness::Correct)) return false;
     }
-    if (!m_name.isEmpty() && !i.data(DatasetModel::FileNameRole).toString().contains(m_name, Qt::CaseInsensitive))
+    if (!m_name.isEmpty() &&
+        !i.data(DatasetModel::FileNameRole).toString().contains(m_name, Qt::CaseInsensitive))
         return false;
     return true;
 }
@@ -44,15 +45,20 @@ bool DatasetFilter::filterAcceptsRow(int row, const QModelIndex& parent) const {
 bool DatasetFilter::lessThan(const QModelIndex& l, const QModelIndex& r) const {
     switch (m_key) {
         case SortKey::Name:
-            return l.data(DatasetModel::FileNameRole).toString() < r.data(DatasetModel::FileNameRole).toString();
+            return l.data(DatasetModel::FileNameRole).toString() <
+                   r.data(DatasetModel::FileNameRole).toString();
         case SortKey::Breed: {
-            const QString a = l.data(DatasetModel::BreedRole).toString(), b = r.data(DatasetModel::BreedRole).toString();
+            const QString a = l.data(DatasetModel::BreedRole).toString(),
+                          b = r.data(DatasetModel::BreedRole).toString();
             if (a != b) return a < b;
             return l.row() < r.row();
         }
         case SortKey::Confidence:
-            return l.data(DatasetModel::ConfidenceRole).toDouble() < r.data(DatasetModel::ConfidenceRole).toDouble();
-        case SortKey::Iou: return l.data(DatasetModel::IouRole).toDouble() < r.data(DatasetModel::IouRole).toDouble();
+            return l.data(DatasetModel::ConfidenceRole).toDouble() <
+                   r.data(DatasetModel::ConfidenceRole).toDouble();
+        case SortKey::Iou:
+            return l.data(DatasetModel::IouRole).toDouble() <
+                   r.data(DatasetModel::IouRole).toDouble();
     }
     return l.row() < r.row();
 }

@@ -7,7 +7,8 @@
 
 namespace camx::ui {
 
-DatasetModel::DatasetModel(QObject* parent) : QAbstractListModel(parent), m_thumbs(new ThumbnailLoader(112, 48, this)) {
+DatasetModel::DatasetModel(QObject* parent)
+    : QAbstractListModel(parent), m_thumbs(new ThumbnailLoader(112, 48, this)) {
     connect(m_thumbs, &ThumbnailLoader::thumbnailReady, this, [this](int row) {
         if (row >= 0 && row < rowCount()) {
             const QModelIndex i = index(row);
@@ -59,7 +60,8 @@ QVariant DatasetModel::data(const QModelIndex& index, int role) const {
                               : QString();
     switch (role) {
         case Qt::DisplayRole:
-        case FileNameRole: return QFileInfo(QString::fromStdString(s.relPath)).completeBaseName();
+        case FileNameRole:
+            return QFileInfo(QString::fromStdString(s.relPath)).completeBaseName();
         case Qt::ToolTipRole: {
             QString tip = QStringLiteral("%1\n%2\n%3 x %4, %5 box(es)")
                               .arg(QString::fromStdString(s.relPath), breed)
@@ -68,23 +70,33 @@ QVariant DatasetModel::data(const QModelIndex& index, int role) const {
                               .arg(s.boxes.size());
             if (e.predicted >= 0 && e.predicted < static_cast<int>(m_breeds.size()))
                 tip += QStringLiteral("\npredicted %1 (%2%)")
-                           .arg(QString::fromStdString(m_breeds[static_cast<std::size_t>(e.predicted)]))
+                           .arg(QString::fromStdString(
+                               m_breeds[static_cast<std::size_t>(e.predicted)]))
                            .arg(100.0 * e.confidence, 0, 'f', 1);
             if (e.iou >= 0) tip += QStringLiteral("\nIoU %1").arg(e.iou, 0, 'f', 3);
             return tip;
         }
         case Qt::DecorationRole: {
-            const QImage img = m_thumbs->thumbnail(index.row(), QString::fromStdString(s.imagePath.string()));
+            const QImage img =
+                m_thumbs->thumbnail(index.row(), QString::fromStdString(s.imagePath.string()));
             return img.isNull() ? QVariant() : QVariant(QPixmap::fromImage(img));
         }
-        case BreedRole: return breed;
-        case LabelRole: return s.label;
-        case PathRole: return QString::fromStdString(s.imagePath.string());
-        case PredictedRole: return e.predicted;
-        case ConfidenceRole: return e.confidence;
-        case IouRole: return e.iou;
-        case CorrectRole: return e.predicted < 0 ? -1 : (e.predicted == s.label ? 1 : 0);
-        default: return {};
+        case BreedRole:
+            return breed;
+        case LabelRole:
+            return s.label;
+        case PathRole:
+            return QString::fromStdString(s.imagePath.string());
+        case PredictedRole:
+            return e.predicted;
+        case ConfidenceRole:
+            return e.confidence;
+        case IouRole:
+            return e.iou;
+        case CorrectRole:
+            return e.predicted < 0 ? -1 : (e.predicted == s.label ? 1 : 0);
+        default:
+            return {};
     }
 }
 

@@ -71,7 +71,8 @@ void ThumbnailLoader::drain() {
         const int cost = std::max(1, static_cast<int>(thumb.sizeInBytes() / 1024));
         m_cache.insert(job.first, new QImage(thumb), cost);
     }
-    QMetaObject::invokeMethod(this, [this, key = job.first] { Q_EMIT thumbnailReady(key); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this, key = job.first] { Q_EMIT thumbnailReady(key); }, Qt::QueuedConnection);
 }
 
 void ThumbnailLoader::clear() {
@@ -82,6 +83,8 @@ void ThumbnailLoader::clear() {
     m_cache.clear();
 }
 
-void ThumbnailLoader::waitForIdle() { m_pool.waitForDone(); }
+void ThumbnailLoader::waitForIdle() {
+    m_pool.waitForDone();
+}
 
 }  // namespace camx::ui

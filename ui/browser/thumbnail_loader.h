@@ -34,8 +34,8 @@ private:
     int m_size;
     QThreadPool m_pool;
     QMutex m_mutex;
-    QCache<int, QImage> m_cache;  // guarded by m_mutex
-    QSet<int> m_pending;          // guarded by m_mutex
+    QCache<int, QImage> m_cache;                  // guarded by m_mutex
+    QSet<int> m_pending;                          // guarded by m_mutex
     std::deque<std::pair<int, QString>> m_queue;  // guarded by m_mutex; back = newest
     int m_generation = 0;
 };

@@ -7,7 +7,8 @@ namespace camx::ui {
 QImage toQImage(const cv::Mat& rgb) {
     if (rgb.empty()) return {};
     cv::Mat c = rgb.isContinuous() ? rgb : rgb.clone();
-    return QImage(c.data, c.cols, c.rows, static_cast<qsizetype>(c.step), QImage::Format_RGB888).copy();
+    return QImage(c.data, c.cols, c.rows, static_cast<qsizetype>(c.step), QImage::Format_RGB888)
+        .copy();
 }
 
 cv::Mat toRgbMat(const QImage& image) {

@@ -94,7 +94,8 @@ void ExplainController::schedule(const ExplainKey& key, bool announce) {
                 o.score = key.score;
                 const auto t0 = std::chrono::steady_clock::now();
                 r->explanation = model->explain({r->photo}, {key.target}, o).front();
-                r->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                r->seconds =
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             } catch (const std::exception& e) {
                 error = QString::fromStdString(e.what());
             }
@@ -124,42 +125,55 @@ void ExplainController::requestScoreCam(const ExplainKey& key, int tap) {
     m_scoreCamCancel.reset();
     auto model = m_model;
     if (m_running++ == 0) Q_EMIT busyChanged(true);
-    m_pool.start([this, base, model, tap] {
-        auto r = std::make_shared<ExplainResult>(*base);
-        QString error;
-        try {
-            ExplainOptions o;
-            o.methods = {Method::ScoreCam};
-            o.taps = {tap};
-            o.score = base->key.score;
-            JobContext job;
-            job.cancel = &m_scoreCamCancel;
-            job.progress = [this](const Progress& p) {
-                QMetaObject::invokeMethod(this, [this, p] {
-                    Q_EMIT progress(static_cast<int>(p.done), static_cast<int>(p.total), QStringLiteral("Score-CAM"));
-                }, Qt::QueuedConnection);
-            };
-            auto ex = model->explain({base->photo}, {base->explanation.target}, o, job).front();
-            for (auto& m : ex.maps) r->explanation.maps.push_back(std::move(m));
-        } catch (const Cancelled&) {
-            error = QStringLiteral("Score-CAM cancelled");
-        } catch (const std::exception& e) {
-            error = QString::fromStdString(e.what());
-        }
-        QMetaObject::invokeMethod(this, [this, r, error] {
-            if (--m_running == 0) Q_EMIT busyChanged(false);
-            if (!error.isEmpty()) {
-                Q_EMIT failed(error);
-                return;
+    m_pool.start(
+        [this, base, model, tap] {
+            auto r = std::make_shared<ExplainResult>(*base);
+            QString error;
+            try {
+                ExplainOptions o;
+                o.methods = {Method::ScoreCam};
+                o.taps = {tap};
+                o.score = base->key.score;
+                JobContext job;
+                job.cancel = &m_scoreCamCancel;
+                job.progress = [this](const Progress& p) {
+                    QMetaObject::invokeMethod(
+                        this,
+                        [this, p] {
+                            Q_EMIT progress(static_cast<int>(p.done), static_cast<int>(p.total),
+                                            QStringLiteral("Score-CAM"));
+                        },
+                        Qt::QueuedConnection);
+                };
+                auto ex = model->explain({base->photo}, {base->explanation.target}, o, job).front();
+                for (auto& m : ex.maps) r->explanation.maps.push_back(std::move(m));
+            } catch (const Cancelled&) {
+                error = QStringLiteral("Score-CAM cancelled");
+            } catch (const std::exception& e) {
+                error = QString::fromStdString(e.what());
             }
-            store(r);
-            if (r->key == m_current) Q_EMIT scoreCamReady(r);
-        }, Qt::QueuedConnection);
-    }, 1);
+            QMetaObject::invokeMethod(
+                this,
+                [this, r, error] {
+                    if (--m_running == 0) Q_EMIT busyChanged(false);
+                    if (!error.isEmpty()) {
+                        Q_EMIT failed(error);
+                        return;
+                    }
+                    store(r);
+                    if (r->key == m_current) Q_EMIT scoreCamReady(r);
+                },
+                Qt::QueuedConnection);
+        },
+        1);
 }
 
-void ExplainController::cancelScoreCam() { m_scoreCamCancel.cancel(); }
+void ExplainController::cancelScoreCam() {
+    m_scoreCamCancel.cancel();
+}
 
-void ExplainController::waitForIdle() { m_pool.waitForDone(); }
+void ExplainController::waitForIdle() {
+    m_pool.waitForDone();
+}
 
 }  // namespace camx::ui

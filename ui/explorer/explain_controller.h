@@ -26,7 +26,9 @@ struct ExplainKey {
     QString path;
     int target = -1;  // -1: the predicted class
     ScoreKind score = ScoreKind::Logit;
-    bool operator==(const ExplainKey& o) const { return path == o.path && target == o.target && score == o.score; }
+    bool operator==(const ExplainKey& o) const {
+        return path == o.path && target == o.target && score == o.score;
+    }
 };
 
 struct ExplainResult {

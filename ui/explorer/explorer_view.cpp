@@ -37,7 +37,8 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
     m_blend = slider(0, 100, 50, QStringLiteral("blendSlider"));
     m_colormap = new QComboBox;
     m_colormap->setObjectName(QStringLiteral("colormapCombo"));
-    for (Colormap c : allColormaps()) m_colormap->addItem(QString::fromStdString(colormapName(c)), static_cast<int>(c));
+    for (Colormap c : allColormaps())
+        m_colormap->addItem(QString::fromStdString(colormapName(c)), static_cast<int>(c));
     m_class = new QComboBox;
     m_class->setObjectName(QStringLiteral("classCombo"));
     m_class->setMinimumContentsLength(22);
@@ -85,7 +86,8 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
     for (int i = 0; i < 3; ++i) {
         auto* combo = new QComboBox;
         combo->setObjectName(QStringLiteral("method%1").arg(i));
-        for (Method m : allMethods()) combo->addItem(QString::fromStdString(methodName(m)), static_cast<int>(m));
+        for (Method m : allMethods())
+            combo->addItem(QString::fromStdString(methodName(m)), static_cast<int>(m));
         combo->setCurrentIndex(combo->findData(static_cast<int>(defaults[i])));
         m_methods.push_back(combo);
         auto* col = new QVBoxLayout;
@@ -139,7 +141,8 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
         for (auto* p : m_panels) p->setBlend(v / 100.f);
     });
     connect(m_colormap, &QComboBox::currentIndexChanged, this, [this] {
-        for (auto* p : m_panels) p->setColormap(static_cast<Colormap>(m_colormap->currentData().toInt()));
+        for (auto* p : m_panels)
+            p->setColormap(static_cast<Colormap>(m_colormap->currentData().toInt()));
     });
     connect(m_boxMode, &QComboBox::currentIndexChanged, this, [this] {
         for (auto* p : m_panels) p->setBoxMode(boxMode());
@@ -172,25 +175,35 @@ void ExplorerView::updateLayerLabel() {
         return;
     }
     const TapInfo& t = m_info->taps[static_cast<std::size_t>(currentTap())];
-    m_layerLabel->setText(QStringLiteral("%1  (%2), stride %3").arg(QString::fromStdString(t.name),
-                                                                      QString::fromStdString(t.kerasName))
-                              .arg(t.stride));
+    m_layerLabel->setText(
+        QStringLiteral("%1  (%2), stride %3")
+            .arg(QString::fromStdString(t.name), QString::fromStdString(t.kerasName))
+            .arg(t.stride));
 }
 
 int ExplorerView::currentTap() const {
     if (m_taps.empty()) return -1;
-    return m_taps[static_cast<std::size_t>(std::clamp(m_layer->value(), 0, static_cast<int>(m_taps.size()) - 1))];
+    return m_taps[static_cast<std::size_t>(
+        std::clamp(m_layer->value(), 0, static_cast<int>(m_taps.size()) - 1))];
 }
 
-float ExplorerView::threshold() const { return m_threshold->value() / 100.f; }
-BoxMode ExplorerView::boxMode() const { return static_cast<BoxMode>(m_boxMode->currentData().toInt()); }
-ScoreKind ExplorerView::scoreKind() const { return static_cast<ScoreKind>(m_score->currentData().toInt()); }
+float ExplorerView::threshold() const {
+    return m_threshold->value() / 100.f;
+}
+BoxMode ExplorerView::boxMode() const {
+    return static_cast<BoxMode>(m_boxMode->currentData().toInt());
+}
+ScoreKind ExplorerView::scoreKind() const {
+    return static_cast<ScoreKind>(m_score->currentData().toInt());
+}
 int ExplorerView::requestedTarget() const {
     const int v = m_class->currentData().toInt();
     if (v == -2) return m_label;  // ground truth
     return v;
 }
-int ExplorerView::panelCount() const { return m_third->isChecked() ? 3 : 2; }
+int ExplorerView::panelCount() const {
+    return m_third->isChecked() ? 3 : 2;
+}
 Method ExplorerView::panelMethod(int i) const {
     return static_cast<Method>(m_methods[static_cast<std::size_t>(i)]->currentData().toInt());
 }
@@ -209,19 +222,23 @@ void ExplorerView::refreshClassCombo() {
     if (m_info) {
         if (m_result)
             for (const auto& c : m_result->explanation.top)
-                m_class->addItem(tr("Top: %1 (%2%)")
-                                     .arg(QString::fromStdString(m_info->classNames[static_cast<std::size_t>(c.classIndex)]))
-                                     .arg(100.0 * c.probability, 0, 'f', 1),
-                                 c.classIndex);
+                m_class->addItem(
+                    tr("Top: %1 (%2%)")
+                        .arg(QString::fromStdString(
+                            m_info->classNames[static_cast<std::size_t>(c.classIndex)]))
+                        .arg(100.0 * c.probability, 0, 'f', 1),
+                    c.classIndex);
         m_class->insertSeparator(m_class->count());
         for (int i = 0; i < m_info->numClasses(); ++i)
-            m_class->addItem(QString::fromStdString(m_info->classNames[static_cast<std::size_t>(i)]), i);
+            m_class->addItem(
+                QString::fromStdString(m_info->classNames[static_cast<std::size_t>(i)]), i);
     }
     const int idx = m_class->findData(previous);
     m_class->setCurrentIndex(idx >= 0 ? idx : 0);
 }
 
-void ExplorerView::showPending(const QImage& photo, const std::vector<Box>& truth, bool truthKnown, int label) {
+void ExplorerView::showPending(const QImage& photo, const std::vector<Box>& truth, bool truthKnown,
+                               int label) {
     m_result.reset();
     m_truth = truth;
     m_truthKnown = truthKnown;
@@ -233,8 +250,8 @@ void ExplorerView::showPending(const QImage& photo, const std::vector<Box>& trut
     }
 }
 
-void ExplorerView::showResult(std::shared_ptr<const ExplainResult> result, const std::vector<Box>& truth,
-                              bool truthKnown, int label) {
+void ExplorerView::showResult(std::shared_ptr<const ExplainResult> result,
+                              const std::vector<Box>& truth, bool truthKnown, int label) {
     const bool samePhoto = m_result && result && m_result->key.path == result->key.path;
     m_result = std::move(result);
     m_truth = truth;
@@ -254,7 +271,9 @@ void ExplorerView::showResult(std::shared_ptr<const ExplainResult> result, const
             const bool isTruth = c.classIndex == m_label;
             html += QStringLiteral("%1%2 %3%%4  ")
                         .arg(isTruth ? "<b>" : "")
-                        .arg(QString::fromStdString(m_info->classNames[static_cast<std::size_t>(c.classIndex)]).toHtmlEscaped())
+                        .arg(QString::fromStdString(
+                                 m_info->classNames[static_cast<std::size_t>(c.classIndex)])
+                                 .toHtmlEscaped())
                         .arg(100.0 * c.probability, 0, 'f', 1)
                         .arg(isTruth ? "</b>" : "");
         }
@@ -282,7 +301,8 @@ void ExplorerView::refreshPanels() {
         const int useTap = m == Method::Cam ? m_info->lastBlockTap : tap;
         const Heatmap* raw = m_result->explanation.find(m, useTap);
         const TapInfo& t = m_info->taps[static_cast<std::size_t>(useTap)];
-        QString title = QStringLiteral("%1 @ %2").arg(QString::fromStdString(methodName(m)), QString::fromStdString(t.name));
+        QString title = QStringLiteral("%1 @ %2").arg(QString::fromStdString(methodName(m)),
+                                                      QString::fromStdString(t.name));
         if (m == Method::Cam && tap != useTap) title += tr(" (CAM: last block only)");
         p->setMap(raw, m, title);
         if (!raw) p->setMessage(m == Method::ScoreCam ? tr("Score-CAM: computing…") : tr("no map"));
@@ -290,17 +310,57 @@ void ExplorerView::refreshPanels() {
     Q_EMIT iouChanged();
 }
 
+namespace {
+constexpr int kGap = 8;
+constexpr int kCaption = 28;
+}  // namespace
+
+QSize ExplorerView::figureSize() const {
+    const QSize photo = m_panels[0]->photoSize();
+    if (photo.isEmpty()) return {};
+    const int n = panelCount();
+    return {photo.width() * n + kGap * (n - 1), photo.height() + 2 * kCaption};
+}
+
+void ExplorerView::paintFigure(QPainter& p) const {
+    const QSize size = figureSize();
+    if (size.isEmpty()) return;
+    const QSize photo = m_panels[0]->photoSize();
+    p.fillRect(QRect(QPoint(0, 0), size), Qt::white);
+    p.setPen(Qt::black);
+    QFont f = p.font();
+    f.setPixelSize(15);
+    p.setFont(f);
+    QString header;
+    if (m_info && m_result && !m_result->explanation.top.empty()) {
+        const ClassScore& top = m_result->explanation.top[0];
+        header = tr("Predicted: %1 (%2%)")
+                     .arg(QString::fromStdString(m_info->classNames[static_cast<std::size_t>(top.classIndex)]))
+                     .arg(100.0 * top.probability, 0, 'f', 1);
+        if (m_label >= 0)
+            header += tr("   Truth: %1").arg(QString::fromStdString(m_info->classNames[static_cast<std::size_t>(m_label)]));
+        header += tr("   Explained class: %1, %2")
+                      .arg(QString::fromStdString(m_info->classNames[static_cast<std::size_t>(m_result->explanation.target)]),
+                           scoreKind() == ScoreKind::Logit ? tr("logit") : tr("probability"));
+    }
+    p.drawText(QRect(0, 0, size.width(), kCaption), Qt::AlignLeft | Qt::AlignVCenter, header);
+    for (int i = 0; i < panelCount(); ++i) {
+        const HeatmapPanel* panel = m_panels[static_cast<std::size_t>(i)];
+        const int x = i * (photo.width() + kGap);
+        panel->paintPicture(p, QPointF(x, kCaption));
+        QString caption = tr("%1, τ = %2").arg(panel->title()).arg(threshold(), 0, 'f', 2);
+        if (panel->hasTruth()) caption += tr(", IoU %1").arg(panel->iou(), 0, 'f', 3);
+        p.setPen(Qt::black);
+        p.drawText(QRect(x, kCaption + photo.height(), photo.width(), kCaption), Qt::AlignCenter, caption);
+    }
+}
+
 QImage ExplorerView::composedFigure() const {
-    std::vector<QImage> parts;
-    for (int i = 0; i < panelCount(); ++i) parts.push_back(m_panels[static_cast<std::size_t>(i)]->composedImage());
-    if (parts.empty() || parts[0].isNull()) return {};
-    const int gap = 8;
-    QImage out(parts[0].width() * static_cast<int>(parts.size()) + gap * (static_cast<int>(parts.size()) - 1),
-               parts[0].height(), QImage::Format_RGB888);
-    out.fill(Qt::white);
+    const QSize size = figureSize();
+    if (size.isEmpty()) return {};
+    QImage out(size, QImage::Format_RGB888);
     QPainter p(&out);
-    for (std::size_t i = 0; i < parts.size(); ++i)
-        p.drawImage(static_cast<int>(i) * (parts[0].width() + gap), 0, parts[i]);
+    paintFigure(p);
     return out;
 }
 

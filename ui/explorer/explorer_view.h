@@ -13,6 +13,7 @@ class QSlider;
 class QComboBox;
 class QCheckBox;
 class QLabel;
+class QPainter;
 
 namespace camx::ui {
 
@@ -25,9 +26,10 @@ public:
 
     void setModelInfo(const ModelInfo* info);
     // Shows a result; `label` is the ground-truth class (-1 for an external image).
-    void showResult(std::shared_ptr<const ExplainResult> result, const std::vector<Box>& truth, bool truthKnown,
-                    int label);
-    void showPending(const QImage& photo, const std::vector<Box>& truth, bool truthKnown, int label);
+    void showResult(std::shared_ptr<const ExplainResult> result, const std::vector<Box>& truth,
+                    bool truthKnown, int label);
+    void showPending(const QImage& photo, const std::vector<Box>& truth, bool truthKnown,
+                     int label);
     void clear();
 
     int currentTap() const;
@@ -41,6 +43,11 @@ public:
     std::shared_ptr<const ExplainResult> result() const { return m_result; }
     // The visible panels side by side at photo resolution (copy to clipboard, export).
     QImage composedFigure() const;
+    // The comparison figure for export: a caption (breed, probability, truth), the visible panels
+    // side by side, and under each its method, layer, threshold and IoU. Paints on any device
+    // (image, SVG, PDF): boxes, outlines and text stay vectors where the device allows.
+    QSize figureSize() const;
+    void paintFigure(QPainter& p) const;
     void setZoom(double zoom);
     double zoom() const { return m_zoom; }
 

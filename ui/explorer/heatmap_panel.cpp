@@ -9,8 +9,8 @@
 namespace camx::ui {
 
 namespace {
-const QColor kPredicted(255, 215, 0);   // gold: the method's box
-const QColor kTruth(0, 230, 118);       // green: ground truth
+const QColor kPredicted(255, 215, 0);  // gold: the method's box
+const QColor kTruth(0, 230, 118);      // green: ground truth
 const QColor kOutline(255, 255, 255);
 }  // namespace
 
@@ -114,17 +114,19 @@ void HeatmapPanel::rebuildBox() {
 void HeatmapPanel::paintScene(QPainter& p, const QRectF& target, double scale) const {
     p.drawImage(target, m_overlay.isNull() ? m_photo : m_overlay);
     auto toRect = [&](const Box& b) {
-        return QRectF(target.x() + b.xmin * scale, target.y() + b.ymin * scale, (b.xmax - b.xmin + 1) * scale,
-                      (b.ymax - b.ymin + 1) * scale);
+        return QRectF(target.x() + b.xmin * scale, target.y() + b.ymin * scale,
+                      (b.xmax - b.xmin + 1) * scale, (b.ymax - b.ymin + 1) * scale);
     };
     p.setRenderHint(QPainter::Antialiasing, true);
     if (!m_outline.empty() && m_overlay.width() > 0) {
         QPainterPath path;
         for (const auto& poly : m_outline) {
             if (poly.empty()) continue;
-            path.moveTo(target.x() + (poly[0].first + 0.5) * scale, target.y() + (poly[0].second + 0.5) * scale);
+            path.moveTo(target.x() + (poly[0].first + 0.5) * scale,
+                        target.y() + (poly[0].second + 0.5) * scale);
             for (std::size_t i = 1; i < poly.size(); ++i)
-                path.lineTo(target.x() + (poly[i].first + 0.5) * scale, target.y() + (poly[i].second + 0.5) * scale);
+                path.lineTo(target.x() + (poly[i].first + 0.5) * scale,
+                            target.y() + (poly[i].second + 0.5) * scale);
             path.closeSubpath();
         }
         p.setPen(QPen(kOutline, 1.2, Qt::DashLine));
@@ -136,8 +138,8 @@ void HeatmapPanel::paintScene(QPainter& p, const QRectF& target, double scale) c
     p.setFont(f);
     const QFontMetrics fm(f);
     auto label = [&](const QRectF& r, const QString& text, const QColor& c, bool below) {
-        const QRectF tr(r.left(), below ? r.bottom() + 1 : r.top() - fm.height() - 2, fm.horizontalAdvance(text) + 8,
-                        fm.height() + 2);
+        const QRectF tr(r.left(), below ? r.bottom() + 1 : r.top() - fm.height() - 2,
+                        fm.horizontalAdvance(text) + 8, fm.height() + 2);
         p.fillRect(tr, c);
         p.setPen(Qt::black);
         p.drawText(tr, Qt::AlignCenter, text);
@@ -151,10 +153,19 @@ void HeatmapPanel::paintScene(QPainter& p, const QRectF& target, double scale) c
     if (m_box && !m_overlay.isNull()) {
         p.setPen(QPen(kPredicted, 2.5));
         p.drawRect(toRect(*m_box));
-        label(toRect(*m_box), m_truthKnown ? tr("%1  IoU %2").arg(methodName(m_method).c_str()).arg(m_iou, 0, 'f', 3)
-                                           : QString::fromStdString(methodName(m_method)),
+        label(toRect(*m_box),
+              m_truthKnown
+                  ? tr("%1  IoU %2").arg(methodName(m_method).c_str()).arg(m_iou, 0, 'f', 3)
+                  : QString::fromStdString(methodName(m_method)),
               kPredicted, false);
     }
+}
+
+void HeatmapPanel::paintPicture(QPainter& p, const QPointF& at) const {
+    if (m_photo.isNull()) return;
+    p.save();
+    paintScene(p, QRectF(at, QSizeF(m_photo.size())), 1.0);
+    p.restore();
 }
 
 QImage HeatmapPanel::composedImage() const {
@@ -173,7 +184,8 @@ void HeatmapPanel::paintEvent(QPaintEvent*) {
     p.fillRect(head, palette().color(QPalette::Window));
     QString title = m_title.isEmpty() ? QString::fromStdString(methodName(m_method)) : m_title;
     if (m_hasMap && !m_overlay.isNull())
-        title += m_truthKnown ? tr("   IoU %1").arg(m_iou, 0, 'f', 3) : tr("   (no ground truth: no IoU)");
+        title += m_truthKnown ? tr("   IoU %1").arg(m_iou, 0, 'f', 3)
+                              : tr("   (no ground truth: no IoU)");
     p.setPen(palette().color(QPalette::WindowText));
     p.drawText(head.adjusted(6, 0, -6, 0), Qt::AlignVCenter | Qt::AlignLeft, title);
     if (m_photo.isNull()) {
@@ -182,10 +194,11 @@ void HeatmapPanel::paintEvent(QPaintEvent*) {
     }
     const QRect area = rect().adjusted(4, header + 4, -4, -4);
     double scale = m_zoom > 0 ? m_zoom
-                              : std::min(double(area.width()) / m_photo.width(), double(area.height()) / m_photo.height());
+                              : std::min(double(area.width()) / m_photo.width(),
+                                         double(area.height()) / m_photo.height());
     const QSizeF sz(m_photo.width() * scale, m_photo.height() * scale);
-    const QRectF target(area.x() + (area.width() - sz.width()) / 2.0, area.y() + (area.height() - sz.height()) / 2.0,
-                        sz.width(), sz.height());
+    const QRectF target(area.x() + (area.width() - sz.width()) / 2.0,
+                        area.y() + (area.height() - sz.height()) / 2.0, sz.width(), sz.height());
     p.setClipRect(area);
     p.setRenderHint(QPainter::SmoothPixmapTransform, true);
     paintScene(p, target, scale);

@@ -28,7 +28,7 @@ public:
     void setBlend(float blend);
     void setColormap(Colormap c);
     void setBoxMode(BoxMode m);
-    void setZoom(double zoom);  // 0: fit to the panel
+    void setZoom(double zoom);             // 0: fit to the panel
     void setMessage(const QString& text);  // shown instead of the map (e.g. "computing")
 
     // What the panel shows, for the status bar and tests.
@@ -38,6 +38,10 @@ public:
     Method method() const { return m_method; }
     // Renders the panel's picture at the photo's resolution (for copy and export).
     QImage composedImage() const;
+    // Paints the picture at photo resolution with its top-left corner at `at` (figure export).
+    void paintPicture(QPainter& p, const QPointF& at) const;
+    QSize photoSize() const { return m_photo.size(); }
+    QString title() const { return m_title; }
 
     QSize sizeHint() const override { return {420, 360}; }
 

@@ -75,9 +75,11 @@ TEST_F(BadInput, VerifyDecodesAndCatchesDamageAHeaderCheckMisses) {
 }
 
 TEST_F(BadInput, GrayscaleCmykAndPngNamedJpgAreDecodedNotSkipped) {
-    fs::copy_file(test::fixture("images/grayscale.jpg"), image(0), fs::copy_options::overwrite_existing);
+    fs::copy_file(test::fixture("images/grayscale.jpg"), image(0),
+                  fs::copy_options::overwrite_existing);
     fs::copy_file(test::fixture("images/cmyk.jpg"), image(1), fs::copy_options::overwrite_existing);
-    fs::copy_file(test::fixture("images/png_data.jpg"), image(2), fs::copy_options::overwrite_existing);
+    fs::copy_file(test::fixture("images/png_data.jpg"), image(2),
+                  fs::copy_options::overwrite_existing);
     OpenOptions opt;
     opt.verifyImages = true;
     Dataset ds = openStanfordDogs(root, opt);
@@ -108,7 +110,8 @@ TEST_F(BadInput, BoxesOutsideOrInvertedAreRepairedOrDropped) {
                std::to_string(d) + "</ymax></bndbox></object>";
     };
     // Sample 0: one box past the border (clipped), one inverted (dropped).
-    test::spit(annotation(0), head + box(-15, 5, w + 40, 60) + box(90, 10, 20, 50) + "</annotation>");
+    test::spit(annotation(0),
+               head + box(-15, 5, w + 40, 60) + box(90, 10, 20, 50) + "</annotation>");
     // Sample 1: its only box is inverted, so no box remains and the item is skipped.
     test::spit(annotation(1), head + box(50, 80, 40, 10) + "</annotation>");
     Dataset ds = openStanfordDogs(root);
@@ -149,7 +152,8 @@ TEST_F(BadInput, ListNamingMissingFilesSkipsThoseEntries) {
 }
 
 TEST_F(BadInput, MatOfUnexpectedShapeLosesOnlyItsSplit) {
-    writeMatFile(root / "test_list.mat", {{"file_list", {"a/b.jpg", "c/d.jpg"}}}, {{"labels", {1, 2, 3}}});
+    writeMatFile(root / "test_list.mat", {{"file_list", {"a/b.jpg", "c/d.jpg"}}},
+                 {{"labels", {1, 2, 3}}});
     Dataset ds = openStanfordDogs(root);
     EXPECT_TRUE(ds.test.samples.empty());
     EXPECT_EQ(ds.train.samples.size(), 12u);
@@ -167,7 +171,8 @@ TEST_F(BadInput, EmptyOrWrongFolderThrowsNamingIt) {
             ADD_FAILURE() << "opened " << p;
         } catch (const DatasetError& e) {
             EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-            EXPECT_NE(std::string(e.what()).find(p.filename().string()), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find(p.filename().string()), std::string::npos)
+                << e.what();
         }
     };
     expectMessage(other.path(), "is not a Stanford Dogs folder");

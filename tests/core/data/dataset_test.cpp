@@ -56,9 +56,10 @@ TEST(Annotation, RejectsMissingPieces) {
                 "no <object>");
     expectError("<annotation><size><width>5</width><height>5</height></size><object/></annotation>",
                 "no <bndbox>");
-    expectError("<annotation><size><width>5</width><height>5</height></size><object><bndbox>"
-                "<xmin>a</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>",
-                "not a number");
+    expectError(
+        "<annotation><size><width>5</width><height>5</height></size><object><bndbox>"
+        "<xmin>a</xmin><ymin>0</ymin><xmax>1</xmax><ymax>1</ymax></bndbox></object></annotation>",
+        "not a number");
     expectError("<annotation><size><width>0</width><height>5</height></size></annotation>",
                 "not a positive image size");
 }
@@ -86,8 +87,10 @@ TEST(Breeds, DisplayNameDropsWnidAndUnderscores) {
 
 TEST(ListFile, RoundTripsThroughMatio) {
     TempDir dir;
-    writeMatFile(dir / "l.mat", {{"file_list", {"a-B/x.jpg", "c-D/y.jpg"}}, {"annotation_list", {"a-B/x", "c-D/y"}}},
-                 {{"labels", {1, 2}}});
+    writeMatFile(
+        dir / "l.mat",
+        {{"file_list", {"a-B/x.jpg", "c-D/y.jpg"}}, {"annotation_list", {"a-B/x", "c-D/y"}}},
+        {{"labels", {1, 2}}});
     ListFile l = readListFile(dir / "l.mat");
     EXPECT_EQ(l.files, (std::vector<std::string>{"a-B/x.jpg", "c-D/y.jpg"}));
     EXPECT_EQ(l.labels, (std::vector<int>{1, 2}));

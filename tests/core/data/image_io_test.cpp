@@ -43,9 +43,9 @@ TEST(ImageIo, NormalisesToChwWithImageNetStatistics) {
     std::vector<float> out(3 * 2 * 3);
     Normalization n;
     toChwNormalized(rgb, n, out.data());
-    EXPECT_NEAR(out[0], (1.0f - 0.485f) / 0.229f, 1e-5);          // R plane
-    EXPECT_NEAR(out[6], (0.0f - 0.456f) / 0.224f, 1e-5);          // G plane
-    EXPECT_NEAR(out[12], (128 / 255.0f - 0.406f) / 0.225f, 1e-5); // B plane
+    EXPECT_NEAR(out[0], (1.0f - 0.485f) / 0.229f, 1e-5);           // R plane
+    EXPECT_NEAR(out[6], (0.0f - 0.456f) / 0.224f, 1e-5);           // G plane
+    EXPECT_NEAR(out[12], (128 / 255.0f - 0.406f) / 0.225f, 1e-5);  // B plane
 }
 
 TEST(ImageIo, ResizesTheWholeImageWithoutCrop) {

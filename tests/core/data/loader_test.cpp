@@ -44,7 +44,8 @@ TEST_F(Loader, CoversEverySampleOncePerEpoch) {
         EXPECT_EQ(b.images.size(0), static_cast<int64_t>(b.indices.size()));
         EXPECT_EQ(b.images.sizes(), (at::IntArrayRef{b.images.size(0), 3, 32, 32}));
         for (std::size_t j = 0; j < b.indices.size(); ++j)
-            EXPECT_EQ(b.labels[static_cast<int64_t>(j)].item<int64_t>(), s_ds->train.samples[b.indices[j]].label);
+            EXPECT_EQ(b.labels[static_cast<int64_t>(j)].item<int64_t>(),
+                      s_ds->train.samples[b.indices[j]].label);
         seen.insert(seen.end(), b.indices.begin(), b.indices.end());
     }
     std::sort(seen.begin(), seen.end());

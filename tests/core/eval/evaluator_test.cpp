@@ -12,8 +12,8 @@ namespace camx {
 namespace {
 namespace fs = std::filesystem;
 
-ImageRecord record(std::size_t index, int label, int predicted, double iou, std::vector<float> sweepLargest,
-                   std::vector<float> sweepBest) {
+ImageRecord record(std::size_t index, int label, int predicted, double iou,
+                   std::vector<float> sweepLargest, std::vector<float> sweepBest) {
     ImageRecord r;
     r.index = index;
     r.relPath = "b/x" + std::to_string(index) + ".jpg";
@@ -34,10 +34,11 @@ ImageRecord record(std::size_t index, int label, int predicted, double iou, std:
 
 TEST(Summary, MatchesHandComputedMetrics) {
     // Four images, two thresholds. Hand-computed:
-    //  mean IoU (0.8+0.6+0.4+0.1)/4 = 0.475; loc@0.5: 2/4; top-1 loc: image 0 only (1 is wrong): 1/4
-    //  MaxBoxAcc: tau0 largest >=0.5: {0.7,0.2,0.55,0.1} -> 2/4; tau1: {0.9,0.6,0.6,0.4} -> 3/4 => 0.75 at tau1
-    //  MaxBoxAccV2 (best boxes): tau0 {0.7,0.35,0.55,0.3}, tau1 {0.9,0.6,0.75,0.4}
-    //    delta .3: tau0 4/4 -> 1.0; delta .5: tau1 3/4; delta .7: tau1 2/4 => (1 + .75 + .5)/3 = 0.75
+    //  mean IoU (0.8+0.6+0.4+0.1)/4 = 0.475; loc@0.5: 2/4; top-1 loc: image 0 only (1 is wrong):
+    //  1/4 MaxBoxAcc: tau0 largest >=0.5: {0.7,0.2,0.55,0.1} -> 2/4; tau1: {0.9,0.6,0.6,0.4} -> 3/4
+    //  => 0.75 at tau1 MaxBoxAccV2 (best boxes): tau0 {0.7,0.35,0.55,0.3}, tau1 {0.9,0.6,0.75,0.4}
+    //    delta .3: tau0 4/4 -> 1.0; delta .5: tau1 3/4; delta .7: tau1 2/4 => (1 + .75 + .5)/3 =
+    //    0.75
     EvalOptions o;
     o.sweep = {0.2f, 0.5f};
     std::vector<ImageRecord> rs = {

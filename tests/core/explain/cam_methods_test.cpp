@@ -26,7 +26,8 @@ void expectMap(const at::Tensor& got, const std::function<double(int, int, int)>
     for (int b = 0; b < B; ++b)
         for (int i = 0; i < H; ++i)
             for (int j = 0; j < W; ++j)
-                EXPECT_NEAR(got[b][i][j].item<double>(), want(b, i, j), 1e-9) << b << "," << i << "," << j;
+                EXPECT_NEAR(got[b][i][j].item<double>(), want(b, i, j), 1e-9)
+                    << b << "," << i << "," << j;
 }
 
 TEST(CamMethods, CamIsTheClassWeightedSum) {

@@ -15,8 +15,10 @@ CamNet tinyNet(Arch arch = Arch::ResNet18, int classes = 5) {
     // Random batch-norm statistics so that eval mode is not the identity.
     torch::NoGradGuard g;
     for (auto& b : net->named_buffers())
-        if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 1.5);
-        else if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-0.1, 0.1);
+        if (b.key().find("running_var") != std::string::npos)
+            b.value().uniform_(0.5, 1.5);
+        else if (b.key().find("running_mean") != std::string::npos)
+            b.value().uniform_(-0.1, 0.1);
     return net;
 }
 
@@ -50,7 +52,8 @@ TEST(Explainer, GradCamAtTheLastBlockEqualsReluCamUpToScale) {
         ASSERT_TRUE(cam && grad);
         const float hw = static_cast<float>(cam->width * cam->height);
         for (std::size_t i = 0; i < cam->data.size(); ++i)
-            EXPECT_NEAR(grad->data[i], cam->data[i] / hw, 1e-6f + 1e-5f * std::fabs(cam->data[i] / hw));
+            EXPECT_NEAR(grad->data[i], cam->data[i] / hw,
+                        1e-6f + 1e-5f * std::fabs(cam->data[i] / hw));
         const auto a = minmax(*cam, true), b = minmax(*grad, true);
         for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5f);
         // XGradCAM agrees too (reference.md §3).
@@ -84,11 +87,13 @@ TEST(Explainer, EarlierLayerGradientsMatchAnIndependentAutogradPass) {
         const Heatmap* got = res[0].find(Method::GradCam, k == 0 ? tap : early);
         ASSERT_TRUE(got);
         for (int64_t i = 0; i < want.numel(); ++i)
-            EXPECT_NEAR(got->data[static_cast<std::size_t>(i)], want.flatten()[i].item<float>(), 1e-5);
+            EXPECT_NEAR(got->data[static_cast<std::size_t>(i)], want.flatten()[i].item<float>(),
+                        1e-5);
         const at::Tensor hires = (A * G).sum(1)[0];
         const Heatmap* gotHi = res[0].find(Method::HiResCam, k == 0 ? tap : early);
         for (int64_t i = 0; i < hires.numel(); ++i)
-            EXPECT_NEAR(gotHi->data[static_cast<std::size_t>(i)], hires.flatten()[i].item<float>(), 1e-5);
+            EXPECT_NEAR(gotHi->data[static_cast<std::size_t>(i)], hires.flatten()[i].item<float>(),
+                        1e-5);
     }
 }
 

@@ -8,7 +8,9 @@
 namespace camx {
 namespace {
 
-Heatmap make(int w, int h, std::vector<float> v) { return Heatmap{w, h, std::move(v)}; }
+Heatmap make(int w, int h, std::vector<float> v) {
+    return Heatmap{w, h, std::move(v)};
+}
 
 TEST(Postprocess, MinMaxMatchesTheReferenceFormula) {
     const Heatmap n = normalizeMap(make(2, 2, {-1.f, 0.f, 1.f, 3.f}), false);
@@ -21,8 +23,9 @@ TEST(Postprocess, MinMaxMatchesTheReferenceFormula) {
 }
 
 TEST(Postprocess, ConstantAllNegativeAndNanMapsGiveZerosNotNan) {
-    for (const Heatmap& m : {make(2, 2, {5.f, 5.f, 5.f, 5.f}), make(2, 2, {-1.f, -2.f, -3.f, -4.f}),
-                             make(2, 2, {std::nanf(""), std::numeric_limits<float>::infinity(), 0.f, 0.f})}) {
+    for (const Heatmap& m :
+         {make(2, 2, {5.f, 5.f, 5.f, 5.f}), make(2, 2, {-1.f, -2.f, -3.f, -4.f}),
+          make(2, 2, {std::nanf(""), std::numeric_limits<float>::infinity(), 0.f, 0.f})}) {
         const Heatmap n = normalizeMap(m, true);
         for (float v : n.data) {
             EXPECT_FALSE(std::isnan(v));

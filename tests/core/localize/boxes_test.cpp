@@ -5,7 +5,9 @@
 namespace camx {
 namespace {
 
-Heatmap canvas(int w, int h) { return Heatmap{w, h, std::vector<float>(static_cast<std::size_t>(w) * h, 0.f)}; }
+Heatmap canvas(int w, int h) {
+    return Heatmap{w, h, std::vector<float>(static_cast<std::size_t>(w) * h, 0.f)};
+}
 void fill(Heatmap& m, int x0, int y0, int x1, int y1, float v) {
     for (int y = y0; y <= y1; ++y)
         for (int x = x0; x <= x1; ++x) m.data[static_cast<std::size_t>(y) * m.width + x] = v;
@@ -31,9 +33,9 @@ TEST(Iou, TakesTheBestGroundTruthBox) {
 
 TEST(Boxes, LargestComponentAboveTheThreshold) {
     Heatmap m = canvas(40, 30);
-    fill(m, 2, 3, 11, 8, 1.0f);    // 10x6 = 60 px, the peak
-    fill(m, 20, 10, 34, 24, 0.5f); // 15x15 = 225 px, the largest
-    fill(m, 36, 0, 39, 2, 0.1f);   // below a 0.2 threshold
+    fill(m, 2, 3, 11, 8, 1.0f);     // 10x6 = 60 px, the peak
+    fill(m, 20, 10, 34, 24, 0.5f);  // 15x15 = 225 px, the largest
+    fill(m, 36, 0, 39, 2, 0.1f);    // below a 0.2 threshold
     auto b = boxFromMap(m, 0.2f, BoxMode::Largest);
     ASSERT_TRUE(b);
     EXPECT_EQ(*b, (Box{20, 10, 34, 24}));

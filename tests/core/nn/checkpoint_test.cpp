@@ -20,7 +20,8 @@ CheckpointMeta meta(Arch arch = Arch::ResNet18) {
     m.classFolders = {"n1-Alpha", "n2-Beta", "n3-Gamma"};
     m.inputSize = 64;
     m.epoch = 2;
-    m.history = {EpochRecord{1, 1.5, 0.3, 1.4, 0.35, 0.9, 0.01, 3.0, 10.0}, EpochRecord{2, 1.0, 0.6, 1.1, 0.5, 1.0, 0.005, 3.0, 11.0}};
+    m.history = {EpochRecord{1, 1.5, 0.3, 1.4, 0.35, 0.9, 0.01, 3.0, 10.0},
+                 EpochRecord{2, 1.0, 0.6, 1.1, 0.5, 1.0, 0.005, 3.0, 11.0}};
     m.bestValTop1 = 0.5;
     return m;
 }
@@ -49,14 +50,16 @@ TEST(Checkpoint, CorruptTruncatedForeignAndMismatchedFilesGiveClearErrors) {
     const std::string good = test::slurp(dir / "good.ckpt");
     test::spit(dir / "truncated.ckpt", good.substr(0, good.size() * 2 / 3));
     std::string flipped = good;
-    for (std::size_t i = good.size() / 2; i < good.size() / 2 + 64; ++i) flipped[i] = static_cast<char>(~flipped[i]);
+    for (std::size_t i = good.size() / 2; i < good.size() / 2 + 64; ++i)
+        flipped[i] = static_cast<char>(~flipped[i]);
     test::spit(dir / "corrupt.ckpt", flipped);
     test::spit(dir / "text.ckpt", "not a checkpoint");
     // A torchvision state dict is a PyTorch file, but not a checkpoint of ours.
     std::filesystem::copy_file(test::fixture("weights/resnet18_w4_c10.pth"), dir / "foreign.ckpt");
     // Metadata that says ResNet-50 over ResNet-18 weights.
     saveCheckpoint(dir / "mismatch.ckpt", meta(Arch::ResNet50), net);
-    for (const char* f : {"truncated.ckpt", "corrupt.ckpt", "text.ckpt", "foreign.ckpt", "mismatch.ckpt", "absent.ckpt"}) {
+    for (const char* f : {"truncated.ckpt", "corrupt.ckpt", "text.ckpt", "foreign.ckpt",
+                          "mismatch.ckpt", "absent.ckpt"}) {
         try {
             loadCheckpoint(dir / f);
             ADD_FAILURE() << f << " loaded";

@@ -21,7 +21,8 @@ TEST(ResNet, TapsCoverStemBlocksAndStagesWithKerasAliases) {
     EXPECT_EQ(net->findTap("conv2_block1_out"), net->findTap("layer1.0"));
     EXPECT_EQ(net->findTap("pool1_pool"), net->findTap("stem"));
     EXPECT_EQ(net->findTap("layer9.9"), -1);
-    EXPECT_EQ(net->taps()[static_cast<std::size_t>(net->findTap("layer4"))].kerasName, "conv5_block3_out");
+    EXPECT_EQ(net->taps()[static_cast<std::size_t>(net->findTap("layer4"))].kerasName,
+              "conv5_block3_out");
     EXPECT_EQ(CamNet(Arch::ResNet101, 10, 4)->blockTaps().size(), 33u);
     EXPECT_EQ(CamNet(Arch::ResNet18, 10, 4)->blockTaps().size(), 8u);
 }
@@ -49,7 +50,8 @@ class TorchvisionFixture : public ::testing::TestWithParam<std::pair<Arch, const
 TEST_P(TorchvisionFixture, ImportedWeightsReproducePyTorchsOutputs) {
     const auto [arch, name] = GetParam();
     CamNet net(arch, 10, 4);
-    const auto report = loadWeightsFile(net, test::fixture(std::string("weights/") + name + "_w4_c10.pth"));
+    const auto report =
+        loadWeightsFile(net, test::fixture(std::string("weights/") + name + "_w4_c10.pth"));
     EXPECT_FALSE(report.headDropped);
     EXPECT_EQ(report.loaded, net->named_parameters().size() + net->named_buffers().size());
     const NamedTensors expected =
@@ -94,7 +96,8 @@ TEST(Weights, WrongArchitectureListsTheMismatches) {
     } catch (const WeightsError& e) {
         const std::string msg = e.what();
         EXPECT_NE(msg.find("do not fit resnet18"), std::string::npos) << msg;
-        EXPECT_NE(msg.find("layer1.0.conv1.weight: file has [4,4,1,1], network has [4,4,3,3]"), std::string::npos)
+        EXPECT_NE(msg.find("layer1.0.conv1.weight: file has [4,4,1,1], network has [4,4,3,3]"),
+                  std::string::npos)
             << msg;
     }
 }
@@ -104,7 +107,8 @@ TEST(Weights, CorruptTruncatedAndForeignFilesGiveClearErrors) {
     const std::string good = test::slurp(test::fixture("weights/resnet18_w4_c10.pth"));
     test::spit(dir / "trunc.pth", good.substr(0, good.size() / 2));
     test::spit(dir / "text.pth", "hello");
-    test::spit(dir / "legacy.pth", std::string("\x80\x02\x8a\x0a" "legacy"));
+    test::spit(dir / "legacy.pth", std::string("\x80\x02\x8a\x0a"
+                                               "legacy"));
     for (const char* f : {"trunc.pth", "text.pth", "legacy.pth"}) {
         try {
             readTorchStateDict(dir / f);
