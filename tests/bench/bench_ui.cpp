@@ -6,10 +6,10 @@
 //   bench_ui DATASET_DIR MODEL.ckpt [--switches N]
 #include <QApplication>
 #include <QElapsedTimer>
-#include <QSignalSpy>
-#include <QSlider>
 #include <QListView>
 #include <QScrollBar>
+#include <QSignalSpy>
+#include <QSlider>
 #include <QTest>
 #include <cstdio>
 #include <cstring>
@@ -101,9 +101,11 @@ int main(int argc, char** argv) {
             QCoreApplication::processEvents();  // thumbnails arrive as they are decoded
         }
         std::sort(frames.begin(), frames.end());
-        std::printf("[3] scrolling %d items: %zu pages, frame median %.2f ms, 99th percentile %.2f ms, worst %.2f ms\n",
-                    view->model()->rowCount(), frames.size(), bench::median(frames) * 1e3,
-                    frames[frames.size() * 99 / 100] * 1e3, frames.back() * 1e3);
+        std::printf(
+            "[3] scrolling %d items: %zu pages, frame median %.2f ms, 99th percentile %.2f ms, "
+            "worst %.2f ms\n",
+            view->model()->rowCount(), frames.size(), bench::median(frames) * 1e3,
+            frames[frames.size() * 99 / 100] * 1e3, frames.back() * 1e3);
     }
 
     // 4. Image switches.

@@ -1,7 +1,10 @@
 #pragma once
 // Helpers shared by the core tests: temporary folders, a small generated demo, tar writing.
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,33 @@ void writeTar(const std::filesystem::path& tar, const std::filesystem::path& roo
 void trainTinyModel(const std::filesystem::path& datasetDir, const std::filesystem::path& out);
 
 std::filesystem::path fixture(const std::string& name);
+
+}  // namespace camx::test
+
+#include "data/dataset.h"
+
+namespace camx::test {
+
+// A test suite sharing one generated demo dataset (and, for suites that ask, a tiny model trained
+// on it): made once in SetUpTestSuite, removed after the last test.
+template <int TrainPerBreed, int TestPerBreed, int Breeds, unsigned Seed, bool WithModel = false>
+class DemoSuite : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        s_dir = std::make_unique<TempDir>();
+        makeSmallDemo(s_dir->path() / "d", TrainPerBreed, TestPerBreed, Breeds, Seed);
+        s_ds = std::make_unique<Dataset>(openStanfordDogs(s_dir->path() / "d"));
+        if (WithModel) trainTinyModel(s_dir->path() / "d", s_dir->path() / "m");
+    }
+    static void TearDownTestSuite() {
+        s_ds.reset();
+        s_dir.reset();
+    }
+    static std::filesystem::path dir() { return s_dir->path(); }
+    static std::filesystem::path modelFile() { return s_dir->path() / "m" / "best.ckpt"; }
+    static inline std::unique_ptr<TempDir> s_dir;
+    static inline std::unique_ptr<Dataset> s_ds;
+};
 std::string slurp(const std::filesystem::path& p);
 void spit(const std::filesystem::path& p, const std::string& bytes);
 

@@ -12,22 +12,9 @@
 namespace camx::ui {
 namespace {
 
-class BrowserModel : public ::testing::Test {
+class BrowserModel : public test::DemoSuite<2, 4, 3, 5> {
 protected:
-    static void SetUpTestSuite() {
-        s_dir = new test::TempDir();
-        test::makeSmallDemo(s_dir->path() / "d", 2, 4, 3, 5);
-        s_ds = new Dataset(openStanfordDogs(s_dir->path() / "d"));
-    }
-    static void TearDownTestSuite() {
-        delete s_ds;
-        delete s_dir;
-    }
-    static test::TempDir* s_dir;
-    static Dataset* s_ds;
 };
-test::TempDir* BrowserModel::s_dir = nullptr;
-Dataset* BrowserModel::s_ds = nullptr;
 
 TEST_F(BrowserModel, PassesTheModelTesterThroughResetsFiltersAndSorting) {
     DatasetModel model;

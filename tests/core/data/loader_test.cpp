@@ -8,17 +8,8 @@
 namespace camx {
 namespace {
 
-class Loader : public ::testing::Test {
+class Loader : public test::DemoSuite<4, 3, 3, 7> {
 protected:
-    static void SetUpTestSuite() {
-        s_dir = new test::TempDir();
-        test::makeSmallDemo(s_dir->path() / "d");
-        s_ds = new Dataset(openStanfordDogs(s_dir->path() / "d"));
-    }
-    static void TearDownTestSuite() {
-        delete s_ds;
-        delete s_dir;
-    }
     static std::vector<Batch> epoch(LoaderOptions o, int e) {
         BatchLoader l(s_ds->train.samples, o);
         l.startEpoch(e);
@@ -26,11 +17,7 @@ protected:
         while (auto b = l.next()) out.push_back(std::move(*b));
         return out;
     }
-    static test::TempDir* s_dir;
-    static Dataset* s_ds;
 };
-test::TempDir* Loader::s_dir = nullptr;
-Dataset* Loader::s_ds = nullptr;
 
 TEST_F(Loader, CoversEverySampleOncePerEpoch) {
     LoaderOptions o;

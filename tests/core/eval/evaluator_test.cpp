@@ -89,26 +89,12 @@ TEST(ScoreMap, BoxAndIouFromARawMap) {
     EXPECT_GE(s.sweepBest[0], s.sweepLargest[0]);
 }
 
-class SplitEval : public ::testing::Test {
+class SplitEval : public test::DemoSuite<3, 4, 3, 13, true> {
 protected:
-    static void SetUpTestSuite() {
-        s_dir = new test::TempDir();
-        test::makeSmallDemo(s_dir->path() / "d", 3, 4, 3, 13);
-        s_ds = new Dataset(openStanfordDogs(s_dir->path() / "d"));
-        test::trainTinyModel(s_dir->path() / "d", s_dir->path() / "m");
-    }
-    static void TearDownTestSuite() {
-        delete s_ds;
-        delete s_dir;
-    }
-    static test::TempDir* s_dir;
-    static Dataset* s_ds;
 };
-test::TempDir* SplitEval::s_dir = nullptr;
-Dataset* SplitEval::s_ds = nullptr;
 
 TEST_F(SplitEval, WritesCsvAndJsonThatAgreeWithTheRecords) {
-    auto model = ModelSession::open(s_dir->path() / "m" / "best.ckpt");
+    auto model = ModelSession::open(modelFile());
     test::TempDir out;
     EvalOptions o;
     o.sweep = EvalOptions::defaultSweep(0.25f);
@@ -132,7 +118,7 @@ TEST_F(SplitEval, WritesCsvAndJsonThatAgreeWithTheRecords) {
 }
 
 TEST_F(SplitEval, AnInterruptedRunResumesWhereItStopped) {
-    auto model = ModelSession::open(s_dir->path() / "m" / "best.ckpt");
+    auto model = ModelSession::open(modelFile());
     test::TempDir out;
     EvalOptions o;
     o.batchSize = 4;
@@ -161,7 +147,7 @@ TEST_F(SplitEval, AnInterruptedRunResumesWhereItStopped) {
 }
 
 TEST_F(SplitEval, LimitAndBadLayersAreHandled) {
-    auto model = ModelSession::open(s_dir->path() / "m" / "best.ckpt");
+    auto model = ModelSession::open(modelFile());
     test::TempDir out;
     EvalOptions o;
     o.limit = 5;

@@ -10,17 +10,8 @@ namespace camx {
 namespace {
 namespace fs = std::filesystem;
 
-class Trainer : public ::testing::Test {
+class Trainer : public test::DemoSuite<6, 3, 3, 9> {
 protected:
-    static void SetUpTestSuite() {
-        s_dir = new test::TempDir();
-        test::makeSmallDemo(s_dir->path() / "d", 6, 3, 3, 9);
-        s_ds = new Dataset(openStanfordDogs(s_dir->path() / "d"));
-    }
-    static void TearDownTestSuite() {
-        delete s_ds;
-        delete s_dir;
-    }
     static TrainConfig tiny() {
         TrainConfig c;
         c.arch = Arch::ResNet18;
@@ -34,11 +25,7 @@ protected:
         c.loaderThreads = 2;
         return c;
     }
-    static test::TempDir* s_dir;
-    static Dataset* s_ds;
 };
-test::TempDir* Trainer::s_dir = nullptr;
-Dataset* Trainer::s_ds = nullptr;
 
 TEST_F(Trainer, WritesCheckpointsHistoryAndReportsProgress) {
     test::TempDir out;
