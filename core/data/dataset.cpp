@@ -240,39 +240,109 @@ double numberAt(const matvar_t* v, std::size_t i) {
 }  // namespace
 
 namespace {
-// Walks the top-level data elements of a MATLAB level-5 file and checks that each one fits in the
-// file, before matio allocates what the file claims. A damaged tag otherwise makes matio ask for
-// gigabytes. (Only the 8-byte element tags are read here; matio parses everything else.)
+// Walks the data elements of a MATLAB level-5 file (recursing into uncompressed matrices and
+// cells) and checks that every element fits inside its parent and that a matrix's dimensions fit
+// its bytes, before matio allocates what the file claims: a damaged tag otherwise makes matio ask
+// for gigabytes. Only element tags, array flags and dimensions are read here; matio parses the
+// rest. Compressed elements are left to matio (their sizes are checked when inflated).
+class MatContainerCheck {
+public:
+    MatContainerCheck(std::string bytes, std::string where)
+        : m_b(std::move(bytes)), m_where(std::move(where)) {}
+
+    void run() {
+        if (m_b.size() < 128) fail("is too short to be a MATLAB file");
+        m_swapped = m_b[126] == 'M' && m_b[127] == 'I';
+        elements(128, m_b.size(), 0);
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& why) const {
+        throw DatasetError("list file " + m_where + " " + why);
+    }
+    uint32_t u32(std::size_t at) const {
+        const auto* p = reinterpret_cast<const unsigned char*>(m_b.data() + at);
+        return m_swapped
+                   ? (uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3])
+                   : (uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0]);
+    }
+
+    // One element at `pos` inside [.., end): returns its type, payload range, and the next
+    // position.
+    struct Element {
+        uint32_t type;
+        std::size_t data, size, next;
+    };
+    Element element(std::size_t pos, std::size_t end) const {
+        if (pos + 8 > end) fail("is damaged: an element tag is cut short");
+        const uint32_t w0 = u32(pos);
+        if (w0 >> 16) {  // small data element: type and size share the first word, data inline
+            const uint32_t bytes = w0 >> 16;
+            if (bytes > 4)
+                fail("is damaged: a small element claims " + std::to_string(bytes) + " bytes");
+            return {w0 & 0xffffu, pos + 4, bytes, pos + 8};
+        }
+        const uint64_t bytes = u32(pos + 4);
+        if (pos + 8 + bytes > end)
+            fail("is damaged: an element claims " + std::to_string(bytes) +
+                 " bytes past the end of its parent");
+        const std::size_t next = pos + 8 + ((bytes + 7) & ~uint64_t(7));
+        return {w0, pos + 8, static_cast<std::size_t>(bytes), std::min<std::size_t>(next, end)};
+    }
+
+    void elements(std::size_t pos, std::size_t end, int depth) {
+        if (depth > 16) fail("nests arrays too deeply");
+        while (pos + 8 <= end) {
+            const Element e = element(pos, end);
+            if (e.type == 14) matrix(e.data, e.data + e.size, depth);
+            pos = e.next;
+        }
+    }
+
+    void matrix(std::size_t pos, std::size_t end, int depth) {
+        if (pos == end) return;  // an empty matrix
+        const Element flags = element(pos, end);
+        if (flags.size < 8) fail("is damaged: array flags are too short");
+        const uint32_t cls = u32(flags.data) & 0xffu;
+        const Element dims = element(flags.next, end);
+        if (dims.size < 8 || dims.size % 4) fail("is damaged: array dimensions are malformed");
+        uint64_t count = 1;
+        for (std::size_t d = 0; d < dims.size; d += 4) {
+            count *= u32(dims.data + d);
+            if (count > (uint64_t(1) << 32)) fail("is damaged: an array claims too many elements");
+        }
+        const Element name = element(dims.next, end);
+        const std::size_t rest = end - name.next;
+        if (cls == 1) {  // cell: every cell is at least an 8-byte tag
+            if (count * 8 > rest) fail("is damaged: a cell array claims more cells than it holds");
+            elements(name.next, end, depth + 1);
+        } else {
+            if (cls != 2 && cls != 3 && cls != 5 &&
+                count > rest)  // numeric and text: >= 1 byte each
+                fail("is damaged: an array claims more values than it holds");
+            for (std::size_t at = name.next; at + 8 <= end;)
+                at = element(at, end).next;  // its data
+        }
+    }
+
+    std::string m_b;
+    std::string m_where;
+    bool m_swapped = false;
+};
+
 void checkMatContainer(const fs::path& path, const std::string& where) {
     std::error_code ec;
     const auto size = fs::file_size(path, ec);
     if (ec) throw DatasetError("list file " + where + " cannot be read");
     if (size > (64u << 20))
         throw DatasetError("list file " + where + " is too large for a list (over 64 MB)");
-    std::ifstream in(path, std::ios::binary);
-    char header[128];
-    if (!in.read(header, sizeof header))
-        throw DatasetError("list file " + where + " is too short to be a MATLAB file");
-    const bool swapped = header[126] == 'M' && header[127] == 'I';
-    std::uintmax_t pos = 128;
-    while (pos + 8 <= size) {
-        unsigned char tag[8];
-        in.seekg(static_cast<std::streamoff>(pos));
-        if (!in.read(reinterpret_cast<char*>(tag), 8)) break;
-        auto u32 = [&](const unsigned char* p) {
-            return swapped
-                       ? (uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3])
-                       : (uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0]);
-        };
-        const uint32_t type = u32(tag), bytes = u32(tag + 4);
-        if ((type & 0xffff0000u) != 0)
-            break;  // a small-element tag: not at the top level of a list
-        if (pos + 8 + bytes > size)
-            throw DatasetError("list file " + where + " is damaged: an element claims " +
-                               std::to_string(bytes) + " bytes past the end of the file");
-        pos += 8 + bytes;
-        if (type == 14) pos = (pos + 7) & ~std::uintmax_t(7);  // miMATRIX data is padded to 8 bytes
+    std::string bytes;
+    try {
+        bytes = readFile(path);
+    } catch (const std::exception&) {
+        throw DatasetError("list file " + where + " cannot be read");
     }
+    MatContainerCheck(std::move(bytes), where).run();
 }
 }  // namespace
 

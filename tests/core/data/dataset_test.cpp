@@ -127,6 +127,19 @@ TEST(ListFile, NamesTheFileAndVariableWhenTheShapeIsWrong) {
     EXPECT_THROW(readListFile(dir / "missing.mat"), DatasetError);
 }
 
+TEST(ListFile, ElementsThatClaimMoreThanTheFileHoldsAreRejectedBeforeMatioAllocates) {
+    // Found by the fuzzer: a name and a text cell claiming gigabytes made matio allocate them.
+    for (const char* f : {"regression_name_length.mat", "regression_data_length.mat"}) {
+        const auto path = fs::path(CAMX_FIXTURES) / ".." / "fuzz" / "corpus" / "matlist" / f;
+        try {
+            readListFile(path);
+            ADD_FAILURE() << f;
+        } catch (const DatasetError& e) {
+            EXPECT_NE(std::string(e.what()).find("is damaged"), std::string::npos) << e.what();
+        }
+    }
+}
+
 TEST(Dataset, ReadsTheDemoRoundTrip) {
     TempDir dir;
     test::makeSmallDemo(dir / "demo");
