@@ -11,13 +11,13 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
-#include <QProgressBar>
 #include <QPainter>
 #include <QPdfWriter>
+#include <QProgressBar>
 #include <QSettings>
-#include <QSvgGenerator>
 #include <QSlider>
 #include <QStatusBar>
+#include <QSvgGenerator>
 #include <QtConcurrent/QtConcurrent>
 
 #include "about_dialog.h"
@@ -423,12 +423,15 @@ void MainWindow::saveFigure() {
     if (m_explorer->figureSize().isEmpty()) return;
     QSettings settings;
     const QString f = QFileDialog::getSaveFileName(
-        this, tr("Save figure"), settings.value("paths/lastFigure", QStringLiteral("comparison.png")).toString(),
+        this, tr("Save figure"),
+        settings.value("paths/lastFigure", QStringLiteral("comparison.png")).toString(),
         tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf);;JPEG image (*.jpg)"));
     if (f.isEmpty()) return;
     QString error;
-    if (!saveFigureTo(f, &error)) showError(tr("Cannot save the figure"), error);
-    else settings.setValue("paths/lastFigure", f);
+    if (!saveFigureTo(f, &error))
+        showError(tr("Cannot save the figure"), error);
+    else
+        settings.setValue("paths/lastFigure", f);
 }
 
 bool MainWindow::saveFigureTo(const QString& file, QString* error) {
@@ -453,14 +456,16 @@ bool MainWindow::saveFigureTo(const QString& file, QString* error) {
     } else if (suffix == "pdf") {
         QPdfWriter pdf(tmp);
         pdf.setResolution(96);
-        pdf.setPageSize(QPageSize(QSizeF(size.width() * 72.0 / 96.0, size.height() * 72.0 / 96.0), QPageSize::Point));
+        pdf.setPageSize(QPageSize(QSizeF(size.width() * 72.0 / 96.0, size.height() * 72.0 / 96.0),
+                                  QPageSize::Point));
         pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
         pdf.setTitle(tr("CAM Explorer comparison"));
         QPainter p;
         ok = p.begin(&pdf);
         if (ok) m_explorer->paintFigure(p);
     } else {
-        ok = m_explorer->composedFigure().save(tmp, suffix == "jpg" || suffix == "jpeg" ? "JPG" : "PNG");
+        ok = m_explorer->composedFigure().save(tmp,
+                                               suffix == "jpg" || suffix == "jpeg" ? "JPG" : "PNG");
     }
     if (!ok || (QFile::exists(file) && !QFile::remove(file)) || !QFile::rename(tmp, file)) {
         QFile::remove(tmp);

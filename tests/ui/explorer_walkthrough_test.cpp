@@ -229,7 +229,8 @@ TEST_F(Walkthrough, FigureExportsAsPngSvgAndPdf) {
     EXPECT_EQ(size.width(), 2 * currentSample().width + 8);
     for (const char* name : {"fig.png", "fig.svg", "fig.pdf"}) {
         QString error;
-        ASSERT_TRUE(window->saveFigureTo(QString::fromStdString((dir / name).string()), &error)) << error.toStdString();
+        ASSERT_TRUE(window->saveFigureTo(QString::fromStdString((dir / name).string()), &error))
+            << error.toStdString();
     }
     const QImage png(QString::fromStdString((dir / "fig.png").string()));
     EXPECT_EQ(png.size(), size);
@@ -244,7 +245,8 @@ TEST_F(Walkthrough, FigureExportsAsPngSvgAndPdf) {
     const std::string pdf = test::slurp(dir / "fig.pdf");
     EXPECT_EQ(pdf.substr(0, 5), "%PDF-");
     std::size_t pages = 0;
-    for (std::size_t at = pdf.find("/Type /Page"); at != std::string::npos; at = pdf.find("/Type /Page", at + 1))
+    for (std::size_t at = pdf.find("/Type /Page"); at != std::string::npos;
+         at = pdf.find("/Type /Page", at + 1))
         if (pdf.compare(at, 12, "/Type /Pages") != 0) ++pages;
     EXPECT_EQ(pages, 1u);
     // Nothing half-written is left behind.

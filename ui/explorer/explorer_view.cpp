@@ -11,7 +11,6 @@
 #include <QSlider>
 #include <QVBoxLayout>
 
-#include "common/image_convert.h"
 #include "explorer/heatmap_panel.h"
 
 namespace camx::ui {
@@ -258,9 +257,8 @@ void ExplorerView::showResult(std::shared_ptr<const ExplainResult> result,
     m_truthKnown = truthKnown;
     m_label = label;
     if (m_result) {
-        const QImage photo = toQImage(m_result->photo);
         for (auto* p : m_panels) {
-            if (!samePhoto) p->setPhoto(photo);
+            if (!samePhoto) p->setPhoto(m_result->photo);
             p->setTruth(truth, truthKnown);
         }
     }
@@ -284,7 +282,7 @@ void ExplorerView::showResult(std::shared_ptr<const ExplainResult> result,
 
 void ExplorerView::clear() {
     m_result.reset();
-    for (auto* p : m_panels) p->setPhoto({});
+    for (auto* p : m_panels) p->setPhoto(QImage());
     m_top5->clear();
 }
 
@@ -335,13 +333,19 @@ void ExplorerView::paintFigure(QPainter& p) const {
     if (m_info && m_result && !m_result->explanation.top.empty()) {
         const ClassScore& top = m_result->explanation.top[0];
         header = tr("Predicted: %1 (%2%)")
-                     .arg(QString::fromStdString(m_info->classNames[static_cast<std::size_t>(top.classIndex)]))
+                     .arg(QString::fromStdString(
+                         m_info->classNames[static_cast<std::size_t>(top.classIndex)]))
                      .arg(100.0 * top.probability, 0, 'f', 1);
         if (m_label >= 0)
-            header += tr("   Truth: %1").arg(QString::fromStdString(m_info->classNames[static_cast<std::size_t>(m_label)]));
-        header += tr("   Explained class: %1, %2")
-                      .arg(QString::fromStdString(m_info->classNames[static_cast<std::size_t>(m_result->explanation.target)]),
-                           scoreKind() == ScoreKind::Logit ? tr("logit") : tr("probability"));
+            header += tr("   Truth: %1")
+                          .arg(QString::fromStdString(
+                              m_info->classNames[static_cast<std::size_t>(m_label)]));
+        header +=
+            tr("   Explained class: %1, %2")
+                .arg(
+                    QString::fromStdString(
+                        m_info->classNames[static_cast<std::size_t>(m_result->explanation.target)]),
+                    scoreKind() == ScoreKind::Logit ? tr("logit") : tr("probability"));
     }
     p.drawText(QRect(0, 0, size.width(), kCaption), Qt::AlignLeft | Qt::AlignVCenter, header);
     for (int i = 0; i < panelCount(); ++i) {
@@ -351,7 +355,8 @@ void ExplorerView::paintFigure(QPainter& p) const {
         QString caption = tr("%1, τ = %2").arg(panel->title()).arg(threshold(), 0, 'f', 2);
         if (panel->hasTruth()) caption += tr(", IoU %1").arg(panel->iou(), 0, 'f', 3);
         p.setPen(Qt::black);
-        p.drawText(QRect(x, kCaption + photo.height(), photo.width(), kCaption), Qt::AlignCenter, caption);
+        p.drawText(QRect(x, kCaption + photo.height(), photo.width(), kCaption), Qt::AlignCenter,
+                   caption);
     }
 }
 

@@ -20,9 +20,11 @@ HeatmapPanel::HeatmapPanel(QWidget* parent) : QWidget(parent) {
     setAttribute(Qt::WA_OpaquePaintEvent);
 }
 
-void HeatmapPanel::setPhoto(const QImage& photo) {
-    m_photo = photo.convertToFormat(QImage::Format_RGB888);
-    m_photoMat = toRgbMat(m_photo);
+void HeatmapPanel::setPhoto(const QImage& photo) { setPhoto(toRgbMat(photo)); }
+
+void HeatmapPanel::setPhoto(const cv::Mat& rgb) {
+    m_photoMat = rgb;
+    m_photo = toQImage(rgb);
     m_hasMap = false;
     m_display = {};
     m_overlay = {};

@@ -21,6 +21,7 @@ public:
     explicit HeatmapPanel(QWidget* parent = nullptr);
 
     void setPhoto(const QImage& photo);  // RGB888, original size
+    void setPhoto(const cv::Mat& rgb);   // shares the pixels (read only)
     void setTruth(const std::vector<Box>& truth, bool known);
     // The raw map (feature resolution); nullptr when the method has no map yet.
     void setMap(const Heatmap* raw, Method method, const QString& title);
