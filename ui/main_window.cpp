@@ -347,8 +347,7 @@ void MainWindow::requestCurrent() {
                                  5000);
         return;
     }
-    int target = m_explorer->requestedTarget();
-    if (target == -2) target = label;
+    const int target = m_explorer->requestedTarget();  // -1: the prediction
     const ExplainKey key{path, target, m_explorer->scoreKind()};
     if (!m_controller->cached(key)) {
         QImage thumb = m_row >= 0 && m_external.isEmpty()

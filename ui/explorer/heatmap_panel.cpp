@@ -20,7 +20,9 @@ HeatmapPanel::HeatmapPanel(QWidget* parent) : QWidget(parent) {
     setAttribute(Qt::WA_OpaquePaintEvent);
 }
 
-void HeatmapPanel::setPhoto(const QImage& photo) { setPhoto(toRgbMat(photo)); }
+void HeatmapPanel::setPhoto(const QImage& photo) {
+    setPhoto(toRgbMat(photo));
+}
 
 void HeatmapPanel::setPhoto(const cv::Mat& rgb) {
     m_photoMat = rgb;
