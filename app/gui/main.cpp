@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
         const QString file = parser.value(shot);
         QObject::connect(&window, &camx::ui::MainWindow::explanationShown, &window,
                          [&window, file] {
-                             QTimer::singleShot(300, &window, [&window, file] {
+                             QTimer::singleShot(1500, &window, [&window, file] {
                                  const bool ok = window.grab().save(file);
                                  QApplication::exit(ok ? 0 : 1);
                              });
