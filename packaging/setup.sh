@@ -40,7 +40,7 @@ case "$CMD" in
       log "Training the demo model (ResNet-18 from scratch, about 8 minutes on 2 cores; done once)"
       "$CLI" train --data "$CACHE/demo" --out "$CACHE/demo-model" --arch resnet18 --input-size 160 \
         --epochs 12 --batch 32 --optimizer adamw --lr 0.002 --weight-decay 0.05 --warmup 2 \
-        --label-smoothing 0.1 --flip --seed 1
+        --label-smoothing 0.1 --flip --seed 1 --bn-recalibrate 256
     fi
     log "Opening CAM Explorer on the demo"
     if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ "${QT_QPA_PLATFORM:-}" = "" ]; then

@@ -42,6 +42,10 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--step-gamma", c.stepGamma)->capture_default_str();
     cmd->add_option("--warmup", c.warmupEpochs, "linear warm-up epochs")->capture_default_str();
     cmd->add_option("--label-smoothing", c.labelSmoothing)->capture_default_str();
+    cmd->add_option("--bn-recalibrate", c.bnRecalibrationImages,
+                    "re-estimate batch-norm statistics on N training images before each "
+                    "validation (0: off)")
+        ->capture_default_str();
     cmd->add_flag("--flip", flip, "random horizontal flips");
     cmd->add_flag("--crop", crop, "random resized crops");
     cmd->add_flag("--jitter", jitter, "colour jitter");
@@ -49,6 +53,7 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--input-size", c.inputSize)->capture_default_str();
     cmd->add_option("--width", c.baseWidth, "base width (64 is the real network)")
         ->capture_default_str();
+    cmd->add_flag("--cpu", c.forceCpu, "train on the CPU even when a GPU is usable");
     cmd->add_flag("--amp", c.mixedPrecision, "bf16 mixed precision (CUDA)");
     cmd->add_flag("--channels-last", c.channelsLast, "channels-last memory format (CUDA)");
     cmd->add_option("--seed", c.seed)->capture_default_str();

@@ -43,6 +43,8 @@ std::string TrainConfig::toJson() const {
               {"flip", augment.flip},
               {"random_resized_crop", augment.randomResizedCrop},
               {"color_jitter", augment.colorJitter},
+              {"bn_recalibration_images", bnRecalibrationImages},
+              {"force_cpu", forceCpu},
               {"mixed_precision", mixedPrecision},
               {"channels_last", channelsLast},
               {"seed", seed},
@@ -89,6 +91,8 @@ TrainConfig TrainConfig::fromJson(const std::string& text) {
         c.stepEpochs = j.value("step_epochs", c.stepEpochs);
         c.stepGamma = j.value("step_gamma", c.stepGamma);
         c.warmupEpochs = j.value("warmup_epochs", c.warmupEpochs);
+        c.forceCpu = j.value("force_cpu", c.forceCpu);
+        c.bnRecalibrationImages = j.value("bn_recalibration_images", c.bnRecalibrationImages);
         c.labelSmoothing = j.value("label_smoothing", c.labelSmoothing);
         c.augment.flip = j.value("flip", false);
         c.augment.randomResizedCrop = j.value("random_resized_crop", false);
@@ -119,6 +123,7 @@ void TrainConfig::validate() const {
     need(stepEpochs >= 1, "step epochs must be at least 1");
     need(stepGamma > 0 && stepGamma <= 1, "step gamma must be in (0, 1]");
     need(warmupEpochs >= 0, "warm-up epochs must not be negative");
+    need(bnRecalibrationImages >= 0, "batch-norm recalibration images must not be negative");
     need(labelSmoothing >= 0 && labelSmoothing < 1, "label smoothing must be in [0, 1)");
 }
 

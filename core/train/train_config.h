@@ -28,7 +28,11 @@ struct TrainConfig {
     double warmupEpochs = 0;  // linear warm-up, in (fractional) epochs
     double labelSmoothing = 0;
     Augmentation augment;
+    // Before each validation, re-estimate batch-norm statistics on this many training images
+    // (plain resize, fixed subset); 0: keep the running averages. Ignored with a frozen backbone.
+    int bnRecalibrationImages = 0;
 
+    bool forceCpu = false;        // train on the CPU even when a GPU is usable
     bool mixedPrecision = false;  // CUDA only: bf16 autocast
     bool channelsLast = false;    // CUDA only
     std::uint64_t seed = 0;

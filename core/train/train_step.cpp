@@ -3,6 +3,7 @@
 #include <ATen/autocast_mode.h>
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/nn/functional/loss.h>
+#include <torch/nn/modules/batchnorm.h>
 
 namespace camx {
 namespace F = torch::nn::functional;
@@ -68,6 +69,38 @@ StepOutput evalStep(CamNet& net, const at::Tensor& x, const at::Tensor& y, const
     out.loss = F::cross_entropy(logits, y).item<double>();
     count(logits, y, out);
     return out;
+}
+
+void recalibrateBatchNorm(CamNet& net, const std::function<at::Tensor()>& nextBatch,
+                          const StepOptions& o) {
+    struct Saved {
+        torch::nn::BatchNorm2dImpl* bn;
+        c10::optional<double> momentum;
+        at::Tensor batches;
+    };
+    std::vector<Saved> saved;
+    for (const auto& m : net->modules(/*include_self=*/false))
+        if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+            if (!bn->options.track_running_stats()) continue;
+            saved.push_back({bn, bn->options.momentum(), bn->num_batches_tracked.clone()});
+            bn->reset_running_stats();
+            bn->options.momentum(c10::nullopt);  // cumulative average: every batch counts once
+        }
+    if (saved.empty()) return;
+    const bool wasTraining = net->is_training();
+    net->train();
+    {
+        torch::NoGradGuard noGrad;
+        for (at::Tensor x = nextBatch(); x.defined(); x = nextBatch()) {
+            AutocastScope autocast(o.mixedPrecision && x.is_cuda());
+            net->forward(prepare(x, o));
+        }
+    }
+    for (auto& s : saved) {
+        s.bn->options.momentum(s.momentum);
+        s.bn->num_batches_tracked.copy_(s.batches);
+    }
+    net->train(wasTraining);
 }
 
 void toChannelsLast(CamNet& net) {

@@ -2,6 +2,8 @@
 // One optimisation step and one evaluation step: LibTorch only, so the GPU benchmarks can run
 // them on a machine without Qt or OpenCV.
 
+#include <functional>
+
 #include <torch/optim/optimizer.h>
 
 #include "nn/resnet.h"
@@ -28,6 +30,15 @@ StepOutput trainStep(CamNet& net, torch::optim::Optimizer& optimizer, const at::
 // Loss and accuracy without gradients (inference mode).
 StepOutput evalStep(CamNet& net, const at::Tensor& x, const at::Tensor& y,
                     const StepOptions& options);
+
+// Re-estimates every batch-norm layer's running statistics with the current weights ("precise
+// BN", Wu & Johnson 2021): resets them, then averages the batch statistics of every batch
+// `nextBatch` yields (until it yields an undefined tensor) with equal weight, in training mode
+// without gradients. Running statistics kept with momentum lag behind weights that change
+// quickly, which makes validation loss jump early in training from scratch. Parameters are not
+// touched; the layers' momentum and batch counters are restored afterwards.
+void recalibrateBatchNorm(CamNet& net, const std::function<at::Tensor()>& nextBatch,
+                          const StepOptions& options);
 
 // Converts the network's convolution weights to channels-last (call once before training).
 void toChannelsLast(CamNet& net);

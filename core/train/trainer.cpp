@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <memory>
 
 #include "common/csv_writer.h"
 #include "data/loader.h"
@@ -77,9 +78,7 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
     auto log = [&](const std::string& s) {
         if (cb.onLog) cb.onLog(s);
     };
-    const c10::Device device = preferredDevice();
     TrainResult result;
-    result.device = deviceDescription();
 
     CheckpointMeta meta;
     CamNet net{nullptr};
@@ -113,6 +112,10 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         meta.inputSize = cfg.inputSize;
     }
     meta.trainConfigJson = cfg.toJson();
+    const c10::Device device = cfg.forceCpu ? c10::Device(c10::kCPU) : preferredDevice();
+    result.device = device.is_cuda()
+                        ? deviceDescription()
+                        : "cpu (" + std::to_string(runtimeInfo().cpuThreads) + " threads)";
     net->to(device);
     if (cfg.channelsLast && device.is_cuda()) toChannelsLast(net);
     net->setBackboneFrozen(cfg.freezeBackbone);
@@ -137,6 +140,19 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
     vo.augment = Augmentation{};
     vo.batchSize = std::max(cfg.batchSize, 32);
     BatchLoader valLoader(dataset.test.samples, vo);
+    // A fixed subset spread evenly over the training list (which is grouped by breed).
+    std::unique_ptr<BatchLoader> bnLoader;
+    if (cfg.bnRecalibrationImages > 0 && !cfg.freezeBackbone) {
+        const std::size_t n = dataset.train.samples.size();
+        const std::size_t k = std::min<std::size_t>(n, cfg.bnRecalibrationImages);
+        std::vector<Sample> subset;
+        subset.reserve(k);
+        for (std::size_t i = 0; i < k; ++i) subset.push_back(dataset.train.samples[i * n / k]);
+        LoaderOptions bo = vo;
+        bo.batchSize = cfg.batchSize;
+        bo.shuffle = true;  // mixed breeds in every batch, same batches every epoch
+        bnLoader = std::make_unique<BatchLoader>(std::move(subset), bo);
+    }
 
     fs::create_directories(outDir);
     result.lastCheckpoint = outDir / "last.ckpt";
@@ -191,6 +207,22 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         }
         const double trainSeconds = std::chrono::duration<double>(clock::now() - t0).count();
 
+        if (bnLoader) {
+            bnLoader->startEpoch(0);
+            recalibrateBatchNorm(
+                net,
+                [&]() -> at::Tensor {
+                    if (job.cancelled()) return {};
+                    auto b = bnLoader->next();
+                    while (b && b->images.size(0) < 2) b = bnLoader->next();
+                    return b ? b->images.to(device) : at::Tensor();
+                },
+                so);
+            if (job.cancelled()) {
+                result.cancelled = true;
+                return result;
+            }
+        }
         net->eval();
         valLoader.startEpoch(0);
         double vLoss = 0;

@@ -4,6 +4,7 @@
 
 #include "../test_support.h"
 #include "nn/checkpoint_io.h"
+#include "train/train_step.h"
 #include "train/trainer.h"
 
 namespace camx {
@@ -23,6 +24,7 @@ protected:
         c.seed = 3;
         c.augment.flip = c.augment.randomResizedCrop = true;
         c.loaderThreads = 2;
+        c.bnRecalibrationImages = 6;  // every run here re-estimates batch-norm statistics too
         return c;
     }
 };
@@ -113,6 +115,45 @@ TEST_F(Trainer, FrozenBackboneTrainsOnlyTheHead) {
             EXPECT_TRUE(at::equal(b.value(), fresh->named_buffers()[b.key()])) << b.key();
         }
     }
+}
+
+// Precise BN: the running statistics become the plain average of the batches' statistics under
+// the current weights (checked on the stem, whose input is known), nothing else changes.
+TEST(BatchNormRecalibration, AveragesTheBatchStatisticsExactly) {
+    at::manual_seed(5);
+    CamNet net(Arch::ResNet18, 3, 4);
+    net->train();
+    for (int i = 0; i < 3; ++i) net->forward(at::randn({4, 3, 32, 32}));  // stale statistics
+    std::vector<at::Tensor> batches;
+    for (int i = 0; i < 3; ++i) batches.push_back(at::randn({5, 3, 32, 32}) * (1.0 + i));
+    auto params = net->named_parameters();
+    auto buffers = net->named_buffers();
+    const at::Tensor w = params["conv1.weight"].detach().clone();
+    const at::Tensor fcBefore = params["fc.weight"].detach().clone();
+    const int64_t tracked = buffers["bn1.num_batches_tracked"].item<int64_t>();
+    at::Tensor meanSum = at::zeros({4}), varSum = at::zeros({4});
+    for (const auto& x : batches) {
+        const at::Tensor y = at::conv2d(x, w, {}, 2, 3);
+        meanSum += y.mean({0, 2, 3});
+        varSum += y.var({0, 2, 3}, /*unbiased=*/true);
+    }
+    std::size_t next = 0;
+    net->eval();
+    recalibrateBatchNorm(
+        net, [&] { return next < batches.size() ? batches[next++] : at::Tensor(); }, {});
+    EXPECT_EQ(next, batches.size());
+    EXPECT_FALSE(net->is_training());  // the mode is restored
+    EXPECT_TRUE(at::allclose(buffers["bn1.running_mean"], meanSum / 3, 1e-5, 1e-6));
+    EXPECT_TRUE(at::allclose(buffers["bn1.running_var"], varSum / 3, 1e-4, 1e-5));
+    EXPECT_EQ(buffers["bn1.num_batches_tracked"].item<int64_t>(), tracked);
+    EXPECT_TRUE(at::equal(params["fc.weight"], fcBefore));
+    // Momentum is back: a training-mode forward moves the statistics by 10 %, not 1/(n+1).
+    const at::Tensor before = buffers["bn1.running_mean"].clone();
+    net->train();
+    const at::Tensor x = at::randn({5, 3, 32, 32});
+    net->forward(x);
+    const at::Tensor m = at::conv2d(x, w, {}, 2, 3).mean({0, 2, 3});
+    EXPECT_TRUE(at::allclose(buffers["bn1.running_mean"], 0.9 * before + 0.1 * m, 1e-5, 1e-6));
 }
 
 TEST(TrainConfig, SchedulesAndCoursePreset) {
