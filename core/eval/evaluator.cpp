@@ -290,9 +290,66 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
     result.summary = summarize(result.records, o, tapNames);
     writePerImageCsv(outDir / "per_image.csv", result.records, info.classNames, tapNames);
     writeSummaryJson(outDir / "summary.json", result.summary, info.classNames, o);
+    {
+        // Kept for the dashboard and `export --worst/--best`: the settings line, then a record
+        // per image in split order.
+        std::string text = key + "\n";
+        for (const auto& r : result.records) text += recordToJson(r).dump() + "\n";
+        writeFileAtomically(outDir / kRecordsFile, text);
+    }
     std::error_code ec;
     fs::remove(partial, ec);
     return result;
+}
+
+fs::path evaluationDirFor(const fs::path& model, SplitKind split) {
+    return model.parent_path() /
+           (model.stem().string() + (split == SplitKind::Test ? ".eval-test" : ".eval-train"));
+}
+
+SavedEvaluation loadEvaluation(const fs::path& dir, const std::vector<std::string>& tapNames) {
+    const fs::path file = dir / kRecordsFile;
+    std::ifstream in(file);
+    if (!in) throw std::runtime_error("cannot read '" + file.string() + "'");
+    SavedEvaluation saved;
+    std::string line;
+    std::size_t lineNo = 1;
+    try {
+        if (!std::getline(in, line)) throw std::runtime_error("the file is empty");
+        const json key = json::parse(line);
+        EvalOptions& o = saved.options;
+        o.tau = key.at("tau").get<float>();
+        if (!parseBoxMode(key.at("mode").get<std::string>(), &o.mode))
+            throw std::runtime_error("unknown box mode");
+        o.sweep = key.at("sweep").get<std::vector<float>>();
+        o.taps = key.at("taps").get<std::vector<int>>();
+        o.score = key.at("score").get<std::string>() == "logit" ? ScoreKind::Logit
+                                                                : ScoreKind::Probability;
+        o.limit = key.at("limit").get<std::size_t>();
+        o.methods.clear();
+        for (const auto& m : key.at("methods")) {
+            Method method;
+            if (!parseMethod(m.get<std::string>(), &method))
+                throw std::runtime_error("unknown method");
+            o.methods.push_back(method);
+        }
+        saved.model = key.at("model").get<std::string>();
+        while (std::getline(in, line)) {
+            ++lineNo;
+            if (line.empty()) continue;
+            saved.records.push_back(recordFromJson(json::parse(line)));
+        }
+    } catch (const std::exception& e) {
+        throw std::runtime_error("'" + file.string() + "' line " + std::to_string(lineNo) +
+                                 " is not a CAM Explorer evaluation record: " + e.what());
+    }
+    for (const auto& r : saved.records)
+        for (const auto& s : r.scores)
+            if (s.tap < 0 || s.tap >= static_cast<int>(tapNames.size()))
+                throw std::runtime_error("'" + file.string() + "' names layer " +
+                                         std::to_string(s.tap) + ", which this model lacks");
+    saved.summary = summarize(saved.records, saved.options, tapNames);
+    return saved;
 }
 
 void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& records,

@@ -97,9 +97,26 @@ EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions
 MapScore scoreMap(const Heatmap& raw, Method method, int tap, int width, int height,
                   const std::vector<Box>& truth, const EvalOptions& options);
 
-// Evaluates `split` with `model`, writing <outDir>/per_image.csv and <outDir>/summary.json.
+// Evaluates `split` with `model`, writing <outDir>/per_image.csv, summary.json and records.jsonl.
 EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const EvalOptions& options,
                          const std::filesystem::path& outDir, const JobContext& job = {});
+
+// Where the dashboard keeps a model's evaluation of a split: next to the model file,
+// e.g. runs/best.ckpt -> runs/best.eval-test/.
+std::filesystem::path evaluationDirFor(const std::filesystem::path& model, SplitKind split);
+
+// An evaluation written by evaluateSplit, read back (dashboard, `export --worst`).
+inline constexpr const char* kRecordsFile = "records.jsonl";
+struct SavedEvaluation {
+    EvalOptions options;
+    std::string model;  // the model file it was made with
+    std::vector<ImageRecord> records;
+    EvalSummary summary;
+};
+// Reads <dir>/records.jsonl and recomputes the summary. Throws std::runtime_error naming the
+// file and line when it is missing or damaged, or names layers the model does not have.
+SavedEvaluation loadEvaluation(const std::filesystem::path& dir,
+                               const std::vector<std::string>& tapNames);
 
 // Writes the outputs (atomic).
 void writePerImageCsv(const std::filesystem::path& path, const std::vector<ImageRecord>& records,

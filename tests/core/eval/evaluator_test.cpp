@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <fstream>
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
@@ -115,6 +116,35 @@ TEST_F(SplitEval, WritesCsvAndJsonThatAgreeWithTheRecords) {
     for (const auto& rec : r.records)
         for (const auto& sc : rec.scores)
             EXPECT_NEAR(sc.iou, bestIou(sc.box, s_ds->test.samples[rec.index].boxes), 1e-12);
+
+    // Saved and read back (dashboard): the same options, records and summary.
+    std::vector<std::string> tapNames;
+    for (const auto& t : model->info().taps) tapNames.push_back(t.name);
+    const SavedEvaluation back = loadEvaluation(out.path(), tapNames);
+    EXPECT_EQ(back.options.taps, o.taps);
+    EXPECT_EQ(back.options.sweep, o.sweep);
+    EXPECT_EQ(back.model, modelFile().string());
+    ASSERT_EQ(back.records.size(), r.records.size());
+    EXPECT_EQ(back.records[7].scores[1].box, r.records[7].scores[1].box);
+    ASSERT_EQ(back.summary.methods.size(), r.summary.methods.size());
+    for (std::size_t m = 0; m < r.summary.methods.size(); ++m) {
+        EXPECT_NEAR(back.summary.methods[m].meanIou, r.summary.methods[m].meanIou, 1e-6);
+        EXPECT_NEAR(back.summary.methods[m].maxBoxAcc, r.summary.methods[m].maxBoxAcc, 1e-12);
+    }
+    // A damaged file names itself and the line.
+    {
+        std::ofstream f(out / "records.jsonl", std::ios::app);
+        f << "{\"index\": 3, \"file\": \n";
+    }
+    try {
+        loadEvaluation(out.path(), tapNames);
+        ADD_FAILURE() << "a damaged file was accepted";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("records.jsonl' line 14"), std::string::npos)
+            << e.what();
+    }
+    test::TempDir empty;
+    EXPECT_THROW(loadEvaluation(empty.path(), tapNames), std::runtime_error);
 }
 
 TEST_F(SplitEval, AnInterruptedRunResumesWhereItStopped) {
