@@ -14,6 +14,7 @@
 #include <QPainter>
 #include <QPdfWriter>
 #include <QProgressBar>
+#include <QProgressDialog>
 #include <QSettings>
 #include <QSlider>
 #include <QStatusBar>
@@ -25,10 +26,15 @@
 #include "browser/dataset_model.h"
 #include "browser/thumbnail_loader.h"
 #include "common/image_convert.h"
+#include "dashboard/eval_dashboard.h"
 #include "explain/model_session.h"
 #include "explorer/explorer_view.h"
 #include "explorer/heatmap_panel.h"
+#include "export/export_size_dialog.h"
+#include "export/grid_export_dialog.h"
+#include "figures/figure_batch.h"
 #include "nn/runtime.h"
+#include "training/train_wizard.h"
 
 namespace camx::ui {
 
@@ -69,6 +75,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_browser, &BrowserPanel::splitChanged, this, [this](SplitKind s) {
         m_browser->setDataset(m_dataset.get(), s);
         QSettings().setValue("browser/split", static_cast<int>(s));
+        refreshDashboard();
     });
     connect(m_controller, &ExplainController::ready, this, &MainWindow::onReady);
     connect(m_controller, &ExplainController::scoreCamReady, this, &MainWindow::onReady);
@@ -87,11 +94,63 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     });
     connect(m_explorer, &ExplorerView::iouChanged, this, &MainWindow::updateStatus);
 
+    m_dashboard = new EvalDashboard(this);
+    m_dashboard->setWindowFlag(Qt::Window);
+    m_dashboard->resize(1300, 820);
+    connect(m_dashboard, &EvalDashboard::resultsChanged, this, [this] {
+        if (const SavedEvaluation* r = m_dashboard->results(); r && m_model)
+            m_datasetModel->setEvaluation(r->records, Method::GradCam,
+                                          m_model->info().lastBlockTap);
+    });
+    connect(m_dashboard, &EvalDashboard::showBreed, this, [this](int label) {
+        m_browser->setBreedFilter(label);
+        raise();
+        activateWindow();
+    });
+    connect(m_dashboard, &EvalDashboard::showImages, this,
+            [this](const std::vector<int>& rows, const QString& what) {
+                m_browser->showOnly(rows, what);
+                raise();
+                activateWindow();
+            });
+    connect(m_dashboard, &EvalDashboard::errorOccurred, this,
+            [this](const QString& m) { showError(tr("Evaluation failed"), m); });
+    connect(&m_gridJob, &QFutureWatcher<void>::finished, this,
+            [this] { m_busy->setVisible(false); });
+
     buildActions();
     restoreSettings();
 }
 
+void MainWindow::refreshDashboard() {
+    m_dashboard->setContext(m_model, m_dataset.get(), m_browser->split());
+}
+
+void MainWindow::showDashboard() {
+    m_dashboard->show();
+    m_dashboard->raise();
+    m_dashboard->activateWindow();
+}
+
+TrainWizard* MainWindow::showTrainWizard() {
+    if (!m_wizard) {
+        m_wizard = new TrainWizard(this);
+        m_wizard->setAttribute(Qt::WA_DeleteOnClose, false);
+        if (m_dataset) m_wizard->setDatasetPath(QString::fromStdString(m_dataset->root.string()));
+        connect(m_wizard, &TrainWizard::openModelRequested, this, [this](const QString& f) {
+            openModel(f);
+            raise();
+            activateWindow();
+        });
+    }
+    m_wizard->show();
+    m_wizard->raise();
+    return m_wizard;
+}
+
 MainWindow::~MainWindow() {
+    m_gridCancel.cancel();
+    m_gridJob.waitForFinished();
     m_datasetJob.waitForFinished();
     m_modelJob.waitForFinished();
 }
@@ -130,6 +189,9 @@ void MainWindow::buildActions() {
     QAction* save = file->addAction(tr("&Save Figure As…"), this, &MainWindow::saveFigure);
     save->setShortcut(QKeySequence::Save);
     file->addSeparator();
+    QAction* grid = file->addAction(tr("Export &Grid Figure…"), this, &MainWindow::exportGrid);
+    grid->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+    file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
 
@@ -156,6 +218,12 @@ void MainWindow::buildActions() {
     first->setShortcut(Qt::Key_Home);
     QAction* last = go->addAction(tr("&Last Image"), this, [this] { m_browser->selectLast(); });
     last->setShortcut(Qt::Key_End);
+
+    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    QAction* dash = tools->addAction(tr("Evaluation &Dashboard"), this, &MainWindow::showDashboard);
+    dash->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    QAction* train = tools->addAction(tr("&Train a Model…"), this, [this] { showTrainWizard(); });
+    train->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About CAM Explorer"), this, [this] {
@@ -212,7 +280,18 @@ void MainWindow::closeEvent(QCloseEvent* e) {
         s.setValue("view/threshold", t->value());
     if (auto* b = m_explorer->findChild<QSlider*>("blendSlider"))
         s.setValue("view/blend", b->value());
+    if (m_wizard && m_wizard->isTraining()) {
+        // The wizard asks whether to stop; the main window stays until training has stopped.
+        m_wizard->show();
+        m_wizard->close();
+        if (m_wizard->isTraining()) {
+            statusBar()->showMessage(tr("Training is still running in the wizard"), 5000);
+            e->ignore();
+            return;
+        }
+    }
     m_controller->cancelScoreCam();
+    m_dashboard->close();
     e->accept();
 }
 
@@ -236,11 +315,13 @@ void MainWindow::openDataset(const QString& dir) {
             showError(tr("Cannot open the dataset"), *error);
             return;
         }
+        m_dashboard->setContext(nullptr, nullptr, SplitKind::Test);  // it held the old dataset
         m_dataset = std::move(*result);
         m_external.clear();
         const SplitKind split = static_cast<SplitKind>(
             QSettings().value("browser/split", int(SplitKind::Test)).toInt());
         m_browser->setDataset(m_dataset.get(), split);
+        refreshDashboard();
         addRecent("recent/datasets", dir);
         QSettings().setValue("paths/lastDataset", dir);
         const auto& r = m_dataset->split(split).report;
@@ -280,6 +361,7 @@ void MainWindow::openModel(const QString& file) {
         }
         m_model = std::move(*result);
         m_controller->setModel(m_model);
+        refreshDashboard();
         m_explorer->setModelInfo(&m_model->info());
         m_device->setText(QString::fromStdString(m_model->info().device));
         addRecent("recent/models", file);
@@ -419,58 +501,151 @@ void MainWindow::copyFigure() {
 }
 
 void MainWindow::saveFigure() {
-    if (m_explorer->figureSize().isEmpty()) return;
+    const QSizeF natural = naturalSize(m_explorer->figure());
+    if (natural.isEmpty()) return;
     QSettings settings;
     const QString f = QFileDialog::getSaveFileName(
         this, tr("Save figure"),
         settings.value("paths/lastFigure", QStringLiteral("comparison.png")).toString(),
         tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf);;JPEG image (*.jpg)"));
     if (f.isEmpty()) return;
+    ExportOptions options;
+    const FigureFormat format = figureFormatFor(f);
+    if (format == FigureFormat::Png || format == FigureFormat::Jpeg) {
+        ExportSizeDialog size(natural, this);
+        if (size.exec() != QDialog::Accepted) return;
+        options = size.options();
+    }
     QString error;
-    if (!saveFigureTo(f, &error))
+    if (!saveFigureTo(f, options, &error))
         showError(tr("Cannot save the figure"), error);
     else
         settings.setValue("paths/lastFigure", f);
 }
 
-bool MainWindow::saveFigureTo(const QString& file, QString* error) {
-    const QSize size = m_explorer->figureSize();
+bool MainWindow::saveFigureTo(const QString& file, const ExportOptions& options, QString* error) {
+    const ComparisonFigure fig = m_explorer->figure();
+    const QSizeF size = naturalSize(fig);
     if (size.isEmpty()) {
         if (error) *error = tr("There is no figure to save yet");
         return false;
     }
-    // Written to a temporary file and renamed, so a failed save never truncates an old figure.
-    const QString tmp = file + QStringLiteral(".part");
-    const QString suffix = QFileInfo(file).suffix().toLower();
-    bool ok = true;
-    if (suffix == "svg") {
-        QSvgGenerator svg;
-        svg.setFileName(tmp);
-        svg.setSize(size);
-        svg.setViewBox(QRect(QPoint(0, 0), size));
-        svg.setTitle(tr("CAM Explorer comparison"));
-        QPainter p;
-        ok = p.begin(&svg);
-        if (ok) m_explorer->paintFigure(p);
-    } else if (suffix == "pdf") {
-        QPdfWriter pdf(tmp);
-        pdf.setResolution(96);
-        pdf.setPageSize(QPageSize(QSizeF(size.width() * 72.0 / 96.0, size.height() * 72.0 / 96.0),
-                                  QPageSize::Point));
-        pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
-        pdf.setTitle(tr("CAM Explorer comparison"));
-        QPainter p;
-        ok = p.begin(&pdf);
-        if (ok) m_explorer->paintFigure(p);
-    } else {
-        ok = m_explorer->composedFigure().save(tmp,
-                                               suffix == "jpg" || suffix == "jpeg" ? "JPG" : "PNG");
+    ExportOptions o = options;
+    o.title = tr("CAM Explorer comparison");
+    return writeFigure(
+        file, {FigurePage{size, [&fig](QPainter& p, const QRectF& r) { paintFigure(p, fig, r); }}},
+        o, error);
+}
+
+void MainWindow::exportGrid() {
+    if (!m_dataset || !m_model) {
+        showError(tr("Cannot export a grid"), tr("Open a dataset and a model first"));
+        return;
     }
-    if (!ok || (QFile::exists(file) && !QFile::remove(file)) || !QFile::rename(tmp, file)) {
-        QFile::remove(tmp);
-        if (error) *error = tr("Could not write '%1'").arg(file);
+    GridExportDialog dialog(m_dashboard->results() != nullptr,
+                            static_cast<int>(m_browser->selectedSourceRows().size()), this);
+    if (dialog.exec() != QDialog::Accepted) return;
+    QString error;
+    if (!startGridExport(dialog.request(), &error)) showError(tr("Cannot export a grid"), error);
+}
+
+bool MainWindow::startGridExport(const GridExportRequest& req, QString* error) {
+    auto fail = [&](const QString& why) {
+        if (error) *error = why;
         return false;
+    };
+    if (!m_dataset || !m_model) return fail(tr("Open a dataset and a model first"));
+    if (m_gridJob.isRunning()) return fail(tr("A grid export is already running"));
+    if (figureFormatFor(req.file) == FigureFormat::Unknown)
+        return fail(tr("'%1' must end in .png, .jpg, .svg or .pdf").arg(req.file));
+    const ModelInfo& info = m_model->info();
+    const SplitData& split = m_dataset->split(m_browser->split());
+    std::vector<int> rows;
+    QString title;
+    using Source = GridExportRequest::Source;
+    if (req.source == Source::WorstIou || req.source == Source::BestIou) {
+        const SavedEvaluation* ev = m_dashboard->results();
+        if (!ev) return fail(tr("Ranking by IoU needs an evaluation: run one in the dashboard"));
+        const bool worst = req.source == Source::WorstIou;
+        const int tap = req.rankBy == Method::Cam ? info.lastBlockTap : m_explorer->currentTap();
+        for (std::size_t k :
+             rankByIou(ev->records, req.rankBy, tap, static_cast<std::size_t>(req.count), worst))
+            rows.push_back(static_cast<int>(ev->records[k].index));
+        if (rows.empty())
+            return fail(tr("The evaluation has no %1 scores at this layer")
+                            .arg(QString::fromStdString(methodName(req.rankBy))));
+        title = tr("The %1 %2 images by %3 IoU")
+                    .arg(rows.size())
+                    .arg(worst ? tr("worst") : tr("best"))
+                    .arg(QString::fromStdString(methodName(req.rankBy)));
+    } else {
+        rows = req.source == Source::Selected ? m_browser->selectedSourceRows()
+                                              : m_browser->visibleSourceRows();
+        if (rows.size() > static_cast<std::size_t>(req.count))
+            rows.resize(static_cast<std::size_t>(req.count));
+        if (rows.empty()) return fail(tr("No images are selected"));
+        title = req.source == Source::Selected ? tr("Selected images") : tr("Filtered images");
     }
+    std::vector<Sample> samples;
+    for (int r : rows)
+        if (r >= 0 && static_cast<std::size_t>(r) < split.samples.size())
+            samples.push_back(split.samples[static_cast<std::size_t>(r)]);
+    FigureRequest fr;
+    fr.methods.clear();
+    for (int i = 0; i < m_explorer->panelCount(); ++i)
+        fr.methods.push_back(m_explorer->panel(i)->method());
+    fr.tap = m_explorer->currentTap();
+    fr.style.tau = m_explorer->threshold();
+    fr.style.mode = m_explorer->boxMode();
+    fr.score = m_explorer->scoreKind();
+    // Score-CAM is too slow for a batch: the other panels only.
+    fr.methods.erase(std::remove(fr.methods.begin(), fr.methods.end(), Method::ScoreCam),
+                     fr.methods.end());
+
+    auto* progress = new QProgressDialog(tr("Explaining %1 images…").arg(samples.size()),
+                                         tr("Cancel"), 0, static_cast<int>(samples.size()), this);
+    progress->setWindowModality(Qt::WindowModal);
+    progress->setMinimumDuration(300);
+    progress->setAttribute(Qt::WA_DeleteOnClose);
+    connect(progress, &QProgressDialog::canceled, this, [this] { m_gridCancel.cancel(); });
+    m_gridCancel.reset();
+    m_busy->setVisible(true);
+    auto model = m_model;
+    auto outcome = std::make_shared<QString>();
+    JobContext job;
+    job.cancel = &m_gridCancel;
+    job.progress = [this, progress](const Progress& p) {
+        QMetaObject::invokeMethod(
+            this, [progress, d = static_cast<int>(p.done)] { progress->setValue(d); },
+            Qt::QueuedConnection);
+    };
+    disconnect(&m_gridJob, &QFutureWatcher<void>::finished, this, nullptr);
+    connect(&m_gridJob, &QFutureWatcher<void>::finished, this, [this, progress, req, outcome] {
+        m_busy->setVisible(false);
+        progress->close();
+        if (outcome->isEmpty()) statusBar()->showMessage(tr("Saved %1").arg(req.file), 5000);
+        Q_EMIT gridExported(req.file, *outcome);
+    });
+    m_gridJob.setFuture(QtConcurrent::run([model, samples, fr, req, title, job, outcome] {
+        try {
+            GridFigure grid;
+            grid.title = title;
+            grid.columns = req.columns;
+            grid.rows = buildComparisons(*model, samples, fr, ExplainTarget::Predicted, job);
+            QString err;
+            if (!writeFigure(req.file,
+                             {FigurePage{naturalSize(grid),
+                                         [&grid](QPainter& p, const QRectF& r) {
+                                             paintFigure(p, grid, r);
+                                         }}},
+                             req.options, &err))
+                *outcome = err;
+        } catch (const Cancelled&) {
+            *outcome = QObject::tr("cancelled");
+        } catch (const std::exception& e) {
+            *outcome = QString::fromStdString(e.what());
+        }
+    }));
     return true;
 }
 

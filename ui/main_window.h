@@ -6,8 +6,11 @@
 #include <QMainWindow>
 #include <memory>
 
+#include "common/job.h"
 #include "data/dataset.h"
 #include "explorer/explain_controller.h"
+#include "export/grid_export_dialog.h"
+#include "figures/figure_writer.h"
 
 class QLabel;
 class QProgressBar;
@@ -21,7 +24,9 @@ namespace camx::ui {
 
 class BrowserPanel;
 class DatasetModel;
+class EvalDashboard;
 class ExplorerView;
+class TrainWizard;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -46,13 +51,23 @@ public:
     void setQuietErrors(bool quiet) { m_quietErrors = quiet; }
     bool isLoading() const;
     // Saves the comparison figure; the format follows the suffix: .png, .jpg, .svg or .pdf.
-    bool saveFigureTo(const QString& file, QString* error = nullptr);
+    bool saveFigureTo(const QString& file, const ExportOptions& options = {},
+                      QString* error = nullptr);
+    // Builds a grid figure in the background (progress, cancel); gridExported reports the end.
+    // Returns false (with `error`) when the request cannot start.
+    bool startGridExport(const GridExportRequest& request, QString* error = nullptr);
+    bool isExportingGrid() const { return m_gridJob.isRunning(); }
+
+    EvalDashboard* dashboard() const { return m_dashboard; }
+    void showDashboard();
+    TrainWizard* showTrainWizard();
 
 Q_SIGNALS:
     void datasetLoaded();
     void modelLoaded();
     void explanationShown();
     void errorShown(const QString& message);
+    void gridExported(const QString& file, const QString& error);
 
 protected:
     void closeEvent(QCloseEvent* e) override;
@@ -71,6 +86,8 @@ private:
     void copyFigure();
     void saveFigure();
     void restoreSettings();
+    void exportGrid();
+    void refreshDashboard();
 
     std::unique_ptr<Dataset> m_dataset;
     std::shared_ptr<ModelSession> m_model;
@@ -80,6 +97,10 @@ private:
     ExplainController* m_controller;
     QFutureWatcher<void> m_datasetJob;
     QFutureWatcher<void> m_modelJob;
+    QFutureWatcher<void> m_gridJob;
+    CancelToken m_gridCancel;
+    EvalDashboard* m_dashboard;
+    TrainWizard* m_wizard = nullptr;
     QString m_external;  // path of a dropped image, when one is shown
     int m_row = -1;
     QLabel* m_prediction;

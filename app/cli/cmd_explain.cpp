@@ -17,8 +17,6 @@ namespace camx::cli {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace {
-
 std::vector<std::string> splitList(const std::string& s) {
     std::vector<std::string> out;
     std::stringstream ss(s);
@@ -42,6 +40,8 @@ std::vector<Method> parseMethods(const std::string& list) {
     if (out.empty()) throw CLI::ValidationError("--methods", "no method given");
     return out;
 }
+
+namespace {
 
 std::vector<int> parseLayers(const std::string& list, const ModelInfo& info) {
     if (list.empty() || list == "last") return {info.lastBlockTap};

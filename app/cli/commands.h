@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/job.h"
+#include "explain/heatmap.h"
 
 namespace camx::cli {
 
@@ -18,5 +19,10 @@ void addInfoCommand(CLI::App& app);
 void addDataCommands(CLI::App& app);
 void addTrainCommand(CLI::App& app);
 void addExplainCommands(CLI::App& app);
+void addExportCommand(CLI::App& app);  // only with the Qt parts built (CAMX_BUILD_UI)
+
+// Shared argument parsing.
+std::vector<std::string> splitList(const std::string& commaSeparated);
+std::vector<Method> parseMethods(const std::string& commaSeparated);  // throws ValidationError
 
 }  // namespace camx::cli

@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
     addDataCommands(app);
     addTrainCommand(app);
     addExplainCommands(app);
+#ifdef CAMX_HAVE_QT
+    addExportCommand(app);
+#endif
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

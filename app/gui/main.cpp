@@ -1,13 +1,18 @@
 // cam-explorer: the desktop application. Window set-up and command line only.
 #include <QApplication>
+#include <QComboBox>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QMessageBox>
+#include <QTemporaryDir>
 #include <QTimer>
+#include <utility>
 
 #include "common/fs_util.h"
+#include "dashboard/eval_dashboard.h"
 #include "main_window.h"
 #include "nn/runtime.h"
+#include "training/train_wizard.h"
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
@@ -35,7 +40,12 @@ int main(int argc, char** argv) {
         QStringLiteral("Once the first explanation is shown, save the window to FILE and quit "
                        "(for documentation)."),
         QStringLiteral("FILE"));
-    parser.addOptions({data, model, demo, shot});
+    QCommandLineOption screen(
+        QStringLiteral("screen"),
+        QStringLiteral("With --screenshot: main (default), dashboard (evaluates the split first) "
+                       "or wizard (trains a small model for 3 epochs into a temporary folder)."),
+        QStringLiteral("NAME"), QStringLiteral("main"));
+    parser.addOptions({data, model, demo, shot, screen});
     parser.process(app);
 
     camx::ui::MainWindow window;
@@ -52,15 +62,56 @@ int main(int argc, char** argv) {
                     .arg(dataDir));
     }
     window.show();
+    QTemporaryDir scratch;
     if (parser.isSet(shot)) {
         const QString file = parser.value(shot);
-        QObject::connect(&window, &camx::ui::MainWindow::explanationShown, &window,
-                         [&window, file] {
-                             QTimer::singleShot(1500, &window, [&window, file] {
-                                 const bool ok = window.grab().save(file);
-                                 QApplication::exit(ok ? 0 : 1);
-                             });
-                         });
+        const QString which = parser.value(screen);
+        auto grabAndQuit = [file](QWidget* w) {
+            QTimer::singleShot(1500, w,
+                               [w, file] { QApplication::exit(w->grab().save(file) ? 0 : 1); });
+        };
+        QObject::connect(
+            &window, &camx::ui::MainWindow::explanationShown, &window,
+            [&window, &scratch, which, grabAndQuit] {
+                static bool once = false;
+                if (std::exchange(once, true)) return;
+                if (which == QLatin1String("dashboard")) {
+                    auto* d = window.dashboard();
+                    d->resize(1600, 950);
+                    window.showDashboard();
+                    if (d->results()) return grabAndQuit(d);
+                    QObject::connect(d, &camx::ui::EvalDashboard::finished, d,
+                                     [d, grabAndQuit] { grabAndQuit(d); });
+                    if (auto* layers = d->findChild<QComboBox*>("evalLayersCombo"))
+                        layers->setCurrentIndex(1);  // every block: the per-layer chart
+                    d->startEvaluation(0);
+                } else if (which == QLatin1String("wizard")) {
+                    auto* w = window.showTrainWizard();
+                    camx::TrainConfig c;
+                    c.arch = camx::Arch::ResNet18;
+                    c.baseWidth = 16;
+                    c.inputSize = 96;
+                    c.epochs = 3;
+                    c.optimizer = camx::TrainConfig::Optimizer::AdamW;
+                    c.learningRate = 0.002;
+                    c.warmupEpochs = 1;
+                    c.bnRecalibrationImages = 128;
+                    c.augment.flip = true;
+                    c.seed = 1;
+                    w->applyConfig(c);
+                    w->setOutputDir(scratch.filePath(QStringLiteral("run")));
+                    while (w->currentId() != camx::ui::TrainWizard::RunPageId) w->next();
+                    QObject::connect(w, &camx::ui::TrainWizard::trainingFinished, w,
+                                     [w, grabAndQuit](bool) { grabAndQuit(w); });
+                    auto start = [w] { w->startTraining(false); };
+                    if (w->dataset())
+                        start();
+                    else
+                        QObject::connect(w, &camx::ui::TrainWizard::datasetLoaded, w, start);
+                } else {
+                    grabAndQuit(&window);
+                }
+            });
         QObject::connect(&window, &camx::ui::MainWindow::errorShown, &window,
                          [](const QString&) { QApplication::exit(1); });
     }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../core/test_support.h"
+#include "data/image_io.h"
 
 namespace camx {
 namespace {
@@ -113,6 +114,59 @@ TEST_F(Cli, EvalWritesCsvAndSummary) {
     EXPECT_EQ(j["images"].get<int>(), 4);
     EXPECT_EQ(j["methods"].size(), 2u);
     EXPECT_TRUE(j["methods"][1].contains("max_box_acc_v2"));
+}
+
+TEST_F(Cli, ExportMakesComparisonAndGridFiguresHeadless) {
+    const std::string base = "export --model " + (s_dir->path() / "m/best.ckpt").string() +
+                             " --data " + (s_dir->path() / "demo").string() + " --quiet";
+    test::TempDir out;
+    // One image: the photo and two overlays side by side, at the asked width.
+    CliRun r =
+        cli(base + " --images n90000002_1004.jpg --width 900 --out " + (out / "one.png").string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    const cv::Mat one = readRgb(out / "one.png");
+    EXPECT_EQ(one.cols, 900);
+    EXPECT_NE(r.output.find("900 x " + std::to_string(one.rows) + " px"), std::string::npos)
+        << r.output;
+    // A DPI scales the natural size instead.
+    r = cli(base + " --images n90000002_1004.jpg --dpi 192 --out " + (out / "hi.png").string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    const cv::Mat hi = readRgb(out / "hi.png");
+    r = cli(base + " --images n90000002_1004.jpg --out " + (out / "lo.png").string());
+    const cv::Mat lo = readRgb(out / "lo.png");
+    EXPECT_NEAR(hi.cols, 2 * lo.cols, 1);
+
+    // The 4 worst images by Grad-CAM IoU from a saved evaluation, as an SVG grid.
+    const fs::path ev = out / "ev";
+    ASSERT_EQ(cli("eval --model " + (s_dir->path() / "m/best.ckpt").string() + " --data " +
+                  (s_dir->path() / "demo").string() + " --out " + ev.string())
+                  .code,
+              0);
+    r = cli(base + " --worst 4 --eval " + ev.string() + " --title Worst --out " +
+            (out / "worst.svg").string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("4 images"), std::string::npos) << r.output;
+    EXPECT_GT(test::svgElementCount(out / "worst.svg"), 40);
+    // A filter result as a multi-page PDF: one page per image.
+    r = cli(base + " --breed Tiger_Hound --first 2 --pages --out " + (out / "pages.pdf").string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(test::pdfPageCount(test::slurp(out / "pages.pdf")), 2);
+    r = cli(base + " --first 3 --out " + (out / "grid.pdf").string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(test::pdfPageCount(test::slurp(out / "grid.pdf")), 1);
+
+    // Clear refusals.
+    r = cli(base + " --out " + (out / "x.bmp").string());
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.output.find("must end in .png"), std::string::npos) << r.output;
+    r = cli(base + " --best 3 --out " + (out / "b.png").string());
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.output.find("records.jsonl"), std::string::npos) << r.output;
+    r = cli(base + " --images nope.jpg --out " + (out / "n.png").string());
+    EXPECT_NE(r.output.find("'nope.jpg' is not in the test split"), std::string::npos) << r.output;
+    r = cli(base + " --layer layer9 --out " + (out / "n.png").string());
+    EXPECT_NE(r.output.find("unknown layer 'layer9'"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(out / "n.png"));
 }
 
 }  // namespace

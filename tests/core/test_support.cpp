@@ -1,4 +1,5 @@
 #include "test_support.h"
+#include <pugixml.hpp>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -90,6 +91,34 @@ std::string slurp(const fs::path& p) {
 void spit(const fs::path& p, const std::string& bytes) {
     fs::create_directories(p.parent_path());
     std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+}  // namespace camx::test
+
+namespace camx::test {
+
+int pdfPageCount(const std::string& pdf) {
+    if (pdf.compare(0, 5, "%PDF-") != 0) return 0;
+    int pages = 0;
+    for (std::size_t at = pdf.find("/Type /Page"); at != std::string::npos;
+         at = pdf.find("/Type /Page", at + 1))
+        if (pdf.compare(at, 12, "/Type /Pages") != 0) ++pages;
+    return pages;
+}
+
+int svgElementCount(const std::filesystem::path& svg) {
+    pugi::xml_document doc;
+    if (!doc.load_file(svg.c_str())) return 0;
+    if (std::string(doc.document_element().name()) != "svg") return 0;
+    struct Counter : pugi::xml_tree_walker {
+        int n = 0;
+        bool for_each(pugi::xml_node& node) override {
+            if (node.type() == pugi::node_element) ++n;
+            return true;
+        }
+    } counter;
+    doc.traverse(counter);
+    return counter.n + 1;  // the root too
 }
 
 }  // namespace camx::test

@@ -63,6 +63,10 @@ protected:
     static inline std::unique_ptr<Dataset> s_ds;
 };
 std::string slurp(const std::filesystem::path& p);
+// Exported figures: the pages of a PDF (page objects, not the page tree), and whether a file is
+// well-formed XML with an <svg> root (the number of elements, 0 when it is not).
+int pdfPageCount(const std::string& pdfBytes);
+int svgElementCount(const std::filesystem::path& svg);
 void spit(const std::filesystem::path& p, const std::string& bytes);
 
 }  // namespace camx::test

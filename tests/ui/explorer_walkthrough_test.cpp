@@ -214,8 +214,9 @@ TEST_F(Walkthrough, WindowGrabShowsBothPanelsAndAboutListsVersions) {
         const QImage composed = p->composedImage();
         EXPECT_EQ(composed.width(), currentSample().width);
     }
+    // The copied figure: the photo and both panels side by side.
     const QImage fig = window->explorer()->composedFigure();
-    EXPECT_EQ(fig.width(), 2 * currentSample().width + 8);
+    EXPECT_EQ(fig.width(), 3 * currentSample().width + 2 * 8);
     const QString about = AboutDialog::versionText("cpu");
     EXPECT_TRUE(about.contains(qVersion()));
     EXPECT_TRUE(about.contains(CV_VERSION));
@@ -224,31 +225,48 @@ TEST_F(Walkthrough, WindowGrabShowsBothPanelsAndAboutListsVersions) {
 
 TEST_F(Walkthrough, FigureExportsAsPngSvgAndPdf) {
     test::TempDir dir;
-    const QSize size = window->explorer()->figureSize();
-    ASSERT_FALSE(size.isEmpty());
-    EXPECT_EQ(size.width(), 2 * currentSample().width + 8);
-    for (const char* name : {"fig.png", "fig.svg", "fig.pdf"}) {
+    const ComparisonFigure fig = window->explorer()->figure();
+    ASSERT_EQ(fig.panels.size(), 3u);  // photo, CAM, Grad-CAM
+    EXPECT_FALSE(fig.panels[0].scene.hasMap);
+    EXPECT_TRUE(fig.panels[1].caption.startsWith("CAM · layer4"));
+    // The captions carry the IoUs the panels show, and the header the prediction.
+    EXPECT_TRUE(fig.panels[2].caption.contains(
+        QString::number(window->explorer()->panel(1)->iou(), 'f', 3)));
+    EXPECT_TRUE(fig.header.startsWith("Predicted: "));
+    const QSize natural = naturalSize(fig).toSize();
+    EXPECT_EQ(natural.width(), 3 * currentSample().width + 2 * 8);
+    auto path = [&](const char* name) { return QString::fromStdString((dir / name).string()); };
+    for (const char* name : {"fig.png", "fig.svg", "fig.pdf", "fig.jpg"}) {
         QString error;
-        ASSERT_TRUE(window->saveFigureTo(QString::fromStdString((dir / name).string()), &error))
-            << error.toStdString();
+        ASSERT_TRUE(window->saveFigureTo(path(name), {}, &error)) << error.toStdString();
     }
-    const QImage png(QString::fromStdString((dir / "fig.png").string()));
-    EXPECT_EQ(png.size(), size);
-    QFile svgFile(QString::fromStdString((dir / "fig.svg").string()));
-    ASSERT_TRUE(svgFile.open(QIODevice::ReadOnly));
-    QXmlStreamReader xml(&svgFile);
-    int elements = 0;
-    while (!xml.atEnd())
-        if (xml.readNext() == QXmlStreamReader::StartElement) ++elements;
-    EXPECT_FALSE(xml.hasError()) << xml.errorString().toStdString();
-    EXPECT_GT(elements, 10);
-    const std::string pdf = test::slurp(dir / "fig.pdf");
-    EXPECT_EQ(pdf.substr(0, 5), "%PDF-");
-    std::size_t pages = 0;
-    for (std::size_t at = pdf.find("/Type /Page"); at != std::string::npos;
-         at = pdf.find("/Type /Page", at + 1))
-        if (pdf.compare(at, 12, "/Type /Pages") != 0) ++pages;
-    EXPECT_EQ(pages, 1u);
+    EXPECT_EQ(QImage(path("fig.png")).size(), natural);
+    EXPECT_EQ(QImage(path("fig.jpg")).size(), natural);
+    // A chosen width, or a DPI (which also lands in the PNG's header).
+    ExportOptions wide;
+    wide.widthPx = 1200;
+    ASSERT_TRUE(window->saveFigureTo(path("wide.png"), wide));
+    const QImage w(path("wide.png"));
+    EXPECT_EQ(w.width(), 1200);
+    EXPECT_NEAR(w.height(), 1200.0 * natural.height() / natural.width(), 1.0);
+    ExportOptions print;
+    print.dpi = 300;
+    ASSERT_TRUE(window->saveFigureTo(path("print.png"), print));
+    const QImage pr(path("print.png"));
+    EXPECT_NEAR(pr.width(), natural.width() * 300.0 / 96.0, 1.0);
+    EXPECT_NEAR(pr.dotsPerMeterX() * 0.0254, 300.0, 0.5);
+    EXPECT_GT(test::svgElementCount(dir / "fig.svg"), 10);
+    EXPECT_EQ(test::pdfPageCount(test::slurp(dir / "fig.pdf")), 1);
+    // Bad names and sizes are refused with a message; an old file survives a failed save.
+    QString error;
+    EXPECT_FALSE(window->saveFigureTo(path("fig.bmp"), {}, &error));
+    EXPECT_TRUE(error.contains("fig.bmp")) << error.toStdString();
+    ExportOptions huge;
+    huge.widthPx = 40000;
+    EXPECT_FALSE(window->saveFigureTo(path("fig.png"), huge, &error));
+    EXPECT_EQ(QImage(path("fig.png")).size(), natural);
+    EXPECT_FALSE(window->saveFigureTo(path("no/such/folder/fig.png"), {}, &error));
+    EXPECT_TRUE(error.contains("no/such/folder")) << error.toStdString();
     // Nothing half-written is left behind.
     EXPECT_FALSE(fs::exists(dir / "fig.png.part"));
 }

@@ -2,9 +2,11 @@
 
 #include <QComboBox>
 #include <QFormLayout>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QPushButton>
 #include <QSignalBlocker>
 #include <QVBoxLayout>
 
@@ -51,7 +53,19 @@ BrowserPanel::BrowserPanel(DatasetModel* model, QWidget* parent) : QWidget(paren
     m_view->setLayoutMode(QListView::Batched);
     m_view->setBatchSize(200);
     m_view->setModel(m_filter);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_count = new QLabel;
+    m_banner = new QWidget;
+    m_banner->setObjectName(QStringLiteral("showOnlyBanner"));
+    m_bannerText = new QLabel;
+    m_bannerText->setWordWrap(true);
+    auto* showAll = new QPushButton(tr("Show &All"));
+    auto* bannerLayout = new QHBoxLayout(m_banner);
+    bannerLayout->setContentsMargins(0, 0, 0, 0);
+    bannerLayout->addWidget(m_bannerText, 1);
+    bannerLayout->addWidget(showAll);
+    m_banner->hide();
+    connect(showAll, &QPushButton::clicked, this, &BrowserPanel::clearShowOnly);
 
     auto* form = new QFormLayout;
     form->addRow(tr("&Split"), m_split);
@@ -61,6 +75,7 @@ BrowserPanel::BrowserPanel(DatasetModel* model, QWidget* parent) : QWidget(paren
     form->addRow(tr("&Find"), m_name);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
+    layout->addWidget(m_banner);
     layout->addWidget(m_view, 1);
     layout->addWidget(m_count);
 
@@ -91,6 +106,7 @@ BrowserPanel::BrowserPanel(DatasetModel* model, QWidget* parent) : QWidget(paren
 
 void BrowserPanel::setDataset(const Dataset* dataset, SplitKind split) {
     m_dataset = dataset;
+    clearShowOnly();
     {
         const QSignalBlocker b(m_split);
         m_split->setCurrentIndex(m_split->findData(static_cast<int>(split)));
@@ -100,6 +116,45 @@ void BrowserPanel::setDataset(const Dataset* dataset, SplitKind split) {
     else
         m_model->setSplit({}, {});
     refreshBreeds();
+}
+
+void BrowserPanel::showOnly(const std::vector<int>& rows, const QString& description) {
+    QSet<int> set(rows.begin(), rows.end());
+    if (set.isEmpty()) set.insert(-1);  // an empty bar shows nothing, not everything
+    m_filter->setRowSet(set);
+    m_bannerText->setText(
+        tr("Showing %1 (%n image(s))", nullptr, static_cast<int>(rows.size())).arg(description));
+    m_banner->show();
+    if (!rows.empty()) selectSourceRow(rows.front());
+}
+
+void BrowserPanel::clearShowOnly() {
+    m_filter->setRowSet({});
+    m_banner->hide();
+}
+
+void BrowserPanel::setBreedFilter(int label) {
+    clearShowOnly();
+    const int i = m_breed->findData(label);
+    m_breed->setCurrentIndex(i >= 0 ? i : 0);
+    step(-m_filter->rowCount());  // the first image of the breed
+}
+
+std::vector<int> BrowserPanel::visibleSourceRows() const {
+    std::vector<int> rows;
+    for (int r = 0; r < m_filter->rowCount(); ++r)
+        rows.push_back(m_filter->mapToSource(m_filter->index(r, 0)).row());
+    return rows;
+}
+
+std::vector<int> BrowserPanel::selectedSourceRows() const {
+    std::vector<std::pair<int, int>> picked;  // (view row, source row): keep the grid's order
+    for (const QModelIndex& i : m_view->selectionModel()->selectedIndexes())
+        picked.emplace_back(i.row(), m_filter->mapToSource(i).row());
+    std::sort(picked.begin(), picked.end());
+    std::vector<int> rows;
+    for (const auto& p : picked) rows.push_back(p.second);
+    return rows;
 }
 
 void BrowserPanel::refreshBreeds() {

@@ -32,6 +32,14 @@ public:
     // Visible neighbours of the current row, nearest first (for prefetching).
     std::vector<int> neighbours(int count) const;
 
+    // Restricts the grid to these rows, with a banner naming them and a button to show all.
+    void showOnly(const std::vector<int>& rows, const QString& description);
+    void clearShowOnly();
+    void setBreedFilter(int label);  // -1: every breed
+    // The images in the grid, in its order, and the hand-selected ones (for grid figures).
+    std::vector<int> visibleSourceRows() const;
+    std::vector<int> selectedSourceRows() const;
+
     DatasetFilter* filter() const { return m_filter; }
     QListView* view() const { return m_view; }
 
@@ -51,6 +59,8 @@ private:
     QLineEdit* m_name;
     QListView* m_view;
     QLabel* m_count;
+    QWidget* m_banner;
+    QLabel* m_bannerText;
 };
 
 }  // namespace camx::ui

@@ -29,7 +29,13 @@ void DatasetFilter::setSortKey(SortKey key, Qt::SortOrder order) {
     sort(0, order);
 }
 
+void DatasetFilter::setRowSet(const QSet<int>& rows) {
+    m_rows = rows;
+    invalidateFilter();
+}
+
 bool DatasetFilter::filterAcceptsRow(int row, const QModelIndex& parent) const {
+    if (!m_rows.isEmpty() && !m_rows.contains(row)) return false;
     const QModelIndex i = sourceModel()->index(row, 0, parent);
     if (m_breed >= 0 && i.data(DatasetModel::LabelRole).toInt() != m_breed) return false;
     if (m_correct != Correctness::Any) {

@@ -2,6 +2,7 @@
 // Filtering (breed, right/wrong prediction, file name) and sorting (name, breed, confidence,
 // IoU) over the dataset model.
 
+#include <QSet>
 #include <QSortFilterProxyModel>
 
 namespace camx::ui {
@@ -18,6 +19,9 @@ public:
     void setCorrectness(Correctness c);
     void setNameFilter(const QString& text);
     void setSortKey(SortKey key, Qt::SortOrder order = Qt::AscendingOrder);
+    // Only these source rows (from the dashboard: a histogram bar); empty: no restriction.
+    void setRowSet(const QSet<int>& rows);
+    bool hasRowSet() const { return !m_rows.isEmpty(); }
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override;
@@ -28,6 +32,7 @@ private:
     Correctness m_correct = Correctness::Any;
     QString m_name;
     SortKey m_key = SortKey::Name;
+    QSet<int> m_rows;
 };
 
 }  // namespace camx::ui

@@ -11,6 +11,7 @@
 #include <QSlider>
 #include <QVBoxLayout>
 
+#include "common/image_convert.h"
 #include "explorer/heatmap_panel.h"
 
 namespace camx::ui {
@@ -308,64 +309,39 @@ void ExplorerView::refreshPanels() {
     Q_EMIT iouChanged();
 }
 
-namespace {
-constexpr int kGap = 8;
-constexpr int kCaption = 28;
-}  // namespace
-
-QSize ExplorerView::figureSize() const {
-    const QSize photo = m_panels[0]->photoSize();
-    if (photo.isEmpty()) return {};
-    const int n = panelCount();
-    return {photo.width() * n + kGap * (n - 1), photo.height() + 2 * kCaption};
-}
-
-void ExplorerView::paintFigure(QPainter& p) const {
-    const QSize size = figureSize();
-    if (size.isEmpty()) return;
-    const QSize photo = m_panels[0]->photoSize();
-    p.fillRect(QRect(QPoint(0, 0), size), Qt::white);
-    p.setPen(Qt::black);
-    QFont f = p.font();
-    f.setPixelSize(15);
-    p.setFont(f);
-    QString header;
-    if (m_info && m_result && !m_result->explanation.top.empty()) {
-        const ClassScore& top = m_result->explanation.top[0];
-        header = tr("Predicted: %1 (%2%)")
-                     .arg(QString::fromStdString(
-                         m_info->classNames[static_cast<std::size_t>(top.classIndex)]))
-                     .arg(100.0 * top.probability, 0, 'f', 1);
-        if (m_label >= 0)
-            header += tr("   Truth: %1")
-                          .arg(QString::fromStdString(
-                              m_info->classNames[static_cast<std::size_t>(m_label)]));
-        header +=
-            tr("   Explained class: %1, %2")
-                .arg(
-                    QString::fromStdString(
-                        m_info->classNames[static_cast<std::size_t>(m_result->explanation.target)]),
-                    scoreKind() == ScoreKind::Logit ? tr("logit") : tr("probability"));
-    }
-    p.drawText(QRect(0, 0, size.width(), kCaption), Qt::AlignLeft | Qt::AlignVCenter, header);
+ComparisonFigure ExplorerView::figure() const {
+    ComparisonFigure f;
+    if (!m_info || !m_result || m_panels[0]->photoSize().isEmpty()) return f;
+    f.header = figureHeader(*m_info, m_result->explanation, m_label);
+    FigurePanel photo;
+    photo.scene = m_panels[0]->scene();
+    photo.scene.picture = toQImage(m_result->photo);
+    photo.scene.hasMap = false;
+    photo.caption = photoCaption(m_truthKnown);
+    f.panels.push_back(std::move(photo));
+    const int tap = currentTap();
     for (int i = 0; i < panelCount(); ++i) {
-        const HeatmapPanel* panel = m_panels[static_cast<std::size_t>(i)];
-        const int x = i * (photo.width() + kGap);
-        panel->paintPicture(p, QPointF(x, kCaption));
-        QString caption = tr("%1, τ = %2").arg(panel->title()).arg(threshold(), 0, 'f', 2);
-        if (panel->hasTruth()) caption += tr(", IoU %1").arg(panel->iou(), 0, 'f', 3);
-        p.setPen(Qt::black);
-        p.drawText(QRect(x, kCaption + photo.height(), photo.width(), kCaption), Qt::AlignCenter,
-                   caption);
+        const HeatmapPanel* p = m_panels[static_cast<std::size_t>(i)];
+        const Method m = panelMethod(i);
+        const int useTap = m == Method::Cam ? m_info->lastBlockTap : tap;
+        FigurePanel panel{p->scene(), {}};
+        panel.caption = panelCaption(
+            m, QString::fromStdString(m_info->taps[static_cast<std::size_t>(useTap)].name),
+            threshold(), panel.scene);
+        f.panels.push_back(std::move(panel));
     }
+    return f;
 }
 
 QImage ExplorerView::composedFigure() const {
-    const QSize size = figureSize();
+    const ComparisonFigure f = figure();
+    const QSize size = naturalSize(f).toSize();
     if (size.isEmpty()) return {};
     QImage out(size, QImage::Format_RGB888);
+    out.fill(Qt::white);
     QPainter p(&out);
-    paintFigure(p);
+    p.setRenderHint(QPainter::Antialiasing, true);
+    paintFigure(p, f, QRectF(QPointF(0, 0), QSizeF(size)));
     return out;
 }
 

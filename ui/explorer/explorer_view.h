@@ -7,6 +7,7 @@
 
 #include "explain/model_session.h"
 #include "explorer/explain_controller.h"
+#include "figures/comparison_figure.h"
 #include "localize/boxes.h"
 
 class QSlider;
@@ -41,13 +42,12 @@ public:
     HeatmapPanel* panel(int i) const { return m_panels[static_cast<std::size_t>(i)]; }
     int panelCount() const;
     std::shared_ptr<const ExplainResult> result() const { return m_result; }
-    // The visible panels side by side at photo resolution (copy to clipboard, export).
+    // The comparison figure for copy and export: a header (breed, probability, truth), the photo
+    // and the visible panels side by side, and under each its method, layer, threshold and IoU.
+    // Empty (no panels) until an explanation is shown.
+    ComparisonFigure figure() const;
+    // The figure at its natural size (clipboard).
     QImage composedFigure() const;
-    // The comparison figure for export: a caption (breed, probability, truth), the visible panels
-    // side by side, and under each its method, layer, threshold and IoU. Paints on any device
-    // (image, SVG, PDF): boxes, outlines and text stay vectors where the device allows.
-    QSize figureSize() const;
-    void paintFigure(QPainter& p) const;
     void setZoom(double zoom);
     double zoom() const { return m_zoom; }
 

@@ -10,6 +10,7 @@
 
 #include "data/dataset.h"
 #include "explain/heatmap.h"
+#include "figures/panel_scene.h"
 #include "localize/boxes.h"
 #include "render/overlay.h"
 
@@ -33,10 +34,13 @@ public:
     void setMessage(const QString& text);  // shown instead of the map (e.g. "computing")
 
     // What the panel shows, for the status bar and tests.
-    std::optional<Box> predictedBox() const { return m_box; }
-    double iou() const { return m_iou; }
-    bool hasTruth() const { return m_truthKnown; }
-    Method method() const { return m_method; }
+    std::optional<Box> predictedBox() const { return m_scene.box; }
+    double iou() const { return m_scene.iou; }
+    bool hasTruth() const { return m_scene.truthKnown; }
+    Method method() const { return m_scene.method; }
+    bool hasMap() const { return m_scene.hasMap && !m_display.empty(); }
+    // What the panel shows, for figure export.
+    const PanelScene& scene() const { return m_scene; }
     // Renders the panel's picture at the photo's resolution (for copy and export).
     QImage composedImage() const;
     // Paints the picture at photo resolution with its top-left corner at `at` (figure export).
@@ -53,21 +57,14 @@ private:
     void rebuildMap();
     void rebuildOverlay();
     void rebuildBox();
-    void paintScene(QPainter& p, const QRectF& target, double scale) const;
+    void resetScene();
 
     QImage m_photo;
     cv::Mat m_photoMat;
-    std::vector<Box> m_truth;
-    bool m_truthKnown = false;
     Heatmap m_raw;
-    bool m_hasMap = false;
-    Method m_method = Method::Cam;
     QString m_title;
-    Heatmap m_display;  // normalised, photo size
-    QImage m_overlay;
-    std::optional<Box> m_box;
-    std::vector<std::vector<std::pair<int, int>>> m_outline;
-    double m_iou = 0;
+    Heatmap m_display;   // normalised, photo size
+    PanelScene m_scene;  // what is painted: overlay (or photo), boxes, outline, IoU
     float m_tau = 0.2f;
     float m_blend = 0.5f;
     Colormap m_colormap = Colormap::Jet;

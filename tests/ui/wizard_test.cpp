@@ -1,0 +1,149 @@
+// The training wizard offscreen: a tiny model trains for an epoch with live curves, resumes,
+// offers itself to the explorer, and stops cleanly when closed mid-run.
+#include <gtest/gtest.h>
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTest>
+
+#include "../core/test_support.h"
+#include "charts/training_charts.h"
+#include "nn/checkpoint.h"
+#include "training/train_wizard.h"
+
+namespace camx::ui {
+namespace {
+namespace fs = std::filesystem;
+
+class Wizard : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        s_dir = new test::TempDir();
+        test::makeSmallDemo(s_dir->path() / "demo", 5, 2, 3, 41);
+    }
+    static void TearDownTestSuite() { delete s_dir; }
+
+    void SetUp() override {
+        wizard = std::make_unique<TrainWizard>();
+        wizard->show();
+        QSignalSpy loaded(wizard.get(), &TrainWizard::datasetLoaded);
+        wizard->setDatasetPath(QString::fromStdString((s_dir->path() / "demo").string()));
+        ASSERT_TRUE(loaded.wait(20000));
+        ASSERT_NE(wizard->dataset(), nullptr);
+        TrainConfig c;
+        c.arch = Arch::ResNet18;
+        c.baseWidth = 4;
+        c.inputSize = 32;
+        c.epochs = 1;
+        c.batchSize = 5;
+        c.learningRate = 0.05;
+        c.seed = 2;
+        wizard->applyConfig(c);
+        wizard->setOutputDir(QString::fromStdString((out.path() / "run").string()));
+    }
+
+    bool runToEnd() {
+        QSignalSpy done(wizard.get(), &TrainWizard::trainingFinished);
+        return done.wait(120000) && !done.at(0).at(0).toBool();
+    }
+
+    static test::TempDir* s_dir;
+    test::TempDir out;
+    std::unique_ptr<TrainWizard> wizard;
+};
+test::TempDir* Wizard::s_dir = nullptr;
+
+TEST_F(Wizard, OneEpochDrawsCurvesWritesACheckpointAndOffersTheModel) {
+    // Pages: the dataset report is shown and each page lets the user on.
+    EXPECT_TRUE(wizard->page(TrainWizard::DatasetPageId)->isComplete());
+    wizard->next();
+    wizard->next();
+    wizard->next();
+    wizard->next();
+    ASSERT_EQ(wizard->currentId(), TrainWizard::RunPageId);
+    EXPECT_EQ(wizard->config().epochs, 1);
+
+    wizard->findChild<QPushButton*>("startButton")->click();
+    EXPECT_TRUE(wizard->isTraining());
+    EXPECT_FALSE(wizard->page(TrainWizard::RunPageId)->isComplete());  // no Finish mid-run
+    ASSERT_TRUE(runToEnd()) << wizard->logText().toStdString();
+    // 15 images in batches of 5: 3 steps, then the epoch's train and validation points.
+    EXPECT_EQ(wizard->charts()->stepPoints(), 3);
+    EXPECT_EQ(wizard->charts()->epochPoints(), 1);
+    const fs::path best = out.path() / "run" / "best.ckpt";
+    EXPECT_TRUE(fs::exists(best));
+    EXPECT_EQ(readCheckpointMeta(best).epoch, 1);
+    EXPECT_TRUE(wizard->logText().contains("Epoch 1/1"));
+    QSignalSpy open(wizard.get(), &TrainWizard::openModelRequested);
+    auto* openButton = wizard->findChild<QPushButton*>("openModelButton");
+    ASSERT_TRUE(openButton->isEnabled());
+    openButton->click();
+    ASSERT_EQ(open.count(), 1);
+    EXPECT_EQ(open.at(0).at(0).toString().toStdString(), best.string());
+
+    // Resume to two epochs: the curves continue from the saved history.
+    wizard->findChild<QSpinBox*>("epochsSpin")->setValue(2);
+    auto* resume = wizard->findChild<QPushButton*>("resumeButton");
+    ASSERT_TRUE(resume->isEnabled());
+    resume->click();
+    ASSERT_TRUE(runToEnd()) << wizard->logText().toStdString();
+    EXPECT_EQ(wizard->charts()->epochPoints(), 2);
+    EXPECT_TRUE(wizard->logText().contains("Resuming"));
+    EXPECT_EQ(readCheckpointMeta(out.path() / "run" / "last.ckpt").epoch, 2);
+}
+
+TEST_F(Wizard, CoursePresetIsOneClickAway) {
+    wizard->findChild<QPushButton*>("coursePresetButton")->click();
+    const TrainConfig c = wizard->config();
+    const TrainConfig course = TrainConfig::coursePreset();
+    EXPECT_EQ(c.batchSize, course.batchSize);
+    EXPECT_DOUBLE_EQ(c.learningRate, course.learningRate);
+    EXPECT_EQ(c.optimizer, course.optimizer);
+    EXPECT_EQ(c.epochs, course.epochs);
+    EXPECT_FALSE(c.augment.any());
+    EXPECT_EQ(c.arch, Arch::ResNet18);  // the model page is kept
+    EXPECT_EQ(c.baseWidth, 4);
+}
+
+TEST_F(Wizard, ABadDatasetIsNamedAndBlocksTheNextPage) {
+    test::TempDir empty;
+    QSignalSpy loaded(wizard.get(), &TrainWizard::datasetLoaded);
+    wizard->setDatasetPath(QString::fromStdString(empty.path().string()));
+    ASSERT_TRUE(loaded.wait(20000));
+    EXPECT_EQ(wizard->dataset(), nullptr);
+    EXPECT_FALSE(wizard->page(TrainWizard::DatasetPageId)->isComplete());
+}
+
+TEST_F(Wizard, ClosingMidRunAsksThenStopsWithIntactCheckpoints) {
+    wizard->findChild<QSpinBox*>("epochsSpin")->setValue(400);
+    int asked = 0;
+    bool answer = false;
+    wizard->setConfirmClose([&] {
+        ++asked;
+        return answer;
+    });
+    QSignalSpy done(wizard.get(), &TrainWizard::trainingFinished);
+    wizard->startTraining(false);
+    // Let at least one epoch finish so there is a checkpoint to protect.
+    ASSERT_TRUE(
+        QTest::qWaitFor([&] { return fs::exists(out.path() / "run" / "last.ckpt"); }, 120000));
+    wizard->close();  // "No": training goes on
+    EXPECT_EQ(asked, 1);
+    EXPECT_TRUE(wizard->isVisible());
+    EXPECT_TRUE(wizard->isTraining());
+    answer = true;
+    wizard->close();  // "Yes": stops at the next step, then closes
+    EXPECT_EQ(asked, 2);
+    ASSERT_TRUE(done.wait(60000));
+    EXPECT_TRUE(done.at(0).at(0).toBool());  // cancelled
+    EXPECT_TRUE(QTest::qWaitFor([&] { return !wizard->isVisible(); }, 5000));
+    const CheckpointMeta m = readCheckpointMeta(out.path() / "run" / "last.ckpt");
+    EXPECT_GE(m.epoch, 1);
+    EXPECT_LT(m.epoch, 400);
+}
+
+}  // namespace
+}  // namespace camx::ui

@@ -1,0 +1,217 @@
+#include "figures/comparison_figure.h"
+
+#include <QCoreApplication>
+#include <QPainter>
+#include <algorithm>
+
+#include "explain/model_session.h"
+
+namespace camx::ui {
+
+namespace {
+constexpr double kHeader = 30;      // header band
+constexpr double kCaption = 26;     // caption band under the pictures
+constexpr double kGap = 8;          // between pictures
+constexpr double kRowHeight = 300;  // grid rows are scaled to this picture height
+constexpr double kTitle = 36;
+
+QString tr(const char* s) {
+    return QCoreApplication::translate("ComparisonFigure", s);
+}
+
+QSizeF pictureSize(const ComparisonFigure& f) {
+    return f.panels.empty() ? QSizeF() : QSizeF(f.panels.front().scene.picture.size());
+}
+
+QFont textFont(const QPainter& p, double pixels, bool bold = false) {
+    QFont f = p.font();
+    f.setPixelSize(std::max(1, static_cast<int>(pixels)));
+    f.setBold(bold);
+    return f;
+}
+
+// Paints in natural coordinates: the painter is already scaled.
+void paintNatural(QPainter& p, const ComparisonFigure& f) {
+    const QSizeF pic = pictureSize(f);
+    const QSizeF size = naturalSize(f);
+    p.fillRect(QRectF(QPointF(0, 0), size), Qt::white);
+    p.setPen(Qt::black);
+    p.setFont(textFont(p, 16, true));
+    p.drawText(QRectF(4, 0, size.width() - 8, kHeader), Qt::AlignLeft | Qt::AlignVCenter, f.header);
+    for (std::size_t i = 0; i < f.panels.size(); ++i) {
+        const double x = static_cast<double>(i) * (pic.width() + kGap);
+        const FigurePanel& panel = f.panels[i];
+        p.setFont(textFont(p, 13));
+        paintPanelScene(p, panel.scene, QRectF(QPointF(x, kHeader), pic), 1.0);
+        p.setPen(Qt::black);
+        p.setFont(textFont(p, 14));
+        p.drawText(QRectF(x, kHeader + pic.height(), pic.width(), kCaption), Qt::AlignCenter,
+                   panel.caption);
+    }
+}
+
+QString breed(const ModelInfo& info, int c) {
+    return c >= 0 && c < info.numClasses()
+               ? QString::fromStdString(info.classNames[static_cast<std::size_t>(c)])
+               : tr("class %1").arg(c);
+}
+}  // namespace
+
+QSizeF naturalSize(const ComparisonFigure& f) {
+    const QSizeF pic = pictureSize(f);
+    if (pic.isEmpty()) return {};
+    const double n = static_cast<double>(f.panels.size());
+    return {n * pic.width() + (n - 1) * kGap, kHeader + pic.height() + kCaption};
+}
+
+void paintFigure(QPainter& p, const ComparisonFigure& f, const QRectF& target) {
+    const QSizeF size = naturalSize(f);
+    if (size.isEmpty() || target.isEmpty()) return;
+    const double scale = std::min(target.width() / size.width(), target.height() / size.height());
+    p.save();
+    p.translate(target.x() + (target.width() - size.width() * scale) / 2,
+                target.y() + (target.height() - size.height() * scale) / 2);
+    p.scale(scale, scale);
+    p.setRenderHint(QPainter::SmoothPixmapTransform, true);
+    paintNatural(p, f);
+    p.restore();
+}
+
+namespace {
+// A grid cell's size once its pictures are scaled to kRowHeight (text keeps its size).
+QSizeF cellSize(const ComparisonFigure& f) {
+    const QSizeF pic = pictureSize(f);
+    if (pic.isEmpty()) return {};
+    const double n = static_cast<double>(f.panels.size());
+    const double w = pic.width() * kRowHeight / pic.height();
+    return {n * w + (n - 1) * kGap, kHeader + kRowHeight + kCaption};
+}
+
+struct GridLayout {
+    int columns = 1;
+    double columnWidth = 0;
+    double cellHeight = kHeader + kRowHeight + kCaption;
+    double top = 0;
+    QSizeF size;
+};
+
+GridLayout layoutOf(const GridFigure& g) {
+    GridLayout l;
+    l.columns = std::max(1, std::min<int>(g.columns, static_cast<int>(g.rows.size())));
+    for (const auto& r : g.rows) l.columnWidth = std::max(l.columnWidth, cellSize(r).width());
+    if (l.columnWidth <= 0) return l;
+    l.top = g.title.isEmpty() ? 0 : kTitle;
+    const int rows = (static_cast<int>(g.rows.size()) + l.columns - 1) / l.columns;
+    l.size = QSizeF(l.columns * l.columnWidth + (l.columns - 1) * 3 * kGap,
+                    l.top + rows * (l.cellHeight + 2 * kGap) - 2 * kGap);
+    return l;
+}
+}  // namespace
+
+QSizeF naturalSize(const GridFigure& g) {
+    return layoutOf(g).size;
+}
+
+void paintFigure(QPainter& p, const GridFigure& g, const QRectF& target) {
+    const GridLayout l = layoutOf(g);
+    const QSizeF size = l.size;
+    if (size.isEmpty() || target.isEmpty()) return;
+    const double scale = std::min(target.width() / size.width(), target.height() / size.height());
+    p.save();
+    p.translate(target.x() + (target.width() - size.width() * scale) / 2,
+                target.y() + (target.height() - size.height() * scale) / 2);
+    p.scale(scale, scale);
+    p.setRenderHint(QPainter::SmoothPixmapTransform, true);
+    p.fillRect(QRectF(QPointF(0, 0), size), Qt::white);
+    if (!g.title.isEmpty()) {
+        p.setPen(Qt::black);
+        p.setFont(textFont(p, 20, true));
+        p.drawText(QRectF(4, 0, size.width() - 8, kTitle), Qt::AlignLeft | Qt::AlignVCenter,
+                   g.title);
+    }
+    for (std::size_t c = 0; c < g.rows.size(); ++c) {
+        const ComparisonFigure& r = g.rows[c];
+        const QSizeF pic0 = pictureSize(r);
+        if (pic0.isEmpty()) continue;
+        const int col = static_cast<int>(c) % l.columns, row = static_cast<int>(c) / l.columns;
+        const double x0 = col * (l.columnWidth + 3 * kGap);
+        const double y0 = l.top + row * (l.cellHeight + 2 * kGap);
+        const double k = kRowHeight / pic0.height();
+        const QSizeF pic = pic0 * k;
+        p.setPen(Qt::black);
+        p.setFont(textFont(p, 16, true));
+        p.drawText(QRectF(x0 + 4, y0, l.columnWidth - 8, kHeader), Qt::AlignLeft | Qt::AlignVCenter,
+                   r.header);
+        for (std::size_t i = 0; i < r.panels.size(); ++i) {
+            const double x = x0 + static_cast<double>(i) * (pic.width() + kGap);
+            p.setFont(textFont(p, 13));
+            paintPanelScene(p, r.panels[i].scene, QRectF(QPointF(x, y0 + kHeader), pic), k);
+            p.setPen(Qt::black);
+            p.setFont(textFont(p, 14));
+            p.drawText(QRectF(x, y0 + kHeader + pic.height(), pic.width(), kCaption),
+                       Qt::AlignCenter, r.panels[i].caption);
+        }
+    }
+    p.restore();
+}
+
+QString figureHeader(const ModelInfo& info, const ImageExplanation& e, int label) {
+    if (e.top.empty()) return {};
+    QString h = tr("Predicted: %1 (%2 %)")
+                    .arg(breed(info, e.top[0].classIndex))
+                    .arg(100.0 * e.top[0].probability, 0, 'f', 1);
+    if (label >= 0) {
+        h += tr("   Truth: %1").arg(breed(info, label));
+        if (e.top[0].classIndex != label)
+            for (const auto& c : e.top)
+                if (c.classIndex == label) h += tr(" (%1 %)").arg(100.0 * c.probability, 0, 'f', 1);
+    }
+    if (e.target != e.top[0].classIndex) h += tr("   Explained: %1").arg(breed(info, e.target));
+    return h;
+}
+
+QString panelCaption(Method m, const QString& layer, float tau, const PanelScene& scene) {
+    QString c =
+        tr("%1 · %2 · τ %3").arg(QString::fromStdString(methodName(m)), layer).arg(tau, 0, 'f', 2);
+    if (!scene.hasMap)
+        c += tr(" · no map");
+    else if (scene.truthKnown)
+        c += tr(" · IoU %1").arg(scene.iou, 0, 'f', 3);
+    return c;
+}
+
+QString photoCaption(bool truthKnown) {
+    return truthKnown ? tr("Photo · ground truth in green") : tr("Photo");
+}
+
+ComparisonFigure makeComparison(const ModelInfo& info, const cv::Mat& rgb,
+                                const ImageExplanation& e, const std::vector<Box>& truth, int label,
+                                const FigureRequest& req) {
+    ComparisonFigure f;
+    const bool known = label >= 0;
+    f.header = figureHeader(info, e, label);
+    const int lastTap = req.tap >= 0 ? req.tap : info.lastBlockTap;
+    auto tapName = [&](int tap) {
+        return tap >= 0 && tap < static_cast<int>(info.taps.size())
+                   ? QString::fromStdString(info.taps[static_cast<std::size_t>(tap)].name)
+                   : QString();
+    };
+    if (req.includePhoto) {
+        FigurePanel photo;
+        photo.scene = makePanelScene(rgb, nullptr, Method::Cam, req.style, truth, known);
+        photo.caption = photoCaption(known);
+        f.panels.push_back(std::move(photo));
+    }
+    for (Method m : req.methods) {
+        // CAM is defined at the last block only (the class weights act on its channels).
+        const int tap = m == Method::Cam ? info.lastBlockTap : lastTap;
+        FigurePanel panel;
+        const Heatmap* raw = e.find(m, tap);
+        panel.scene = makePanelScene(rgb, raw, m, req.style, truth, known);
+        panel.caption = panelCaption(m, tapName(tap), req.style.tau, panel.scene);
+        f.panels.push_back(std::move(panel));
+    }
+    return f;
+}
+
+}  // namespace camx::ui

@@ -1,0 +1,65 @@
+#pragma once
+// Comparison figures: one image (the photo, then each method's overlay with its boxes, captions
+// with the breed, the probability, each IoU, the layer and the threshold) and grids of several
+// images. Plain data plus painters; the explorer, the export dialog and the CLI build them.
+
+#include <QSizeF>
+#include <QString>
+#include <vector>
+
+#include "explain/explanation.h"
+#include "figures/panel_scene.h"
+
+class QPainter;
+class QRectF;
+
+namespace camx {
+struct ModelInfo;
+}
+
+namespace camx::ui {
+
+struct FigurePanel {
+    PanelScene scene;
+    QString caption;  // under the picture, e.g. "Grad-CAM · layer4 · τ 0.20 · IoU 0.712"
+};
+
+struct ComparisonFigure {
+    QString header;  // over the pictures: breed, prediction and probability
+    std::vector<FigurePanel> panels;
+};
+
+struct GridFigure {
+    QString title;
+    std::vector<ComparisonFigure> rows;  // one image each, in reading order
+    int columns = 2;                     // images side by side
+};
+
+// Sizes at which text and pictures have their natural proportions (photo pixels); painting into
+// any other rectangle scales everything uniformly, so every size and format looks the same.
+QSizeF naturalSize(const ComparisonFigure& figure);
+QSizeF naturalSize(const GridFigure& grid);
+void paintFigure(QPainter& p, const ComparisonFigure& figure, const QRectF& target);
+void paintFigure(QPainter& p, const GridFigure& grid, const QRectF& target);
+
+// What one image's figure shows.
+struct FigureRequest {
+    std::vector<Method> methods{Method::Cam, Method::GradCam};
+    int tap = -1;  // -1: the last block
+    SceneStyle style;
+    ScoreKind score = ScoreKind::Logit;
+    bool includePhoto = true;
+};
+
+// The header line (prediction, probability, truth, explained class) and a panel's caption.
+QString figureHeader(const ModelInfo& info, const ImageExplanation& explanation, int label);
+QString panelCaption(Method method, const QString& layer, float tau, const PanelScene& scene);
+QString photoCaption(bool truthKnown);
+
+// Builds an image's figure from its explanation (which must hold each method at the tap).
+// `label` is the true class (-1: unknown; then no IoU). Missing maps are reported in the caption.
+ComparisonFigure makeComparison(const ModelInfo& info, const cv::Mat& rgb,
+                                const ImageExplanation& explanation, const std::vector<Box>& truth,
+                                int label, const FigureRequest& request);
+
+}  // namespace camx::ui
