@@ -19,6 +19,7 @@
 #include "dashboard/eval_dashboard.h"
 #include "explain/model_session.h"
 #include "main_window.h"
+#include "ui_test_support.h"
 
 namespace camx::ui {
 namespace {
@@ -37,15 +38,7 @@ protected:
         // Each test starts without saved results.
         fs::remove_all(evaluationDirFor(modelFile(), SplitKind::Test));
         window = std::make_unique<MainWindow>();
-        window->setQuietErrors(true);
-        window->resize(1200, 760);
-        window->show();
-        QSignalSpy data(window.get(), &MainWindow::datasetLoaded);
-        QSignalSpy model(window.get(), &MainWindow::modelLoaded);
-        window->openDataset(QString::fromStdString((s_dir->path() / "demo").string()));
-        ASSERT_TRUE(data.wait(20000)) << window->lastError().toStdString();
-        window->openModel(QString::fromStdString(modelFile().string()));
-        ASSERT_TRUE(QTest::qWaitFor([&] { return model.count() > 0; }, 30000));
+        openDatasetAndModelForTest(*window, s_dir->path() / "demo", modelFile());
     }
     static fs::path modelFile() { return s_dir->path() / "model" / "best.ckpt"; }
 
@@ -133,12 +126,8 @@ TEST_F(Dashboard, NumbersMatchCoreAndSurviveARestart) {
 
     // A restart reloads the saved results.
     auto again = std::make_unique<MainWindow>();
-    QSignalSpy data(again.get(), &MainWindow::datasetLoaded);
-    QSignalSpy loaded(again.get(), &MainWindow::modelLoaded);
-    again->openDataset(QString::fromStdString((s_dir->path() / "demo").string()));
-    ASSERT_TRUE(data.wait(20000));
-    again->openModel(QString::fromStdString(modelFile().string()));
-    ASSERT_TRUE(QTest::qWaitFor([&] { return loaded.count() > 0; }, 30000));
+    openDatasetAndModelForTest(*again, s_dir->path() / "demo", modelFile());
+    if (HasFatalFailure()) return;
     ASSERT_NE(again->dashboard()->results(), nullptr);
     EXPECT_NEAR(again->dashboard()->results()->summary.methods[1].meanIou,
                 core.summary.methods[1].meanIou, 1e-6);

@@ -23,6 +23,7 @@
 #include "explorer/explorer_view.h"
 #include "explorer/heatmap_panel.h"
 #include "main_window.h"
+#include "ui_test_support.h"
 
 namespace camx::ui {
 namespace {
@@ -39,14 +40,10 @@ protected:
 
     void SetUp() override {
         window = std::make_unique<MainWindow>();
-        window->setQuietErrors(true);
-        window->resize(1200, 760);
-        window->show();
-        QSignalSpy data(window.get(), &MainWindow::datasetLoaded);
         QSignalSpy shown(window.get(), &MainWindow::explanationShown);
-        window->openDataset(QString::fromStdString((s_dir->path() / "demo").string()));
-        ASSERT_TRUE(data.wait(20000)) << window->lastError().toStdString();
-        window->openModel(QString::fromStdString((s_dir->path() / "model" / "best.ckpt").string()));
+        openDatasetAndModelForTest(*window, s_dir->path() / "demo",
+                                   s_dir->path() / "model" / "best.ckpt");
+        if (HasFatalFailure()) return;
         ASSERT_TRUE(QTest::qWaitFor([&] { return shown.count() > 0; }, 30000))
             << window->lastError().toStdString();
     }

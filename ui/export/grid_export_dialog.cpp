@@ -6,6 +6,7 @@
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSettings>
@@ -66,7 +67,9 @@ GridExportDialog::GridExportDialog(bool haveEvaluation, int selectedCount, QWidg
     f->addRow(tr("&Rank by"), m_rank);
     f->addRow(tr("&Columns"), m_columns);
     f->addRow(tr("&Width"), m_width);
-    f->addRow(tr("&File"), fileRow);
+    auto* fileLabel = new QLabel(tr("&File"));
+    fileLabel->setBuddy(m_file);
+    f->addRow(fileLabel, fileRow);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
     buttons->button(QDialogButtonBox::Ok)->setText(tr("&Export"));
     connect(buttons, &QDialogButtonBox::accepted, this, [this] {

@@ -30,24 +30,35 @@ QFont textFont(const QPainter& p, double pixels, bool bold = false) {
     return f;
 }
 
-// Paints in natural coordinates: the painter is already scaled.
-void paintNatural(QPainter& p, const ComparisonFigure& f) {
-    const QSizeF pic = pictureSize(f);
-    const QSizeF size = naturalSize(f);
-    p.fillRect(QRectF(QPointF(0, 0), size), Qt::white);
+// One image's header, pictures (scaled by k) and captions, top-left at `at`, in the painter's
+// natural coordinates. Text keeps its size whatever k is.
+void paintCell(QPainter& p, const ComparisonFigure& f, const QPointF& at, double k, double width) {
+    const QSizeF pic = pictureSize(f) * k;
     p.setPen(Qt::black);
     p.setFont(textFont(p, 16, true));
-    p.drawText(QRectF(4, 0, size.width() - 8, kHeader), Qt::AlignLeft | Qt::AlignVCenter, f.header);
+    p.drawText(QRectF(at.x() + 4, at.y(), width - 8, kHeader), Qt::AlignLeft | Qt::AlignVCenter,
+               f.header);
     for (std::size_t i = 0; i < f.panels.size(); ++i) {
-        const double x = static_cast<double>(i) * (pic.width() + kGap);
-        const FigurePanel& panel = f.panels[i];
+        const double x = at.x() + static_cast<double>(i) * (pic.width() + kGap);
         p.setFont(textFont(p, 13));
-        paintPanelScene(p, panel.scene, QRectF(QPointF(x, kHeader), pic), 1.0);
+        paintPanelScene(p, f.panels[i].scene, QRectF(QPointF(x, at.y() + kHeader), pic), k);
         p.setPen(Qt::black);
         p.setFont(textFont(p, 14));
-        p.drawText(QRectF(x, kHeader + pic.height(), pic.width(), kCaption), Qt::AlignCenter,
-                   panel.caption);
+        p.drawText(QRectF(x, at.y() + kHeader + pic.height(), pic.width(), kCaption),
+                   Qt::AlignCenter, f.panels[i].caption);
     }
+}
+
+// Saves the painter and maps natural coordinates (0,0)-size onto the middle of `target`,
+// uniformly scaled, on a white background. The caller restores the painter.
+void beginFitted(QPainter& p, const QSizeF& size, const QRectF& target) {
+    const double scale = std::min(target.width() / size.width(), target.height() / size.height());
+    p.save();
+    p.translate(target.x() + (target.width() - size.width() * scale) / 2,
+                target.y() + (target.height() - size.height() * scale) / 2);
+    p.scale(scale, scale);
+    p.setRenderHint(QPainter::SmoothPixmapTransform, true);
+    p.fillRect(QRectF(QPointF(0, 0), size), Qt::white);
 }
 
 QString breed(const ModelInfo& info, int c) {
@@ -67,13 +78,8 @@ QSizeF naturalSize(const ComparisonFigure& f) {
 void paintFigure(QPainter& p, const ComparisonFigure& f, const QRectF& target) {
     const QSizeF size = naturalSize(f);
     if (size.isEmpty() || target.isEmpty()) return;
-    const double scale = std::min(target.width() / size.width(), target.height() / size.height());
-    p.save();
-    p.translate(target.x() + (target.width() - size.width() * scale) / 2,
-                target.y() + (target.height() - size.height() * scale) / 2);
-    p.scale(scale, scale);
-    p.setRenderHint(QPainter::SmoothPixmapTransform, true);
-    paintNatural(p, f);
+    beginFitted(p, size, target);
+    paintCell(p, f, QPointF(0, 0), 1.0, size.width());
     p.restore();
 }
 
@@ -116,13 +122,7 @@ void paintFigure(QPainter& p, const GridFigure& g, const QRectF& target) {
     const GridLayout l = layoutOf(g);
     const QSizeF size = l.size;
     if (size.isEmpty() || target.isEmpty()) return;
-    const double scale = std::min(target.width() / size.width(), target.height() / size.height());
-    p.save();
-    p.translate(target.x() + (target.width() - size.width() * scale) / 2,
-                target.y() + (target.height() - size.height() * scale) / 2);
-    p.scale(scale, scale);
-    p.setRenderHint(QPainter::SmoothPixmapTransform, true);
-    p.fillRect(QRectF(QPointF(0, 0), size), Qt::white);
+    beginFitted(p, size, target);
     if (!g.title.isEmpty()) {
         p.setPen(Qt::black);
         p.setFont(textFont(p, 20, true));
@@ -136,21 +136,7 @@ void paintFigure(QPainter& p, const GridFigure& g, const QRectF& target) {
         const int col = static_cast<int>(c) % l.columns, row = static_cast<int>(c) / l.columns;
         const double x0 = col * (l.columnWidth + 3 * kGap);
         const double y0 = l.top + row * (l.cellHeight + 2 * kGap);
-        const double k = kRowHeight / pic0.height();
-        const QSizeF pic = pic0 * k;
-        p.setPen(Qt::black);
-        p.setFont(textFont(p, 16, true));
-        p.drawText(QRectF(x0 + 4, y0, l.columnWidth - 8, kHeader), Qt::AlignLeft | Qt::AlignVCenter,
-                   r.header);
-        for (std::size_t i = 0; i < r.panels.size(); ++i) {
-            const double x = x0 + static_cast<double>(i) * (pic.width() + kGap);
-            p.setFont(textFont(p, 13));
-            paintPanelScene(p, r.panels[i].scene, QRectF(QPointF(x, y0 + kHeader), pic), k);
-            p.setPen(Qt::black);
-            p.setFont(textFont(p, 14));
-            p.drawText(QRectF(x, y0 + kHeader + pic.height(), pic.width(), kCaption),
-                       Qt::AlignCenter, r.panels[i].caption);
-        }
+        paintCell(p, r, QPointF(x0, y0), kRowHeight / pic0.height(), l.columnWidth);
     }
     p.restore();
 }

@@ -203,7 +203,9 @@ QWizardPage* TrainWizard::makeModelPage() {
     auto* f = new QFormLayout(p);
     f->addRow(tr("&Architecture"), m_arch);
     f->addRow(tr("&Start from"), m_init);
-    f->addRow(tr("&Weights file"), wrow);
+    auto* weightsLabel = new QLabel(tr("&Weights file"));
+    weightsLabel->setBuddy(m_weights);
+    f->addRow(weightsLabel, wrow);
     f->addRow(tr("&Input size"), m_inputSize);
     f->addRow(tr("&Training"), m_mode);
     f->addRow(tr("Base &width"), m_width);
@@ -335,7 +337,9 @@ QWizardPage* TrainWizard::makeOutputPage() {
     auto* f = new QFormLayout(p);
     f->addRow(tr("&Device"), m_device);
     f->addRow(QString(), m_amp);
-    f->addRow(tr("&Output folder"), row);
+    auto* outLabel = new QLabel(tr("&Output folder"));
+    outLabel->setBuddy(m_outDir);
+    f->addRow(outLabel, row);
     f->addRow(QString(), m_outInfo);
     connect(browse, &QPushButton::clicked, this, [this] {
         const QString d =
