@@ -118,24 +118,6 @@ std::optional<InferredModel> inferModel(const NamedTensors& tensors) {
     return m;
 }
 
-const std::vector<KnownWeights>& knownImageNetWeights() {
-    static const std::vector<KnownWeights> k = {
-        {Arch::ResNet18, "resnet18-f37072fd.pth",
-         "https://download.pytorch.org/models/resnet18-f37072fd.pth"},
-        {Arch::ResNet34, "resnet34-b627a593.pth",
-         "https://download.pytorch.org/models/resnet34-b627a593.pth"},
-        {Arch::ResNet50, "resnet50-0676ba61.pth",
-         "https://download.pytorch.org/models/resnet50-0676ba61.pth"},
-        {Arch::ResNet101, "resnet101-63fe2227.pth",
-         "https://download.pytorch.org/models/resnet101-63fe2227.pth"},
-    };
-    return k;
-}
-
-std::filesystem::path weightsCacheDir() {
-    return userCacheDir() / "weights";
-}
-
 std::filesystem::path findImageNetWeights(Arch arch) {
     for (const auto& k : knownImageNetWeights()) {
         if (k.arch != arch) continue;
@@ -143,7 +125,8 @@ std::filesystem::path findImageNetWeights(Arch arch) {
         if (std::filesystem::is_regular_file(p)) return p;
         throw WeightsError("ImageNet weights for " + archName(arch) + " are not here. Download " +
                            k.url + " and put it at '" + p.string() +
-                           "' (or pass the file with --weights).");
+                           "' (or pass the file with --weights; the GUI's training wizard can "
+                           "download it).");
     }
     throw WeightsError("no known ImageNet weights for " + archName(arch));
 }

@@ -8,6 +8,7 @@
 
 #include "nn/resnet.h"
 #include "nn/state_dict_io.h"
+#include "nn/weights_catalog.h"
 
 namespace camx {
 
@@ -31,16 +32,6 @@ struct InferredModel {
 };
 std::optional<InferredModel> inferModel(const NamedTensors& tensors);
 
-// torchvision's published ImageNet weights for each depth: file name and download address. The
-// file name carries the first hex digits of its SHA-256.
-struct KnownWeights {
-    Arch arch;
-    std::string fileName;
-    std::string url;
-};
-const std::vector<KnownWeights>& knownImageNetWeights();
-// Where the application looks for downloaded weights: userCacheDir()/weights.
-std::filesystem::path weightsCacheDir();
 // The cached file for `arch` when present; otherwise throws WeightsError that says where to put
 // the file (the machine may be offline).
 std::filesystem::path findImageNetWeights(Arch arch);

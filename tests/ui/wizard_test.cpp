@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <QComboBox>
+#include <QCryptographicHash>
 #include <QDoubleSpinBox>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -13,6 +15,7 @@
 #include "charts/training_charts.h"
 #include "nn/checkpoint.h"
 #include "training/train_wizard.h"
+#include "training/weights_download.h"
 
 namespace camx::ui {
 namespace {
@@ -143,6 +146,60 @@ TEST_F(Wizard, ClosingMidRunAsksThenStopsWithIntactCheckpoints) {
     const CheckpointMeta m = readCheckpointMeta(out.path() / "run" / "last.ckpt");
     EXPECT_GE(m.epoch, 1);
     EXPECT_LT(m.epoch, 400);
+}
+
+// Downloads: the file appears whole and only when its SHA-256 matches what its name promises.
+TEST(WeightsDownload, SavesAVerifiedFileAndRefusesADamagedOne) {
+    test::TempDir server, cache;
+    const QByteArray bytes = QByteArray("not really weights, but bytes to hash ").repeated(5000);
+    test::spit(server / "good.pth", bytes.toStdString());
+    const QString digest =
+        QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+    WeightsDownloader d;
+    QSignalSpy done(&d, &WeightsDownloader::finished);
+    QSignalSpy progress(&d, &WeightsDownloader::progress);
+    const QString target = QString::fromStdString((cache / "w" / "good.pth").string());
+    d.start(QUrl::fromLocalFile(QString::fromStdString((server / "good.pth").string())), target,
+            digest.left(8));
+    ASSERT_TRUE(done.wait(10000));
+    EXPECT_EQ(done.at(0).at(1).toString(), QString());
+    EXPECT_EQ(test::slurp(cache / "w" / "good.pth"), bytes.toStdString());
+    EXPECT_GT(progress.count(), 0);
+
+    // Wrong digits: an error naming the address, and no file.
+    const QString bad = QString::fromStdString((cache / "w" / "bad.pth").string());
+    d.start(QUrl::fromLocalFile(QString::fromStdString((server / "good.pth").string())), bad,
+            QStringLiteral("00000000"));
+    ASSERT_TRUE(done.wait(10000));
+    EXPECT_TRUE(done.at(1).at(1).toString().contains("not the published one"));
+    EXPECT_FALSE(fs::exists(cache / "w" / "bad.pth"));
+    // A missing file on the server.
+    d.start(QUrl::fromLocalFile(QString::fromStdString((server / "nope.pth").string())), bad, {});
+    ASSERT_TRUE(done.wait(10000));
+    EXPECT_TRUE(done.at(2).at(1).toString().contains("nope.pth"))
+        << done.at(2).at(1).toString().toStdString();
+    EXPECT_FALSE(fs::exists(cache / "w" / "bad.pth"));
+}
+
+TEST_F(Wizard, DownloadFillsTheWeightsFieldOrSaysWhyNot) {
+    test::TempDir server, cache;
+    // A file under the published name whose bytes do not match it.
+    test::spit(server / "resnet18-f37072fd.pth", "junk");
+    wizard->setWeightsSource(
+        QUrl::fromLocalFile(QString::fromStdString(server.path().string()) + "/"),
+        QString::fromStdString(cache.path().string()));
+    wizard->findChild<QComboBox*>("archCombo")->setCurrentIndex(0);  // resnet18
+    auto* init = wizard->findChild<QLineEdit*>("weightsPath");
+    wizard->next();  // the model page
+    wizard->findChild<QComboBox*>("initCombo")->setCurrentIndex(1);  // ImageNet weights
+    EXPECT_FALSE(wizard->page(TrainWizard::ModelPageId)->isComplete());  // no file yet
+    QSignalSpy downloaded(wizard.get(), &TrainWizard::weightsDownloaded);
+    wizard->findChild<QPushButton*>("downloadButton")->click();
+    ASSERT_TRUE(downloaded.wait(10000));
+    EXPECT_TRUE(downloaded.at(0).at(0).toString().contains("f37072fd"));
+    EXPECT_TRUE(init->text().isEmpty());
+    EXPECT_FALSE(fs::exists(cache / "resnet18-f37072fd.pth"));
+    EXPECT_FALSE(wizard->page(TrainWizard::ModelPageId)->isComplete());
 }
 
 }  // namespace

@@ -26,7 +26,9 @@
 #include "charts/training_charts.h"
 #include "nn/checkpoint.h"
 #include "nn/runtime.h"
+#include "nn/weights_catalog.h"
 #include "train/trainer.h"
+#include "training/weights_download.h"
 
 namespace camx::ui {
 
@@ -181,14 +183,21 @@ QWizardPage* TrainWizard::makeModelPage() {
     for (Arch a : {Arch::ResNet18, Arch::ResNet34, Arch::ResNet50, Arch::ResNet101})
         m_arch->addItem(QString::fromStdString(archName(a)), static_cast<int>(a));
     m_init = new QComboBox;
+    m_init->setObjectName(QStringLiteral("initCombo"));
     m_init->addItem(tr("Random initialisation (from scratch)"), 0);
     m_init->addItem(tr("ImageNet weights (torchvision .pth file)"), 1);
     m_weights = new QLineEdit;
     m_weights->setObjectName(QStringLiteral("weightsPath"));
     m_weights->setPlaceholderText(
-        tr("e.g. ~/.cache/cam-explorer/weights/resnet50-0676ba61.pth (download it from "
-           "download.pytorch.org on a machine with network access)"));
+        tr("a torchvision .pth file: Browse, or Download the published one"));
     auto* browse = new QPushButton(tr("B&rowse…"));
+    m_download = new QPushButton(tr("Do&wnload"));
+    m_download->setObjectName(QStringLiteral("downloadButton"));
+    m_downloadProgress = new QProgressBar;
+    m_downloadProgress->setVisible(false);
+    m_downloadStatus = new QLabel;
+    m_downloadStatus->setWordWrap(true);
+    m_downloader = new WeightsDownloader(this);
     m_inputSize = ispin(32, 1024);
     m_inputSize->setSingleStep(16);
     m_inputSize->setSuffix(tr(" px"));
@@ -200,20 +209,76 @@ QWizardPage* TrainWizard::makeModelPage() {
     auto* wrow = new QHBoxLayout;
     wrow->addWidget(m_weights, 1);
     wrow->addWidget(browse);
+    wrow->addWidget(m_download);
     auto* f = new QFormLayout(p);
     f->addRow(tr("&Architecture"), m_arch);
     f->addRow(tr("&Start from"), m_init);
     auto* weightsLabel = new QLabel(tr("&Weights file"));
     weightsLabel->setBuddy(m_weights);
     f->addRow(weightsLabel, wrow);
+    f->addRow(QString(), m_downloadProgress);
+    f->addRow(QString(), m_downloadStatus);
     f->addRow(tr("&Input size"), m_inputSize);
     f->addRow(tr("&Training"), m_mode);
     f->addRow(tr("Base &width"), m_width);
     auto sync = [this, p] {
-        m_weights->setEnabled(m_init->currentData().toInt() == 1);
+        const bool imagenet = m_init->currentData().toInt() == 1;
+        m_weights->setEnabled(imagenet);
+        m_download->setEnabled(imagenet && !m_downloader->isRunning());
         p->changed();
     };
+    // The cached file of the chosen depth, when there is one.
+    auto fillCached = [this] {
+        if (m_init->currentData().toInt() != 1) return;
+        const auto known = knownImageNetWeights(static_cast<Arch>(m_arch->currentData().toInt()));
+        if (!known) return;
+        const QString cached = QDir(weightsDir()).filePath(QString::fromStdString(known->fileName));
+        const QString now = m_weights->text();
+        if (QFileInfo(cached).isFile() && (now.isEmpty() || now.startsWith(weightsDir())))
+            m_weights->setText(cached);
+        else if (now.startsWith(weightsDir()) && !QFileInfo(now).isFile())
+            m_weights->clear();
+    };
     connect(m_init, &QComboBox::currentIndexChanged, this, sync);
+    connect(m_init, &QComboBox::currentIndexChanged, this, fillCached);
+    connect(m_arch, &QComboBox::currentIndexChanged, this, fillCached);
+    connect(m_download, &QPushButton::clicked, this, [this] {
+        if (m_downloader->isRunning()) {
+            m_downloader->cancel();
+            return;
+        }
+        const Arch arch = static_cast<Arch>(m_arch->currentData().toInt());
+        const auto known = knownImageNetWeights(arch);
+        if (!known) return;
+        const QString name = QString::fromStdString(known->fileName);
+        const QUrl url = m_weightsBase.isValid() ? m_weightsBase.resolved(QUrl(name))
+                                                 : QUrl(QString::fromStdString(known->url));
+        m_downloadProgress->setRange(0, 0);
+        m_downloadProgress->setVisible(true);
+        m_downloadStatus->setText(tr("Downloading %1…").arg(url.toString()));
+        m_download->setText(tr("Cancel &download"));
+        m_downloader->start(url, QDir(weightsDir()).filePath(name),
+                            QString::fromStdString(known->hashPrefix()));
+    });
+    connect(m_downloader, &WeightsDownloader::progress, this, [this](qint64 got, qint64 total) {
+        if (total > 0) {
+            m_downloadProgress->setRange(0, 1000);
+            m_downloadProgress->setValue(static_cast<int>(1000 * got / total));
+        }
+    });
+    connect(m_downloader, &WeightsDownloader::finished, this,
+            [this, sync](const QString& file, const QString& error) {
+                m_downloadProgress->setVisible(false);
+                m_download->setText(tr("Do&wnload"));
+                if (error.isEmpty()) {
+                    m_weights->setText(file);
+                    m_downloadStatus->setText(tr("Saved %1").arg(file));
+                } else {
+                    m_downloadStatus->setText(error);
+                }
+                sync();
+                Q_EMIT weightsDownloaded(error);
+            });
     connect(m_weights, &QLineEdit::textChanged, this, sync);
     connect(browse, &QPushButton::clicked, this, [this] {
         const QString f = QFileDialog::getOpenFileName(
@@ -227,6 +292,16 @@ QWizardPage* TrainWizard::makeModelPage() {
         return m_init->currentData().toInt() == 0 || QFileInfo(m_weights->text()).isFile();
     };
     return p;
+}
+
+QString TrainWizard::weightsDir() const {
+    return m_weightsDir.isEmpty() ? QString::fromStdString(weightsCacheDir().string())
+                                  : m_weightsDir;
+}
+
+void TrainWizard::setWeightsSource(const QUrl& baseUrl, const QString& cacheDir) {
+    m_weightsBase = baseUrl;
+    m_weightsDir = cacheDir;
 }
 
 QWizardPage* TrainWizard::makeHyperPage() {

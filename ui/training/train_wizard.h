@@ -6,6 +6,7 @@
 // are written atomically after each finished epoch, so none is ever left half-written.
 
 #include <QFutureWatcher>
+#include <QUrl>
 #include <QWizard>
 #include <atomic>
 #include <memory>
@@ -27,6 +28,7 @@ class QSpinBox;
 namespace camx::ui {
 
 class TrainingCharts;
+class WeightsDownloader;
 
 class TrainWizard : public QWizard {
     Q_OBJECT
@@ -55,11 +57,16 @@ public:
     QString logText() const;
     QString finishedModel() const { return m_finishedModel; }
 
+    // Where Download fetches from (default: download.pytorch.org) and saves to (default: the
+    // weights cache). For tests and mirrors.
+    void setWeightsSource(const QUrl& baseUrl, const QString& cacheDir);
+
     // Asked before closing while training runs; tests answer it.
     void setConfirmClose(std::function<bool()> ask) { m_confirmClose = std::move(ask); }
 
 Q_SIGNALS:
     void datasetLoaded();
+    void weightsDownloaded(const QString& error);  // empty on success
     void trainingFinished(bool cancelled);
     void openModelRequested(const QString& checkpoint);
 
@@ -91,6 +98,13 @@ private:
     QComboBox* m_arch;
     QComboBox* m_init;  // random / ImageNet file
     QLineEdit* m_weights;
+    QPushButton* m_download;
+    QProgressBar* m_downloadProgress;
+    QLabel* m_downloadStatus;
+    WeightsDownloader* m_downloader;
+    QUrl m_weightsBase;
+    QString m_weightsDir;
+    QString weightsDir() const;
     QSpinBox* m_inputSize;
     QComboBox* m_mode;  // fine-tune / frozen backbone
     QSpinBox* m_width;
