@@ -10,6 +10,7 @@
 #include <QMimeData>
 #include <QSignalSpy>
 #include <QSlider>
+#include <QSpinBox>
 #include <QTest>
 #include <QUrl>
 #include <QXmlStreamReader>
@@ -22,6 +23,7 @@
 #include "explain/postprocess.h"
 #include "explorer/explorer_view.h"
 #include "explorer/heatmap_panel.h"
+#include "export/export_size_dialog.h"
 #include "main_window.h"
 #include "ui_test_support.h"
 
@@ -253,6 +255,12 @@ TEST_F(Walkthrough, FigureExportsAsPngSvgAndPdf) {
     EXPECT_NEAR(pr.width(), natural.width() * 300.0 / 96.0, 1.0);
     EXPECT_NEAR(pr.dotsPerMeterX() * 0.0254, 300.0, 0.5);
     EXPECT_GT(test::svgElementCount(dir / "fig.svg"), 10);
+    // The size dialog keeps width and DPI as two views of one scale.
+    ExportSizeDialog sizeDialog(naturalSize(fig));
+    sizeDialog.findChild<QSpinBox*>("dpiSpin")->setValue(192);
+    EXPECT_EQ(sizeDialog.options().widthPx, 2 * natural.width());
+    sizeDialog.findChild<QSpinBox*>("widthSpin")->setValue(natural.width() / 2);
+    EXPECT_EQ(sizeDialog.options().dpi, 48);
     EXPECT_EQ(test::pdfPageCount(test::slurp(dir / "fig.pdf")), 1);
     // Bad names and sizes are refused with a message; an old file survives a failed save.
     QString error;

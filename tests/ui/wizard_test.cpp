@@ -190,8 +190,8 @@ TEST_F(Wizard, DownloadFillsTheWeightsFieldOrSaysWhyNot) {
         QString::fromStdString(cache.path().string()));
     wizard->findChild<QComboBox*>("archCombo")->setCurrentIndex(0);  // resnet18
     auto* init = wizard->findChild<QLineEdit*>("weightsPath");
-    wizard->next();  // the model page
-    wizard->findChild<QComboBox*>("initCombo")->setCurrentIndex(1);  // ImageNet weights
+    wizard->next();                                                      // the model page
+    wizard->findChild<QComboBox*>("initCombo")->setCurrentIndex(1);      // ImageNet weights
     EXPECT_FALSE(wizard->page(TrainWizard::ModelPageId)->isComplete());  // no file yet
     QSignalSpy downloaded(wizard.get(), &TrainWizard::weightsDownloaded);
     wizard->findChild<QPushButton*>("downloadButton")->click();
