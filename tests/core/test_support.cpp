@@ -66,15 +66,19 @@ void writeTar(const fs::path& tar, const fs::path& root, const std::vector<std::
     archive_write_free(a);
 }
 
-void trainTinyModel(const fs::path& datasetDir, const fs::path& out) {
+TrainConfig tinyTrainConfig(int inputSize, std::uint64_t seed) {
     TrainConfig c;
     c.arch = Arch::ResNet18;
     c.baseWidth = 4;
-    c.inputSize = 64;
+    c.inputSize = inputSize;
     c.epochs = 1;
     c.batchSize = 5;
-    c.seed = 1;
-    trainModel(openStanfordDogs(datasetDir), c, out);
+    c.seed = seed;
+    return c;
+}
+
+void trainTinyModel(const fs::path& datasetDir, const fs::path& out) {
+    trainModel(openStanfordDogs(datasetDir), tinyTrainConfig(64, 1), out);
 }
 
 fs::path fixture(const std::string& name) {

@@ -36,14 +36,8 @@ protected:
         wizard->setDatasetPath(QString::fromStdString((s_dir->path() / "demo").string()));
         ASSERT_TRUE(loaded.wait(20000));
         ASSERT_NE(wizard->dataset(), nullptr);
-        TrainConfig c;
-        c.arch = Arch::ResNet18;
-        c.baseWidth = 4;
-        c.inputSize = 32;
-        c.epochs = 1;
-        c.batchSize = 5;
+        TrainConfig c = test::tinyTrainConfig(32, 2);
         c.learningRate = 0.05;
-        c.seed = 2;
         wizard->applyConfig(c);
         wizard->setOutputDir(QString::fromStdString((out.path() / "run").string()));
     }

@@ -14,14 +14,9 @@ namespace fs = std::filesystem;
 class Trainer : public test::DemoSuite<6, 3, 3, 9> {
 protected:
     static TrainConfig tiny() {
-        TrainConfig c;
-        c.arch = Arch::ResNet18;
-        c.baseWidth = 4;
-        c.inputSize = 32;
-        c.batchSize = 5;
+        TrainConfig c = test::tinyTrainConfig(32, 3);
         c.epochs = 2;
         c.learningRate = 0.05;
-        c.seed = 3;
         c.augment.flip = c.augment.randomResizedCrop = true;
         c.loaderThreads = 2;
         c.bnRecalibrationImages = 6;  // every run here re-estimates batch-norm statistics too
