@@ -6,6 +6,7 @@
 #include <QMessageBox>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <filesystem>
 #include <utility>
 
 #include "common/fs_util.h"
@@ -80,6 +81,12 @@ int main(int argc, char** argv) {
                     d->resize(1600, 950);
                     window.showDashboard();
                     if (d->results()) return grabAndQuit(d);
+                    if (std::filesystem::exists(d->resultsDir() / camx::kRecordsFile)) {
+                        // Being read in the background.
+                        QObject::connect(d, &camx::ui::EvalDashboard::resultsChanged, d,
+                                         [d, grabAndQuit] { grabAndQuit(d); });
+                        return;
+                    }
                     QObject::connect(d, &camx::ui::EvalDashboard::finished, d,
                                      [d, grabAndQuit] { grabAndQuit(d); });
                     if (auto* layers = d->findChild<QComboBox*>("evalLayersCombo"))

@@ -128,7 +128,9 @@ TEST_F(Dashboard, NumbersMatchCoreAndSurviveARestart) {
     auto again = std::make_unique<MainWindow>();
     openDatasetAndModelForTest(*again, s_dir->path() / "demo", modelFile());
     if (HasFatalFailure()) return;
-    ASSERT_NE(again->dashboard()->results(), nullptr);
+    // Read in the background.
+    ASSERT_TRUE(QTest::qWaitFor([&] { return again->dashboard()->results() != nullptr; }, 20000));
+    EXPECT_EQ(again->dashboard()->results()->records.size(), 20u);
     EXPECT_NEAR(again->dashboard()->results()->summary.methods[1].meanIou,
                 core.summary.methods[1].meanIou, 1e-6);
 }

@@ -130,6 +130,8 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     connect(m_stop, &QPushButton::clicked, this, &EvalDashboard::cancel);
     connect(m_view, &QComboBox::currentIndexChanged, this, [this] { rebuild(); });
     connect(&m_job, &QFutureWatcher<void>::finished, this, &EvalDashboard::onFinished);
+    connect(&m_load, &QFutureWatcher<std::shared_ptr<LoadedEvaluation>>::finished, this,
+            &EvalDashboard::onLoaded);
     setContext(nullptr, nullptr, SplitKind::Test);
 }
 
@@ -160,6 +162,7 @@ void EvalDashboard::setContext(std::shared_ptr<ModelSession> model, const Datase
     m_dataset = dataset;
     m_split = split;
     m_results.reset();
+    ++m_loadGeneration;  // a load still running is for the old context
     m_tapNames.clear();
     if (m_model) {
         for (const auto& t : m_model->info().taps) m_tapNames.push_back(t.name);
@@ -177,17 +180,39 @@ void EvalDashboard::setContext(std::shared_ptr<ModelSession> model, const Datase
 void EvalDashboard::tryReload() {
     const auto dir = resultsDir();
     if (!std::filesystem::exists(dir / kRecordsFile)) return;
-    try {
-        m_results = loadEvaluation(dir, m_tapNames);
-        m_status->setText(tr("Loaded the saved evaluation from %1 (%2 images).")
-                              .arg(QString::fromStdString(dir.string()))
-                              .arg(m_results->records.size()));
-        Q_EMIT resultsChanged();
-    } catch (const std::exception& e) {
+    // A whole split's records are tens of megabytes of JSON: read them off the GUI thread. The
+    // generation number drops a load that finishes after the context changed again.
+    const int generation = ++m_loadGeneration;
+    m_status->setText(
+        tr("Reading the saved evaluation in %1…").arg(QString::fromStdString(dir.string())));
+    m_load.setFuture(QtConcurrent::run([dir, tapNames = m_tapNames, generation] {
+        auto loaded = std::make_shared<LoadedEvaluation>();
+        loaded->generation = generation;
+        loaded->dir = dir;
+        try {
+            loaded->evaluation = loadEvaluation(dir, tapNames);
+        } catch (const std::exception& e) {
+            loaded->error = QString::fromStdString(e.what());
+        }
+        return loaded;
+    }));
+}
+
+void EvalDashboard::onLoaded() {
+    const auto loaded = m_load.result();
+    if (!loaded || loaded->generation != m_loadGeneration) return;  // the context moved on
+    if (!loaded->evaluation) {
         m_status->setText(tr("The saved evaluation could not be read (%1); evaluate again to "
                              "replace it.")
-                              .arg(QString::fromStdString(e.what())));
+                              .arg(loaded->error));
+        return;
     }
+    m_results = std::move(loaded->evaluation);
+    m_status->setText(tr("Loaded the saved evaluation from %1 (%2 images).")
+                          .arg(QString::fromStdString(loaded->dir.string()))
+                          .arg(m_results->records.size()));
+    rebuild();
+    Q_EMIT resultsChanged();
 }
 
 void EvalDashboard::startEvaluation(std::size_t limit) {
@@ -198,6 +223,7 @@ void EvalDashboard::startEvaluation(std::size_t limit) {
                                                   : std::vector<int>{m_lastTap};
     o.sweep = EvalOptions::defaultSweep(0.05f);
     o.limit = limit;
+    m_runOptions = o;
     m_cancel.reset();
     m_error.clear();
     m_pending.reset();
@@ -260,14 +286,24 @@ void EvalDashboard::onFinished() {
                               .arg(QString::fromStdString(resultsDir().string())));
     } else {
         m_progress->setValue(m_progress->maximum());
-        tryReload();  // the saved file is the source of truth, as after a restart
+        // What was just written, without reading it back.
+        SavedEvaluation done;
+        done.options = m_runOptions;
+        done.model = m_model->info().source.string();
+        done.records = std::move(m_pending->records);
+        done.summary = std::move(m_pending->summary);
+        ++m_loadGeneration;
+        m_results = std::move(done);
+        QString text = tr("Evaluated %1 images; saved in %2.")
+                           .arg(m_results->records.size())
+                           .arg(QString::fromStdString(resultsDir().string()));
         if (m_pending->resumed)
-            m_status->setText(
-                m_status->text() +
-                tr(" %1 images were resumed from an interrupted run.").arg(m_pending->resumed));
+            text += tr(" %1 of them were resumed from an interrupted run.").arg(m_pending->resumed);
+        m_status->setText(text);
     }
     m_pending.reset();
     rebuild();
+    if (!cancelled) Q_EMIT resultsChanged();
     Q_EMIT finished(cancelled);
 }
 

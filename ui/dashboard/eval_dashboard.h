@@ -46,6 +46,7 @@ public:
     bool isRunning() const;
     // Where results are kept: next to the model (evaluationDirFor).
     std::filesystem::path resultsDir() const;
+    // The results shown: after an evaluation, or once a saved one has been read (resultsChanged).
     const SavedEvaluation* results() const { return m_results ? &*m_results : nullptr; }
     QString message() const;
 
@@ -67,7 +68,8 @@ private:
     void rebuild();
     void onProgress(int done, int total);
     void onFinished();
-    void tryReload();
+    void tryReload();  // in the background
+    void onLoaded();
     void saveChartAs(int id);
 
     std::shared_ptr<ModelSession> m_model;
@@ -76,6 +78,16 @@ private:
     std::optional<SavedEvaluation> m_results;
     std::vector<std::string> m_tapNames;
     int m_lastTap = -1;
+
+    struct LoadedEvaluation {
+        int generation = 0;
+        std::filesystem::path dir;
+        std::optional<SavedEvaluation> evaluation;
+        QString error;
+    };
+    QFutureWatcher<std::shared_ptr<LoadedEvaluation>> m_load;
+    int m_loadGeneration = 0;
+    EvalOptions m_runOptions;
 
     CancelToken m_cancel;
     QFutureWatcher<void> m_job;
