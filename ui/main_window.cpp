@@ -115,8 +115,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
             });
     connect(m_dashboard, &EvalDashboard::errorOccurred, this,
             [this](const QString& m) { showError(tr("Evaluation failed"), m); });
-    connect(&m_gridJob, &QFutureWatcher<void>::finished, this,
-            [this] { m_busy->setVisible(false); });
 
     buildActions();
     restoreSettings();
@@ -285,7 +283,13 @@ void MainWindow::closeEvent(QCloseEvent* e) {
         m_wizard->show();
         m_wizard->close();
         if (m_wizard->isTraining()) {
-            statusBar()->showMessage(tr("Training is still running in the wizard"), 5000);
+            if (m_wizard->isStopping()) {
+                // The user chose to stop: close once the trainer has returned.
+                statusBar()->showMessage(tr("Stopping training…"));
+                connect(
+                    m_wizard, &TrainWizard::trainingFinished, this, [this] { close(); },
+                    Qt::SingleShotConnection);
+            }
             e->ignore();
             return;
         }

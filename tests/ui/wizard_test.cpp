@@ -13,6 +13,7 @@
 
 #include "../core/test_support.h"
 #include "charts/training_charts.h"
+#include "main_window.h"
 #include "nn/checkpoint.h"
 #include "training/train_wizard.h"
 #include "training/weights_download.h"
@@ -140,6 +141,31 @@ TEST_F(Wizard, ClosingMidRunAsksThenStopsWithIntactCheckpoints) {
     const CheckpointMeta m = readCheckpointMeta(out.path() / "run" / "last.ckpt");
     EXPECT_GE(m.epoch, 1);
     EXPECT_LT(m.epoch, 400);
+}
+
+// Quitting the application mid-run goes through the wizard's question, then waits for the stop.
+TEST_F(Wizard, QuittingTheMainWindowMidRunStopsTrainingFirst) {
+    MainWindow window;
+    window.show();
+    TrainWizard* w = window.showTrainWizard();
+    QSignalSpy loaded(w, &TrainWizard::datasetLoaded);
+    w->setDatasetPath(QString::fromStdString((s_dir->path() / "demo").string()));
+    ASSERT_TRUE(loaded.wait(20000));
+    TrainConfig c = test::tinyTrainConfig(32, 2);
+    c.epochs = 400;
+    w->applyConfig(c);
+    w->setOutputDir(QString::fromStdString((out.path() / "quit").string()));
+    int asked = 0;
+    w->setConfirmClose([&] { return ++asked > 0; });
+    w->startTraining(false);
+    ASSERT_TRUE(
+        QTest::qWaitFor([&] { return fs::exists(out.path() / "quit" / "last.ckpt"); }, 120000));
+    window.close();
+    EXPECT_EQ(asked, 1);
+    EXPECT_TRUE(window.isVisible());  // not yet: the trainer finishes its step first
+    EXPECT_TRUE(QTest::qWaitFor([&] { return !window.isVisible(); }, 60000));
+    EXPECT_FALSE(w->isTraining());
+    EXPECT_LT(readCheckpointMeta(out.path() / "quit" / "last.ckpt").epoch, 400);
 }
 
 // Downloads: the file appears whole and only when its SHA-256 matches what its name promises.

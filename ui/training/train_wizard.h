@@ -53,6 +53,7 @@ public:
     void startTraining(bool resume);
     void cancelTraining();
     bool isTraining() const { return m_trainJob.isRunning(); }
+    bool isStopping() const { return m_closeAfterStop; }  // asked to stop and close
     TrainingCharts* charts() const { return m_charts; }
     QString logText() const;
     QString finishedModel() const { return m_finishedModel; }
