@@ -51,8 +51,11 @@ void addExportCommand(CLI::App& app) {
     cmd->add_option("--images", images, "comma-separated image names or list paths");
     cmd->add_option("--breed", breed, "only this breed (display name or folder)");
     cmd->add_option("--first", first, "the first N images (after --breed)");
-    cmd->add_option("--worst", worst, "the N images with the lowest IoU (needs an evaluation)");
-    cmd->add_option("--best", best, "the N images with the highest IoU (needs an evaluation)");
+    cmd->add_option(
+        "--worst", worst,
+        "the N images with the lowest IoU of the last --methods entry (needs an evaluation)");
+    cmd->add_option("--best", best,
+                    "the N images with the highest IoU of the last --methods entry");
     cmd->add_option("--eval", evalDir,
                     "evaluation folder for --worst/--best (default: the dashboard's, next to the "
                     "model)");
