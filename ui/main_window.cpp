@@ -12,13 +12,11 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPainter>
-#include <QPdfWriter>
 #include <QProgressBar>
 #include <QProgressDialog>
 #include <QSettings>
 #include <QSlider>
 #include <QStatusBar>
-#include <QSvgGenerator>
 #include <QtConcurrent/QtConcurrent>
 
 #include "about_dialog.h"

@@ -210,8 +210,8 @@ TEST_F(Walkthrough, WindowGrabShowsBothPanelsAndAboutListsVersions) {
         for (int y = 0; y < img.height(); y += 4)
             for (int x = 0; x < img.width(); x += 4) colours.insert(img.pixel(x, y));
         EXPECT_GT(colours.size(), 200) << "panel " << i;
-        const QImage composed = p->composedImage();
-        EXPECT_EQ(composed.width(), currentSample().width);
+        // What it paints (and exports) is at the photo's resolution.
+        EXPECT_EQ(p->scene().picture.width(), currentSample().width);
     }
     // The copied figure: the photo and both panels side by side.
     const QImage fig = window->explorer()->composedFigure();

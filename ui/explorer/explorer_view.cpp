@@ -11,7 +11,6 @@
 #include <QSlider>
 #include <QVBoxLayout>
 
-#include "common/image_convert.h"
 #include "explorer/heatmap_panel.h"
 
 namespace camx::ui {
@@ -313,10 +312,11 @@ ComparisonFigure ExplorerView::figure() const {
     ComparisonFigure f;
     if (!m_info || !m_result || m_panels[0]->photoSize().isEmpty()) return f;
     f.header = figureHeader(*m_info, m_result->explanation, m_label);
+    // The plain photo with the ground truth: the panels already hold it as a QImage.
     FigurePanel photo;
-    photo.scene = m_panels[0]->scene();
-    photo.scene.picture = toQImage(m_result->photo);
-    photo.scene.hasMap = false;
+    photo.scene.picture = m_panels[0]->photo();
+    photo.scene.truth = m_truth;
+    photo.scene.truthKnown = m_truthKnown;
     photo.caption = photoCaption(m_truthKnown);
     f.panels.push_back(std::move(photo));
     const int tap = currentTap();

@@ -111,21 +111,6 @@ void HeatmapPanel::resetScene() {
     m_scene.iou = 0;
 }
 
-void HeatmapPanel::paintPicture(QPainter& p, const QPointF& at) const {
-    if (m_photo.isNull()) return;
-    p.save();
-    paintPanelScene(p, m_scene, QRectF(at, QSizeF(m_photo.size())), 1.0);
-    p.restore();
-}
-
-QImage HeatmapPanel::composedImage() const {
-    if (m_photo.isNull()) return {};
-    QImage out(m_photo.size(), QImage::Format_RGB888);
-    QPainter p(&out);
-    paintPanelScene(p, m_scene, QRectF(0, 0, m_photo.width(), m_photo.height()), 1.0);
-    return out;
-}
-
 void HeatmapPanel::paintEvent(QPaintEvent*) {
     QPainter p(this);
     p.fillRect(rect(), palette().color(QPalette::Base).darker(115));

@@ -41,11 +41,8 @@ public:
     bool hasMap() const { return m_scene.hasMap && !m_display.empty(); }
     // What the panel shows, for figure export.
     const PanelScene& scene() const { return m_scene; }
-    // Renders the panel's picture at the photo's resolution (for copy and export).
-    QImage composedImage() const;
-    // Paints the picture at photo resolution with its top-left corner at `at` (figure export).
-    void paintPicture(QPainter& p, const QPointF& at) const;
     QSize photoSize() const { return m_photo.size(); }
+    const QImage& photo() const { return m_photo; }  // RGB, original size
     QString title() const { return m_title; }
 
     QSize sizeHint() const override { return {420, 360}; }
