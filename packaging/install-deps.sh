@@ -8,6 +8,7 @@ build_pkgs=(
   qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-svg-dev libxkbcommon-dev libgl-dev
   libtorch-dev libopencv-dev libmatio-dev libgtest-dev libgmock-dev
   libpugixml-dev nlohmann-json3-dev libcli11-dev libcsv-dev libxtensor-dev libarchive-dev
+  libxxhash-dev libturbojpeg0-dev
 )
 runtime_pkgs=(
   # Without it Debian's LibTorch falls back to the reference BLAS (~35x slower).
@@ -15,7 +16,7 @@ runtime_pkgs=(
   fonts-dejavu-core
 )
 test_pkgs=(
-  clang libclang-rt-14-dev xvfb xauth help2man lintian desktop-file-utils appstream fakeroot
+  ccache clang libclang-rt-14-dev xvfb xauth help2man lintian desktop-file-utils appstream fakeroot
 )
 
 want=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}")
