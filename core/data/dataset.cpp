@@ -18,8 +18,12 @@
 #include <thread>
 
 #include "common/fs_util.h"
+#include "common/hash.h"
+#include "common/limits.h"
+#include "data/image_header.h"
 #include "data/image_io.h"
 #include "data/mat_io.h"
+#include "data/safe_file.h"
 
 namespace camx {
 namespace fs = std::filesystem;
@@ -86,6 +90,19 @@ Annotation parseAnnotation(const char* data, std::size_t size) {
     if (a.width <= 0 || a.height <= 0)
         throw DatasetError("<size> is " + std::to_string(a.width) + "x" + std::to_string(a.height) +
                            ", not a positive image size");
+    // The declared size sets the resolution of everything computed for the image downstream
+    // (heatmaps at photo size), so it is bounded like a decoded image.
+    const std::string declared = std::to_string(a.width) + "x" + std::to_string(a.height);
+    if (a.width > kMaxImageSide || a.height > kMaxImageSide)
+        throw DatasetError("<size> declares " + declared + " pixels; a side over " +
+                           std::to_string(kMaxImageSide) +
+                           " pixels is over the limit for an image side");
+    const std::uint64_t pixels =
+        static_cast<std::uint64_t>(a.width) * static_cast<std::uint64_t>(a.height);
+    if (pixels > pixelBudget())
+        throw DatasetError("<size> declares " + declared + " pixels (" + megapixelText(pixels) +
+                           "), over the " + megapixelText(pixelBudget()) +
+                           " pixel budget (--max-megapixels)");
     for (pugi::xml_node obj : root.children("object")) {
         pugi::xml_node bb = obj.child("bndbox");
         if (!bb) throw DatasetError("an <object> has no <bndbox>");
@@ -101,13 +118,14 @@ Annotation parseAnnotation(const char* data, std::size_t size) {
 }
 
 Annotation readAnnotationFile(const fs::path& path) {
-    std::string bytes;
-    try {
-        bytes = readFile(path);
-    } catch (const std::exception&) {
-        throw DatasetError(fs::exists(path) ? "annotation cannot be read"
-                                            : "annotation is missing");
-    }
+    // A VOC annotation is a few hundred bytes; 16 MB is far beyond any real one.
+    constexpr std::uintmax_t kMaxAnnotationBytes = 16u << 20;
+    std::string bytes, why;
+    if (auto reason = notRegularFileReason(path))
+        throw DatasetError(*reason == "does not exist" ? std::string("annotation is missing")
+                                                       : "annotation " + *reason);
+    if (!readRegularFile(path, kMaxAnnotationBytes, true, bytes, why))
+        throw DatasetError("annotation " + why);
     return parseAnnotation(bytes.data(), bytes.size());
 }
 
@@ -331,17 +349,11 @@ private:
 };
 
 void checkMatContainer(const fs::path& path, const std::string& where) {
-    std::error_code ec;
-    const auto size = fs::file_size(path, ec);
-    if (ec) throw DatasetError("list file " + where + " cannot be read");
-    if (size > (64u << 20))
-        throw DatasetError("list file " + where + " is too large for a list (over 64 MB)");
-    std::string bytes;
-    try {
-        bytes = readFile(path);
-    } catch (const std::exception&) {
-        throw DatasetError("list file " + where + " cannot be read");
-    }
+    std::string bytes, why;
+    if (!readRegularFile(path, 64u << 20, true, bytes, why))
+        throw DatasetError(
+            "list file " + where + " " +
+            (why.rfind("is too large", 0) == 0 ? why + ": too large for a list" : why));
     MatContainerCheck(std::move(bytes), where).run();
 }
 }  // namespace
@@ -349,7 +361,9 @@ void checkMatContainer(const fs::path& path, const std::string& where) {
 ListFile readListFile(const fs::path& path) {
     initMatio();
     const std::string where = "'" + path.string() + "'";
-    if (!fs::exists(path)) throw DatasetError("list file " + where + " is missing");
+    if (auto reason = notRegularFileReason(path))
+        throw DatasetError("list file " + where + " " +
+                           (*reason == "does not exist" ? std::string("is missing") : *reason));
     checkMatContainer(path, where);
     std::unique_ptr<mat_t, MatCloser> mat(Mat_Open(path.c_str(), MAT_ACC_RDONLY));
     if (!mat) throw DatasetError("list file " + where + " is not a MATLAB file matio can read");
@@ -400,35 +414,53 @@ ListFile readListFile(const fs::path& path) {
 // ---------------------------------------------------------------------------------------------
 // Image probing
 
-std::optional<std::string> probeImageFile(const fs::path& path) {
-    std::error_code ec;
-    if (!fs::exists(path, ec)) return "image file is missing";
-    if (!fs::is_regular_file(path, ec)) return "not a regular file";
-    const auto size = fs::file_size(path, ec);
-    if (ec) return "cannot read the file size: " + ec.message();
-    if (size == 0) return "empty file";
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::string("cannot open: ") + std::strerror(errno);
-    unsigned char head[8] = {};
-    in.read(reinterpret_cast<char*>(head), sizeof head);
-    const auto got = static_cast<std::size_t>(in.gcount());
-    static const unsigned char png[8] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
-    if (got >= 8 && std::memcmp(head, png, 8) == 0) return std::nullopt;
-    if (got >= 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff) {
-        // A JPEG ends with the EOI marker FF D9, possibly followed by padding. Without it the file
-        // was cut short (an interrupted download), and decoders return grey for the lost part.
-        const std::size_t tail = static_cast<std::size_t>(std::min<std::uintmax_t>(size, 256));
-        std::string buf(tail, '\0');
-        in.clear();
-        in.seekg(static_cast<std::streamoff>(size - tail));
-        in.read(buf.data(), static_cast<std::streamsize>(tail));
-        for (std::size_t i = tail; i-- > 1;)
-            if (static_cast<unsigned char>(buf[i - 1]) == 0xff &&
-                static_cast<unsigned char>(buf[i]) == 0xd9)
-                return std::nullopt;
-        return "truncated JPEG: no end-of-image marker";
+namespace {
+// The cheap check of an image file; on success also gives the size its header declares.
+std::optional<std::string> probeImage(const fs::path& path, ImageHeader* headerOut) {
+    std::string why;
+    const auto size = regularFileSize(path, why);
+    if (!size)
+        return why == "does not exist" ? std::string("image file is missing") : "image file " + why;
+    if (*size == 0) return "empty file";
+    std::string head;
+    if (!readRegularFile(path, 64u << 10, false, head, why)) return "image file " + why;
+    const auto* bytes = reinterpret_cast<const unsigned char*>(head.data());
+    const ImageFormat format = sniffImageFormat(bytes, head.size());
+    if (format != ImageFormat::Jpeg && format != ImageFormat::Png)
+        return "not a JPEG or PNG image (unrecognised header)";
+    // The declared size, checked against the pixel budget before anything decodes the file.
+    std::optional<ImageHeader> header = parseImageHeader(bytes, head.size(), why);
+    if (!header && format == ImageFormat::Jpeg) {  // the frame header may follow large metadata
+        if (auto wh = imageHeaderSize(path, &why))
+            header = ImageHeader{format, wh->first, wh->second};
     }
-    return "not a JPEG or PNG image (unrecognised header)";
+    if (!header) return "image file " + why;
+    if (auto problem = pixelBudgetProblem(header->width, header->height, path.string()))
+        return *problem;
+    if (headerOut) *headerOut = *header;
+    if (format == ImageFormat::Png) return std::nullopt;
+    // A JPEG ends with the EOI marker FF D9, possibly followed by padding. Without it the file
+    // was cut short (an interrupted download), and decoders return grey for the lost part.
+    const std::uintmax_t tail = std::min<std::uintmax_t>(*size, 256);
+    std::string buf;
+    if (!readRegularFileAt(path, *size - tail, tail, buf, why)) return "image file " + why;
+    for (std::size_t i = buf.size(); i-- > 1;)
+        if (static_cast<unsigned char>(buf[i - 1]) == 0xff &&
+            static_cast<unsigned char>(buf[i]) == 0xd9)
+            return std::nullopt;
+    return "truncated JPEG: no end-of-image marker";
+}
+
+// Whether an annotation's <size> is far from the image's real size: a side off by more than a
+// factor of two, also when width and height are swapped (EXIF rotation).
+bool sizesDisagreeWildly(int aw, int ah, int iw, int ih) {
+    auto close = [](int a, int b) { return a <= 2 * b && b <= 2 * a; };
+    return !(close(aw, iw) && close(ah, ih)) && !(close(aw, ih) && close(ah, iw));
+}
+}  // namespace
+
+std::optional<std::string> probeImageFile(const fs::path& path) {
+    return probeImage(path, nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -520,18 +552,30 @@ bool looksLikeAuthorsLayout(const fs::path& dir) {
             fs::is_regular_file(findList(dir, "test_list.mat")));
 }
 
+}  // namespace
+
+std::string archiveCacheName(const fs::path& canonicalDir, std::uint64_t imagesTarSize,
+                             std::uint64_t annotationTarSize, std::uint64_t listsTarSize) {
+    // XXH3 over fixed-width fields: the same on every machine and toolchain, unlike std::hash, so
+    // a rebuild never unpacks 750 MB again.
+    Hasher h;
+    const std::string dir = canonicalDir.string();
+    h.updateNumber(dir.size()).update(dir);
+    h.updateNumber(imagesTarSize).updateNumber(annotationTarSize).updateNumber(listsTarSize);
+    return "stanford-dogs-" + h.hex();
+}
+
+namespace {
+
 fs::path unpackArchives(const fs::path& dir, const OpenOptions& options) {
     const fs::path cacheRoot =
         options.cacheDir.empty() ? userCacheDir() / "datasets" : options.cacheDir;
-    std::uintmax_t total = 0;
-    std::size_t key = std::hash<std::string>{}(fs::weakly_canonical(dir).string());
-    for (const char* a : {"images.tar", "annotation.tar", "lists.tar"}) {
-        const auto sz = fs::file_size(dir / a);
-        total += sz;
-        key = key * 1000003u ^ std::hash<std::uintmax_t>{}(sz);
-    }
-    char name[32];
-    std::snprintf(name, sizeof name, "stanford-dogs-%016zx", key);
+    const auto imagesSize = fs::file_size(dir / "images.tar");
+    const auto annotationSize = fs::file_size(dir / "annotation.tar");
+    const auto listsSize = fs::file_size(dir / "lists.tar");
+    const std::uintmax_t total = imagesSize + annotationSize + listsSize;
+    const std::string name =
+        archiveCacheName(fs::weakly_canonical(dir), imagesSize, annotationSize, listsSize);
     const fs::path target = cacheRoot / name;
     if (fs::is_regular_file(target / ".complete")) return target;
 
@@ -599,7 +643,8 @@ SplitData loadSplit(const fs::path& root, const fs::path& listPath,
                              "entry " + std::to_string(i + 1) + " has label " +
                                  std::to_string(list->labels[i]) + " but lies in folder '" +
                                  folderOf(rel) + "'; the folder's breed is used");
-        if (auto err = probeImageFile(s.imagePath)) {
+        ImageHeader header;
+        if (auto err = probeImage(s.imagePath, &header)) {
             split.report.add(LoadIssue::Kind::Skipped, s.imagePath.string(), *err);
             continue;
         }
@@ -611,6 +656,17 @@ SplitData loadSplit(const fs::path& root, const fs::path& listPath,
             split.report.add(LoadIssue::Kind::Skipped, annPath.string(), e.what());
             continue;
         }
+        // Boxes and scores stay in the annotation's coordinates (which parseAnnotation bounded by
+        // the pixel budget); a size far from the image's own is worth telling the user, as the
+        // annotation may belong to another image.
+        if (sizesDisagreeWildly(ann.width, ann.height, header.width, header.height))
+            split.report.add(LoadIssue::Kind::Repaired, annPath.string(),
+                             "<size> says " + std::to_string(ann.width) + "x" +
+                                 std::to_string(ann.height) + " but the image '" +
+                                 s.imagePath.string() + "' is " + std::to_string(header.width) +
+                                 "x" + std::to_string(header.height) +
+                                 " by its header; the annotation may not fit its image (its "
+                                 "boxes are kept in its own coordinates)");
         s.width = ann.width;
         s.height = ann.height;
         for (std::size_t b = 0; b < ann.boxes.size(); ++b) {

@@ -11,24 +11,17 @@
 // nothing at all can be loaded throws DatasetError.
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "common/box.h"
 #include "common/job.h"
 
 namespace camx {
-
-// A ground-truth box in pixel coordinates of the original image, inclusive on both ends as in
-// PASCAL VOC (a box covering one pixel has xmin == xmax).
-struct Box {
-    int xmin = 0, ymin = 0, xmax = 0, ymax = 0;
-    bool operator==(const Box& o) const {
-        return xmin == o.xmin && ymin == o.ymin && xmax == o.xmax && ymax == o.ymax;
-    }
-};
 
 struct Sample {
     std::filesystem::path imagePath;  // absolute path of the JPEG
@@ -100,8 +93,12 @@ struct Annotation {
 };
 
 // Parses annotation XML held in memory. Throws DatasetError with a message (without the file
-// name, which the caller adds) when the XML is malformed or lacks <size> or <object>/<bndbox>.
+// name, which the caller adds) when the XML is malformed or lacks <size> or <object>/<bndbox>, or
+// when <size> declares more than camx::pixelBudget() pixels or a side over kMaxImageSide (the size
+// sets the resolution of what is computed for the image downstream). Entities are not expanded.
 Annotation parseAnnotation(const char* data, std::size_t size);
+// The same from a file; refuses anything that is not a regular file (a FIFO would block) before
+// opening it, and files over 16 MB. Messages do not name the file either.
 Annotation readAnnotationFile(const std::filesystem::path& path);
 
 // One list file (train_list.mat / test_list.mat): the relative image paths and 1-based labels.
@@ -114,9 +111,16 @@ struct ListFile {
 // when a variable is missing or has an unexpected type or shape.
 ListFile readListFile(const std::filesystem::path& path);
 
-// Checks an image file cheaply (exists, known signature, JPEG end marker). Returns an error
-// message, or nothing when it looks fine. PNG data under a .jpg name is fine.
+// Checks an image file cheaply (a regular file, known signature, declared size within
+// camx::pixelBudget(), JPEG end marker) without decoding it. Returns an error message, or nothing
+// when it looks fine. PNG data under a .jpg name is fine.
 std::optional<std::string> probeImageFile(const std::filesystem::path& path);
+
+// The folder name under the cache into which the three archives in `canonicalDir` are unpacked:
+// "stanford-dogs-" and 16 hex digits of an XXH3 hash of the folder's canonical path and the three
+// archive sizes. Stable across machines, toolchains and runs.
+std::string archiveCacheName(const std::filesystem::path& canonicalDir, std::uint64_t imagesTarSize,
+                             std::uint64_t annotationTarSize, std::uint64_t listsTarSize);
 
 // Clips a raw box to a width x height image. Returns nothing when the box is inverted or lies
 // wholly outside; sets *clipped when it had to move an edge.

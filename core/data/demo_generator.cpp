@@ -619,4 +619,12 @@ DemoSummary generateDemoDataset(const fs::path& out, const DemoOptions& o) {
     return summary;
 }
 
+std::filesystem::path demoDatasetDir() {
+    return userCacheDir() / "demo";
+}
+
+std::filesystem::path demoModelFile() {
+    return userCacheDir() / "demo-model" / "best.ckpt";
+}
+
 }  // namespace camx

@@ -32,6 +32,11 @@ struct DemoSummary {
 // The breed folders the generator knows ("n90000001-Spotted_Pointer", ...).
 const std::vector<std::string>& demoBreedFolders();
 
+// Where `packaging/setup.sh demo` (and the start page) keep the demo: the dataset and its model,
+// under the user's cache folder.
+std::filesystem::path demoDatasetDir();
+std::filesystem::path demoModelFile();
+
 // Writes the dataset to `out`. The same options give byte-identical files. The folder appears
 // whole or not at all: generation happens in a sibling folder that is renamed at the end.
 // Throws std::runtime_error naming the folder when it exists and is not empty (unless

@@ -1,9 +1,18 @@
 #include "data/image_io.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "common/fs_util.h"
+#include "common/limits.h"
+#include "data/image_header.h"
+#include "data/safe_file.h"
 
 namespace camx {
 
@@ -34,36 +43,106 @@ cv::Mat toRgb(const cv::Mat& decoded, const std::string& name) {
     return rgb;
 }
 
-cv::Mat readWith(const std::filesystem::path& path, int flags) {
-    cv::Mat m;
-    try {
-        m = cv::imread(path.string(), flags);
-    } catch (const cv::Exception& e) {
-        throw ImageError("cannot decode image '" + path.string() + "': " + e.msg);
-    }
-    return toRgb(m, path.string());
-}
-}  // namespace
-
-cv::Mat readRgb(const std::filesystem::path& path) {
-    // IMREAD_COLOR turns grayscale and CMYK JPEGs into 3-channel BGR; the decoder is chosen by the
-    // file's signature, not its extension, so PNG data named .jpg decodes too.
-    return readWith(path, cv::IMREAD_COLOR);
+// Largest image file read into memory for decoding: generous for uncompressed formats (8 bytes
+// per pixel of the budget) and never below 64 MB.
+std::uintmax_t maxImageFileBytes() {
+    return std::max<std::uintmax_t>(64u << 20,
+                                    std::min<std::uint64_t>(pixelBudget(), 1ull << 36) * 8);
 }
 
-cv::Mat decodeRgb(const void* data, std::size_t size, const std::string& name) {
+// Checks the declared size against the budget, then decodes. `reduced`: 1/8 scale for JPEGs
+// large enough to gain from it (OpenCV asserts when it shrinks tiny non-JPEG images itself).
+cv::Mat decodeChecked(const void* data, std::size_t size, const std::string& name, bool reduced) {
+    if (size == 0) throw ImageError("cannot decode image '" + name + "': empty file");
+    std::string why;
+    const auto header = parseImageHeader(static_cast<const unsigned char*>(data), size, why);
+    if (!header) throw ImageError("cannot decode image '" + name + "': " + why);
+    if (auto problem = pixelBudgetProblem(header->width, header->height, name))
+        throw ImageError(*problem);
+    const bool useReduced = reduced && header->format == ImageFormat::Jpeg &&
+                            std::min(header->width, header->height) >= 64;
+    if (size > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+        throw ImageError("cannot decode image '" + name + "': over 2 GB of data");
     cv::Mat buf(1, static_cast<int>(size), CV_8U, const_cast<void*>(data));
     cv::Mat m;
     try {
-        m = cv::imdecode(buf, cv::IMREAD_COLOR);
+        m = cv::imdecode(buf, useReduced ? cv::IMREAD_REDUCED_COLOR_8 : cv::IMREAD_COLOR);
     } catch (const cv::Exception& e) {
         throw ImageError("cannot decode image '" + name + "': " + e.msg);
     }
     return toRgb(m, name);
 }
 
+cv::Mat readChecked(const std::filesystem::path& path, bool reduced) {
+    // The file is read by us, not by OpenCV: refused before opening when it is not a regular file
+    // (a FIFO would block forever), and the header checked is the one of the bytes decoded.
+    std::string bytes, why;
+    if (!readRegularFile(path, maxImageFileBytes(), true, bytes, why))
+        throw ImageError("cannot read image '" + path.string() + "': it " + why);
+    return decodeChecked(bytes.data(), bytes.size(), path.string(), reduced);
+}
+}  // namespace
+
+std::string megapixelText(std::uint64_t pixels) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g MP", static_cast<double>(pixels) / 1e6);
+    return buf;
+}
+
+std::optional<std::string> pixelBudgetProblem(std::int64_t width, std::int64_t height,
+                                              const std::string& name) {
+    const std::uint64_t budget = pixelBudget();
+    const std::uint64_t pixels = static_cast<std::uint64_t>(std::max<std::int64_t>(width, 0)) *
+                                 static_cast<std::uint64_t>(std::max<std::int64_t>(height, 0));
+    if (pixels <= budget) return std::nullopt;
+    return "image '" + name + "' declares " + std::to_string(width) + "x" + std::to_string(height) +
+           " pixels (" + megapixelText(pixels) + "), over the " + megapixelText(budget) +
+           " budget (--max-megapixels)";
+}
+
+void applyDecoderLimits() {
+    static const bool userSet = std::getenv("OPENCV_IO_MAX_IMAGE_PIXELS") != nullptr;
+    if (userSet) return;
+    static std::mutex m;
+    std::lock_guard<std::mutex> lock(m);
+    ::setenv("OPENCV_IO_MAX_IMAGE_PIXELS", std::to_string(pixelBudget()).c_str(), 1);
+}
+
+std::optional<std::pair<int, int>> imageHeaderSize(const std::filesystem::path& path,
+                                                   std::string* whyOut) {
+    std::string why, bytes;
+    std::optional<ImageHeader> header;
+    // Start with 64 KB; a JPEG frame header can follow megabytes of EXIF/ICC data, so grow the
+    // window (up to 64 MB) while libturbojpeg has not found it and the file goes on.
+    for (std::uintmax_t window = 64u << 10; !header; window *= 8) {
+        if (!readRegularFile(path, window, false, bytes, why)) {
+            why = "it " + why;
+            break;
+        }
+        bool needMore = false;
+        header = parseImageHeader(reinterpret_cast<const unsigned char*>(bytes.data()),
+                                  bytes.size(), why, &needMore);
+        if (!needMore || bytes.size() < window || window >= (64u << 20)) break;
+    }
+    if (!header) {
+        if (whyOut) *whyOut = why;
+        return std::nullopt;
+    }
+    return std::pair<int, int>{header->width, header->height};
+}
+
+cv::Mat readRgb(const std::filesystem::path& path) {
+    // IMREAD_COLOR turns grayscale and CMYK JPEGs into 3-channel BGR; the decoder is chosen by the
+    // file's signature, not its extension, so PNG data named .jpg decodes too.
+    return readChecked(path, false);
+}
+
+cv::Mat decodeRgb(const void* data, std::size_t size, const std::string& name) {
+    return decodeChecked(data, size, name, false);
+}
+
 cv::Mat readReduced(const std::filesystem::path& path) {
-    return readWith(path, cv::IMREAD_REDUCED_COLOR_8);
+    return readChecked(path, true);
 }
 
 cv::Mat resizeForModel(const cv::Mat& rgb, int size) {

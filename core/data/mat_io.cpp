@@ -40,7 +40,10 @@ void writeMatFile(const std::filesystem::path& path, const std::vector<MatString
                   const std::vector<MatNumberColumn>& columns) {
     initMatio();
     writeFileAtomically(path, [&](const std::filesystem::path& tmp) {
-        std::unique_ptr<mat_t, MatCloser> mat(Mat_CreateVer(tmp.c_str(), nullptr, MAT_FT_MAT5));
+        // A fixed header text: matio's default holds the creation time, which would make two
+        // runs with the same demo seed write different bytes.
+        std::unique_ptr<mat_t, MatCloser> mat(
+            Mat_CreateVer(tmp.c_str(), kMatHeaderText, MAT_FT_MAT5));
         if (!mat) throw std::runtime_error("matio cannot create the file: " + lastMatioMessage());
         for (const auto& col : cells) {
             size_t dims[2] = {col.values.size(), 1};

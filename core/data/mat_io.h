@@ -12,6 +12,10 @@ std::string lastMatioMessage();
 // Installs the log hook once; every matio user calls this first.
 void initMatio();
 
+// The descriptive text at the start of every MAT file written here (matio pads it to 116 bytes).
+// Fixed, so the same content always gives the same bytes.
+inline constexpr const char* kMatHeaderText = "MATLAB 5.0 MAT-file, written by CAM Explorer";
+
 // Writes a MATLAB level-5 file with a cell column of strings per `cells` entry and a double
 // column per `columns` entry, the shapes train_list.mat uses.
 struct MatStringColumn {
