@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -23,11 +26,44 @@ void fsyncPath(const fs::path& p, bool directory) {
     ::close(fd);
 }
 
+std::string temporaryPrefix(const fs::path& target) {
+    return "." + target.filename().string() + ".tmp-";
+}
+
+// ".<name>.tmp-<pid>-<random>": the pid tells a later writer whether its owner is still alive.
 fs::path temporarySibling(const fs::path& target) {
     std::random_device rd;
     std::ostringstream name;
-    name << "." << target.filename().string() << ".tmp-" << std::hex << rd() << rd();
+    name << temporaryPrefix(target) << ::getpid() << "-" << std::hex << rd() << rd();
     return target.parent_path() / name.str();
+}
+
+// Removes temporaries of `target` that a dead process left behind (killed, or out of disk space
+// in an older version): they would otherwise pile up and keep the disk full. Temporaries of live
+// processes are left alone; those without a pid (older versions) once they are an hour old.
+void removeStaleTemporaries(const fs::path& target) {
+    const std::string prefix = temporaryPrefix(target);
+    std::error_code ec;
+    fs::directory_iterator it(target.parent_path(), ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+        const std::string n = it->path().filename().string();
+        if (n.compare(0, prefix.size(), prefix) != 0) continue;
+        const std::string rest = n.substr(prefix.size());
+        const std::size_t dash = rest.find('-');
+        bool stale = false;
+        if (dash != std::string::npos && dash > 0 && dash < 10 &&
+            rest.find_first_not_of("0123456789") == dash) {
+            const long pid = std::strtol(rest.substr(0, dash).c_str(), nullptr, 10);
+            stale = pid > 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 &&
+                    errno == ESRCH;
+        } else {
+            std::error_code tec;
+            const auto t = fs::last_write_time(it->path(), tec);
+            stale = !tec && fs::file_time_type::clock::now() - t > std::chrono::hours(1);
+        }
+        std::error_code rec;
+        if (stale && it->is_regular_file(rec)) fs::remove(it->path(), rec);
+    }
 }
 
 }  // namespace
@@ -40,6 +76,7 @@ void writeFileAtomically(const fs::path& target,
     if (!fs::is_directory(dir))
         throw std::runtime_error("cannot create folder '" + dir.string() + "' for '" +
                                  target.string() + "'");
+    removeStaleTemporaries(dir / target.filename());
     const fs::path tmp = temporarySibling(dir / target.filename());
     try {
         write(tmp);
@@ -54,12 +91,28 @@ void writeFileAtomically(const fs::path& target,
 }
 
 void writeFileAtomically(const fs::path& target, const std::string& bytes) {
+    // Plain POSIX calls, so that a full disk reads "No space left on device", not "write failed".
     writeFileAtomically(target, [&](const fs::path& tmp) {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw std::runtime_error(std::strerror(errno));
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        out.flush();
-        if (!out) throw std::runtime_error("write failed (disk full?)");
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) throw std::runtime_error(std::strerror(errno));
+        auto failWith = [&](int err) {
+            ::close(fd);
+            throw std::runtime_error(std::strerror(err));
+        };
+        const char* p = bytes.data();
+        std::size_t left = bytes.size();
+        while (left > 0) {
+            const ssize_t n = ::write(fd, p, left);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                failWith(errno);
+            }
+            if (n == 0) failWith(ENOSPC);
+            p += n;
+            left -= static_cast<std::size_t>(n);
+        }
+        if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) failWith(errno);
+        if (::close(fd) != 0) throw std::runtime_error(std::strerror(errno));
     });
 }
 

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include "common/fs_util.h"
 #include "explain/explainer.h"
 #include "nn/checkpoint_io.h"
 #include "nn/runtime.h"
@@ -30,21 +31,33 @@ const ModelInfo& ModelSession::info() const {
 }
 
 std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& file,
-                                                 const std::vector<std::string>& classNames) {
+                                                 const std::vector<std::string>& classNames,
+                                                 const JobContext& job) {
     auto impl = std::make_unique<Impl>();
     CamNet net{nullptr};
     ModelInfo& info = impl->info;
     info.source = file;
-    if (!std::filesystem::is_regular_file(file))
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec))
+        throw CheckpointError("'" + file.string() +
+                              "' is a folder, not a model file (pass a .ckpt checkpoint or a "
+                              ".pth state dict)");
+    if (!std::filesystem::exists(file, ec))
         throw CheckpointError("model file '" + file.string() + "' does not exist");
-    bool isCheckpoint = true;
+    if (!std::filesystem::is_regular_file(file, ec))
+        throw CheckpointError("'" + file.string() + "' is not a regular file, not a model file");
+    std::string bytes;
     try {
-        (void)readCheckpointMeta(file);
-    } catch (const CheckpointError&) {
-        isCheckpoint = false;
+        bytes = readFile(file);
+    } catch (const std::bad_alloc&) {
+        throw CheckpointError("cannot read model file '" + file.string() + "': out of memory");
+    } catch (const std::exception& e) {
+        throw CheckpointError(std::string("cannot read model file: ") + e.what());
     }
-    if (isCheckpoint) {
-        LoadedCheckpoint l = loadCheckpoint(file);
+    job.throwIfCancelled();
+    // The kind comes from the name and the content, and that kind's error is the one reported.
+    if (looksLikeCheckpoint(file, bytes)) {
+        LoadedCheckpoint l = loadCheckpointFromBytes(bytes, file.string());
         net = l.net;
         info.arch = l.meta.arch;
         info.baseWidth = l.meta.baseWidth;
@@ -53,8 +66,9 @@ std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& fi
         info.inputSize = l.meta.inputSize;
         info.norm = l.meta.norm;
     } else {
-        const NamedTensors tensors = readTorchStateDict(file);
-        const auto inferred = inferModel(tensors);
+        const NamedTensors tensors = readTorchStateDict(bytes, file.string(), job);
+        bytes = std::string();
+        const auto inferred = inferModel(tensors, file.string());
         if (!inferred)
             throw WeightsError("'" + file.string() +
                                "' is neither a CAM Explorer checkpoint nor a ResNet state dict");

@@ -40,9 +40,12 @@ class ModelSession {
 public:
     // Opens a CAM Explorer checkpoint, or a torchvision-style .pth state dict (architecture and
     // class count are read from its tensors; `classNames` names the classes when given, else
-    // "class 0", ...). Throws CheckpointError or WeightsError naming the file.
+    // "class 0", ...). The kind is decided from the name and content: a .ckpt file, or anything
+    // recognisably our checkpoint, reports checkpoint errors. Throws CheckpointError or
+    // WeightsError naming the file, or Cancelled when `job`'s token fires while reading.
     static std::unique_ptr<ModelSession> open(const std::filesystem::path& file,
-                                              const std::vector<std::string>& classNames = {});
+                                              const std::vector<std::string>& classNames = {},
+                                              const JobContext& job = {});
     ~ModelSession();
 
     const ModelInfo& info() const;

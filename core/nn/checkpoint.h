@@ -44,10 +44,18 @@ struct CheckpointMeta {
     double bestValTop1 = 0;
     std::string createdBy = "cam-explorer";
     std::string weightsDigest;  // checked on load; set by saveCheckpoint
+    // How weightsDigest was computed: "xxh3-64" (written now) or "fnv1a-64" (files without the
+    // field, written by earlier versions; still accepted). saveCheckpoint writes what this says.
+    std::string weightsDigestAlgorithm = "xxh3-64";
 
     int64_t numClasses() const { return static_cast<int64_t>(classNames.size()); }
 };
 
 CheckpointMeta readCheckpointMeta(const std::filesystem::path& path);
+
+// Whether a file is meant as a CAM Explorer checkpoint (so its errors are checkpoint errors): a
+// .ckpt name, or content that carries our checkpoint's marks even when damaged. `bytes` is the
+// file's content.
+bool looksLikeCheckpoint(const std::filesystem::path& path, const std::string& bytes);
 
 }  // namespace camx

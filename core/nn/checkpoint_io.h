@@ -10,7 +10,9 @@
 
 namespace camx {
 
-// Writes meta + weights (+ optimizer state) atomically.
+// Writes meta + weights (+ optimizer state) atomically: serialised in memory first, then written
+// by writeFileAtomically, so a full disk gives a CheckpointError ("could not write '<file>': No
+// space left on device"), leaves no temporary behind and keeps the previous file.
 void saveCheckpoint(const std::filesystem::path& path, const CheckpointMeta& meta, CamNet& net,
                     torch::optim::Optimizer* optimizer = nullptr);
 
@@ -23,6 +25,9 @@ struct LoadedCheckpoint {
 // its state too (the optimizer must have been built over `net`'s parameters: use
 // loadOptimizerState for that).
 LoadedCheckpoint loadCheckpoint(const std::filesystem::path& path);
+// The same from a file's bytes (for fuzzing and for callers that already read the file): our own
+// zip validation first, then LibTorch. `name` only serves messages.
+LoadedCheckpoint loadCheckpointFromBytes(const std::string& bytes, const std::string& name);
 void loadOptimizerState(const std::filesystem::path& path, torch::optim::Optimizer& optimizer);
 
 }  // namespace camx

@@ -56,6 +56,45 @@ std::vector<std::string> archNames() {
     return v;
 }
 
+std::uint64_t parameterCount(Arch arch, int64_t numClasses, int64_t baseWidth) {
+    if (numClasses < 0 || baseWidth < 0) return 0;
+    // Saturating arithmetic: absurd requests give UINT64_MAX, never a wrapped small number.
+    constexpr std::uint64_t kMax = UINT64_MAX;
+    auto mul = [](std::uint64_t a, std::uint64_t b) {
+        std::uint64_t r;
+        return __builtin_mul_overflow(a, b, &r) ? kMax : r;
+    };
+    auto add = [](std::uint64_t a, std::uint64_t b) {
+        std::uint64_t r;
+        return __builtin_add_overflow(a, b, &r) ? kMax : r;
+    };
+    const ArchSpec& s = spec(arch);
+    const auto w = static_cast<std::uint64_t>(baseWidth);
+    std::uint64_t n = add(mul(mul(3, w), 49), mul(2, w));  // conv1 7x7, bn1
+    std::uint64_t in = w;
+    for (int stage = 0; stage < 4; ++stage) {
+        const std::uint64_t planes = mul(w, std::uint64_t(1) << stage);
+        for (int b = 0; b < s.blocks[stage]; ++b) {
+            const bool strided = b == 0 && stage > 0;
+            std::uint64_t out;
+            if (s.bottleneck) {
+                out = mul(planes, 4);
+                n = add(n, add(mul(in, planes), mul(2, planes)));              // conv1, bn1
+                n = add(n, add(mul(mul(planes, planes), 9), mul(2, planes)));  // conv2, bn2
+                n = add(n, add(mul(planes, out), mul(2, out)));                // conv3, bn3
+            } else {
+                out = planes;
+                n = add(n, add(mul(mul(in, planes), 9), mul(2, planes)));      // conv1, bn1
+                n = add(n, add(mul(mul(planes, planes), 9), mul(2, planes)));  // conv2, bn2
+            }
+            if (strided || in != out) n = add(n, add(mul(in, out), mul(2, out)));  // downsample
+            in = out;
+        }
+    }
+    const auto c = static_cast<std::uint64_t>(numClasses);
+    return add(n, add(mul(in, c), c));  // fc
+}
+
 ResBlockImpl::ResBlockImpl(int64_t inPlanes, int64_t planes, int64_t stride, bool bottleneck)
     : m_bottleneck(bottleneck), m_out(bottleneck ? planes * 4 : planes) {
     if (bottleneck) {

@@ -11,6 +11,7 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,15 @@ private:
     torch::nn::Sequential downsample{nullptr};
 };
 TORCH_MODULE(ResBlock);
+
+// The number of trainable values (weights and biases; not batch-norm running statistics) of
+// CamNet(arch, numClasses, baseWidth), computed without building it: what a file must at least
+// hold before a network of that size is worth building. Saturates instead of overflowing.
+std::uint64_t parameterCount(Arch arch, int64_t numClasses, int64_t baseWidth);
+
+// Sane bounds on what a file may ask for.
+inline constexpr int64_t kMaxBaseWidth = 1024;
+inline constexpr int64_t kMaxClasses = 100000;
 
 struct ForwardOutput {
     torch::Tensor logits;             // [B, classes], before softmax

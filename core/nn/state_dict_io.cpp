@@ -1,34 +1,29 @@
 #include "nn/state_dict_io.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/CPUAllocator.h>
 #include <c10/util/Exception.h>
-#include <caffe2/serialize/in_memory_adapter.h>
-#include <caffe2/serialize/inline_container.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <deque>
 #include <map>
-#include <memory>
-#include <sstream>
-#include <variant>
+#include <new>
+#include <unordered_map>
+
+#include "common/fs_util.h"
+#include "nn/torch_zip.h"
 
 namespace camx {
 
 namespace {
 
-// A minimal value model for the pickle subset that torch.save writes.
-struct Value;
-using ValuePtr = std::shared_ptr<Value>;
-struct Global {
-    std::string module, name;
-};
-struct Storage {
-    at::Storage storage;
-    at::ScalarType dtype;
-};
-struct Mark {};
+// A minimal value model for the pickle subset that torch.save writes. Every value lives in the
+// reader's arena and refers to others by raw pointer: destruction is flat whatever the nesting,
+// and cycles (a list appended to itself through the memo) are harmless.
 struct Value {
-    enum class Kind {
+    enum class Kind : std::uint8_t {
         None,
         Bool,
         Int,
@@ -44,30 +39,45 @@ struct Value {
         Mark
     };
     Kind kind = Kind::None;
-    bool b = false;
-    int64_t i = 0;
+    std::uint32_t depth = 1;
+    std::int64_t i = 0;  // int, bool; index into the side tables for global/storage/tensor
     double f = 0;
-    std::string s;
-    std::vector<ValuePtr> items;                         // tuple, list
-    std::vector<std::pair<ValuePtr, ValuePtr>> entries;  // dict
-    Global global;
-    Storage storage;
-    at::Tensor tensor;
+    std::string s;              // string; global module
+    std::vector<Value*> items;  // tuple, list; dict as key, value, key, value, ...
 };
 
-ValuePtr make(Value::Kind k) {
-    auto v = std::make_shared<Value>();
-    v->kind = k;
-    return v;
+struct Global {
+    std::string module, name;
+};
+struct StorageRef {
+    at::Storage storage;  // the whole record, shared by every reference to it
+    at::ScalarType dtype;
+    std::uint64_t nbytes;  // what the pickle declares (numel * itemsize), <= the record
+};
+
+bool mulOverflows(std::int64_t a, std::int64_t b, std::int64_t* out) {
+    return __builtin_mul_overflow(a, b, out);
+}
+bool addOverflows(std::int64_t a, std::int64_t b, std::int64_t* out) {
+    return __builtin_add_overflow(a, b, out);
 }
 
 class PickleReader {
 public:
-    PickleReader(const char* data, std::size_t size, caffe2::serialize::PyTorchStreamReader& zip)
-        : m_p(reinterpret_cast<const unsigned char*>(data)), m_end(m_p + size), m_zip(zip) {}
+    // `file`: the whole file's bytes, which `zip` describes.
+    PickleReader(const std::string& file, const ZipRecord& pickle, const TorchZip& zip,
+                 const JobContext& job, const StateDictLimits& limits)
+        : m_p(reinterpret_cast<const unsigned char*>(file.data() + pickle.dataOffset)),
+          m_end(m_p + pickle.size),
+          m_fileData(file.data()),
+          m_zip(zip),
+          m_job(job),
+          m_limits(limits),
+          m_tensorByteBudget(zip.recordBytes + limits.tensorByteSlack) {}
 
-    ValuePtr run() {
+    Value* run() {
         for (;;) {
+            if ((++m_ops & 0xFFFF) == 0) m_job.throwIfCancelled();
             const unsigned char op = byte();
             switch (op) {
                 case 0x80:
@@ -94,54 +104,50 @@ public:
                     push(make(Value::Kind::None));
                     break;
                 case 0x88:
-                    pushBool(true);
+                    pushInt(Value::Kind::Bool, 1);
                     break;
                 case 0x89:
-                    pushBool(false);
+                    pushInt(Value::Kind::Bool, 0);
                     break;
                 case 'K':
-                    pushInt(byte());
+                    pushInt(Value::Kind::Int, byte());
                     break;
                 case 'M':
-                    pushInt(le(2));
+                    pushInt(Value::Kind::Int, static_cast<std::int64_t>(le(2)));
                     break;
                 case 'J':
-                    pushInt(static_cast<int32_t>(le(4)));
+                    pushInt(Value::Kind::Int, static_cast<int32_t>(le(4)));
                     break;
                 case 0x8a: {  // LONG1
                     const unsigned n = byte();
                     if (n > 8) fail("integer too large");
-                    uint64_t v = le(n);
-                    if (n > 0 && n < 8 && (v >> (8 * n - 1)) & 1) v |= ~uint64_t(0) << (8 * n);
-                    pushInt(static_cast<int64_t>(v));
+                    std::uint64_t v = le(n);
+                    if (n > 0 && n < 8 && (v >> (8 * n - 1)) & 1) v |= ~std::uint64_t(0) << (8 * n);
+                    pushInt(Value::Kind::Int, static_cast<std::int64_t>(v));
                     break;
                 }
                 case 'G': {  // BINFLOAT, big-endian
-                    uint64_t v = 0;
+                    std::uint64_t v = 0;
                     for (int k = 0; k < 8; ++k) v = (v << 8) | byte();
                     double d;
                     std::memcpy(&d, &v, 8);
-                    auto x = make(Value::Kind::Float);
+                    Value* x = make(Value::Kind::Float);
                     x->f = d;
                     push(x);
                     break;
                 }
-                case 'X':
+                case 'X':  // BINUNICODE
+                case 'T':  // BINSTRING
                     pushString(le(4));
-                    break;  // BINUNICODE
-                case 0x8c:
+                    break;
+                case 0x8c:  // SHORT_BINUNICODE
+                case 'U':   // SHORT_BINSTRING
                     pushString(byte());
-                    break;  // SHORT_BINUNICODE
-                case 'T':
-                    pushString(le(4));
-                    break;  // BINSTRING
-                case 'U':
-                    pushString(byte());
-                    break;   // SHORT_BINSTRING
+                    break;
                 case 'c': {  // GLOBAL
-                    auto g = make(Value::Kind::Global);
-                    g->global.module = line();
-                    g->global.name = line();
+                    Value* g = make(Value::Kind::Global);
+                    g->i = static_cast<std::int64_t>(m_globals.size());
+                    m_globals.push_back({line(), line()});
                     push(g);
                     break;
                 }
@@ -160,61 +166,56 @@ public:
                 case 'j':
                     memoGet(le(4));
                     break;
-                case 't': {
-                    auto t = make(Value::Kind::Tuple);
-                    t->items = popToMark();
-                    push(t);
+                case 't':
+                    push(tupleOf(popToMark()));
                     break;
-                }
                 case 0x85:
-                    tupleOf(1);
-                    break;
                 case 0x86:
-                    tupleOf(2);
-                    break;
-                case 0x87:
-                    tupleOf(3);
-                    break;
-                case 'a': {
-                    auto v = pop();
-                    top(Value::Kind::List)->items.push_back(v);
+                case 0x87: {  // TUPLE1..3
+                    const int n = op - 0x84;
+                    std::vector<Value*> items(static_cast<std::size_t>(n));
+                    for (int k = n - 1; k >= 0; --k) items[static_cast<std::size_t>(k)] = pop();
+                    push(tupleOf(std::move(items)));
                     break;
                 }
-                case 'e': {
+                case 'a': {  // APPEND
+                    Value* v = pop();
+                    addTo(top(Value::Kind::List), {v});
+                    break;
+                }
+                case 'e': {  // APPENDS
                     auto items = popToMark();
-                    auto list = top(Value::Kind::List);
-                    list->items.insert(list->items.end(), items.begin(), items.end());
+                    addTo(top(Value::Kind::List), items);
                     break;
                 }
-                case 's': {
-                    auto v = pop();
-                    auto k = pop();
-                    top(Value::Kind::Dict)->entries.emplace_back(k, v);
+                case 's': {  // SETITEM
+                    Value* v = pop();
+                    Value* k = pop();
+                    addTo(top(Value::Kind::Dict), {k, v});
                     break;
                 }
-                case 'u': {
+                case 'u': {  // SETITEMS
                     auto items = popToMark();
                     if (items.size() % 2) fail("odd number of dict items");
-                    auto d = top(Value::Kind::Dict);
-                    for (std::size_t k = 0; k < items.size(); k += 2)
-                        d->entries.emplace_back(items[k], items[k + 1]);
+                    addTo(top(Value::Kind::Dict), items);
                     break;
                 }
-                case 'Q':
+                case 'Q':  // BINPERSID
                     push(persistentLoad(pop()));
-                    break;   // BINPERSID
-                case 'R': {  // REDUCE
-                    auto args = pop();
-                    auto fn = pop();
+                    break;
+                case 'R':     // REDUCE
+                case 0x81: {  // NEWOBJ
+                    Value* args = pop();
+                    Value* fn = pop();
                     push(reduce(fn, args));
                     break;
                 }
-                case 0x81: {  // NEWOBJ
-                    auto args = pop();
-                    auto cls = pop();
-                    push(reduce(cls, args));
+                case '0':  // POP
+                    pop();
                     break;
-                }
+                case '1':  // POP_MARK
+                    popToMark();
+                    break;
                 case 'b': {  // BUILD: the state only carries metadata (e.g. _metadata) here
                     pop();
                     if (m_stack.empty()) fail("BUILD on an empty stack");
@@ -229,6 +230,14 @@ public:
         }
     }
 
+    // The tensors of `root` (a dict), nested dicts flattened with '.'. Shared sub-dicts (through
+    // the memo) are visited once per reference, so the visits are bounded, not the dicts.
+    NamedTensors flatten(Value* root) {
+        NamedTensors out;
+        flattenInto(root, "", out, 0);
+        return out;
+    }
+
 private:
     [[noreturn]] void fail(const std::string& why) const { throw WeightsError(why); }
     unsigned char byte() {
@@ -241,10 +250,10 @@ private:
         m_p += n;
         return p;
     }
-    uint64_t le(unsigned n) {
+    std::uint64_t le(unsigned n) {
         const unsigned char* p = bytes(n);
-        uint64_t v = 0;
-        for (unsigned k = 0; k < n; ++k) v |= uint64_t(p[k]) << (8 * k);
+        std::uint64_t v = 0;
+        for (unsigned k = 0; k < n; ++k) v |= std::uint64_t(p[k]) << (8 * k);
         return v;
     }
     std::string line() {
@@ -255,85 +264,104 @@ private:
         ++m_p;
         return s;
     }
-    void push(ValuePtr v) {
-        if (m_stack.size() > 100000) fail("pickle stack too deep");
-        m_stack.push_back(std::move(v));
+    Value* make(Value::Kind k) {
+        if (m_values.size() >= m_limits.maxValues)
+            fail("too many pickle values (more than " + std::to_string(m_limits.maxValues) + ")");
+        m_values.emplace_back();
+        Value* v = &m_values.back();
+        v->kind = k;
+        return v;
     }
-    ValuePtr pop() {
+    void link(std::size_t n) {
+        m_links += n;
+        if (m_links > m_limits.maxLinks) fail("too many references between pickle values");
+    }
+    void deepen(Value* container, const Value* child) {
+        container->depth = std::max(container->depth, child->depth + 1);
+        if (container->depth > m_limits.maxDepth) fail("pickle values nested too deeply");
+    }
+    Value* tupleOf(std::vector<Value*> items) {
+        Value* t = make(Value::Kind::Tuple);
+        link(items.size());
+        for (Value* x : items) deepen(t, x);
+        t->items = std::move(items);
+        return t;
+    }
+    void addTo(Value* container, const std::vector<Value*>& items) {
+        link(items.size());
+        for (Value* x : items) deepen(container, x);
+        container->items.insert(container->items.end(), items.begin(), items.end());
+    }
+    void push(Value* v) {
+        if (m_stack.size() >= m_limits.maxStack) fail("pickle stack too deep");
+        m_stack.push_back(v);
+    }
+    Value* pop() {
         if (m_stack.empty()) fail("pickle stack underflow");
-        auto v = m_stack.back();
+        Value* v = m_stack.back();
         m_stack.pop_back();
         return v;
     }
-    ValuePtr top(Value::Kind k) {
+    Value* top(Value::Kind k) {
         if (m_stack.empty() || m_stack.back()->kind != k)
             fail("pickle item added to a non-container");
         return m_stack.back();
     }
-    void pushBool(bool b) {
-        auto v = make(Value::Kind::Bool);
-        v->b = b;
-        push(v);
-    }
-    void pushInt(int64_t i) {
-        auto v = make(Value::Kind::Int);
+    void pushInt(Value::Kind kind, std::int64_t i) {
+        Value* v = make(kind);
         v->i = i;
         push(v);
     }
-    void pushString(uint64_t n) {
-        if (n > static_cast<uint64_t>(m_end - m_p)) fail("string runs past the end");
+    void pushString(std::uint64_t n) {
+        if (n > static_cast<std::uint64_t>(m_end - m_p)) fail("string runs past the end");
         const unsigned char* p = bytes(static_cast<std::size_t>(n));
-        auto v = make(Value::Kind::String);
+        Value* v = make(Value::Kind::String);
         v->s.assign(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
         push(v);
     }
-    void memoPut(uint64_t idx) {
+    void memoPut(std::uint64_t idx) {
         if (m_stack.empty()) fail("memo of an empty stack");
-        if (idx > 10000000) fail("memo index out of range");
+        if (idx >= m_limits.maxMemo) fail("memo index out of range");
+        if (m_stack.back()->kind == Value::Kind::Mark) fail("memo of a mark");
         m_memo[idx] = m_stack.back();
     }
-    void memoGet(uint64_t idx) {
+    void memoGet(std::uint64_t idx) {
         auto it = m_memo.find(idx);
         if (it == m_memo.end()) fail("memo entry missing");
         push(it->second);
     }
-    std::vector<ValuePtr> popToMark() {
-        std::vector<ValuePtr> items;
+    std::vector<Value*> popToMark() {
+        std::vector<Value*> items;
         for (;;) {
-            auto v = pop();
+            Value* v = pop();
             if (v->kind == Value::Kind::Mark) break;
             items.push_back(v);
         }
         std::reverse(items.begin(), items.end());
         return items;
     }
-    void tupleOf(int n) {
-        auto t = make(Value::Kind::Tuple);
-        for (int k = 0; k < n; ++k) t->items.push_back(pop());
-        std::reverse(t->items.begin(), t->items.end());
-        push(t);
-    }
 
-    static int64_t asInt(const ValuePtr& v) {
+    static std::int64_t asInt(const Value* v) {
         if (v->kind != Value::Kind::Int) throw WeightsError("expected an integer in tensor data");
         return v->i;
     }
-    static std::vector<int64_t> asInts(const ValuePtr& v) {
+    static std::vector<std::int64_t> asInts(const Value* v) {
         if (v->kind != Value::Kind::Tuple && v->kind != Value::Kind::List)
             throw WeightsError("expected a shape tuple in tensor data");
-        std::vector<int64_t> out;
-        for (auto& x : v->items) out.push_back(asInt(x));
+        if (v->items.size() > 64) throw WeightsError("tensor has too many dimensions");
+        std::vector<std::int64_t> out;
+        for (const Value* x : v->items) out.push_back(asInt(x));
         return out;
     }
 
-    ValuePtr persistentLoad(const ValuePtr& pid) {
+    Value* persistentLoad(const Value* pid) {
         // ('storage', <StorageType global>, key, location, numel)
         if (pid->kind != Value::Kind::Tuple || pid->items.size() < 5 ||
             pid->items[0]->kind != Value::Kind::String || pid->items[0]->s != "storage" ||
             pid->items[1]->kind != Value::Kind::Global ||
             pid->items[2]->kind != Value::Kind::String)
             fail("unknown persistent id (not a tensor storage)");
-        const std::string& type = pid->items[1]->global.name;
+        const std::string& type = m_globals[static_cast<std::size_t>(pid->items[1]->i)].name;
         static const std::map<std::string, at::ScalarType> kTypes = {
             {"FloatStorage", at::kFloat}, {"DoubleStorage", at::kDouble},
             {"HalfStorage", at::kHalf},   {"BFloat16Storage", at::kBFloat16},
@@ -342,57 +370,93 @@ private:
             {"ByteStorage", at::kByte},   {"BoolStorage", at::kBool}};
         auto it = kTypes.find(type);
         if (it == kTypes.end()) fail("unsupported storage type " + type);
-        const int64_t numel = asInt(pid->items[4]);
-        const std::string record = "data/" + pid->items[2]->s;
+        const std::int64_t numel = asInt(pid->items[4]);
+        const std::string& key = pid->items[2]->s;
         if (numel < 0) fail("negative storage size");
-        const std::size_t itemsize = c10::elementSize(it->second);
-        at::DataPtr ptr;
-        std::size_t size = 0;
+        const std::uint64_t itemsize = c10::elementSize(it->second);
+        StorageRef ref{at::Storage(c10::Storage::use_byte_size_t(), 0,
+                                   c10::GetDefaultCPUAllocator(), /*resizable=*/false),
+                       it->second, 0};
         if (numel > 0) {
-            if (!m_zip.hasRecord(record)) fail("tensor record '" + record + "' is missing");
-            std::tie(ptr, size) = m_zip.getRecord(record);
-            if (size < static_cast<std::size_t>(numel) * itemsize)
-                fail("tensor record '" + record + "' is shorter than its storage");
+            const ZipRecord* record = key.size() <= 256 ? m_zip.find("data/" + key) : nullptr;
+            if (!record) fail("tensor record 'data/" + key.substr(0, 64) + "' is missing");
+            if (static_cast<std::uint64_t>(numel) > record->size / itemsize)
+                fail("tensor record 'data/" + key + "' is shorter than its storage");
+            ref.nbytes = static_cast<std::uint64_t>(numel) * itemsize;
+            ref.storage = recordStorage(*record);
         }
-        auto v = make(Value::Kind::Storage);
-        v->storage.storage = at::Storage(c10::Storage::use_byte_size_t(), numel * itemsize,
-                                         std::move(ptr), nullptr, false);
-        v->storage.dtype = it->second;
+        Value* v = make(Value::Kind::Storage);
+        v->i = static_cast<std::int64_t>(m_storages.size());
+        m_storages.push_back(std::move(ref));
         return v;
     }
 
-    ValuePtr reduce(const ValuePtr& fn, const ValuePtr& args) {
-        if (fn->kind != Value::Kind::Global) fail("REDUCE of something that is not a global");
-        const Global& g = fn->global;
-        if (g.module == "collections" && g.name == "OrderedDict") return make(Value::Kind::Dict);
-        if (g.module == "torch._utils" && g.name == "_rebuild_tensor_v2") {
-            if (args->kind != Value::Kind::Tuple || args->items.size() < 4 ||
-                args->items[0]->kind != Value::Kind::Storage)
-                fail("malformed tensor");
-            const Storage& st = args->items[0]->storage;
-            const int64_t offset = asInt(args->items[1]);
-            const auto size = asInts(args->items[2]);
-            const auto stride = asInts(args->items[3]);
-            if (size.size() != stride.size()) fail("tensor shape and stride disagree");
-            // Refuse views that reach past their storage instead of reading wild memory.
-            int64_t last = offset;
-            for (std::size_t k = 0; k < size.size(); ++k) {
-                if (size[k] < 0 || stride[k] < 0) fail("negative tensor size or stride");
-                if (size[k] == 0) {
-                    last = -1;
-                    break;
-                }
-                last += (size[k] - 1) * stride[k];
-            }
-            const int64_t capacity =
-                static_cast<int64_t>(st.storage.nbytes() / c10::elementSize(st.dtype));
-            if (offset < 0 || last >= capacity) fail("tensor view reaches past its storage");
-            auto v = make(Value::Kind::Tensor);
-            v->tensor = at::empty({0}, at::TensorOptions().dtype(st.dtype))
-                            .set_(st.storage, offset, size, stride)
-                            .clone();
-            return v;
+    // Each record's bytes are copied once, however many storages refer to it.
+    at::Storage recordStorage(const ZipRecord& r) {
+        auto it = m_records.find(r.name);
+        if (it != m_records.end()) return it->second;
+        at::Storage s(c10::Storage::use_byte_size_t(), static_cast<std::size_t>(r.size),
+                      c10::GetDefaultCPUAllocator(), /*resizable=*/false);
+        if (r.size)
+            std::memcpy(s.data(), m_fileData + r.dataOffset, static_cast<std::size_t>(r.size));
+        m_records.emplace(r.name, s);
+        return s;
+    }
+
+    Value* rebuildTensor(const Value* args) {
+        if (args->kind != Value::Kind::Tuple || args->items.size() < 4 ||
+            args->items[0]->kind != Value::Kind::Storage)
+            fail("malformed tensor");
+        const StorageRef& st = m_storages[static_cast<std::size_t>(args->items[0]->i)];
+        const std::int64_t offset = asInt(args->items[1]);
+        const auto size = asInts(args->items[2]);
+        const auto stride = asInts(args->items[3]);
+        if (size.size() != stride.size()) fail("tensor shape and stride disagree");
+        const std::int64_t itemsize = static_cast<std::int64_t>(c10::elementSize(st.dtype));
+        const std::int64_t capacity = static_cast<std::int64_t>(st.nbytes) / itemsize;
+        // The number of elements, and the last one the view reaches: both within the storage,
+        // so zero or overlapping strides cannot make a small file expand into a huge tensor.
+        std::int64_t numel = 1, last = offset;
+        bool empty = false;
+        for (std::size_t k = 0; k < size.size(); ++k) {
+            if (size[k] < 0 || stride[k] < 0) fail("negative tensor size or stride");
+            if (size[k] == 0) empty = true;
         }
+        if (offset < 0 || offset > capacity) fail("tensor offset lies outside its storage");
+        if (!empty) {
+            for (std::size_t k = 0; k < size.size(); ++k) {
+                std::int64_t reach = 0;
+                if (mulOverflows(numel, size[k], &numel) || numel > capacity)
+                    fail("tensor has more elements than its storage holds");
+                if (mulOverflows(size[k] - 1, stride[k], &reach) ||
+                    addOverflows(last, reach, &last))
+                    fail("tensor view reaches past its storage");
+            }
+            if (last >= capacity) fail("tensor view reaches past its storage");
+        } else {
+            numel = 0;
+        }
+        const std::uint64_t nbytes = static_cast<std::uint64_t>(numel * itemsize);
+        m_tensorBytes += nbytes;
+        if (m_tensorBytes > m_tensorByteBudget)
+            fail("its tensors claim more bytes (over " + std::to_string(m_tensorBytes) +
+                 ") than the file holds (" + std::to_string(m_zip.recordBytes) + ")");
+        Value* v = make(Value::Kind::Tensor);
+        v->i = static_cast<std::int64_t>(m_tensors.size());
+        m_tensors.push_back(at::empty({0}, at::TensorOptions().dtype(st.dtype))
+                                .set_(st.storage, offset, size, stride)
+                                .clone());
+        return v;
+    }
+
+    Value* reduce(const Value* fn, const Value* args) {
+        // Nothing is ever called: known constructors are rebuilt by hand, anything else (say,
+        // os.system) becomes an opaque value that no tensor can come from.
+        if (fn->kind != Value::Kind::Global) fail("REDUCE of something that is not a global");
+        const Global& g = m_globals[static_cast<std::size_t>(fn->i)];
+        if (g.module == "collections" && g.name == "OrderedDict") return make(Value::Kind::Dict);
+        if (g.module == "torch._utils" && g.name == "_rebuild_tensor_v2")
+            return rebuildTensor(args);
         if (g.module == "torch._utils" && g.name == "_rebuild_parameter") {
             if (args->kind != Value::Kind::Tuple || args->items.empty() ||
                 args->items[0]->kind != Value::Kind::Tensor)
@@ -402,71 +466,119 @@ private:
         return make(Value::Kind::Opaque);
     }
 
+    void flattenInto(const Value* dict, const std::string& prefix, NamedTensors& out, int depth) {
+        if (depth > 8) fail("dictionaries nested too deeply");
+        const auto& it = dict->items;
+        for (std::size_t e = 0; e + 1 < it.size(); e += 2) {
+            if (++m_visits > m_limits.maxVisits)
+                fail("too many dictionary entries to visit (more than " +
+                     std::to_string(m_limits.maxVisits) + "; shared sub-dictionaries?)");
+            if ((m_visits & 0xFFFF) == 0) m_job.throwIfCancelled();
+            const Value* k = it[e];
+            const Value* v = it[e + 1];
+            if (k->kind != Value::Kind::String) continue;
+            if (v->kind != Value::Kind::Tensor && v->kind != Value::Kind::Dict) continue;
+            if (prefix.size() + k->s.size() > 4096) fail("a tensor name is too long");
+            const std::string name = prefix.empty() ? k->s : prefix + "." + k->s;
+            if (v->kind == Value::Kind::Tensor) {
+                if (out.size() >= m_limits.maxTensors)
+                    fail("too many tensors (more than " + std::to_string(m_limits.maxTensors) +
+                         ")");
+                out.emplace_back(name, m_tensors[static_cast<std::size_t>(v->i)]);
+            } else {
+                flattenInto(v, name, out, depth + 1);
+            }
+        }
+    }
+
     const unsigned char* m_p;
     const unsigned char* m_end;
-    caffe2::serialize::PyTorchStreamReader& m_zip;
-    std::vector<ValuePtr> m_stack;
-    std::map<uint64_t, ValuePtr> m_memo;
+    const char* m_fileData;
+    const TorchZip& m_zip;
+    const JobContext& m_job;
+    const StateDictLimits& m_limits;
+    std::uint64_t m_tensorByteBudget;
+    std::uint64_t m_tensorBytes = 0, m_links = 0, m_ops = 0, m_visits = 0;
+    std::deque<Value> m_values;  // the arena
+    std::vector<Global> m_globals;
+    std::vector<StorageRef> m_storages;
+    std::vector<at::Tensor> m_tensors;
+    std::unordered_map<std::string, at::Storage> m_records;
+    std::vector<Value*> m_stack;
+    std::unordered_map<std::uint64_t, Value*> m_memo;
 };
 
-void flatten(const ValuePtr& dict, const std::string& prefix, NamedTensors& out, int depth) {
-    if (depth > 8) throw WeightsError("dictionaries nested too deeply");
-    for (const auto& [k, v] : dict->entries) {
-        if (k->kind != Value::Kind::String) continue;
-        const std::string name = prefix.empty() ? k->s : prefix + "." + k->s;
-        if (v->kind == Value::Kind::Tensor)
-            out.emplace_back(name, v->tensor);
-        else if (v->kind == Value::Kind::Dict)
-            flatten(v, name, out, depth + 1);
-    }
-}
-
-NamedTensors readFromZip(caffe2::serialize::PyTorchStreamReader& zip, const std::string& name) {
-    if (!zip.hasRecord("data.pkl"))
-        throw WeightsError("'" + name +
-                           "' is a zip file but not one written by torch.save (no data.pkl)");
-    auto [ptr, size] = zip.getRecord("data.pkl");
-    try {
-        PickleReader reader(static_cast<const char*>(ptr.get()), size, zip);
-        ValuePtr root = reader.run();
-        if (root->kind != Value::Kind::Dict)
-            throw WeightsError("it holds a pickled object, not a dict of tensors");
-        NamedTensors out;
-        flatten(root, "", out, 0);
-        if (out.empty()) throw WeightsError("it holds no tensors");
-        return out;
-    } catch (const WeightsError& e) {
-        throw WeightsError("cannot read weights from '" + name + "': " + e.what());
-    } catch (const c10::Error& e) {
-        throw WeightsError("cannot read weights from '" + name +
-                           "': " + e.what_without_backtrace());
-    }
-}
-
-}  // namespace
-
-NamedTensors readTorchStateDict(const std::string& bytes, const std::string& name) {
-    std::unique_ptr<caffe2::serialize::PyTorchStreamReader> zip;
-    try {
-        auto adapter =
-            std::make_shared<caffe2::serialize::MemoryReadAdapter>(bytes.data(), bytes.size());
-        zip = std::make_unique<caffe2::serialize::PyTorchStreamReader>(adapter);
-    } catch (const c10::Error& e) {
+NamedTensors readChecked(const std::string& bytes, const std::string& name, const JobContext& job,
+                         const StateDictLimits& limits) {
+    if (!looksLikeZip(bytes.data(), bytes.size())) {
         const bool legacy = bytes.size() > 2 && static_cast<unsigned char>(bytes[0]) == 0x80;
         throw WeightsError("'" + name + "' is not a torch.save zip file" +
                            (legacy ? std::string(" (it looks like the legacy pre-1.6 format; "
                                                  "re-save it with a current PyTorch)")
                                    : std::string(" (truncated or corrupt?)")));
     }
-    return readFromZip(*zip, name);
+    TorchZip zip;
+    try {
+        zip = validateTorchZip(bytes.data(), bytes.size(), name);
+    } catch (const TorchZipError& e) {
+        throw WeightsError(e.what());
+    }
+    const ZipRecord* pkl = zip.find("data.pkl");
+    if (!pkl)
+        throw WeightsError("'" + name +
+                           "' is a zip file but not one written by torch.save (no data.pkl)");
+    if (zip.find("constants.pkl"))
+        throw WeightsError("'" + name +
+                           "' is a TorchScript archive (a CAM Explorer checkpoint?), not a "
+                           "torch.save state dict");
+    if (pkl->size > limits.maxPickleBytes)
+        throw WeightsError("'" + name + "' has a pickle of " + std::to_string(pkl->size) +
+                           " bytes, more than the " + std::to_string(limits.maxPickleBytes) +
+                           " a state dict needs");
+    try {
+        PickleReader reader(bytes, *pkl, zip, job, limits);
+        Value* root = reader.run();
+        if (root->kind != Value::Kind::Dict)
+            throw WeightsError("it holds a pickled object, not a dict of tensors");
+        NamedTensors out = reader.flatten(root);
+        if (out.empty()) throw WeightsError("it holds no tensors");
+        return out;
+    } catch (const Cancelled&) {
+        throw;
+    } catch (const WeightsError& e) {
+        throw WeightsError("cannot read weights from '" + name + "': " + e.what());
+    } catch (const c10::Error& e) {
+        throw WeightsError("cannot read weights from '" + name +
+                           "': " + e.what_without_backtrace());
+    } catch (const std::bad_alloc&) {
+        throw WeightsError("cannot read weights from '" + name + "': out of memory");
+    } catch (const std::exception& e) {
+        throw WeightsError("cannot read weights from '" + name + "': " + e.what());
+    }
 }
 
-NamedTensors readTorchStateDict(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw WeightsError("cannot open weights file '" + path.string() + "'");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return readTorchStateDict(ss.str(), path.string());
+}  // namespace
+
+NamedTensors readTorchStateDict(const std::string& bytes, const std::string& name,
+                                const JobContext& job, const StateDictLimits& limits) {
+    return readChecked(bytes, name, job, limits);
+}
+
+NamedTensors readTorchStateDict(const std::filesystem::path& path, const JobContext& job) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw WeightsError("'" + path.string() + "' is a folder, not a weights file");
+    if (!std::filesystem::is_regular_file(path, ec))
+        throw WeightsError("weights file '" + path.string() + "' does not exist");
+    std::string bytes;
+    try {
+        bytes = readFile(path);
+    } catch (const std::bad_alloc&) {
+        throw WeightsError("cannot read weights file '" + path.string() + "': out of memory");
+    } catch (const std::exception& e) {
+        throw WeightsError(std::string("cannot read weights file: ") + e.what());
+    }
+    return readChecked(bytes, path.string(), job, StateDictLimits{});
 }
 
 }  // namespace camx

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <cstring>
 #include <map>
 #include <sstream>
 
@@ -91,7 +92,7 @@ ImportReport loadWeightsFile(CamNet& net, const std::filesystem::path& path) {
     return loadStateDict(net, readTorchStateDict(path), path.string());
 }
 
-std::optional<InferredModel> inferModel(const NamedTensors& tensors) {
+std::optional<InferredModel> inferModel(const NamedTensors& tensors, const std::string& source) {
     std::map<std::string, at::Tensor> byName;
     for (const auto& [k, v] : tensors) byName[stripPrefix(k)] = v;
     auto conv1 = byName.find("conv1.weight");
@@ -115,6 +116,24 @@ std::optional<InferredModel> inferModel(const NamedTensors& tensors) {
         m.arch = Arch::ResNet101;
     else
         return std::nullopt;
+    const std::string where = source.empty() ? std::string("the state dict") : "'" + source + "'";
+    if (m.baseWidth < 1 || m.baseWidth > kMaxBaseWidth)
+        throw WeightsError(where + " describes a " + archName(m.arch) + " of width " +
+                           std::to_string(m.baseWidth) + " (conv1.weight); at most " +
+                           std::to_string(kMaxBaseWidth) + " is supported");
+    if (m.numClasses < 1 || m.numClasses > kMaxClasses)
+        throw WeightsError(where + " describes " + std::to_string(m.numClasses) +
+                           " classes (fc.weight); 1 to " + std::to_string(kMaxClasses) +
+                           " are supported");
+    std::uint64_t held = 0;
+    for (const auto& [k, v] : tensors) held += static_cast<std::uint64_t>(v.numel());
+    const std::uint64_t needed = parameterCount(m.arch, m.numClasses, m.baseWidth);
+    if (needed > held)
+        throw WeightsError(where + " describes a " + archName(m.arch) + " of width " +
+                           std::to_string(m.baseWidth) + " with " + std::to_string(m.numClasses) +
+                           " classes (" + std::to_string(needed) + " parameters), but holds only " +
+                           std::to_string(held) +
+                           " values: it is not a complete state dict of that network");
     return m;
 }
 

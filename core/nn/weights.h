@@ -24,13 +24,17 @@ struct ImportReport {
 ImportReport loadStateDict(CamNet& net, const NamedTensors& tensors, const std::string& source);
 ImportReport loadWeightsFile(CamNet& net, const std::filesystem::path& path);
 
-// Guesses the architecture and class count of a ResNet state dict, or nothing.
+// Guesses the architecture and class count of a ResNet state dict, or nothing. Before anything is
+// built from it: throws WeightsError naming `source` when the width or class count is out of
+// bounds, or when the network it describes has more parameters than the file holds values (a
+// 3 KB file cannot describe an 11 GB network).
 struct InferredModel {
     Arch arch;
     int64_t numClasses;
     int64_t baseWidth;
 };
-std::optional<InferredModel> inferModel(const NamedTensors& tensors);
+std::optional<InferredModel> inferModel(const NamedTensors& tensors,
+                                        const std::string& source = "");
 
 // The cached file for `arch` when present; otherwise throws WeightsError that says where to put
 // the file (the machine may be offline).
