@@ -39,13 +39,16 @@ void addDataCommands(CLI::App& app) {
         static bool verify = false;
         static std::size_t maxIssues = 20;
         static std::string cache;
+        static bool quiet = false;
         cmd->add_option("DIR", dir, "dataset folder")->required();
+        cmd->add_flag("--quiet", quiet, "no progress bar");
         cmd->add_flag("--verify", verify, "decode every image instead of checking headers only");
         cmd->add_option("--max-issues", maxIssues, "issues listed per split")
+            ->check(CLI::Range(0, 1000000))
             ->capture_default_str();
         cmd->add_option("--cache", cache, "where archives are unpacked (default: user cache)");
         cmd->callback([] {
-            TerminalProgress bar;
+            TerminalProgress bar(quiet);
             OpenOptions opt;
             opt.verifyImages = verify;
             opt.cacheDir = cache;
@@ -63,8 +66,11 @@ void addDataCommands(CLI::App& app) {
             "make-demo", "Generate the demo dataset (procedural dogs) in the Stanford Dogs layout");
         static std::string out;
         static DemoOptions opt;
+        static bool quiet = false;
         cmd->add_option("--out", out, "output folder")->required();
+        cmd->add_flag("--quiet", quiet, "no progress bar");
         cmd->add_option("--seed", opt.seed, "random seed; the same seed gives the same files")
+            ->check(CLI::NonNegativeNumber)
             ->capture_default_str();
         cmd->add_option("--breeds", opt.numBreeds, "number of breeds (2-10)")
             ->capture_default_str()
@@ -77,7 +83,7 @@ void addDataCommands(CLI::App& app) {
             ->check(CLI::Range(1, 100000));
         cmd->add_flag("--overwrite", opt.overwrite, "replace a non-empty output folder");
         cmd->callback([] {
-            TerminalProgress bar;
+            TerminalProgress bar(quiet);
             opt.job = {bar.callback(), &interruptToken()};
             const DemoSummary s = generateDemoDataset(out, opt);
             bar.finish();

@@ -1,10 +1,15 @@
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "commands.h"
 #include "common/fs_util.h"
+#include "common/json_text.h"
+#include "common/limits.h"
+#include "common/staged_folder.h"
 #include "data/dataset.h"
 #include "data/image_io.h"
 #include "eval/evaluator.h"
@@ -17,37 +22,13 @@ namespace camx::cli {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::vector<std::string> splitList(const std::string& s) {
-    std::vector<std::string> out;
-    std::stringstream ss(s);
-    for (std::string item; std::getline(ss, item, ',');)
-        if (!item.empty()) out.push_back(item);
-    return out;
-}
-
-std::vector<Method> parseMethods(const std::string& list) {
-    std::vector<Method> out;
-    for (const auto& id : splitList(list)) {
-        Method m;
-        if (!parseMethod(id, &m)) {
-            std::string known;
-            for (Method k : allMethods()) known += (known.empty() ? "" : ", ") + methodId(k);
-            throw CLI::ValidationError("--methods",
-                                       "unknown method '" + id + "' (known: " + known + ")");
-        }
-        out.push_back(m);
-    }
-    if (out.empty()) throw CLI::ValidationError("--methods", "no method given");
-    return out;
-}
-
 namespace {
 
 std::vector<int> parseLayers(const std::string& list, const ModelInfo& info) {
-    if (list.empty() || list == "last") return {info.lastBlockTap};
+    if (list == "last") return {info.lastBlockTap};
     if (list == "all") return info.blockTaps();
     std::vector<int> out;
-    for (const auto& name : splitList(list)) {
+    for (const auto& name : splitList(list, "--layers")) {
         const int t = name == "last" ? info.lastBlockTap : info.findTap(name);
         if (t < 0)
             throw CLI::ValidationError(
@@ -59,46 +40,41 @@ std::vector<int> parseLayers(const std::string& list, const ModelInfo& info) {
     return out;
 }
 
-std::unique_ptr<ModelSession> openModel(const std::string& file, const std::string& arch,
-                                        int numClasses) {
-    auto model = ModelSession::open(file);
-    if (!arch.empty()) {
-        auto a = parseArch(arch);
-        if (!a) throw CLI::ValidationError("--arch", "unknown architecture '" + arch + "'");
-        if (*a != model->info().arch)
-            throw std::runtime_error("'" + file + "' holds a " + archName(model->info().arch) +
-                                     ", not a " + arch);
-    }
-    if (numClasses > 0 && numClasses != model->info().numClasses())
-        throw std::runtime_error("'" + file + "' has " +
-                                 std::to_string(model->info().numClasses()) + " classes, not " +
-                                 std::to_string(numClasses));
-    return model;
-}
-
 json boxJson(const std::optional<Box>& b) {
     return b ? json::array({b->xmin, b->ymin, b->xmax, b->ymax}) : json(nullptr);
 }
 
 }  // namespace
 
+// The files `explain` writes, so that a previous explanation in --out can be replaced as a set.
+bool isExplainOutput(const fs::path& name) {
+    const std::string n = name.string();
+    return n == "result.json" || (n.size() > 4 && n.compare(n.size() - 4, 4, ".npy") == 0);
+}
+
+// The photo-resolution size of a `_full.npy` map: the photo's, scaled down to fit the cap.
+std::pair<int, int> fullMapSize(int width, int height) {
+    const double pixels = static_cast<double>(width) * height;
+    const double cap = static_cast<double>(fullMapPixelCap());
+    if (pixels <= cap) return {width, height};
+    const double s = std::sqrt(cap / pixels);
+    return {std::max(1, static_cast<int>(width * s)), std::max(1, static_cast<int>(height * s))};
+}
+
 void addExplainCommands(CLI::App& app) {
     {
         auto* cmd = app.add_subcommand("explain",
                                        "Explain one image: writes input, logits and every map as "
                                        ".npy, boxes and IoUs as JSON");
-        static std::string model, arch, image, annotation,
-            out = "explain-out", methods = "cam,gradcam", layers = "last", target = "pred",
-            score = "logit", mode = "largest";
-        static int numClasses = 0;
+        static ModelOptions mo;
+        static std::string image, annotation, out = "explain-out", methods = "cam,gradcam",
+                                              layers = "last", target = "pred", score = "logit",
+                                              mode = "largest";
         static float tau = 0.2f;
-        cmd->add_option("--model", model, "checkpoint (.ckpt) or torchvision state dict (.pth)")
-            ->required();
-        cmd->add_option("--arch", arch, "for a .pth: the architecture it must hold");
-        cmd->add_option("--num-classes", numClasses, "for a .pth: the class count it must have");
-        cmd->add_option("--image", image, "the photo")->required()->check(CLI::ExistingFile);
+        addModelOptions(cmd, mo);
+        cmd->add_option("--image", image, "the photo")->required()->check(RegularFile);
         cmd->add_option("--annotation", annotation, "its PASCAL VOC annotation, for IoU")
-            ->check(CLI::ExistingFile);
+            ->check(RegularFile);
         cmd->add_option("--methods", methods,
                         "comma-separated: "
                         "cam,gradcam,gradcam++,xgradcam,layercam,hirescam,scorecam,eigencam")
@@ -112,32 +88,19 @@ void addExplainCommands(CLI::App& app) {
             ->check(CLI::IsMember({"logit", "prob"}))
             ->capture_default_str();
         cmd->add_option("--tau", tau, "box threshold, a fraction of the map's maximum")
-            ->check(CLI::Range(0.0f, 1.0f))
+            ->check(FiniteNumber & CLI::Range(0.0f, 1.0f))
             ->capture_default_str();
         cmd->add_option("--box-mode", mode, "largest, best (needs --annotation) or course")
             ->check(CLI::IsMember({"largest", "best", "course"}))
             ->capture_default_str();
-        cmd->add_option("--out", out, "output folder")->capture_default_str();
+        cmd->add_option("--out", out,
+                        "output folder: new, empty, or holding a previous explanation, which is "
+                        "replaced as a whole")
+            ->capture_default_str();
         cmd->callback([] {
-            auto session = openModel(model, arch, numClasses);
-            const ModelInfo& info = session->info();
-            ExplainOptions eo;
-            eo.methods = parseMethods(methods);
-            eo.taps = parseLayers(layers, info);
-            eo.score = score == "prob" ? ScoreKind::Probability : ScoreKind::Logit;
-            int cls = -1;
-            if (target != "pred") {
-                try {
-                    cls = std::stoi(target);
-                } catch (const std::exception&) {
-                    throw CLI::ValidationError("--class",
-                                               "'" + target + "' is not a class index or 'pred'");
-                }
-                if (cls < 0 || cls >= info.numClasses())
-                    throw CLI::ValidationError("--class",
-                                               "class " + target + " does not exist (0.." +
-                                                   std::to_string(info.numClasses() - 1) + ")");
-            }
+            const std::vector<Method> methodList = parseMethods(methods);
+            // Refuse a folder of other files before any work, and write the new set beside it.
+            StagedFolder folder(out, isExplainOutput);
             std::vector<Box> truth;
             if (!annotation.empty()) {
                 try {
@@ -152,35 +115,58 @@ void addExplainCommands(CLI::App& app) {
                 }
             }
             const cv::Mat rgb = readRgb(image);
+            TerminalProgress bar(mo.quiet);
+            auto session = openModel(mo);
+            const ModelInfo& info = session->info();
+            ExplainOptions eo;
+            eo.methods = methodList;
+            eo.taps = parseLayers(layers, info);
+            eo.score = score == "prob" ? ScoreKind::Probability : ScoreKind::Logit;
+            int cls = -1;
+            if (target != "pred") {
+                try {
+                    std::size_t used = 0;
+                    cls = std::stoi(target, &used);
+                    if (used != target.size()) throw std::invalid_argument(target);
+                } catch (const std::exception&) {
+                    throw CLI::ValidationError("--class",
+                                               "'" + target + "' is not a class index or 'pred'");
+                }
+                if (cls < 0 || cls >= info.numClasses())
+                    throw CLI::ValidationError("--class",
+                                               "class " + target + " does not exist (0.." +
+                                                   std::to_string(info.numClasses() - 1) + ")");
+            }
             const int s = info.inputSize;
             std::vector<float> input(3u * static_cast<std::size_t>(s) * s);
             toChwNormalized(resizeForModel(rgb, s), info.norm, input.data());
-            TerminalProgress bar;
             const auto res = session->explainPrepared(input.data(), 1, {cls}, eo,
                                                       {bar.callback(), &interruptToken()});
             bar.finish();
             const ImageExplanation& e = res.front();
-            fs::create_directories(out);
-            writeNpy(fs::path(out) / "input.npy", input,
+            const fs::path dir = folder.path();
+            writeNpy(dir / "input.npy", input,
                      {1, 3, static_cast<std::size_t>(s), static_cast<std::size_t>(s)});
-            writeNpy(fs::path(out) / "logits.npy", e.logits, {1, e.logits.size()});
+            writeNpy(dir / "logits.npy", e.logits, {1, e.logits.size()});
             EvalOptions bo;
             bo.tau = tau;
             parseBoxMode(mode, &bo.mode);
+            const auto [fullW, fullH] = fullMapSize(rgb.cols, rgb.rows);
             json maps = json::array();
             for (const auto& m : e.maps) {
+                if (interruptToken().cancelled()) throw Cancelled();
                 const std::string stem =
                     methodId(m.method) + "_" + info.taps[static_cast<std::size_t>(m.tap)].name;
                 const Heatmap norm = normalizeMap(m.raw, methodUsesRelu(m.method));
-                const Heatmap full = upsampleMap(norm, rgb.cols, rgb.rows);
-                writeNpy(fs::path(out) / (stem + "_raw.npy"), m.raw.data,
+                const Heatmap full = upsampleMap(norm, fullW, fullH);
+                writeNpy(dir / (stem + "_raw.npy"), m.raw.data,
                          {static_cast<std::size_t>(m.raw.height),
                           static_cast<std::size_t>(m.raw.width)});
                 writeNpy(
-                    fs::path(out) / (stem + "_norm.npy"), norm.data,
+                    dir / (stem + "_norm.npy"), norm.data,
                     {static_cast<std::size_t>(norm.height), static_cast<std::size_t>(norm.width)});
                 writeNpy(
-                    fs::path(out) / (stem + "_full.npy"), full.data,
+                    dir / (stem + "_full.npy"), full.data,
                     {static_cast<std::size_t>(full.height), static_cast<std::size_t>(full.width)});
                 const MapScore sc = scoreMap(m.raw, m.method, m.tap, rgb.cols, rgb.rows, truth, bo);
                 json entry = {
@@ -203,7 +189,8 @@ void addExplainCommands(CLI::App& app) {
             json j = {{"image", image},
                       {"width", rgb.cols},
                       {"height", rgb.rows},
-                      {"model", model},
+                      {"full_map_size", {fullW, fullH}},
+                      {"model", mo.file},
                       {"arch", archName(info.arch)},
                       {"input_size", s},
                       {"target", e.target},
@@ -214,10 +201,14 @@ void addExplainCommands(CLI::App& app) {
                       {"top5", top},
                       {"ground_truth", gt},
                       {"maps", maps}};
-            writeFileAtomically(fs::path(out) / "result.json", j.dump(2) + "\n");
+            writeFileAtomically(dir / "result.json", jsonText(j, 2) + "\n");
+            folder.commit();
             std::printf("%s: %s (%.1f%%)\n", image.c_str(),
                         info.classNames[static_cast<std::size_t>(e.top[0].classIndex)].c_str(),
                         100.0 * e.top[0].probability);
+            if (fullW != rgb.cols)
+                std::printf("  the photo is %dx%d: its _full maps are %dx%d (cap %.0f MP)\n",
+                            rgb.cols, rgb.rows, fullW, fullH, fullMapPixelCap() / 1e6);
             for (const auto& m : maps)
                 std::printf("  %-10s %-10s box %s%s\n", m["method"].get<std::string>().c_str(),
                             m["layer"].get<std::string>().c_str(), m["box"].dump().c_str(),
@@ -230,20 +221,24 @@ void addExplainCommands(CLI::App& app) {
     {
         auto* cmd = app.add_subcommand(
             "eval", "Evaluate a split: per-image CSV and summary JSON (resumes if interrupted)");
-        static std::string model, data, split = "test", out = "eval-out", methods = "cam,gradcam",
-                                        layers = "last", score = "logit", mode = "largest";
+        static ModelOptions mo;
+        static std::string data, split = "test", out = "eval-out", methods = "cam,gradcam",
+                                 layers = "last", score = "logit", mode = "largest";
         static EvalOptions o;
+        static int limit = 0;
         static float sweepStep = 0.05f;
-        cmd->add_option("--model", model, "checkpoint (.ckpt) or torchvision state dict (.pth)")
-            ->required();
+        addModelOptions(cmd, mo);
         cmd->add_option("--data", data, "dataset folder")->required();
         cmd->add_option("--split", split)
             ->check(CLI::IsMember({"test", "train"}))
             ->capture_default_str();
-        cmd->add_option("--limit", o.limit, "first N images only")->capture_default_str();
+        cmd->add_option("--limit", limit, "the first N images only")
+            ->check(CLI::Range(1, std::numeric_limits<int>::max()));
         cmd->add_option("--methods", methods)->capture_default_str();
         cmd->add_option("--layers", layers, "tap names, 'last' or 'all'")->capture_default_str();
-        cmd->add_option("--tau", o.tau)->check(CLI::Range(0.0f, 1.0f))->capture_default_str();
+        cmd->add_option("--tau", o.tau)
+            ->check(FiniteNumber & CLI::Range(0.0f, 1.0f))
+            ->capture_default_str();
         cmd->add_option("--box-mode", mode)
             ->check(CLI::IsMember({"largest", "best", "course"}))
             ->capture_default_str();
@@ -252,29 +247,43 @@ void addExplainCommands(CLI::App& app) {
             ->capture_default_str();
         cmd->add_option("--sweep-step", sweepStep,
                         "threshold step for MaxBoxAcc; 0 turns the sweep off")
-            ->check(CLI::Range(0.0f, 0.5f))
+            ->check(FiniteNumber & CLI::Range(0.0f, 0.5f))
             ->capture_default_str();
         cmd->add_option("--batch", o.batchSize)->check(CLI::Range(1, 1024))->capture_default_str();
         cmd->add_option("--out", out, "output folder")->capture_default_str();
         cmd->callback([] {
-            auto session = ModelSession::open(model);
-            const ModelInfo& info = session->info();
             o.methods = parseMethods(methods);
+            o.limit = static_cast<std::size_t>(limit);
+            TerminalProgress bar(mo.quiet);
+            auto session = openModel(mo);
+            const ModelInfo& info = session->info();
             o.taps = parseLayers(layers, info);
             o.score = score == "prob" ? ScoreKind::Probability : ScoreKind::Logit;
             parseBoxMode(mode, &o.mode);
             o.sweep = sweepStep > 0 ? EvalOptions::defaultSweep(sweepStep) : std::vector<float>{};
-            TerminalProgress bar;
             OpenOptions oo;
             oo.job = {bar.callback(), &interruptToken()};
             const Dataset ds = openStanfordDogs(data, oo);
             const EvalResult r = evaluateSplit(*session, split == "test" ? ds.test : ds.train, o,
                                                out, {bar.callback(), &interruptToken()});
             bar.finish();
-            if (r.cancelled) throw Cancelled();
             if (r.resumed) std::printf("resumed %zu images from an interrupted run\n", r.resumed);
-            std::printf("%zu images  top-1 %.3f  top-5 %.3f\n", r.summary.images, r.summary.top1,
-                        r.summary.top5);
+            if (!r.skipped.empty()) {
+                std::fprintf(stderr,
+                             "warning: %zu image(s) could not be decoded and are not in the "
+                             "results (listed in summary.json):\n",
+                             r.skipped.size());
+                for (std::size_t i = 0; i < r.skipped.size() && i < 20; ++i)
+                    std::fprintf(stderr, "  %s: %s\n", r.skipped[i].file.c_str(),
+                                 r.skipped[i].message.c_str());
+                if (r.skipped.size() > 20)
+                    std::fprintf(stderr, "  ... %zu more\n", r.skipped.size() - 20);
+            }
+            std::printf("%zu images  top-1 %.3f  top-5 %.3f%s\n", r.summary.images, r.summary.top1,
+                        r.summary.top5,
+                        r.skipped.empty()
+                            ? ""
+                            : ("  (" + std::to_string(r.skipped.size()) + " skipped)").c_str());
             std::printf("%-10s %-10s %8s %8s %8s %9s %9s\n", "method", "layer", "meanIoU",
                         "loc@0.5", "top1loc", "MaxBoxAcc", "MaxBoxV2");
             for (const auto& m : r.summary.methods)

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "data/dataset.h"
 #include "eval/evaluator.h"
+#include "eval/ranking.h"
 #include "explain/model_session.h"
 #include "figures/figure_batch.h"
 #include "figures/figure_writer.h"
@@ -32,17 +33,16 @@ void addExportCommand(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "export",
         "Comparison figures (photo, CAM, Grad-CAM with boxes and IoU) as PNG, SVG or PDF");
-    static std::string model, data, split = "test", out, images, breed, evalDir,
-                                    methods = "cam,gradcam", layer = "last", mode = "largest",
-                                    colormap = "jet", target = "pred", score = "logit", title;
+    static ModelOptions mo;
+    static std::string data, split = "test", out, images, breed, evalDir, methods = "cam,gradcam",
+                             layer = "last", mode = "largest", colormap = "jet", target = "pred",
+                             score = "logit", title;
     static std::size_t worst = 0, best = 0, first = 0;
     static SceneStyle style;
     static ExportOptions eo;
     static int columns = 2;
-    static bool pages = false, quiet = false;
-    cmd->add_option("--model", model, "checkpoint (.ckpt) or torchvision state dict (.pth)")
-        ->required()
-        ->check(CLI::ExistingFile);
+    static bool pages = false;
+    addModelOptions(cmd, mo);
     cmd->add_option("--data", data, "dataset folder")->required();
     cmd->add_option("--split", split)
         ->check(CLI::IsMember({"test", "train"}))
@@ -50,22 +50,24 @@ void addExportCommand(CLI::App& app) {
     cmd->add_option("--out", out, "figure file: .png, .jpg, .svg or .pdf")->required();
     cmd->add_option("--images", images, "comma-separated image names or list paths");
     cmd->add_option("--breed", breed, "only this breed (display name or folder)");
-    cmd->add_option("--first", first, "the first N images (after --breed)");
+    cmd->add_option("--first", first, "the first N images (after --breed)")
+        ->check(CLI::Range(1, 100000));
     cmd->add_option(
-        "--worst", worst,
-        "the N images with the lowest IoU of the last --methods entry (needs an evaluation)");
-    cmd->add_option("--best", best,
-                    "the N images with the highest IoU of the last --methods entry");
+           "--worst", worst,
+           "the N images with the lowest IoU of the last --methods entry (needs an evaluation)")
+        ->check(CLI::Range(1, 100000));
+    cmd->add_option("--best", best, "the N images with the highest IoU of the last --methods entry")
+        ->check(CLI::Range(1, 100000));
     cmd->add_option("--eval", evalDir,
                     "evaluation folder for --worst/--best (default: the dashboard's, next to the "
                     "model)");
     cmd->add_option("--methods", methods, "methods to show")->capture_default_str();
     cmd->add_option("--layer", layer, "tap name or 'last'")->capture_default_str();
     cmd->add_option("--tau", style.tau, "box threshold")
-        ->check(CLI::Range(0.0f, 1.0f))
+        ->check(FiniteNumber & CLI::Range(0.0f, 1.0f))
         ->capture_default_str();
     cmd->add_option("--blend", style.blend, "heatmap opacity")
-        ->check(CLI::Range(0.0f, 1.0f))
+        ->check(FiniteNumber & CLI::Range(0.0f, 1.0f))
         ->capture_default_str();
     cmd->add_option("--colormap", colormap, "jet, turbo, viridis, inferno, magma or gray")
         ->capture_default_str();
@@ -81,14 +83,13 @@ void addExportCommand(CLI::App& app) {
     cmd->add_option("--width", eo.widthPx, "raster width in pixels (PNG, JPEG)")
         ->check(CLI::Range(1, 30000));
     cmd->add_option("--dpi", eo.dpi, "raster resolution; scales the natural size when no --width")
-        ->check(CLI::Range(10.0, 2400.0))
+        ->check(FiniteNumber & CLI::Range(10.0, 2400.0))
         ->capture_default_str();
     cmd->add_option("--columns", columns, "images per grid row")
         ->check(CLI::Range(1, 8))
         ->capture_default_str();
     cmd->add_flag("--pages", pages, "PDF: one page per image instead of one grid");
     cmd->add_option("--title", title, "grid title");
-    cmd->add_flag("--quiet", quiet, "no progress bar");
     cmd->callback([] {
         if (figureFormatFor(QString::fromStdString(out)) == FigureFormat::Unknown)
             throw CLI::ValidationError("--out",
@@ -109,7 +110,8 @@ void addExportCommand(CLI::App& app) {
         static char* argv[] = {name, nullptr};
         QGuiApplication qapp(argc, argv);
 
-        auto session = ModelSession::open(model);
+        TerminalProgress bar(mo.quiet);
+        auto session = openModel(mo);
         const ModelInfo& info = session->info();
         FigureRequest req;
         req.methods = parseMethods(methods);
@@ -118,7 +120,6 @@ void addExportCommand(CLI::App& app) {
         req.style = style;
         req.score = score == "prob" ? ScoreKind::Probability : ScoreKind::Logit;
 
-        TerminalProgress bar(quiet);
         OpenOptions oo;
         oo.job = {bar.callback(), &interruptToken()};
         const Dataset ds = openStanfordDogs(data, oo);
@@ -140,7 +141,7 @@ void addExportCommand(CLI::App& app) {
         };
         if (worst || best) {
             const fs::path dir =
-                evalDir.empty() ? evaluationDirFor(model, kind) : fs::path(evalDir);
+                evalDir.empty() ? evaluationDirFor(mo.file, kind) : fs::path(evalDir);
             std::vector<std::string> tapNames;
             for (const auto& t : info.taps) tapNames.push_back(t.name);
             SavedEvaluation ev;
@@ -152,18 +153,15 @@ void addExportCommand(CLI::App& app) {
                                          "`cam-explorer-cli eval --out DIR` and pass --eval DIR)");
             }
             const Method m = req.methods.back();
-            const int tap = m == Method::Cam ? info.lastBlockTap : req.tap;
-            std::vector<ImageRecord> records;
-            for (auto& r : ev.records)
-                if (r.index < sd.samples.size() && keep(r.index)) records.push_back(r);
-            for (std::size_t k : rankByIou(records, m, tap, worst + best, worst > 0))
-                chosen.push_back(records[k].index);
+            const int tap = methodTap(m, req.tap, info.lastBlockTap);
+            chosen = rankByIou(ev.records, m, req.tap, info.lastBlockTap, worst + best, worst > 0,
+                               [&](std::size_t i) { return i < sd.samples.size() && keep(i); });
             if (chosen.empty())
                 throw std::runtime_error("the evaluation in '" + dir.string() + "' has no " +
                                          methodName(m) + " scores at " +
                                          info.taps[static_cast<std::size_t>(tap)].name);
         } else if (!images.empty()) {
-            for (const auto& want : splitList(images)) {
+            for (const auto& want : splitList(images, "--images")) {
                 std::size_t found = sd.samples.size();
                 for (std::size_t i = 0; i < sd.samples.size() && found == sd.samples.size(); ++i)
                     if (sd.samples[i].relPath == want ||

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <functional>
 
 #include "commands.h"
 #include "data/dataset.h"
@@ -21,12 +22,20 @@ void addTrainCommand(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--arch", arch, "resnet18, resnet34, resnet50 or resnet101")
         ->capture_default_str();
-    cmd->add_option("--weights", weights, "torchvision .pth file to start from");
+    cmd->add_option("--weights", weights, "torchvision .pth file to start from")
+        ->check(RegularFile);
     cmd->add_flag("--imagenet", imagenet, "start from the cached torchvision ImageNet weights");
-    cmd->add_option("--resume", resume, "checkpoint to continue from (last.ckpt)");
-    cmd->add_option("--preset", preset,
-                    "'course': SGD 0.01, batch 16, plain resize, no augmentation")
-        ->check(CLI::IsMember({"course"}));
+    cmd->add_option("--resume", resume, "checkpoint to continue from (last.ckpt)")
+        ->check(RegularFile);
+    {
+        std::string help = "a named recipe; options given explicitly override its fields:";
+        std::vector<std::string> ids;
+        for (const auto& p : trainPresets()) {
+            help += "\n  " + p.id + ": " + p.description;
+            ids.push_back(p.id);
+        }
+        cmd->add_option("--preset", preset, help)->check(CLI::IsMember(ids));
+    }
     cmd->add_option("--epochs", c.epochs)->capture_default_str();
     cmd->add_option("--batch", c.batchSize)->capture_default_str();
     cmd->add_option("--lr", c.learningRate)->capture_default_str();
@@ -56,31 +65,60 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_flag("--cpu", c.forceCpu, "train on the CPU even when a GPU is usable");
     cmd->add_flag("--amp", c.mixedPrecision, "bf16 mixed precision (CUDA)");
     cmd->add_flag("--channels-last", c.channelsLast, "channels-last memory format (CUDA)");
-    cmd->add_option("--seed", c.seed)->capture_default_str();
+    cmd->add_option("--seed", c.seed)->check(CLI::NonNegativeNumber)->capture_default_str();
     cmd->add_flag("--quiet", quiet, "no progress bar");
-    cmd->callback([] {
-        TrainConfig cfg = c;
-        if (preset == "course") {
-            TrainConfig p = TrainConfig::coursePreset();
-            p.arch = cfg.arch;
-            p.inputSize = cfg.inputSize;
-            p.baseWidth = cfg.baseWidth;
-            p.epochs = cfg.epochs;
-            p.seed = cfg.seed;
-            cfg = p;
-        } else {
-            cfg.optimizer =
-                optimizer == "sgd" ? TrainConfig::Optimizer::Sgd : TrainConfig::Optimizer::AdamW;
-            cfg.schedule = schedule == "constant" ? TrainConfig::Schedule::Constant
-                           : schedule == "step"   ? TrainConfig::Schedule::Step
-                                                  : TrainConfig::Schedule::Cosine;
-            cfg.augment.flip = flip;
-            cfg.augment.randomResizedCrop = crop;
-            cfg.augment.colorJitter = jitter;
-        }
+    cmd->callback([cmd] {
+        // The options write into `c` (defaults unless given). A preset starts from the defaults;
+        // then every option the user gave explicitly is copied over it, so `--preset course
+        // --lr 0.1` trains at 0.1.
+        auto given = [cmd](const char* name) { return cmd->count(name) > 0; };
+        c.optimizer =
+            optimizer == "sgd" ? TrainConfig::Optimizer::Sgd : TrainConfig::Optimizer::AdamW;
+        c.schedule = schedule == "constant" ? TrainConfig::Schedule::Constant
+                     : schedule == "step"   ? TrainConfig::Schedule::Step
+                                            : TrainConfig::Schedule::Cosine;
+        c.augment.flip = flip;
+        c.augment.randomResizedCrop = crop;
+        c.augment.colorJitter = jitter;
         auto a = parseArch(arch);
         if (!a) throw CLI::ValidationError("--arch", "unknown architecture '" + arch + "'");
-        cfg.arch = *a;
+        c.arch = *a;
+        TrainConfig cfg = c;
+        if (!preset.empty()) {
+            cfg = TrainConfig{};
+            applyTrainPreset(preset, cfg);
+            const std::pair<const char*, std::function<void()>> overrides[] = {
+                {"--arch", [&] { cfg.arch = c.arch; }},
+                {"--epochs", [&] { cfg.epochs = c.epochs; }},
+                {"--batch", [&] { cfg.batchSize = c.batchSize; }},
+                {"--lr", [&] { cfg.learningRate = c.learningRate; }},
+                {"--optimizer", [&] { cfg.optimizer = c.optimizer; }},
+                {"--momentum", [&] { cfg.momentum = c.momentum; }},
+                {"--weight-decay", [&] { cfg.weightDecay = c.weightDecay; }},
+                {"--schedule", [&] { cfg.schedule = c.schedule; }},
+                {"--step-epochs", [&] { cfg.stepEpochs = c.stepEpochs; }},
+                {"--step-gamma", [&] { cfg.stepGamma = c.stepGamma; }},
+                {"--warmup", [&] { cfg.warmupEpochs = c.warmupEpochs; }},
+                {"--label-smoothing", [&] { cfg.labelSmoothing = c.labelSmoothing; }},
+                {"--bn-recalibrate", [&] { cfg.bnRecalibrationImages = c.bnRecalibrationImages; }},
+                {"--flip", [&] { cfg.augment.flip = c.augment.flip; }},
+                {"--crop", [&] { cfg.augment.randomResizedCrop = c.augment.randomResizedCrop; }},
+                {"--jitter", [&] { cfg.augment.colorJitter = c.augment.colorJitter; }},
+                {"--freeze-backbone", [&] { cfg.freezeBackbone = c.freezeBackbone; }},
+                {"--input-size", [&] { cfg.inputSize = c.inputSize; }},
+                {"--width", [&] { cfg.baseWidth = c.baseWidth; }},
+                {"--cpu", [&] { cfg.forceCpu = c.forceCpu; }},
+                {"--amp", [&] { cfg.mixedPrecision = c.mixedPrecision; }},
+                {"--channels-last", [&] { cfg.channelsLast = c.channelsLast; }},
+                {"--seed", [&] { cfg.seed = c.seed; }}};
+            for (const auto& [name, copy] : overrides)
+                if (given(name)) copy();
+        }
+        try {
+            cfg.validate();
+        } catch (const std::invalid_argument& e) {
+            throw CLI::ValidationError(e.what());
+        }
         cfg.weightsFile = weights;
         if (imagenet) cfg.weightsFile = findImageNetWeights(cfg.arch).string();
         TerminalProgress bar(quiet);
@@ -99,7 +137,6 @@ void addTrainCommand(CLI::App& app) {
         const TrainResult r =
             trainModel(ds, cfg, out, cb, {bar.callback(), &interruptToken()}, from);
         bar.finish();
-        if (r.cancelled) throw Cancelled();
         std::printf("checkpoint  %s\nbest        %s\nlog         %s\n", r.lastCheckpoint.c_str(),
                     r.bestCheckpoint.c_str(), (std::filesystem::path(out) / "history.csv").c_str());
     });

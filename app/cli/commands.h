@@ -6,13 +6,24 @@
 #include "common/job.h"
 #include "explain/heatmap.h"
 
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace camx {
+class ModelSession;
+}
+
 namespace camx::cli {
 
-// Cancelled by Ctrl-C, so long jobs stop cleanly and leave no partial files.
+// Cancelled by the first Ctrl-C, so long jobs stop at their next batch, block or file boundary
+// and leave no partial files (an evaluation keeps its resumable progress). A second Ctrl-C exits
+// with status 130 at once.
 CancelToken& interruptToken();
 
-// Exit codes: 0 success, 1 the job failed, 2 bad arguments (CLI11's own), 130 interrupted.
+// Exit codes: 0 success, 1 the job failed, 2 bad arguments, 130 interrupted.
 constexpr int kExitFailure = 1;
+constexpr int kExitBadArguments = 2;
 constexpr int kExitInterrupted = 130;
 
 void addInfoCommand(CLI::App& app);
@@ -22,7 +33,27 @@ void addExplainCommands(CLI::App& app);
 void addExportCommand(CLI::App& app);  // only with the Qt parts built (CAMX_BUILD_UI)
 
 // Shared argument parsing.
-std::vector<std::string> splitList(const std::string& commaSeparated);
+// Comma-separated items; throws CLI::ValidationError naming `option` when no item is given
+// (for example ",").
+std::vector<std::string> splitList(const std::string& commaSeparated,
+                                   const std::string& option = {});
 std::vector<Method> parseMethods(const std::string& commaSeparated);  // throws ValidationError
+
+// Validators: a number that is finite (NaN and infinities are refused; CLI::Range lets NaN
+// through), and a path that is a regular file (a FIFO would block the reader forever, a folder
+// is not a file).
+extern const CLI::Validator FiniteNumber;
+extern const CLI::Validator RegularFile;
+
+// The options every model-reading subcommand shares.
+struct ModelOptions {
+    std::string file;
+    std::string arch;    // for a .pth: the architecture it must hold
+    int numClasses = 0;  // for a .pth: the class count it must have; 0: any
+    bool quiet = false;  // no progress bar
+};
+void addModelOptions(CLI::App* cmd, ModelOptions& o);
+// Opens the model (interruptible with Ctrl-C) and checks --arch/--num-classes against it.
+std::unique_ptr<ModelSession> openModel(const ModelOptions& o);
 
 }  // namespace camx::cli

@@ -1,7 +1,16 @@
 #pragma once
 // Progress reporting and cancellation shared by every long-running core call.
-// Core calls are synchronous: the caller picks the thread, passes a ProgressFn to hear about
-// progress and a CancelToken to stop the work. A cancelled call throws camx::Cancelled.
+//
+// The contract every core call follows:
+//  * Calls are synchronous: the caller picks the thread, passes a ProgressFn to hear about
+//    progress and a CancelToken to stop the work.
+//  * The token is polled at batch, block or file boundaries (and inside readers of large files),
+//    so a cancel takes effect within one step.
+//  * A cancelled call throws camx::Cancelled; it never returns a partial result.
+//  * It leaves no partial output behind, except resumable state that its header documents as
+//    kept on purpose: an evaluation's eval_partial.jsonl (evaluator.h) and a training run's
+//    checkpoints of finished epochs (trainer.h). The next call with the same inputs resumes
+//    from them to the same result.
 
 #include <atomic>
 #include <cstddef>
@@ -29,7 +38,7 @@ private:
     std::atomic<bool> m_cancelled{false};
 };
 
-// Thrown by core calls when their CancelToken fires; the call leaves no partial output behind.
+// Thrown by core calls when their CancelToken fires (see the contract above).
 class Cancelled : public std::runtime_error {
 public:
     Cancelled() : std::runtime_error("cancelled by the user") {}

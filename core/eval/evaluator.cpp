@@ -9,6 +9,8 @@
 
 #include "common/csv_writer.h"
 #include "common/fs_util.h"
+#include "common/hash.h"
+#include "common/json_text.h"
 #include "data/loader.h"
 #include "explain/model_session.h"
 #include "explain/postprocess.h"
@@ -173,10 +175,14 @@ ImageRecord recordFromJson(const json& j) {
     return r;
 }
 
-// A fingerprint of what is evaluated, so a partial file from other settings is not reused.
-std::string runKey(const ModelSession& model, const SplitData& split, const EvalOptions& o) {
+// A fingerprint of what is evaluated, so a partial file from another model, dataset or settings
+// is not reused. "model" (the path) is informative; the digests decide.
+std::string runKey(const ModelSession& model, const std::vector<Sample>& samples,
+                   std::size_t splitSize, const EvalOptions& o) {
     json j = {{"model", model.info().source.string()},
-              {"images", split.samples.size()},
+              {"model_digest", fileDigest(model.info().source)},
+              {"data_digest", splitDigest(samples)},
+              {"images", splitSize},
               {"tau", o.tau},
               {"mode", boxModeId(o.mode)},
               {"sweep", o.sweep},
@@ -186,7 +192,20 @@ std::string runKey(const ModelSession& model, const SplitData& split, const Eval
     json methods = json::array();
     for (Method m : o.methods) methods.push_back(methodId(m));
     j["methods"] = methods;
-    return j.dump();
+    return jsonText(j);
+}
+
+// Whether a partial file's key line describes the same run: everything but the model's path.
+bool sameRun(const std::string& savedKey, const std::string& key) {
+    try {
+        json a = json::parse(savedKey), b = json::parse(key);
+        if (!a.is_object() || !a.contains("model_digest")) return false;  // an older format
+        a.erase("model");
+        b.erase("model");
+        return a == b;
+    } catch (const json::exception&) {
+        return false;
+    }
 }
 
 }  // namespace
@@ -208,15 +227,15 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
 
     fs::create_directories(outDir);
     const fs::path partial = outDir / "eval_partial.jsonl";
-    const std::string key = runKey(model, split, o);
+    const std::string key = runKey(model, samples, split.samples.size(), o);
     EvalResult result;
     std::set<std::size_t> done;
     // Resume: records of an interrupted run with the same settings.
     if (fs::exists(partial)) {
         std::ifstream in(partial);
         std::string line;
-        bool sameRun = std::getline(in, line) && line == key;
-        while (sameRun && std::getline(in, line)) {
+        const bool same = std::getline(in, line) && sameRun(line, key);
+        while (same && std::getline(in, line)) {
             try {
                 ImageRecord r = recordFromJson(json::parse(line));
                 if (r.index < samples.size() && done.insert(r.index).second)
@@ -225,13 +244,13 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
                 break;  // a line cut short by the interruption
             }
         }
-        if (!sameRun) result.records.clear(), done.clear();
+        if (!same) result.records.clear(), done.clear();
     }
     result.resumed = result.records.size();
     {
         // Rewrite the partial file with the good lines only, then append as batches finish.
         std::string text = key + "\n";
-        for (const auto& r : result.records) text += recordToJson(r).dump() + "\n";
+        for (const auto& r : result.records) text += jsonText(recordToJson(r)) + "\n";
         writeFileAtomically(partial, text);
     }
     std::ofstream append(partial, std::ios::app);
@@ -254,12 +273,14 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
     eo.score = o.score;
     std::size_t processed = result.records.size();
     while (auto batch = loader.next()) {
-        if (job.cancelled()) {
-            result.cancelled = true;
-            return result;
-        }
+        job.throwIfCancelled();
+        for (const LoadIssue& f : batch->failures) result.skipped.push_back(f);
+        processed += batch->failures.size();
         const int n = static_cast<int>(batch->images.size(0));
-        if (n == 0) continue;
+        if (n == 0) {
+            job.report(processed, samples.size(), "Evaluating");
+            continue;
+        }
         std::vector<int> targets;
         for (std::size_t j : batch->indices) targets.push_back(todoSamples[j].label);
         const auto ex = model.explainPrepared(batch->images.data_ptr<float>(), n, targets, eo, job);
@@ -277,7 +298,7 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
             }
             for (const auto& m : e.maps)
                 r.scores.push_back(scoreMap(m.raw, m.method, m.tap, s.width, s.height, s.boxes, o));
-            append << recordToJson(r).dump() << "\n";
+            append << jsonText(recordToJson(r)) << "\n";
             result.records.push_back(std::move(r));
         }
         append.flush();
@@ -289,17 +310,36 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
               [](const ImageRecord& a, const ImageRecord& b) { return a.index < b.index; });
     result.summary = summarize(result.records, o, tapNames);
     writePerImageCsv(outDir / "per_image.csv", result.records, info.classNames, tapNames);
-    writeSummaryJson(outDir / "summary.json", result.summary, info.classNames, o);
+    writeSummaryJson(outDir / "summary.json", result.summary, info.classNames, o, result.skipped);
     {
         // Kept for the dashboard and `export --worst/--best`: the settings line, then a record
         // per image in split order.
         std::string text = key + "\n";
-        for (const auto& r : result.records) text += recordToJson(r).dump() + "\n";
+        for (const auto& r : result.records) text += jsonText(recordToJson(r)) + "\n";
         writeFileAtomically(outDir / kRecordsFile, text);
     }
     std::error_code ec;
     fs::remove(partial, ec);
     return result;
+}
+
+std::string splitDigest(const std::vector<Sample>& samples) {
+    Hasher h;
+    h.updateNumber(samples.size());
+    for (const Sample& s : samples) {
+        h.update(s.relPath);
+        std::error_code ec;
+        const auto size = fs::file_size(s.imagePath, ec);
+        h.updateNumber(ec ? ~std::uint64_t{0} : static_cast<std::uint64_t>(size));
+        h.updateNumber(static_cast<std::uint64_t>(static_cast<std::int64_t>(s.label)));
+        h.updateNumber(static_cast<std::uint64_t>(s.width));
+        h.updateNumber(static_cast<std::uint64_t>(s.height));
+        h.updateNumber(s.boxes.size());
+        for (const Box& b : s.boxes)
+            for (int v : {b.xmin, b.ymin, b.xmax, b.ymax})
+                h.updateNumber(static_cast<std::uint64_t>(static_cast<std::int64_t>(v)));
+    }
+    return h.hex();
 }
 
 fs::path evaluationDirFor(const fs::path& model, SplitKind split) {
@@ -398,7 +438,8 @@ void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& reco
 }
 
 void writeSummaryJson(const fs::path& path, const EvalSummary& s,
-                      const std::vector<std::string>& classNames, const EvalOptions& o) {
+                      const std::vector<std::string>& classNames, const EvalOptions& o,
+                      const std::vector<LoadIssue>& skipped) {
     json methods = json::array();
     for (const auto& m : s.methods) {
         json breeds = json::object();
@@ -431,7 +472,11 @@ void writeSummaryJson(const fs::path& path, const EvalSummary& s,
               {"score", o.score == ScoreKind::Logit ? "logit" : "probability"},
               {"sweep_thresholds", s.sweep},
               {"methods", methods}};
-    writeFileAtomically(path, j.dump(2) + "\n");
+    json skippedJson = json::array();
+    for (const auto& issue : skipped)
+        skippedJson.push_back({{"file", issue.file}, {"error", issue.message}});
+    j["skipped_images"] = skippedJson;
+    writeFileAtomically(path, jsonText(j, 2) + "\n");
 }
 
 }  // namespace camx

@@ -6,7 +6,10 @@
 // Maps are made for the ground-truth class (GT-known, as the WSOL benchmark does); when the
 // prediction is right that is also the predicted class's map, so top-1 localisation follows.
 // Progress is kept in <out>/eval_partial.jsonl after every batch, so an interrupted run resumes
-// where it stopped. The final outputs are written atomically.
+// where it stopped. The partial file is keyed by the content of what is evaluated (a digest of the
+// model file, of the split's images, labels and boxes, and the settings), so a different model
+// copied to the same path, or another dataset of the same size, starts afresh instead of reusing
+// rows. The final outputs are written atomically.
 
 #include <filesystem>
 #include <map>
@@ -85,8 +88,10 @@ struct EvalSummary {
 struct EvalResult {
     std::vector<ImageRecord> records;
     EvalSummary summary;
-    bool cancelled = false;
     std::size_t resumed = 0;  // records taken from an earlier, interrupted run
+    // Images of the split that could not be decoded: not in the records, named here (and in
+    // summary.json's "skipped_images"), never dropped silently. A resumed run tries them again.
+    std::vector<LoadIssue> skipped;
 };
 
 // Computes the summary from records (also used to rebuild it from a saved CSV/JSON).
@@ -98,6 +103,8 @@ MapScore scoreMap(const Heatmap& raw, Method method, int tap, int width, int hei
                   const std::vector<Box>& truth, const EvalOptions& options);
 
 // Evaluates `split` with `model`, writing <outDir>/per_image.csv, summary.json and records.jsonl.
+// Cancelled: throws camx::Cancelled and keeps <outDir>/eval_partial.jsonl, from which the next
+// call with the same model, split and options resumes.
 EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const EvalOptions& options,
                          const std::filesystem::path& outDir, const JobContext& job = {});
 
@@ -123,6 +130,11 @@ void writePerImageCsv(const std::filesystem::path& path, const std::vector<Image
                       const std::vector<std::string>& classNames,
                       const std::vector<std::string>& tapNames);
 void writeSummaryJson(const std::filesystem::path& path, const EvalSummary& summary,
-                      const std::vector<std::string>& classNames, const EvalOptions& options);
+                      const std::vector<std::string>& classNames, const EvalOptions& options,
+                      const std::vector<LoadIssue>& skipped = {});
+
+// A digest of what an evaluation reads from a split: every image's path, file size, label, size
+// and boxes. Two splits with the same digest evaluate alike.
+std::string splitDigest(const std::vector<Sample>& samples);
 
 }  // namespace camx

@@ -1,24 +1,95 @@
 #include "train/train_config.h"
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
+
+#include "common/json_text.h"
 
 namespace camx {
 using nlohmann::json;
 
 TrainConfig TrainConfig::coursePreset() {
     TrainConfig c;
-    c.optimizer = Optimizer::Sgd;
-    c.learningRate = 0.01;
-    c.momentum = 0.0;
-    c.weightDecay = 0.0;
-    c.batchSize = 16;
-    c.epochs = 30;
-    c.schedule = Schedule::Constant;
-    c.augment = Augmentation{};
-    c.labelSmoothing = 0;
-    c.warmupEpochs = 0;
+    applyTrainPreset("course", c);
     return c;
+}
+
+const std::vector<TrainPreset>& trainPresets() {
+    static const std::vector<TrainPreset> presets = {
+        {"course",
+         "the seed course: SGD 0.01 without momentum or decay, batch 16, 30 epochs, constant rate, "
+         "no augmentation"},
+        {"demo",
+         "the demo model: ResNet-18 from scratch at 160 px, AdamW 0.002, 12 epochs of 32, 2 "
+         "warm-up epochs, label smoothing 0.1, flips, batch-norm recalibration on 256 images, "
+         "seed 1"}};
+    return presets;
+}
+
+namespace {
+// Sets one field and notes the change in user-facing words.
+template <typename T, typename Show>
+void setField(T& field, const T& value, const char* name, Show show,
+              std::vector<std::string>& changed) {
+    if (field == value) return;
+    changed.push_back(std::string(name) + " " + show(field) + " -> " + show(value));
+    field = value;
+}
+std::string num(double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+}
+std::string yesNo(bool b) {
+    return b ? "on" : "off";
+}
+std::string optimizerText(TrainConfig::Optimizer o) {
+    return o == TrainConfig::Optimizer::Sgd ? "SGD" : "AdamW";
+}
+std::string scheduleText(TrainConfig::Schedule s) {
+    return s == TrainConfig::Schedule::Constant ? "constant"
+           : s == TrainConfig::Schedule::Step   ? "step"
+                                                : "cosine";
+}
+}  // namespace
+
+std::vector<std::string> applyTrainPreset(const std::string& id, TrainConfig& c) {
+    std::vector<std::string> ch;
+    auto n = [](auto v) { return num(static_cast<double>(v)); };
+    if (id == "course") {
+        setField(c.optimizer, TrainConfig::Optimizer::Sgd, "optimizer", optimizerText, ch);
+        setField(c.learningRate, 0.01, "learning rate", n, ch);
+        setField(c.momentum, 0.0, "momentum", n, ch);
+        setField(c.weightDecay, 0.0, "weight decay", n, ch);
+        setField(c.batchSize, 16, "batch size", n, ch);
+        setField(c.epochs, 30, "epochs", n, ch);
+        setField(c.schedule, TrainConfig::Schedule::Constant, "schedule", scheduleText, ch);
+        setField(c.augment.flip, false, "flips", yesNo, ch);
+        setField(c.augment.randomResizedCrop, false, "random crops", yesNo, ch);
+        setField(c.augment.colorJitter, false, "colour jitter", yesNo, ch);
+        setField(c.labelSmoothing, 0.0, "label smoothing", n, ch);
+        setField(c.warmupEpochs, 0.0, "warm-up epochs", n, ch);
+    } else if (id == "demo") {
+        setField(c.arch, Arch::ResNet18, "architecture", archName, ch);
+        setField(c.inputSize, 160, "input size", n, ch);
+        setField(c.epochs, 12, "epochs", n, ch);
+        setField(c.batchSize, 32, "batch size", n, ch);
+        setField(c.optimizer, TrainConfig::Optimizer::AdamW, "optimizer", optimizerText, ch);
+        setField(c.learningRate, 0.002, "learning rate", n, ch);
+        setField(c.weightDecay, 0.05, "weight decay", n, ch);
+        setField(c.schedule, TrainConfig::Schedule::Cosine, "schedule", scheduleText, ch);
+        setField(c.warmupEpochs, 2.0, "warm-up epochs", n, ch);
+        setField(c.labelSmoothing, 0.1, "label smoothing", n, ch);
+        setField(c.augment.flip, true, "flips", yesNo, ch);
+        setField(c.bnRecalibrationImages, 256, "batch-norm recalibration images", n, ch);
+        setField(c.seed, std::uint64_t{1}, "seed", n, ch);
+    } else {
+        std::string known;
+        for (const auto& p : trainPresets()) known += (known.empty() ? "" : ", ") + p.id;
+        throw std::invalid_argument("unknown preset '" + id + "' (known: " + known + ")");
+    }
+    return ch;
 }
 
 std::string TrainConfig::toJson() const {
@@ -49,7 +120,7 @@ std::string TrainConfig::toJson() const {
               {"channels_last", channelsLast},
               {"seed", seed},
               {"cache_images", cacheImages}};
-    return j.dump();
+    return jsonText(j);
 }
 
 TrainConfig TrainConfig::fromJson(const std::string& text) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "data/augment.h"
 #include "nn/arch.h"
@@ -48,5 +49,16 @@ struct TrainConfig {
     // Checks ranges; throws std::invalid_argument naming the field at fault.
     void validate() const;
 };
+
+// A named recipe: the fields it sets, and nothing else. The CLI (`train --preset NAME`) and the
+// training wizard apply the same presets; flags or fields the user sets explicitly win over them.
+struct TrainPreset {
+    std::string id;           // "course", "demo"
+    std::string description;  // one line for help texts and tooltips
+};
+const std::vector<TrainPreset>& trainPresets();
+// Sets the preset's fields in `config` and returns the user-facing names of the fields whose
+// value changed ("learning rate 0.01 -> 0.002"). Throws std::invalid_argument for an unknown id.
+std::vector<std::string> applyTrainPreset(const std::string& id, TrainConfig& config);
 
 }  // namespace camx

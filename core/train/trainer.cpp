@@ -179,10 +179,10 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         auto tStep = clock::now();
         while (auto batch = trainLoader.next()) {
             if (job.cancelled()) {
-                result.cancelled = true;
                 log("Cancelled during epoch " + std::to_string(epoch + 1) +
-                    "; the last finished epoch is kept");
-                return result;
+                    (epoch > 0 ? "; the last finished epoch is kept"
+                               : "; no epoch had finished, so there is nothing to resume from"));
+                throw Cancelled();
             }
             if (batch->images.size(0) == 0) continue;
             const double lr = learningRateAt(cfg, epoch + double(step) / steps);
@@ -218,20 +218,14 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
                     return b ? b->images.to(device) : at::Tensor();
                 },
                 so);
-            if (job.cancelled()) {
-                result.cancelled = true;
-                return result;
-            }
+            job.throwIfCancelled();
         }
         net->eval();
         valLoader.startEpoch(0);
         double vLoss = 0;
         int64_t v1 = 0, v5 = 0, vn = 0;
         while (auto batch = valLoader.next()) {
-            if (job.cancelled()) {
-                result.cancelled = true;
-                return result;
-            }
+            job.throwIfCancelled();
             if (batch->images.size(0) == 0) continue;
             const StepOutput out =
                 evalStep(net, batch->images.to(device), batch->labels.to(device), so);

@@ -38,13 +38,14 @@ struct TrainResult {
     std::vector<EpochRecord> history;  // every finished epoch, resumed ones included
     std::filesystem::path lastCheckpoint;
     std::filesystem::path bestCheckpoint;
-    bool cancelled = false;
     std::string device;
 };
 
 // Trains on dataset.train and validates on dataset.test. With `resumeFrom`, continues the run
 // stored in that checkpoint (its configuration wins, except the epoch count). Throws
 // std::invalid_argument for a bad configuration, CheckpointError / WeightsError for bad files.
+// Cancelled: throws camx::Cancelled; last.ckpt and best.ckpt of the finished epochs are kept, and
+// resuming from last.ckpt continues exactly as an uninterrupted run would.
 TrainResult trainModel(const Dataset& dataset, TrainConfig config,
                        const std::filesystem::path& outDir, const TrainCallbacks& callbacks = {},
                        const JobContext& job = {},

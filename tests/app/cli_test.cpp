@@ -1,11 +1,19 @@
 // The CLI as scripts use it: exit codes, messages, and the files it writes.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "../core/test_support.h"
 #include "data/image_io.h"
+#include "nn/checkpoint.h"
+#include "train/train_config.h"
 
 namespace camx {
 namespace {
@@ -17,7 +25,8 @@ struct CliRun {
 };
 
 CliRun cli(const std::string& args) {
-    const std::string cmd = std::string(CAMX_CLI) + " " + args + " 2>&1";
+    // `timeout` turns a regression into a hang (a FIFO, a runaway file) into a failure.
+    const std::string cmd = "timeout 300 " + std::string(CAMX_CLI) + " " + args + " 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
     CliRun r{-1, {}};
     if (!p) return r;
@@ -53,9 +62,9 @@ TEST_F(Cli, CheckDataPrintsCountsAndFailsOnlyWhenNothingLoads) {
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.output.find("is not a Stanford Dogs folder"), std::string::npos) << r.output;
     r = cli("check-data");
-    EXPECT_EQ(r.code, 106) << r.output;  // CLI11: a required argument is missing
+    EXPECT_EQ(r.code, 2) << r.output;  // a required argument is missing: bad arguments
     r = cli("frobnicate");
-    EXPECT_NE(r.code, 0);
+    EXPECT_EQ(r.code, 2) << r.output;
 }
 
 TEST_F(Cli, InfoNamesTheLibraries) {
@@ -93,8 +102,10 @@ TEST_F(Cli, ExplainAndEvalRejectBadArgumentsClearly) {
     CliRun r = cli("explain --model " + model + " --image " + img.string() + " --methods nope");
     EXPECT_NE(r.code, 0);
     EXPECT_NE(r.output.find("unknown method 'nope'"), std::string::npos) << r.output;
+    EXPECT_EQ(r.code, 2);
     r = cli("explain --model " + model + " --image " + img.string() + " --layers layer9.9");
     EXPECT_NE(r.output.find("unknown layer 'layer9.9'"), std::string::npos) << r.output;
+    EXPECT_EQ(r.code, 2);
     r = cli("explain --model " + model + " --image " + img.string() + " --class 7");
     EXPECT_NE(r.output.find("class 7 does not exist"), std::string::npos) << r.output;
     test::TempDir junk;
@@ -167,6 +178,151 @@ TEST_F(Cli, ExportMakesComparisonAndGridFiguresHeadless) {
     r = cli(base + " --layer layer9 --out " + (out / "n.png").string());
     EXPECT_NE(r.output.find("unknown layer 'layer9'"), std::string::npos) << r.output;
     EXPECT_FALSE(fs::exists(out / "n.png"));
+}
+
+// Arguments that used to be accepted silently, or exited with CLI11's own codes (105, 114…):
+// every one now exits with 2, the status commands.h documents for bad arguments, and names the
+// option.
+TEST_F(Cli, BadArgumentsExitWithTwoAndNameTheOption) {
+    const std::string model = (s_dir->path() / "m/best.ckpt").string();
+    const std::string data = (s_dir->path() / "demo").string();
+    const fs::path img = s_dir->path() / "demo/Images/n90000001-Spotted_Pointer/n90000001_1000.jpg";
+    const std::string explain = "explain --model " + model + " --image " + img.string() + " ";
+    test::TempDir out;
+    const std::string eval =
+        "eval --model " + model + " --data " + data + " --out " + (out / "e").string() + " ";
+    const std::pair<std::string, std::string> cases[] = {
+        {explain + "--tau nan", "--tau"},
+        {explain + "--tau inf", "--tau"},
+        {eval + "--tau nan", "--tau"},
+        {eval + "--limit -1", "--limit"},
+        {eval + "--limit 0", "--limit"},
+        {explain + "--num-classes -3", "--num-classes"},
+        {eval + "--num-classes -3", "--num-classes"},
+        {explain + "--layers ,", "--layers"},
+        {eval + "--layers ,", "--layers"},
+        {explain + "--methods ,", "--methods"},
+        {explain + "--arch resnet7", "--arch"},
+        {eval + "--sweep-step nan", "--sweep-step"},
+        {"train --data " + data + " --epochs 0 --out " + (out / "t").string(), "epochs"},
+        {"make-demo --out " + (out / "d").string() + " --seed -1", "--seed"},
+        {"check-data", "DIR"},
+        {eval + "--bogus", "--bogus"},
+    };
+    for (const auto& [args, option] : cases) {
+        const CliRun r = cli(args);
+        EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
+        EXPECT_NE(r.output.find(option), std::string::npos) << args << "\n" << r.output;
+    }
+    // Nothing was written by any of them.
+    EXPECT_TRUE(fs::is_empty(out.path()));
+    // --help and --version are not errors.
+    EXPECT_EQ(cli("--help").code, 0);
+    EXPECT_EQ(cli("--version").code, 0);
+}
+
+// A FIFO would block the reader forever (and Ctrl+C was ignored there): it is refused up front.
+TEST_F(Cli, AFifoOrAFolderIsRefusedWithoutBlocking) {
+    const std::string model = (s_dir->path() / "m/best.ckpt").string();
+    const fs::path img = s_dir->path() / "demo/Images/n90000001-Spotted_Pointer/n90000001_1000.jpg";
+    test::TempDir dir;
+    const fs::path fifo = dir / "pipe";
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    // `timeout` turns a regression (a hang) into a failure instead of a stuck suite.
+    CliRun r = cli("explain --model " + model + " --image " + fifo.string() + " --out " +
+                   (dir / "o").string());
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("not a regular file (a FIFO)"), std::string::npos) << r.output;
+    r = cli("explain --model " + model + " --image " + img.string() + " --annotation " +
+            fifo.string() + " --out " + (dir / "o").string());
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("a FIFO"), std::string::npos) << r.output;
+    r = cli("explain --model " + dir.path().string() + " --image " + img.string());
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("is a folder, not a file"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("does not exist"), std::string::npos) << r.output;
+}
+
+// An explanation's files are one set: a failed run leaves the previous set whole, and a folder of
+// other files is never swapped away.
+TEST_F(Cli, ExplainWritesItsOutputsAsASet) {
+    const std::string model = (s_dir->path() / "m/best.ckpt").string();
+    const fs::path img = s_dir->path() / "demo/Images/n90000001-Spotted_Pointer/n90000001_1000.jpg";
+    test::TempDir dir;
+    const fs::path out = dir / "ex";
+    const std::string base = "explain --model " + model + " --image " + img.string() + " --out " +
+                             out.string() + " --quiet ";
+    ASSERT_EQ(cli(base + "--methods cam").code, 0);
+    const std::string before = test::slurp(out / "result.json");
+    // Fails after the model is open (unknown layer): nothing changes in the folder.
+    CliRun r = cli(base + "--methods gradcam --layers layer4.1,layer9.9");
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_EQ(test::slurp(out / "result.json"), before);
+    EXPECT_FALSE(fs::exists(out / "gradcam_layer4.1_raw.npy"));
+    // A successful run replaces the set whole: the old method's files are gone.
+    ASSERT_EQ(cli(base + "--methods gradcam").code, 0);
+    EXPECT_TRUE(fs::exists(out / "gradcam_layer4.1_raw.npy"));
+    EXPECT_FALSE(fs::exists(out / "cam_layer4.1_raw.npy"));
+    // No staging folder is left beside it.
+    for (const auto& e : fs::directory_iterator(dir.path()))
+        EXPECT_EQ(e.path().filename(), "ex") << e.path();
+    // A folder holding the user's own files is refused, and the files are kept.
+    test::spit(out / "notes.txt", "mine");
+    r = cli(base + "--methods cam");
+    EXPECT_EQ(r.code, 1) << r.output;
+    EXPECT_NE(r.output.find("notes.txt"), std::string::npos) << r.output;
+    EXPECT_EQ(test::slurp(out / "notes.txt"), "mine");
+    EXPECT_TRUE(fs::exists(out / "gradcam_layer4.1_raw.npy"));
+}
+
+// `--preset` sets its fields; options given explicitly win over it.
+TEST_F(Cli, ExplicitOptionsOverrideAPreset) {
+    test::TempDir dir;
+    const CliRun r = cli("train --quiet --data " + (s_dir->path() / "demo").string() + " --out " +
+                         (dir / "run").string() +
+                         " --preset course --lr 0.05 --batch 8 --epochs 1 --arch resnet18 "
+                         "--width 4 --input-size 32");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const TrainConfig c =
+        TrainConfig::fromJson(readCheckpointMeta(dir / "run" / "last.ckpt").trainConfigJson);
+    EXPECT_DOUBLE_EQ(c.learningRate, 0.05);  // given
+    EXPECT_EQ(c.batchSize, 8);               // given
+    EXPECT_EQ(c.epochs, 1);                  // given
+    EXPECT_DOUBLE_EQ(c.momentum, 0.0);       // the course preset's
+    EXPECT_EQ(c.schedule, TrainConfig::Schedule::Constant);
+    EXPECT_EQ(c.baseWidth, 4);
+}
+
+// The first Ctrl+C stops at the next step; a second one quits at once with status 130.
+TEST_F(Cli, CtrlCStopsAndASecondCtrlCQuitsAtOnce) {
+    const std::string model = (s_dir->path() / "m/best.ckpt").string();
+    test::TempDir dir;
+    for (int presses : {1, 2}) {
+        const std::string out = (dir / ("e" + std::to_string(presses))).string();
+        const pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            const int devnull = open("/dev/null", O_WRONLY);
+            dup2(devnull, STDOUT_FILENO);
+            dup2(devnull, STDERR_FILENO);
+            execl(CAMX_CLI, CAMX_CLI, "eval", "--quiet", "--model", model.c_str(), "--data",
+                  (s_dir->path() / "demo").c_str(), "--split", "train", "--methods",
+                  "scorecam,gradcam", "--layers", "all", "--batch", "1", "--out", out.c_str(),
+                  static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        // Wait until the evaluation has started writing its progress.
+        for (int i = 0; i < 600 && !fs::exists(fs::path(out) / "eval_partial.jsonl"); ++i)
+            usleep(50000);
+        ASSERT_TRUE(fs::exists(fs::path(out) / "eval_partial.jsonl"));
+        for (int k = 0; k < presses; ++k) kill(pid, SIGINT);
+        int status = 0;
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status));
+        EXPECT_EQ(WEXITSTATUS(status), 130) << presses;
+        // Interrupted, not finished: the progress is kept for a resume.
+        EXPECT_FALSE(fs::exists(fs::path(out) / "summary.json"));
+    }
 }
 
 }  // namespace

@@ -361,31 +361,15 @@ QWizardPage* TrainWizard::makeHyperPage() {
     f->addRow(tr("Batch-norm &recalibration"), m_bnRecal);
     f->addRow(tr("See&d"), m_seed);
     connect(course, &QPushButton::clicked, this, [this] {
-        TrainConfig c = TrainConfig::coursePreset();
-        const TrainConfig now = config();
-        c.arch = now.arch;
-        c.baseWidth = now.baseWidth;
-        c.inputSize = now.inputSize;
-        c.weightsFile = now.weightsFile;
-        c.freezeBackbone = now.freezeBackbone;
-        c.seed = now.seed;
+        TrainConfig c = config();
+        applyTrainPreset("course", c);
         applyConfig(c);
     });
     connect(scratch, &QPushButton::clicked, this, [this] {
-        // The recipe `packaging/setup.sh demo` trains the demo model with.
-        TrainConfig c;
-        c.arch = Arch::ResNet18;
-        c.inputSize = 160;
-        c.epochs = 12;
-        c.batchSize = 32;
-        c.optimizer = TrainConfig::Optimizer::AdamW;
-        c.learningRate = 0.002;
-        c.weightDecay = 0.05;
-        c.warmupEpochs = 2;
-        c.labelSmoothing = 0.1;
-        c.augment.flip = true;
-        c.bnRecalibrationImages = 256;
-        c.seed = 1;
+        // The same preset as `train --preset demo` (and `packaging/setup.sh demo`): it sets the
+        // fields it names and keeps the others.
+        TrainConfig c = config();
+        applyTrainPreset("demo", c);
         applyConfig(c);
     });
     return p;
@@ -633,8 +617,8 @@ void TrainWizard::startTraining(bool resume) {
     job.cancel = &m_cancelToken;
     m_trainJob.setFuture(QtConcurrent::run([this, ds, cfg, out, cb, job, from] {
         try {
-            const TrainResult r = trainModel(*ds, cfg, out, cb, job, from);
-            m_trainCancelled = r.cancelled;
+            trainModel(*ds, cfg, out, cb, job, from);
+            m_trainCancelled = false;
         } catch (const Cancelled&) {
             m_trainCancelled = true;
         } catch (const std::exception& e) {
@@ -662,7 +646,11 @@ void TrainWizard::onTrainingDone() {
         m_speed->setText(tr("Failed: %1").arg(m_trainError));
         if (m_progress->maximum() == 0) m_progress->setRange(0, 1);
     } else if (m_trainCancelled) {
-        m_speed->setText(tr("Stopped. The last finished epoch is kept; Resume continues."));
+        // Only promise what is on disk: stopping in the first epoch keeps nothing.
+        const bool kept =
+            QFileInfo::exists(QDir(outputDir()).filePath(QStringLiteral("last.ckpt")));
+        m_speed->setText(kept ? tr("Stopped. The last finished epoch is kept; Resume continues.")
+                              : tr("Stopped before the first epoch finished; nothing was kept."));
         if (m_progress->maximum() == 0) m_progress->setRange(0, 1);
     } else {
         m_progress->setValue(m_progress->maximum());

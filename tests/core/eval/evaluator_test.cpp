@@ -6,6 +6,7 @@
 
 #include "../test_support.h"
 #include "eval/evaluator.h"
+#include "eval/ranking.h"
 #include "explain/model_session.h"
 #include "nn/checkpoint_io.h"
 
@@ -71,6 +72,19 @@ TEST(Summary, MatchesHandComputedMetrics) {
     // Localisation accuracy against the IoU threshold: at 0.05 all four, at 0.5 two.
     EXPECT_NEAR(m.iouThresholdCurve.front(), 1.0, 1e-12);
     EXPECT_NEAR(m.iouThresholdCurve[9], 0.5, 1e-12);
+}
+
+TEST(Ranking, WorstAndBestBySplitIndexWithTiesInSplitOrder) {
+    // record(index, label, predicted, iou, ...) puts CAM at tap 3.
+    std::vector<ImageRecord> rs = {record(10, 0, 0, 0.5, {}, {}), record(11, 0, 0, 0.2, {}, {}),
+                                   record(12, 0, 0, 0.5, {}, {}), record(13, 0, 0, 0.9, {}, {})};
+    // CAM is read at the last block whatever tap is asked for.
+    EXPECT_EQ(rankByIou(rs, Method::Cam, 0, 3, 3, true), (std::vector<std::size_t>{11, 10, 12}));
+    EXPECT_EQ(rankByIou(rs, Method::Cam, 0, 3, 2, false), (std::vector<std::size_t>{13, 10}));
+    // A filter on the split index; a method without scores gives nothing.
+    EXPECT_EQ(rankByIou(rs, Method::Cam, 0, 3, 9, true, [](std::size_t i) { return i != 11; }),
+              (std::vector<std::size_t>{10, 12, 13}));
+    EXPECT_TRUE(rankByIou(rs, Method::GradCam, 3, 3, 5, true).empty());
 }
 
 TEST(ScoreMap, BoxAndIouFromARawMap) {
@@ -158,12 +172,10 @@ TEST_F(SplitEval, AnInterruptedRunResumesWhereItStopped) {
     job.progress = [&](const Progress& p) {
         if (p.stage == "Evaluating" && p.done >= 4) stop.cancel();
     };
-    const EvalResult first = evaluateSplit(*model, s_ds->test, o, out.path(), job);
-    EXPECT_TRUE(first.cancelled);
+    EXPECT_THROW(evaluateSplit(*model, s_ds->test, o, out.path(), job), Cancelled);
     EXPECT_TRUE(fs::exists(out / "eval_partial.jsonl"));
     EXPECT_FALSE(fs::exists(out / "summary.json"));
     const EvalResult resumed = evaluateSplit(*model, s_ds->test, o, out.path());
-    EXPECT_FALSE(resumed.cancelled);
     EXPECT_GE(resumed.resumed, 4u);
     ASSERT_EQ(resumed.records.size(), 12u);
     test::TempDir fresh;
@@ -184,6 +196,113 @@ TEST_F(SplitEval, LimitAndBadLayersAreHandled) {
     EXPECT_EQ(evaluateSplit(*model, s_ds->test, o, out.path()).records.size(), 5u);
     o.taps = {999};
     EXPECT_THROW(evaluateSplit(*model, s_ds->test, o, out.path()), std::invalid_argument);
+}
+
+// Interrupts an evaluation once `after` images are done.
+JobContext stopAfter(CancelToken& stop, std::size_t after) {
+    JobContext job;
+    job.cancel = &stop;
+    job.progress = [&stop, after](const Progress& p) {
+        if (p.stage == "Evaluating" && p.done >= after) stop.cancel();
+    };
+    return job;
+}
+
+TEST_F(SplitEval, AnotherModelAtTheSamePathDoesNotResumeTheOldRows) {
+    test::TempDir out;
+    const fs::path path = out / "model.ckpt";
+    fs::copy_file(modelFile(), path);
+    EvalOptions o;
+    o.batchSize = 4;
+    {
+        auto a = ModelSession::open(path);
+        CancelToken stop;
+        EXPECT_THROW(evaluateSplit(*a, s_ds->test, o, out / "ev", stopAfter(stop, 4)), Cancelled);
+    }
+    ASSERT_TRUE(fs::exists(out / "ev" / "eval_partial.jsonl"));
+    // Another model copied over the same file: the head's weights negated.
+    {
+        LoadedCheckpoint l = loadCheckpoint(modelFile());
+        {
+            at::NoGradGuard g;
+            l.net->classifier()->weight.neg_();
+        }
+        saveCheckpoint(path, l.meta, l.net);
+    }
+    auto b = ModelSession::open(path);
+    const EvalResult r = evaluateSplit(*b, s_ds->test, o, out / "ev");
+    EXPECT_EQ(r.resumed, 0u);
+    test::TempDir fresh;
+    const EvalResult whole = evaluateSplit(*b, s_ds->test, o, fresh.path());
+    ASSERT_EQ(r.records.size(), whole.records.size());
+    for (std::size_t i = 0; i < r.records.size(); ++i)
+        EXPECT_EQ(r.records[i].predicted, whole.records[i].predicted) << i;
+    EXPECT_EQ(test::slurp(out / "ev" / "per_image.csv"), test::slurp(fresh / "per_image.csv"));
+}
+
+TEST_F(SplitEval, AnotherDatasetOfTheSameSizeDoesNotResumeTheOldRows) {
+    auto model = ModelSession::open(modelFile());
+    test::TempDir out;
+    EvalOptions o;
+    o.batchSize = 4;
+    CancelToken stop;
+    EXPECT_THROW(evaluateSplit(*model, s_ds->test, o, out.path(), stopAfter(stop, 4)), Cancelled);
+    // Same number of images, other ground truth.
+    SplitData other = s_ds->test;
+    for (Sample& smp : other.samples)
+        for (Box& b : smp.boxes) b = Box{0, 0, b.xmax / 2, b.ymax / 2};
+    const EvalResult r = evaluateSplit(*model, other, o, out.path());
+    EXPECT_EQ(r.resumed, 0u);
+    for (const auto& rec : r.records)
+        EXPECT_NEAR(rec.scores[0].iou, bestIou(rec.scores[0].box, other.samples[rec.index].boxes),
+                    1e-12);
+    // And the same model and data resume as before.
+    CancelToken stop2;
+    test::TempDir again;
+    EXPECT_THROW(evaluateSplit(*model, other, o, again.path(), stopAfter(stop2, 4)), Cancelled);
+    EXPECT_GE(evaluateSplit(*model, other, o, again.path()).resumed, 4u);
+}
+
+TEST_F(SplitEval, AnUndecodableImageIsReportedNotDroppedSilently) {
+    auto model = ModelSession::open(modelFile());
+    test::TempDir out;
+    SplitData split = s_ds->test;
+    const fs::path broken = out / "broken.jpg";
+    test::spit(broken, std::string("\xff\xd8\xff\xe0 this is not really a JPEG \xff\xd9", 32));
+    split.samples[5].imagePath = broken;
+    EvalOptions o;
+    o.batchSize = 4;
+    const EvalResult r = evaluateSplit(*model, split, o, out / "ev");
+    EXPECT_EQ(r.records.size(), split.samples.size() - 1);
+    ASSERT_EQ(r.skipped.size(), 1u);
+    EXPECT_EQ(r.skipped[0].file, broken.string());
+    EXPECT_FALSE(r.skipped[0].message.empty());
+    const auto j = nlohmann::json::parse(test::slurp(out / "ev" / "summary.json"));
+    ASSERT_EQ(j["skipped_images"].size(), 1u);
+    EXPECT_EQ(j["skipped_images"][0]["file"].get<std::string>(), broken.string());
+}
+
+TEST_F(SplitEval, ANonUtf8FileNameDoesNotAbortTheEvaluation) {
+    auto model = ModelSession::open(modelFile());
+    test::TempDir out;
+    SplitData split = s_ds->test;
+    // Linux file names are bytes: Latin-1 "é" is not UTF-8.
+    const std::string name = "caf\xe9.jpg";
+    const fs::path odd = out / name;
+    fs::copy_file(split.samples[2].imagePath, odd);
+    split.samples[2].imagePath = odd;
+    split.samples[2].relPath = "n1-Odd/" + name;
+    EvalOptions o;
+    o.batchSize = 4;
+    const EvalResult r = evaluateSplit(*model, split, o, out / "ev");
+    EXPECT_EQ(r.records.size(), split.samples.size());
+    EXPECT_TRUE(r.skipped.empty());
+    std::vector<std::string> tapNames;
+    for (const auto& t : model->info().taps) tapNames.push_back(t.name);
+    const SavedEvaluation back = loadEvaluation(out / "ev", tapNames);
+    EXPECT_EQ(back.records.size(), split.samples.size());
+    // The CSV keeps the name's bytes as they are.
+    EXPECT_NE(test::slurp(out / "ev" / "per_image.csv").find(name), std::string::npos);
 }
 
 }  // namespace

@@ -35,7 +35,6 @@ TEST_F(Trainer, WritesCheckpointsHistoryAndReportsProgress) {
     };
     cb.onEpoch = [&](const EpochRecord&) { ++epochs; };
     TrainResult r = trainModel(*s_ds, tiny(), out.path(), cb);
-    EXPECT_FALSE(r.cancelled);
     EXPECT_EQ(steps, 8);
     EXPECT_EQ(epochs, 2);
     ASSERT_EQ(r.history.size(), 2u);
@@ -59,7 +58,7 @@ TEST_F(Trainer, ResumingContinuesExactlyAsAnUninterruptedRun) {
     cb.onStep = [&](const StepMetrics& m) {
         if (m.epoch == 1) stop.cancel();
     };
-    EXPECT_TRUE(trainModel(*s_ds, tiny(), b.path(), cb, JobContext{{}, &stop}).cancelled);
+    EXPECT_THROW(trainModel(*s_ds, tiny(), b.path(), cb, JobContext{{}, &stop}), Cancelled);
     EXPECT_EQ(readCheckpointMeta(b / "last.ckpt").epoch, 1);
     TrainResult resumed = trainModel(*s_ds, tiny(), b.path(), {}, {}, b / "last.ckpt");
     ASSERT_EQ(resumed.history.size(), 2u);
@@ -86,8 +85,12 @@ TEST_F(Trainer, CancelStopsWithoutWritingAPartialEpoch) {
     cb.onStep = [&](const StepMetrics& m) {
         if (m.step == 1) token.cancel();
     };
-    TrainResult r = trainModel(*s_ds, tiny(), out.path(), cb, JobContext{{}, &token});
-    EXPECT_TRUE(r.cancelled);
+    std::vector<std::string> log;
+    cb.onLog = [&](const std::string& s) { log.push_back(s); };
+    EXPECT_THROW(trainModel(*s_ds, tiny(), out.path(), cb, JobContext{{}, &token}), Cancelled);
+    // It does not promise a checkpoint it never wrote.
+    ASSERT_FALSE(log.empty());
+    EXPECT_NE(log.back().find("nothing to resume from"), std::string::npos) << log.back();
     EXPECT_FALSE(fs::exists(out / "last.ckpt"));
 }
 
@@ -175,6 +178,57 @@ TEST(TrainConfig, SchedulesAndCoursePreset) {
     EXPECT_THROW(TrainConfig::fromJson("{\"batch_size\": 0}"), std::invalid_argument);
     EXPECT_THROW(TrainConfig::fromJson("{\"optimizer\": \"rmsprop\"}"), std::invalid_argument);
     EXPECT_THROW(TrainConfig::fromJson("not json"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace camx
+
+namespace camx {
+namespace {
+
+TEST(TrainPreset, SetsOnlyTheFieldsItNamesAndSaysWhatChanged) {
+    TrainConfig c;
+    c.baseWidth = 16;
+    c.inputSize = 64;
+    c.freezeBackbone = true;
+    const std::vector<std::string> changed = applyTrainPreset("demo", c);
+    EXPECT_EQ(c.arch, Arch::ResNet18);
+    EXPECT_EQ(c.inputSize, 160);
+    EXPECT_EQ(c.epochs, 12);
+    EXPECT_EQ(c.optimizer, TrainConfig::Optimizer::AdamW);
+    EXPECT_DOUBLE_EQ(c.learningRate, 0.002);
+    EXPECT_TRUE(c.augment.flip);
+    EXPECT_EQ(c.bnRecalibrationImages, 256);
+    EXPECT_EQ(c.seed, 1u);
+    // Fields the preset does not name stay as they were.
+    EXPECT_EQ(c.baseWidth, 16);
+    EXPECT_TRUE(c.freezeBackbone);
+    // Each change is listed with its old and new value.
+    EXPECT_NE(std::find(changed.begin(), changed.end(), "input size 64 -> 160"), changed.end());
+    EXPECT_NE(std::find(changed.begin(), changed.end(), "learning rate 0.01 -> 0.002"),
+              changed.end());
+    // Applying it again changes nothing.
+    EXPECT_TRUE(applyTrainPreset("demo", c).empty());
+    EXPECT_THROW(applyTrainPreset("nonsense", c), std::invalid_argument);
+}
+
+TEST(TrainPreset, CourseMatchesTheSeedCourse) {
+    TrainConfig c = TrainConfig::coursePreset();
+    EXPECT_EQ(c.optimizer, TrainConfig::Optimizer::Sgd);
+    EXPECT_DOUBLE_EQ(c.learningRate, 0.01);
+    EXPECT_DOUBLE_EQ(c.momentum, 0.0);
+    EXPECT_DOUBLE_EQ(c.weightDecay, 0.0);
+    EXPECT_EQ(c.batchSize, 16);
+    EXPECT_EQ(c.epochs, 30);
+    EXPECT_EQ(c.schedule, TrainConfig::Schedule::Constant);
+    EXPECT_FALSE(c.augment.any());
+    EXPECT_NO_THROW(c.validate());
+    for (const auto& p : trainPresets()) {
+        TrainConfig d;
+        applyTrainPreset(p.id, d);
+        EXPECT_NO_THROW(d.validate()) << p.id;
+        EXPECT_FALSE(p.description.empty());
+    }
 }
 
 }  // namespace
