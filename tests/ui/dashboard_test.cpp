@@ -57,6 +57,30 @@ protected:
 };
 test::TempDir* Dashboard::s_dir = nullptr;
 
+// A model switch while an evaluation runs: the GUI thread does not wait for it, nothing of it is
+// stored under the new model, and it says what became of it.
+TEST_F(Dashboard, ASwitchDuringARunNeitherWaitsNorStoresTheOldRun) {
+    EvalDashboard* d = window->dashboard();
+    QSignalSpy done(d, &EvalDashboard::finished);
+    d->startEvaluation(0);
+    ASSERT_TRUE(d->isRunning());
+    // Another model (the same file opened again is another session) for the same split.
+    auto other = std::shared_ptr<ModelSession>(ModelSession::open(modelFile()));
+    d->setContext(other, window->dataset(), SplitKind::Test);
+    ASSERT_TRUE(done.wait(60000));
+    EXPECT_TRUE(done.at(0).at(0).toBool());  // the old run counts as stopped
+    EXPECT_EQ(d->results(), nullptr);        // and nothing of it is shown for the new context
+    EXPECT_NE(d->message().indexOf(QStringLiteral("stopped by the switch")), -1)
+        << d->message().toStdString();
+    // The new context evaluates normally, and resumes what the old run had finished.
+    QSignalSpy again(d, &EvalDashboard::finished);
+    d->startEvaluation(0);
+    ASSERT_TRUE(again.wait(60000));
+    ASSERT_FALSE(again.at(0).at(0).toBool()) << d->message().toStdString();
+    ASSERT_NE(d->results(), nullptr);
+    EXPECT_EQ(d->results()->records.size(), 21u);
+}
+
 TEST_F(Dashboard, NumbersMatchCoreAndSurviveARestart) {
     evaluate(20);
     EvalDashboard* d = window->dashboard();

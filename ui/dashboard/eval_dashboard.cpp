@@ -1,5 +1,7 @@
 #include "dashboard/eval_dashboard.h"
 
+#include <utility>
+
 #include <QBarSeries>
 #include <QBarSet>
 #include <QChart>
@@ -154,10 +156,10 @@ bool EvalDashboard::isRunning() const {
 
 void EvalDashboard::setContext(std::shared_ptr<ModelSession> model, const Dataset* dataset,
                                SplitKind split) {
-    if (isRunning()) {
-        m_cancel.cancel();
-        m_job.waitForFinished();
-    }
+    // A running evaluation belongs to the old context: cancel it and move on. The GUI thread never
+    // waits for it; onFinished() sees it is stale and only says what became of it.
+    ++m_context;
+    if (isRunning()) m_cancel.cancel();
     m_model = std::move(model);
     m_dataset = dataset;
     m_split = split;
@@ -169,7 +171,7 @@ void EvalDashboard::setContext(std::shared_ptr<ModelSession> model, const Datase
         m_lastTap = m_model->info().lastBlockTap;
     }
     const bool ready = m_model && m_dataset;
-    m_run->setEnabled(ready);
+    m_run->setEnabled(ready && !isRunning());
     m_status->setText(ready ? tr("No saved evaluation of this model on this split yet: press "
                                  "Evaluate.")
                             : tr("Open a dataset and a model to evaluate."));
@@ -225,8 +227,11 @@ void EvalDashboard::startEvaluation(std::size_t limit) {
     o.limit = limit;
     m_runOptions = o;
     m_cancel.reset();
-    m_error.clear();
-    m_pending.reset();
+    auto run = std::make_shared<Run>();
+    run->context = m_context;
+    run->dir = resultsDir();
+    run->modelName = QString::fromStdString(m_model->info().source.filename().string());
+    m_runState = run;
     m_run->setEnabled(false);
     m_stop->setEnabled(true);
     m_progress->setRange(
@@ -239,22 +244,22 @@ void EvalDashboard::startEvaluation(std::size_t limit) {
     const auto dir = resultsDir();
     JobContext job;
     job.cancel = &m_cancel;
-    job.progress = [this](const Progress& p) {
+    job.progress = [this, run](const Progress& p) {
         QMetaObject::invokeMethod(
             this,
-            [this, d = static_cast<int>(p.done), t = static_cast<int>(p.total)] {
-                onProgress(d, t);
+            [this, run, d = static_cast<int>(p.done), t = static_cast<int>(p.total)] {
+                // A stale run's progress would move the new context's bar.
+                if (run == m_runState && run->context == m_context) onProgress(d, t);
             },
             Qt::QueuedConnection);
     };
-    m_job.setFuture(QtConcurrent::run([this, model, &split, o, dir, job] {
+    m_job.setFuture(QtConcurrent::run([model, split = split, o, dir, job, run] {
         try {
-            m_pending = evaluateSplit(*model, split, o, dir, job);
+            run->result = evaluateSplit(*model, split, o, dir, job);
         } catch (const Cancelled&) {
-            m_pending = EvalResult{};
-            m_pending->cancelled = true;
+            // The progress is kept in eval_partial.jsonl; the next run resumes from it.
         } catch (const std::exception& e) {
-            m_error = QString::fromStdString(e.what());
+            run->error = QString::fromStdString(e.what());
         }
     }));
 }
@@ -272,36 +277,52 @@ void EvalDashboard::onProgress(int done, int total) {
 }
 
 void EvalDashboard::onFinished() {
-    m_run->setEnabled(m_model && m_dataset);
     m_stop->setEnabled(false);
-    if (!m_error.isEmpty()) {
-        m_status->setText(tr("The evaluation failed: %1").arg(m_error));
-        Q_EMIT errorOccurred(m_error);
+    const std::shared_ptr<Run> run = std::exchange(m_runState, nullptr);
+    m_run->setEnabled(m_model && m_dataset);
+    if (!run) return;
+    const QString where = QString::fromStdString(run->dir.string());
+    if (run->context != m_context) {
+        // Started for another model, dataset or split: nothing of it is shown or stored here.
+        m_status->setText(m_status->text() + QLatin1Char(' ') +
+                          tr("(The evaluation of %1 was stopped by the switch; its finished "
+                             "images are kept in %2, and evaluating it again resumes.)")
+                              .arg(run->modelName, where));
         Q_EMIT finished(true);
         return;
     }
-    const bool cancelled = !m_pending || m_pending->cancelled;
+    if (!run->error.isEmpty()) {
+        m_status->setText(tr("The evaluation failed: %1").arg(run->error));
+        Q_EMIT errorOccurred(run->error);
+        Q_EMIT finished(true);
+        return;
+    }
+    const bool cancelled = !run->result;
     if (cancelled) {
-        m_status->setText(tr("Cancelled. Finished images are kept in %1; Evaluate resumes.")
-                              .arg(QString::fromStdString(resultsDir().string())));
+        m_status->setText(
+            tr("Cancelled. Finished images are kept in %1; Evaluate resumes.").arg(where));
     } else {
         m_progress->setValue(m_progress->maximum());
         // What was just written, without reading it back.
         SavedEvaluation done;
         done.options = m_runOptions;
         done.model = m_model->info().source.string();
-        done.records = std::move(m_pending->records);
-        done.summary = std::move(m_pending->summary);
-        ++m_loadGeneration;
+        done.records = std::move(run->result->records);
+        done.summary = std::move(run->result->summary);
+        ++m_loadGeneration;  // a reload still running would be older than this
         m_results = std::move(done);
-        QString text = tr("Evaluated %1 images; saved in %2.")
-                           .arg(m_results->records.size())
-                           .arg(QString::fromStdString(resultsDir().string()));
-        if (m_pending->resumed)
-            text += tr(" %1 of them were resumed from an interrupted run.").arg(m_pending->resumed);
+        QString text =
+            tr("Evaluated %1 images; saved in %2.").arg(m_results->records.size()).arg(where);
+        if (run->result->resumed)
+            text +=
+                tr(" %1 of them were resumed from an interrupted run.").arg(run->result->resumed);
+        if (!run->result->skipped.empty())
+            text +=
+                tr(" %n image(s) could not be decoded and are not included (listed in "
+                   "summary.json).",
+                   nullptr, static_cast<int>(run->result->skipped.size()));
         m_status->setText(text);
     }
-    m_pending.reset();
     rebuild();
     if (!cancelled) Q_EMIT resultsChanged();
     Q_EMIT finished(cancelled);

@@ -89,10 +89,20 @@ private:
     int m_loadGeneration = 0;
     EvalOptions m_runOptions;
 
+    // One evaluation run: what its worker fills in, read on the GUI thread once it has finished.
+    // The worker holds the run, the model and its own copy of the split, so a context switch can
+    // cancel it and move on without waiting for it.
+    struct Run {
+        int context = 0;  // m_context when it started
+        std::filesystem::path dir;
+        QString modelName;
+        std::optional<EvalResult> result;  // empty when cancelled or failed
+        QString error;
+    };
+    int m_context = 0;  // bumped by setContext
+    std::shared_ptr<Run> m_runState;
     CancelToken m_cancel;
     QFutureWatcher<void> m_job;
-    std::optional<EvalResult> m_pending;
-    QString m_error;
 
     QComboBox* m_layers;  // what to evaluate: last block / every block
     QComboBox* m_view;    // which layer the per-method charts show

@@ -1,5 +1,6 @@
 #include "explorer/explain_controller.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "data/image_io.h"
@@ -14,8 +15,10 @@ ExplainController::ExplainController(QObject* parent) : QObject(parent) {
 }
 
 ExplainController::~ExplainController() {
-    m_scoreCamCancel.cancel();
+    for (const auto& t : m_active) t->cancel();
     m_pool.clear();
+    // Only the pass that is running remains; it stops at its next step. Its completion is queued
+    // to this object and dropped with it.
     m_pool.waitForDone();
 }
 
@@ -25,12 +28,28 @@ std::vector<Method> ExplainController::passMethods() {
 }
 
 void ExplainController::setModel(std::shared_ptr<ModelSession> model) {
-    m_pool.clear();
-    m_pool.waitForDone();
+    // A new generation: every pass of the old model is cancelled and will neither store nor
+    // announce anything. Nothing here waits for a worker.
+    ++m_generation;
+    for (const auto& t : m_active) t->cancel();
+    m_scoreCam.reset();
     std::lock_guard<std::mutex> lock(m_mutex);
     m_model = std::move(model);
     m_cache.clear();
     m_inFlight.clear();
+}
+
+std::shared_ptr<CancelToken> ExplainController::begin() {
+    auto token = std::make_shared<CancelToken>();
+    m_active.push_back(token);
+    if (m_running++ == 0) Q_EMIT busyChanged(true);
+    return token;
+}
+
+void ExplainController::finish(const std::shared_ptr<CancelToken>& token) {
+    m_active.erase(std::remove(m_active.begin(), m_active.end(), token), m_active.end());
+    if (m_scoreCam == token) m_scoreCam.reset();
+    if (--m_running == 0) Q_EMIT busyChanged(false);
 }
 
 std::shared_ptr<const ExplainResult> ExplainController::cached(const ExplainKey& key) const {
@@ -78,35 +97,44 @@ void ExplainController::schedule(const ExplainKey& key, bool announce) {
             if (k == key) return;  // already coming; ready() fires if it is still current then
         m_inFlight.push_back(key);
     }
-    if (m_running++ == 0) Q_EMIT busyChanged(true);
+    auto token = begin();
     auto model = m_model;
+    const std::uint64_t generation = m_generation;
     // The image the user asked for jumps ahead of prefetches.
     m_pool.start(
-        [this, key, model] {
+        [this, key, model, token, generation] {
             auto r = std::make_shared<ExplainResult>();
             r->key = key;
             QString error;
-            try {
-                r->photo = readRgb(key.path.toStdString());
-                ExplainOptions o;
-                o.methods = passMethods();
-                o.taps = model->info().blockTaps();
-                o.score = key.score;
-                const auto t0 = std::chrono::steady_clock::now();
-                r->explanation = model->explain({r->photo}, {key.target}, o).front();
-                r->seconds =
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            } catch (const std::exception& e) {
-                error = QString::fromStdString(e.what());
+            bool cancelled = token->cancelled();  // the model changed while it was queued
+            if (!cancelled) {
+                try {
+                    r->photo = readRgb(key.path.toStdString());
+                    ExplainOptions o;
+                    o.methods = passMethods();
+                    o.taps = model->info().blockTaps();
+                    o.score = key.score;
+                    const auto t0 = std::chrono::steady_clock::now();
+                    r->explanation =
+                        model->explain({r->photo}, {key.target}, o, {{}, token.get()}).front();
+                    r->seconds =
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                            .count();
+                } catch (const Cancelled&) {
+                    cancelled = true;
+                } catch (const std::exception& e) {
+                    error = QString::fromStdString(e.what());
+                }
             }
             QMetaObject::invokeMethod(
                 this,
-                [this, r, key, error] {
+                [this, r, key, error, token, generation, cancelled] {
+                    finish(token);
+                    if (generation != m_generation || cancelled) return;  // another model's
                     {
                         std::lock_guard<std::mutex> lock(m_mutex);
                         m_inFlight.remove(key);
                     }
-                    if (--m_running == 0) Q_EMIT busyChanged(false);
                     if (!error.isEmpty()) {
                         if (key == m_current) Q_EMIT failed(error);
                         return;
@@ -122,40 +150,46 @@ void ExplainController::schedule(const ExplainKey& key, bool announce) {
 void ExplainController::requestScoreCam(const ExplainKey& key, int tap) {
     auto base = cached(key);
     if (!base || !m_model) return;
-    m_scoreCamCancel.reset();
+    if (m_scoreCam) m_scoreCam->cancel();  // one Score-CAM at a time: the newest request wins
+    auto token = begin();
+    m_scoreCam = token;
     auto model = m_model;
-    if (m_running++ == 0) Q_EMIT busyChanged(true);
+    const std::uint64_t generation = m_generation;
     m_pool.start(
-        [this, base, model, tap] {
+        [this, base, model, tap, token, generation] {
             auto r = std::make_shared<ExplainResult>(*base);
             QString error;
+            bool cancelled = false;
             try {
                 ExplainOptions o;
                 o.methods = {Method::ScoreCam};
                 o.taps = {tap};
                 o.score = base->key.score;
                 JobContext job;
-                job.cancel = &m_scoreCamCancel;
-                job.progress = [this](const Progress& p) {
+                job.cancel = token.get();
+                job.progress = [this, token](const Progress& p) {
                     QMetaObject::invokeMethod(
                         this,
-                        [this, p] {
+                        [this, p, token] {
+                            if (token->cancelled()) return;
                             Q_EMIT progress(static_cast<int>(p.done), static_cast<int>(p.total),
                                             QStringLiteral("Score-CAM"));
                         },
                         Qt::QueuedConnection);
                 };
+                job.throwIfCancelled();
                 auto ex = model->explain({base->photo}, {base->explanation.target}, o, job).front();
                 for (auto& m : ex.maps) r->explanation.maps.push_back(std::move(m));
             } catch (const Cancelled&) {
-                error = QStringLiteral("Score-CAM cancelled");
+                cancelled = true;
             } catch (const std::exception& e) {
                 error = QString::fromStdString(e.what());
             }
             QMetaObject::invokeMethod(
                 this,
-                [this, r, error] {
-                    if (--m_running == 0) Q_EMIT busyChanged(false);
+                [this, r, error, token, generation, cancelled] {
+                    finish(token);
+                    if (generation != m_generation || cancelled) return;
                     if (!error.isEmpty()) {
                         Q_EMIT failed(error);
                         return;
@@ -169,7 +203,7 @@ void ExplainController::requestScoreCam(const ExplainKey& key, int tap) {
 }
 
 void ExplainController::cancelScoreCam() {
-    m_scoreCamCancel.cancel();
+    if (m_scoreCam) m_scoreCam->cancel();
 }
 
 void ExplainController::waitForIdle() {

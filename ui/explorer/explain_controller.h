@@ -3,15 +3,22 @@
 // image, class and score kind. One pass yields every cheap method at every block, so moving the
 // layer, method, threshold or blend never waits on the network. Results for an image the user
 // has already left are kept in the cache but not announced.
+//
+// Ownership and lifetime: every pass holds a shared_ptr to the model it started with, and its own
+// cancel token. setModel() starts a new generation: it cancels every pass of the old one without
+// waiting for it (the GUI thread never waits on a worker); an old pass that still finishes only
+// lowers the busy count, and never stores or announces its result. The destructor cancels
+// everything and waits only for the pass that is running (at most one step of it).
 
 #include <QObject>
 #include <QString>
 #include <QThreadPool>
-#include <atomic>
+#include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <opencv2/core/mat.hpp>
+#include <vector>
 
 #include "common/job.h"
 #include "explain/explanation.h"
@@ -73,6 +80,10 @@ Q_SIGNALS:
 private:
     void schedule(const ExplainKey& key, bool announce);
     void store(std::shared_ptr<const ExplainResult> r);
+    // A new pass of the current generation: counts as busy until finish() is called for it.
+    std::shared_ptr<CancelToken> begin();
+    // On the GUI thread, when a pass is over (done, failed, cancelled or stale).
+    void finish(const std::shared_ptr<CancelToken>& token);
 
     std::shared_ptr<ModelSession> m_model;
     QThreadPool m_pool;
@@ -80,8 +91,10 @@ private:
     std::list<std::shared_ptr<const ExplainResult>> m_cache;  // front: most recent
     std::list<ExplainKey> m_inFlight;
     ExplainKey m_current;
-    std::atomic<int> m_running{0};
-    CancelToken m_scoreCamCancel;
+    int m_running = 0;               // passes started and not finished (GUI thread only)
+    std::uint64_t m_generation = 0;  // bumped by setModel (GUI thread only)
+    std::vector<std::shared_ptr<CancelToken>> m_active;  // every pass not finished yet
+    std::shared_ptr<CancelToken> m_scoreCam;             // the running Score-CAM, if any
     static constexpr std::size_t kCacheSize = 48;
 };
 
