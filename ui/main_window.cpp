@@ -25,6 +25,7 @@
 #include "browser/thumbnail_loader.h"
 #include "common/image_convert.h"
 #include "dashboard/eval_dashboard.h"
+#include "eval/ranking.h"
 #include "explain/model_session.h"
 #include "explorer/explorer_view.h"
 #include "explorer/heatmap_panel.h"
@@ -569,10 +570,10 @@ bool MainWindow::startGridExport(const GridExportRequest& req, QString* error) {
         const SavedEvaluation* ev = m_dashboard->results();
         if (!ev) return fail(tr("Ranking by IoU needs an evaluation: run one in the dashboard"));
         const bool worst = req.source == Source::WorstIou;
-        const int tap = req.rankBy == Method::Cam ? info.lastBlockTap : m_explorer->currentTap();
-        for (std::size_t k :
-             rankByIou(ev->records, req.rankBy, tap, static_cast<std::size_t>(req.count), worst))
-            rows.push_back(static_cast<int>(ev->records[k].index));
+        for (std::size_t index :
+             rankByIou(ev->records, req.rankBy, m_explorer->currentTap(), info.lastBlockTap,
+                       static_cast<std::size_t>(req.count), worst))
+            rows.push_back(static_cast<int>(index));
         if (rows.empty())
             return fail(tr("The evaluation has no %1 scores at this layer")
                             .arg(QString::fromStdString(methodName(req.rankBy))));

@@ -28,6 +28,11 @@ const std::vector<Method>& allMethods();
 bool methodUsesRelu(Method m);
 // Methods that need gradients at their tap (one shared backward pass).
 bool methodNeedsGradients(Method m);
+// The tap a method's map is read at when `tap` is asked for: CAM is defined at the last block only
+// (the class weights act on its channels); every other method at the tap asked for.
+inline int methodTap(Method m, int tap, int lastBlockTap) {
+    return m == Method::Cam ? lastBlockTap : tap;
+}
 
 // A single-channel float map, row-major.
 struct Heatmap {

@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "data/dataset.h"
+#include "common/box.h"
 #include "explain/heatmap.h"
 
 namespace camx {

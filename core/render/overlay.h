@@ -6,7 +6,7 @@
 
 #include <opencv2/core/mat.hpp>
 
-#include "data/dataset.h"
+#include "common/box.h"
 #include "explain/heatmap.h"
 
 namespace camx {

@@ -64,7 +64,7 @@ std::vector<const MethodSummary*> summariesAt(const EvalSummary& s, int tap, int
     std::vector<const MethodSummary*> out;
     std::vector<Method> seen;
     for (const auto& m : s.methods) {
-        const int want = m.method == Method::Cam ? lastTap : tap;
+        const int want = methodTap(m.method, tap, lastTap);
         if (m.tap == want && std::find(seen.begin(), seen.end(), m.method) == seen.end()) {
             out.push_back(&m);
             seen.push_back(m.method);

@@ -8,7 +8,7 @@
 #include <memory>
 #include <optional>
 
-#include "data/dataset.h"
+#include "common/box.h"
 #include "explain/heatmap.h"
 #include "figures/panel_scene.h"
 #include "localize/boxes.h"

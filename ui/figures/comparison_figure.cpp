@@ -189,8 +189,7 @@ ComparisonFigure makeComparison(const ModelInfo& info, const cv::Mat& rgb,
         f.panels.push_back(std::move(photo));
     }
     for (Method m : req.methods) {
-        // CAM is defined at the last block only (the class weights act on its channels).
-        const int tap = m == Method::Cam ? info.lastBlockTap : lastTap;
+        const int tap = methodTap(m, lastTap, info.lastBlockTap);
         FigurePanel panel;
         const Heatmap* raw = e.find(m, tap);
         panel.scene = makePanelScene(rgb, raw, m, req.style, truth, known);

@@ -34,17 +34,4 @@ std::vector<ComparisonFigure> buildComparisons(ModelSession& model,
     return out;
 }
 
-std::vector<std::size_t> rankByIou(const std::vector<ImageRecord>& records, Method method, int tap,
-                                   std::size_t n, bool worst) {
-    std::vector<std::pair<double, std::size_t>> scored;
-    for (std::size_t i = 0; i < records.size(); ++i)
-        if (const MapScore* s = records[i].find(method, tap)) scored.emplace_back(s->iou, i);
-    std::stable_sort(scored.begin(), scored.end(), [worst](const auto& a, const auto& b) {
-        return worst ? a.first < b.first : a.first > b.first;
-    });
-    std::vector<std::size_t> out;
-    for (std::size_t i = 0; i < scored.size() && i < n; ++i) out.push_back(scored[i].second);
-    return out;
-}
-
 }  // namespace camx::ui

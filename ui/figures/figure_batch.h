@@ -26,9 +26,4 @@ std::vector<ComparisonFigure> buildComparisons(ModelSession& model,
                                                const FigureRequest& request, ExplainTarget target,
                                                const JobContext& job = {});
 
-// Positions in `records` of the n images with the lowest (worst) or highest IoU for a method at
-// a tap; images without that score are left out. Ties keep split order.
-std::vector<std::size_t> rankByIou(const std::vector<ImageRecord>& records, Method method, int tap,
-                                   std::size_t n, bool worst);
-
 }  // namespace camx::ui

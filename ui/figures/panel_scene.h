@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "data/dataset.h"
+#include "common/box.h"
 #include "explain/heatmap.h"
 #include "localize/boxes.h"
 #include "render/overlay.h"
