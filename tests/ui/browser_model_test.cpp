@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <QAbstractItemModelTester>
+#include <QListView>
 #include <QSignalSpy>
 #include <QTest>
 
 #include "../core/test_support.h"
+#include "browser/browser_panel.h"
 #include "browser/dataset_filter.h"
 #include "browser/dataset_model.h"
 #include "browser/thumbnail_loader.h"
@@ -57,12 +59,40 @@ TEST_F(BrowserModel, ThumbnailsArriveAsynchronouslyAndAreCached) {
     DatasetModel model;
     model.setSplit(s_ds->test.samples, s_ds->breedNames);
     QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
-    EXPECT_FALSE(model.index(3).data(Qt::DecorationRole).isValid()) << "decoded on the GUI thread";
-    ASSERT_TRUE(
-        QTest::qWaitFor([&] { return model.index(3).data(Qt::DecorationRole).isValid(); }, 10000));
+    // Until its thumbnail is decoded (off the GUI thread) a row shows an empty cell of the same
+    // size.
+    auto centre = [&](int row) {
+        const QImage img = model.index(row).data(Qt::DecorationRole).value<QPixmap>().toImage();
+        return img.pixelColor(img.width() / 2, img.height() / 2);
+    };
+    const QPixmap blank = model.index(3).data(Qt::DecorationRole).value<QPixmap>();
+    EXPECT_EQ(blank.size(), DatasetModel::thumbnailSize());
+    EXPECT_EQ(centre(3).alpha(), 0) << "decoded on the GUI thread";
+    ASSERT_TRUE(QTest::qWaitFor([&] { return centre(3).alpha() == 255; }, 10000));
     const QPixmap pm = model.index(3).data(Qt::DecorationRole).value<QPixmap>();
-    EXPECT_LE(std::max(pm.width(), pm.height()), model.thumbnails()->size());
+    EXPECT_EQ(pm.size(), DatasetModel::thumbnailSize());
     EXPECT_GE(changed.count(), 1);
+}
+
+// The thumbnail grid measures its cells on one row (uniform sizes). Measured before any thumbnail
+// had arrived, every cell used to be a 12-pixel strip without its file name until something else
+// relaid the grid out.
+TEST_F(BrowserModel, CellsHaveTheirFullSizeBeforeThumbnailsArrive) {
+    DatasetModel model;
+    BrowserPanel panel(&model);
+    panel.resize(300, 600);
+    panel.show();
+    for (SplitKind split : {SplitKind::Test, SplitKind::Train, SplitKind::Test}) {
+        panel.setDataset(s_ds.get(), split);
+        QListView* view = panel.view();
+        view->doItemsLayout();  // no event processed: no thumbnail can have arrived
+        ASSERT_GT(view->model()->rowCount(), 0);
+        const QRect cell = view->visualRect(view->model()->index(0, 0));
+        EXPECT_GE(cell.height(),
+                  DatasetModel::thumbnailSize().height() + view->fontMetrics().height())
+            << "a thin strip";
+        EXPECT_GE(cell.width(), DatasetModel::thumbnailSize().width());
+    }
 }
 
 }  // namespace

@@ -149,6 +149,25 @@ TEST_F(Walkthrough, SwitchingClassAndMethodAndImage) {
         30000));
 }
 
+// Score-CAM in a panel follows the image: it used to stay on "computing…" after Next, because only
+// the method and layer controls asked for it.
+TEST_F(Walkthrough, ScoreCamFollowsTheImage) {
+    ExplorerView* v = window->explorer();
+    auto* method1 = v->findChild<QComboBox*>("method1");
+    method1->setCurrentIndex(method1->findData(static_cast<int>(Method::ScoreCam)));
+    auto hasScoreCam = [&] {
+        const auto r = v->result();
+        return r && r->key.path == QString::fromStdString(currentSample().imagePath.string()) &&
+               r->explanation.find(Method::ScoreCam, v->currentTap()) != nullptr;
+    };
+    ASSERT_TRUE(QTest::qWaitFor(hasScoreCam, 60000));
+    for (int step = 0; step < 2; ++step) {
+        QTest::keyClick(window.get(), Qt::Key_Right);
+        ASSERT_TRUE(QTest::qWaitFor(hasScoreCam, 60000)) << "stuck on computing… at step " << step;
+        EXPECT_NEAR(v->panel(1)->iou(), coreIou(1), 1e-12);
+    }
+}
+
 TEST_F(Walkthrough, DroppedImageHasNoGroundTruthAndSaysSo) {
     const fs::path image = window->dataset()->train.samples[0].imagePath;
     auto* mime = new QMimeData;

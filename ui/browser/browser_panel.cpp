@@ -8,7 +8,9 @@
 #include <QListView>
 #include <QPushButton>
 #include <QSignalBlocker>
+
 #include <QVBoxLayout>
+#include "browser/dataset_model.h"
 
 #include "browser/dataset_filter.h"
 #include "browser/dataset_model.h"
@@ -45,7 +47,7 @@ BrowserPanel::BrowserPanel(DatasetModel* model, QWidget* parent) : QWidget(paren
     m_view = new QListView;
     m_view->setObjectName(QStringLiteral("thumbnails"));
     m_view->setViewMode(QListView::IconMode);
-    m_view->setIconSize(QSize(104, 78));
+    m_view->setIconSize(DatasetModel::thumbnailSize());
     m_view->setGridSize(QSize(114, 100));
     m_view->setUniformItemSizes(true);
     m_view->setResizeMode(QListView::Adjust);

@@ -1,6 +1,7 @@
 #include "browser/dataset_model.h"
 
 #include <QFileInfo>
+#include <QPainter>
 #include <QPixmap>
 
 #include "browser/thumbnail_loader.h"
@@ -79,7 +80,16 @@ QVariant DatasetModel::data(const QModelIndex& index, int role) const {
         case Qt::DecorationRole: {
             const QImage img =
                 m_thumbs->thumbnail(index.row(), QString::fromStdString(s.imagePath.string()));
-            return img.isNull() ? QVariant() : QVariant(QPixmap::fromImage(img));
+            QPixmap cell(thumbnailSize());
+            cell.fill(Qt::transparent);
+            if (!img.isNull()) {
+                const QImage fitted =
+                    img.scaled(thumbnailSize(), Qt::KeepAspectRatio, Qt::SmoothTransformation);
+                QPainter p(&cell);
+                p.drawImage((cell.width() - fitted.width()) / 2,
+                            (cell.height() - fitted.height()) / 2, fitted);
+            }
+            return cell;
         }
         case BreedRole:
             return breed;

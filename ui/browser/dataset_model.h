@@ -3,6 +3,7 @@
 // evaluation exists) prediction, confidence and IoU for sorting and filtering.
 
 #include <QAbstractListModel>
+#include <QSize>
 #include <vector>
 
 #include "data/dataset.h"
@@ -43,6 +44,10 @@ public:
     QHash<int, QByteArray> roleNames() const override;
 
     ThumbnailLoader* thumbnails() const { return m_thumbs; }
+    // Every row's decoration has exactly this size, loaded or not (the thumbnail is fitted and
+    // centred in it): a view with uniform item sizes measures its cells on one row, so a row
+    // measured before its thumbnail arrived must not make every cell a thin strip.
+    static QSize thumbnailSize() { return {104, 78}; }
 
 private:
     struct Extra {

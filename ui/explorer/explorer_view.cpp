@@ -100,10 +100,9 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
         col->setContentsMargins(0, 0, 0, 0);
         panels->addWidget(holder, 1);
         if (i == 2) holder->setVisible(false);
-        connect(combo, &QComboBox::currentIndexChanged, this, [this, i] {
-            if (panelMethod(i) == Method::ScoreCam && m_result &&
-                !m_result->explanation.find(Method::ScoreCam, currentTap()))
-                Q_EMIT scoreCamWanted(currentTap());
+        connect(combo, &QComboBox::currentIndexChanged, this, [this] {
+            m_scoreCamAsked.clear();  // picked by hand: ask again even if asked before
+            requestMissingScoreCam();
             refreshPanels();
         });
     }
@@ -125,10 +124,8 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
     });
     connect(m_layer, &QSlider::valueChanged, this, [this] {
         updateLayerLabel();
-        for (int i = 0; i < panelCount(); ++i)
-            if (panelMethod(i) == Method::ScoreCam && m_result &&
-                !m_result->explanation.find(Method::ScoreCam, currentTap()))
-                Q_EMIT scoreCamWanted(currentTap());
+        m_scoreCamAsked.clear();
+        requestMissingScoreCam();
         refreshPanels();
     });
     connect(m_threshold, &QSlider::valueChanged, this, [this] {
@@ -277,7 +274,26 @@ void ExplorerView::showResult(std::shared_ptr<const ExplainResult> result,
         }
         m_top5->setText(html);
     }
+    // A new image, class or model: a panel showing Score-CAM needs it computed for this one too.
+    requestMissingScoreCam();
     refreshPanels();
+}
+
+void ExplorerView::requestMissingScoreCam() {
+    if (!m_result) return;
+    const int tap = currentTap();
+    bool shown = false;
+    for (int i = 0; i < panelCount(); ++i) shown = shown || panelMethod(i) == Method::ScoreCam;
+    if (!shown || m_result->explanation.find(Method::ScoreCam, tap)) return;
+    // Asked once per image, class, score and layer; a result shown again does not restart it.
+    const QString want = QStringLiteral("%1|%2|%3|%4")
+                             .arg(m_result->key.path)
+                             .arg(m_result->key.target)
+                             .arg(static_cast<int>(m_result->key.score))
+                             .arg(tap);
+    if (want == m_scoreCamAsked) return;
+    m_scoreCamAsked = want;
+    Q_EMIT scoreCamWanted(tap);
 }
 
 void ExplorerView::clear() {
@@ -295,8 +311,7 @@ void ExplorerView::refreshPanels() {
             p->setMap(nullptr, m, QString::fromStdString(methodName(m)));
             continue;
         }
-        // CAM is defined at the last block only (the class weights act on its channels).
-        const int useTap = m == Method::Cam ? m_info->lastBlockTap : tap;
+        const int useTap = methodTap(m, tap, m_info->lastBlockTap);
         const Heatmap* raw = m_result->explanation.find(m, useTap);
         const TapInfo& t = m_info->taps[static_cast<std::size_t>(useTap)];
         QString title = QStringLiteral("%1 @ %2").arg(QString::fromStdString(methodName(m)),
@@ -323,7 +338,7 @@ ComparisonFigure ExplorerView::figure() const {
     for (int i = 0; i < panelCount(); ++i) {
         const HeatmapPanel* p = m_panels[static_cast<std::size_t>(i)];
         const Method m = panelMethod(i);
-        const int useTap = m == Method::Cam ? m_info->lastBlockTap : tap;
+        const int useTap = methodTap(m, tap, m_info->lastBlockTap);
         FigurePanel panel{p->scene(), {}};
         panel.caption = panelCaption(
             m, QString::fromStdString(m_info->taps[static_cast<std::size_t>(useTap)].name),

@@ -59,11 +59,14 @@ Q_SIGNALS:
 
 private:
     void refreshPanels();
+    // Emits scoreCamWanted when a panel shows Score-CAM and the current result lacks it.
+    void requestMissingScoreCam();
     void refreshClassCombo();
     void updateLayerLabel();
     Method panelMethod(int i) const;
 
     const ModelInfo* m_info = nullptr;
+    QString m_scoreCamAsked;  // image|class|score|tap of the last Score-CAM asked for
     std::shared_ptr<const ExplainResult> m_result;
     std::vector<Box> m_truth;
     bool m_truthKnown = false;
