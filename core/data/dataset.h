@@ -116,12 +116,6 @@ ListFile readListFile(const std::filesystem::path& path);
 // when it looks fine. PNG data under a .jpg name is fine.
 std::optional<std::string> probeImageFile(const std::filesystem::path& path);
 
-// The folder name under the cache into which the three archives in `canonicalDir` are unpacked:
-// "stanford-dogs-" and 16 hex digits of an XXH3 hash of the folder's canonical path and the three
-// archive sizes. Stable across machines, toolchains and runs.
-std::string archiveCacheName(const std::filesystem::path& canonicalDir, std::uint64_t imagesTarSize,
-                             std::uint64_t annotationTarSize, std::uint64_t listsTarSize);
-
 // Clips a raw box to a width x height image. Returns nothing when the box is inverted or lies
 // wholly outside; sets *clipped when it had to move an edge.
 std::optional<Box> sanitizeBox(const Box& raw, int width, int height, bool* clipped);

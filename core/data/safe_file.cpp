@@ -126,4 +126,11 @@ bool readRegularFileAt(const std::filesystem::path& path, std::uintmax_t offset,
     return readAt(f, offset, std::min(size - offset, maxBytes), out, why);
 }
 
+bool isSafeRelativePath(const std::string& rel) {
+    if (rel.empty() || rel.front() == '/') return false;
+    for (const auto& part : std::filesystem::path(rel))
+        if (part == "..") return false;
+    return true;
+}
+
 }  // namespace camx

@@ -33,4 +33,8 @@ bool readRegularFileAt(const std::filesystem::path& path, std::uintmax_t offset,
 // The size of a regular file, or nothing (and `why`) when it is not one or cannot be read.
 std::optional<std::uintmax_t> regularFileSize(const std::filesystem::path& path, std::string& why);
 
+// Whether a relative path from a list or an archive stays below its folder: not empty, not
+// absolute, no ".." component.
+bool isSafeRelativePath(const std::string& rel);
+
 }  // namespace camx

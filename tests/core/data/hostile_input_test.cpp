@@ -16,6 +16,7 @@
 
 #include "../test_support.h"
 #include "common/limits.h"
+#include "data/archive_cache.h"
 #include "data/dataset.h"
 #include "data/image_io.h"
 #include "data/mat_io.h"
