@@ -71,28 +71,60 @@ TEST(Checkpoint, CorruptTruncatedForeignAndMismatchedFilesGiveClearErrors) {
     }
 }
 
+// The child rewrites the checkpoint over and over and reports each completed save through a
+// pipe; the parent waits for one, then kills the child while a temporary of the next write is on
+// disk. The temporary still there after the kill proves the write was interrupted; the file must
+// then be whole, and the next write removes the dead writer's temporary.
 TEST(Checkpoint, AKilledWriterLeavesThePreviousCheckpointIntact) {
     test::TempDir dir;
     at::manual_seed(5);
     CamNet net(Arch::ResNet50, 3, 8);
-    saveCheckpoint(dir / "run.ckpt", meta(Arch::ResNet50), net);
-    const std::string before = test::slurp(dir / "run.ckpt");
-    for (int attempt = 0; attempt < 3; ++attempt) {
+    CheckpointMeta m50 = meta(Arch::ResNet50);
+    m50.baseWidth = 8;  // as the network: LibTorch's load would take any shape (now refused)
+    saveCheckpoint(dir / "run.ckpt", m50, net);
+    auto temporaries = [&](pid_t owner) {
+        std::vector<std::filesystem::path> v;
+        const std::string prefix = ".run.ckpt.tmp-" + std::to_string(owner) + "-";
+        for (auto& e : std::filesystem::directory_iterator(dir.path()))
+            if (e.path().filename().string().rfind(prefix, 0) == 0) v.push_back(e.path());
+        return v;
+    };
+    int interrupted = 0;
+    for (int attempt = 0; attempt < 20 && interrupted < 2; ++attempt) {
+        int fds[2];
+        ASSERT_EQ(pipe(fds), 0);
         const pid_t pid = fork();
         ASSERT_GE(pid, 0);
         if (pid == 0) {
-            // The child rewrites the checkpoint over and over until it is killed mid-write.
+            close(fds[0]);
             CamNet other(Arch::ResNet50, 3, 8);
-            for (;;) saveCheckpoint(dir / "run.ckpt", meta(Arch::ResNet50), other);
+            for (;;) {
+                saveCheckpoint(dir / "run.ckpt", m50, other);
+                if (write(fds[1], "s", 1) != 1) _exit(1);
+            }
         }
-        usleep(150000 + attempt * 70000);
+        close(fds[1]);
+        char c = 0;
+        ASSERT_EQ(read(fds[0], &c, 1), 1) << "the child never completed a save";
+        // Kill it as soon as its next write has a temporary on disk.
+        bool seen = false;
+        for (long polls = 0; polls < 50'000'000 && !seen; ++polls) seen = !temporaries(pid).empty();
         kill(pid, SIGKILL);
         int status = 0;
         waitpid(pid, &status, 0);
+        close(fds[0]);
+        ASSERT_TRUE(WIFSIGNALED(status));
+        const auto left = temporaries(pid);
+        if (seen && !left.empty()) ++interrupted;  // killed between writing and renaming
         // Whatever moment the kill hit, the file is a whole checkpoint: the old or a new one.
         EXPECT_NO_THROW(loadCheckpoint(dir / "run.ckpt")) << "attempt " << attempt;
+        if (!left.empty()) {
+            // The dead writer's temporary is cleaned up by the next write.
+            saveCheckpoint(dir / "run.ckpt", m50, net);
+            for (const auto& t : left) EXPECT_FALSE(std::filesystem::exists(t)) << t;
+        }
     }
-    (void)before;
+    EXPECT_GE(interrupted, 1) << "no write was caught mid-way";
 }
 
 TEST(AtomicWrite, AFailedWriteKeepsTheOldFileAndLeavesNoTemporary) {
