@@ -125,4 +125,13 @@ int svgElementCount(const std::filesystem::path& svg) {
     return counter.n + 1;  // the root too
 }
 
+CheckpointMeta tinyCheckpointMeta() {
+    CheckpointMeta m;
+    m.arch = Arch::ResNet18;
+    m.baseWidth = 2;
+    m.classNames = {"a", "b", "c"};
+    m.inputSize = 32;
+    return m;
+}
+
 }  // namespace camx::test

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/checkpoint.h"
 #include "train/train_config.h"
 
 namespace camx::test {
@@ -39,6 +40,9 @@ TrainConfig tinyTrainConfig(int inputSize = 64, std::uint64_t seed = 1);
 void trainTinyModel(const std::filesystem::path& datasetDir, const std::filesystem::path& out);
 
 std::filesystem::path fixture(const std::string& name);
+
+// Metadata of a 3-class ResNet-18 of base width 2 at 32 px: the smallest checkpoint worth writing.
+CheckpointMeta tinyCheckpointMeta();
 
 }  // namespace camx::test
 

@@ -6,43 +6,21 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QCommandLineParser>
-#include <QDir>
-#include <QMessageBox>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <filesystem>
 #include <utility>
 
+#include "app_setup.h"
 #include "dashboard/eval_dashboard.h"
-#include "data/demo_generator.h"
-#include "data/image_io.h"
 #include "main_window.h"
-#include "nn/runtime.h"
 #include "training/train_wizard.h"
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("CAM Explorer"));
-    QApplication::setOrganizationDomain(QStringLiteral("cam-explorer.github.io"));
-    QApplication::setApplicationName(QStringLiteral("cam-explorer"));
-    QApplication::setApplicationDisplayName(QStringLiteral("CAM Explorer"));
-    QApplication::setApplicationVersion(QStringLiteral(CAMX_VERSION));
-    QApplication::setDesktopFileName(QStringLiteral("io.github.cam_explorer.CamExplorer"));
-    camx::initTorchRuntime();
-    // The same bounds on untrusted images as the CLI's defaults (--max-megapixels there).
-    camx::applyDecoderLimits();
-
+    camx::ui::setUpApplication();
     QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("See where a CNN looks: CAM, Grad-CAM, boxes and IoU"));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    QCommandLineOption data({"d", "data"}, QStringLiteral("Open this dataset folder."),
-                            QStringLiteral("DIR"));
-    QCommandLineOption model({"m", "model"}, QStringLiteral("Open this model (.ckpt or .pth)."),
-                             QStringLiteral("FILE"));
-    QCommandLineOption demo(QStringLiteral("demo"),
-                            QStringLiteral("Open the built-in demo dataset and demo model."));
+    camx::ui::addStartupOptions(parser);
     QCommandLineOption shot(
         QStringLiteral("screenshot"),
         QStringLiteral("Once the first explanation is shown, save the window to FILE and quit "
@@ -53,21 +31,11 @@ int main(int argc, char** argv) {
         QStringLiteral("With --screenshot: main (default), dashboard (evaluates the split first) "
                        "or wizard (trains a small model for 3 epochs into a temporary folder)."),
         QStringLiteral("NAME"), QStringLiteral("main"));
-    parser.addOptions({data, model, demo, shot, screen});
+    parser.addOptions({shot, screen});
     parser.process(app);
 
     camx::ui::MainWindow window;
-    QString dataDir = parser.value(data), modelFile = parser.value(model);
-    if (parser.isSet(demo)) {
-        if (dataDir.isEmpty()) dataDir = QString::fromStdString(camx::demoDatasetDir().string());
-        if (modelFile.isEmpty()) modelFile = QString::fromStdString(camx::demoModelFile().string());
-        if (!QDir(dataDir).exists())
-            QMessageBox::information(
-                nullptr, QStringLiteral("CAM Explorer"),
-                QStringLiteral("The demo dataset is not at %1 yet. Create it with:\n"
-                               "cam-explorer-cli make-demo --out %1")
-                    .arg(dataDir));
-    }
+    const camx::ui::StartupFiles files = camx::ui::startupFiles(parser);
     window.show();
     QTemporaryDir scratch;
     if (parser.isSet(shot)) {
@@ -128,7 +96,7 @@ int main(int argc, char** argv) {
         QObject::connect(&window, &camx::ui::MainWindow::errorShown, &window,
                          [](const QString&) { QApplication::exit(1); });
     }
-    if (!dataDir.isEmpty()) window.openDataset(dataDir);
-    if (!modelFile.isEmpty()) window.openModel(modelFile);
+    if (!files.dataset.isEmpty()) window.openDataset(files.dataset);
+    if (!files.model.isEmpty()) window.openModel(files.model);
     return app.exec();
 }

@@ -19,6 +19,7 @@
 #include "../core/test_support.h"
 #include "about_dialog.h"
 #include "browser/browser_panel.h"
+#include "browser/dataset_model.h"
 #include "explain/model_session.h"
 #include "explain/postprocess.h"
 #include "explorer/explorer_view.h"
@@ -151,6 +152,18 @@ TEST_F(Walkthrough, SwitchingClassAndMethodAndImage) {
 
 // Score-CAM in a panel follows the image: it used to stay on "computing…" after Next, because only
 // the method and layer controls asked for it.
+TEST_F(Walkthrough, ThumbnailCellsAreWholeInTheWindow) {
+    QListView* view = window->browser()->view();
+    for (int i = 0; i < 3; ++i) {
+        QCoreApplication::processEvents();
+        const QRect cell = view->visualRect(view->model()->index(0, 0));
+        EXPECT_GE(cell.height(), DatasetModel::thumbnailSize().height()) << "a thin strip";
+        // Switching the split resets the model, as opening a dataset does.
+        auto* split = window->browser()->findChild<QComboBox*>();
+        if (split) split->setCurrentIndex(1 - split->currentIndex());
+    }
+}
+
 TEST_F(Walkthrough, ScoreCamFollowsTheImage) {
     ExplorerView* v = window->explorer();
     auto* method1 = v->findChild<QComboBox*>("method1");

@@ -328,24 +328,15 @@ TEST(HostileWeights, AFolderIsNotAModelFile) {
                                  "does not exist");
 }
 
-CheckpointMeta tinyMeta() {
-    CheckpointMeta m;
-    m.arch = Arch::ResNet18;
-    m.baseWidth = 2;
-    m.classNames = {"a", "b", "c"};
-    m.inputSize = 32;
-    return m;
-}
-
 // The digest is XXH3 now; files with an FNV-1a digest (no algorithm recorded) still open, and
 // both catch weights altered behind a repaired zip CRC.
 TEST(CheckpointDigest, Xxh3AndLegacyFnv1aAreBothChecked) {
     test::TempDir dir;
     at::manual_seed(3);
     CamNet net(Arch::ResNet18, 3, 2);
-    CheckpointMeta fnv = tinyMeta();
+    CheckpointMeta fnv = test::tinyCheckpointMeta();
     fnv.weightsDigestAlgorithm = "fnv1a-64";
-    saveCheckpoint(dir / "new.ckpt", tinyMeta(), net);
+    saveCheckpoint(dir / "new.ckpt", test::tinyCheckpointMeta(), net);
     saveCheckpoint(dir / "old.ckpt", fnv, net);
     EXPECT_EQ(readCheckpointMeta(dir / "new.ckpt").weightsDigestAlgorithm, "xxh3-64");
     EXPECT_EQ(readCheckpointMeta(dir / "old.ckpt").weightsDigestAlgorithm, "fnv1a-64");
@@ -424,9 +415,9 @@ TEST(AtomicWrite, ACheckpointOnAFullDiskGivesAClearError) {
         ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
     } unmount{mnt};
     CamNet small(Arch::ResNet18, 3, 2);
-    saveCheckpoint(mnt / "last.ckpt", tinyMeta(), small);
+    saveCheckpoint(mnt / "last.ckpt", test::tinyCheckpointMeta(), small);
     const std::string before = test::slurp(mnt / "last.ckpt");
-    CheckpointMeta big = tinyMeta();
+    CheckpointMeta big = test::tinyCheckpointMeta();
     big.baseWidth = 16;  // ~3 MB
     CamNet net(Arch::ResNet18, 3, 16);
     expectError<CheckpointError>([&] { saveCheckpoint(mnt / "last.ckpt", big, net); },
@@ -494,7 +485,7 @@ TEST(FuzzCorpus, Write) {
     }
     // Checkpoints: a width-1 ResNet-18, with and without optimizer state.
     test::TempDir dir;
-    CheckpointMeta m = tinyMeta();
+    CheckpointMeta m = test::tinyCheckpointMeta();
     m.baseWidth = 1;
     saveCheckpoint(dir / "a.ckpt", m, w1);
     put("checkpoint", "resnet18_w1.ckpt", test::slurp(dir / "a.ckpt"));

@@ -19,15 +19,6 @@
 namespace camx {
 namespace {
 
-CheckpointMeta smallMeta() {
-    CheckpointMeta m;
-    m.arch = Arch::ResNet18;
-    m.baseWidth = 2;
-    m.classNames = {"a", "b", "c"};
-    m.inputSize = 32;
-    return m;
-}
-
 // One optimizer step, so that the optimizer has per-parameter state to save.
 void stepOnce(CamNet& net, torch::optim::Optimizer& opt) {
     for (auto& p : net->parameters()) p.mutable_grad() = at::ones_like(p);
@@ -45,15 +36,15 @@ const Saved& saved() {
         at::manual_seed(5);
         CamNet net(Arch::ResNet18, 3, 2);
         out->plain = out->dir / "plain.ckpt";
-        saveCheckpoint(out->plain, smallMeta(), net);
+        saveCheckpoint(out->plain, test::tinyCheckpointMeta(), net);
         torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
         stepOnce(net, sgd);
         out->sgd = out->dir / "sgd.ckpt";
-        saveCheckpoint(out->sgd, smallMeta(), net, &sgd);
+        saveCheckpoint(out->sgd, test::tinyCheckpointMeta(), net, &sgd);
         torch::optim::AdamW adamw(net->parameters(), torch::optim::AdamWOptions(0.002));
         stepOnce(net, adamw);
         out->adamw = out->dir / "adamw.ckpt";
-        saveCheckpoint(out->adamw, smallMeta(), net, &adamw);
+        saveCheckpoint(out->adamw, test::tinyCheckpointMeta(), net, &adamw);
         return out;
     }();
     return *s;
