@@ -2,12 +2,8 @@
 
 #include <xxhash.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <stdexcept>
-#include <vector>
+#include <new>
 
 namespace camx {
 
@@ -54,20 +50,6 @@ std::string toHex(std::uint64_t v) {
     char buf[24];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
     return buf;
-}
-
-std::string fileDigest(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw std::runtime_error("cannot open '" + path.string() + "': " + std::strerror(errno));
-    Hasher h;
-    std::vector<char> buf(1 << 20);
-    while (in) {
-        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        h.update(buf.data(), static_cast<std::size_t>(in.gcount()));
-    }
-    if (in.bad()) throw std::runtime_error("cannot read '" + path.string() + "'");
-    return h.hex();
 }
 
 }  // namespace camx

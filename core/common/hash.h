@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,9 +33,5 @@ private:
 
 std::uint64_t hashBytes(const void* data, std::size_t size);
 std::string toHex(std::uint64_t value);
-
-// The XXH3 digest of a whole file's content, read in chunks. Throws std::runtime_error naming
-// the file when it cannot be read.
-std::string fileDigest(const std::filesystem::path& path);
 
 }  // namespace camx

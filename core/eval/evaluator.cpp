@@ -180,7 +180,7 @@ ImageRecord recordFromJson(const json& j) {
 std::string runKey(const ModelSession& model, const std::vector<Sample>& samples,
                    std::size_t splitSize, const EvalOptions& o) {
     json j = {{"model", model.info().source.string()},
-              {"model_digest", fileDigest(model.info().source)},
+              {"model_digest", model.info().contentDigest},
               {"data_digest", splitDigest(samples)},
               {"images", splitSize},
               {"tau", o.tau},

@@ -1,5 +1,7 @@
 #include "explain/model_session.h"
 
+#include "common/hash.h"
+
 #include <ATen/ATen.h>
 
 #include "common/fs_util.h"
@@ -55,6 +57,7 @@ std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& fi
         throw CheckpointError(std::string("cannot read model file: ") + e.what());
     }
     job.throwIfCancelled();
+    info.contentDigest = toHex(hashBytes(bytes.data(), bytes.size()));
     // The kind comes from the name and the content, and that kind's error is the one reported.
     if (looksLikeCheckpoint(file, bytes)) {
         LoadedCheckpoint l = loadCheckpointFromBytes(bytes, file.string());

@@ -29,6 +29,9 @@ struct ModelInfo {
     int lastBlockTap = -1;
     std::string device;  // "cpu (2 threads)" or "cuda:0 (NVIDIA H100 ...)"
     std::filesystem::path source;
+    // XXH3 of the bytes the model was loaded from (not of the file now on disk): what results
+    // computed with this session are keyed by, e.g. an evaluation's resume key.
+    std::string contentDigest;
     bool fromCheckpoint = true;
 
     int numClasses() const { return static_cast<int>(classNames.size()); }
