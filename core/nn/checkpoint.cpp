@@ -6,10 +6,17 @@
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <new>
+#include <optional>
 
 #include "common/fs_util.h"
 #include "common/hash.h"
@@ -124,12 +131,16 @@ CheckpointMeta fromJson(const json& j, const std::string& where) {
     return m;
 }
 
-std::string readWhole(const std::filesystem::path& path) {
+void checkIsFile(const std::filesystem::path& path) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
         throw CheckpointError("'" + path.string() + "' is a folder, not a checkpoint file");
     if (!std::filesystem::is_regular_file(path, ec))
         throw CheckpointError("checkpoint '" + path.string() + "' does not exist");
+}
+
+std::string readWhole(const std::filesystem::path& path) {
+    checkIsFile(path);
     try {
         return readFile(path);
     } catch (const std::bad_alloc&) {
@@ -173,24 +184,306 @@ void openArchive(torch::serialize::InputArchive& archive, const std::string& byt
     }
 }
 
-CheckpointMeta readMeta(torch::serialize::InputArchive& archive, const std::string& where) {
-    c10::IValue v;
-    if (!archive.try_read("camx_meta", v) || !v.isString())
-        throw CheckpointError("'" + where +
-                              "' is a PyTorch archive but not a CAM Explorer checkpoint");
+CheckpointMeta metaFromJson(const std::string& text, const std::string& where) {
     try {
-        return fromJson(json::parse(v.toStringRef()), where);
+        return fromJson(json::parse(text), where);
     } catch (const json::exception& e) {
         throw CheckpointError("'" + where + "' has unreadable metadata: " + e.what());
+    }
+}
+
+[[noreturn]] void notOurs(const std::string& where) {
+    throw CheckpointError("'" + where + "' is a PyTorch archive but not a CAM Explorer checkpoint");
+}
+
+CheckpointMeta readMeta(torch::serialize::InputArchive& archive, const std::string& where) {
+    c10::IValue v;
+    if (!archive.try_read("camx_meta", v) || !v.isString()) notOurs(where);
+    return metaFromJson(v.toStringRef(), where);
+}
+
+// ---- The metadata alone ------------------------------------------------------------------------
+// readCheckpointMeta reads the archive's directory from the end of the file and its data.pkl
+// record, never the tensor records, and never runs LibTorch's reader.
+
+// The most data.pkl may hold for readCheckpointMeta: the metadata JSON (a long training history
+// at most some megabytes) and one small entry per tensor.
+constexpr std::uint64_t kMaxMetaRecordBytes = 64ull << 20;
+
+// A file opened for reads at offsets; its size is taken once, at opening.
+class CheckpointFile {
+public:
+    explicit CheckpointFile(const std::filesystem::path& path) : m_where(path.string()) {
+        // O_NONBLOCK: a FIFO swapped in after the caller's check does not block the open.
+        m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (m_fd < 0) fail(errno);
+        struct stat st {};
+        if (::fstat(m_fd, &st) != 0) {
+            const int err = errno;
+            ::close(m_fd);
+            fail(err);
+        }
+        if (!S_ISREG(st.st_mode)) {
+            ::close(m_fd);
+            throw CheckpointError("checkpoint '" + m_where + "' is not a regular file");
+        }
+        m_size = static_cast<std::uint64_t>(st.st_size);
+    }
+    ~CheckpointFile() { ::close(m_fd); }
+    CheckpointFile(const CheckpointFile&) = delete;
+    CheckpointFile& operator=(const CheckpointFile&) = delete;
+
+    std::uint64_t size() const { return m_size; }
+    // All of [offset, offset + n), or a CheckpointError (a file cut short since it was opened).
+    void read(std::uint64_t offset, std::size_t n, char* out) const {
+        while (n > 0) {
+            const ssize_t got = ::pread(m_fd, out, n, static_cast<off_t>(offset));
+            if (got < 0) {
+                if (errno == EINTR) continue;
+                fail(errno);
+            }
+            if (got == 0)
+                throw CheckpointError("cannot read checkpoint '" + m_where +
+                                      "': it ends early (changed while being read?)");
+            out += got;
+            offset += static_cast<std::uint64_t>(got);
+            n -= static_cast<std::size_t>(got);
+        }
+    }
+
+private:
+    [[noreturn]] void fail(int err) const {
+        throw CheckpointError("cannot read checkpoint '" + m_where + "': " + std::strerror(err));
+    }
+    std::string m_where;
+    int m_fd = -1;
+    std::uint64_t m_size = 0;
+};
+
+// The string attribute `key` of the object that a TorchScript archive's data.pkl pickles (the
+// archive's root module: GLOBAL, NEWOBJ, then BUILD with a dict of its attributes), or nullopt
+// when it has none or not a string. Runs on a record scanTorchScriptPickle has accepted, so it
+// meets only the opcodes that scan allows; every bound is checked here all the same.
+std::optional<std::string> rootStringAttribute(const std::string& pkl, const std::string& key,
+                                               const std::string& where) {
+    enum class Kind { Other, Str, Dict, Object };
+    struct Value {
+        Kind kind = Kind::Other;
+        std::size_t at = 0, size = 0;                            // Str: its bytes in `pkl`
+        std::vector<std::pair<std::size_t, std::size_t>> items;  // Dict: key, value
+        std::size_t state = SIZE_MAX;                            // Object: its BUILD state
+    };
+    std::vector<Value> values;
+    std::vector<std::size_t> stack, marks, memo;
+    std::size_t pos = 0;
+    auto fail = [&](const char* why) -> void {
+        throw CheckpointError("'" + where + "' has unreadable metadata: archive/data.pkl " + why);
+    };
+    auto take = [&](std::size_t n) {
+        if (n > pkl.size() - pos) fail("ends early");
+        std::uint64_t v = 0;
+        for (std::size_t k = 0; k < n && k < 8; ++k)
+            v |= std::uint64_t(static_cast<unsigned char>(pkl[pos + k])) << (8 * k);
+        pos += n;
+        return v;
+    };
+    auto push = [&](Value v) {
+        values.push_back(std::move(v));
+        stack.push_back(values.size() - 1);
+    };
+    auto of = [](Kind kind) {
+        Value v;
+        v.kind = kind;
+        return v;
+    };
+    auto pop = [&]() {
+        if (stack.size() <= (marks.empty() ? 0 : marks.back())) fail("pops an empty stack");
+        const std::size_t v = stack.back();
+        stack.pop_back();
+        return v;
+    };
+    auto popToMark = [&]() {
+        if (marks.empty()) fail("has no MARK");
+        std::vector<std::size_t> items(stack.begin() + static_cast<std::ptrdiff_t>(marks.back()),
+                                       stack.end());
+        stack.resize(marks.back());
+        marks.pop_back();
+        return items;
+    };
+    auto put = [&](std::uint64_t id) {
+        if (id != memo.size() || stack.empty()) fail("puts a memo entry out of order");
+        memo.push_back(stack.back());
+    };
+    auto get = [&](std::uint64_t id) {
+        if (id >= memo.size()) fail("gets a memo entry never put");
+        stack.push_back(memo[id]);
+    };
+    for (;;) {
+        if (pos >= pkl.size()) fail("ends without STOP");
+        const unsigned char op = static_cast<unsigned char>(pkl[pos++]);
+        switch (op) {
+            case 0x80:  // PROTO
+                take(1);
+                break;
+            case '(':  // MARK
+                marks.push_back(stack.size());
+                break;
+            case 'N':   // NONE
+            case 0x88:  // NEWTRUE
+            case 0x89:  // NEWFALSE
+            case ')':   // EMPTY_TUPLE
+            case ']':   // EMPTY_LIST
+                push({});
+                break;
+            case 'K':  // BININT1
+            case 'M':  // BININT2
+            case 'J':  // BININT
+            case 'G':  // BINFLOAT
+                take(op == 'K' ? 1 : op == 'M' ? 2 : op == 'J' ? 4 : 8);
+                push({});
+                break;
+            case 0x8a:  // LONG1
+                take(static_cast<std::size_t>(take(1)));
+                push({});
+                break;
+            case 'X': {  // BINUNICODE
+                const std::uint64_t n = take(4);
+                if (n > pkl.size() - pos) fail("has a string past its end");
+                Value v = of(Kind::Str);
+                v.at = pos;
+                v.size = static_cast<std::size_t>(n);
+                pos += v.size;
+                push(std::move(v));
+                break;
+            }
+            case 'c':  // GLOBAL: module and name, a line each
+                for (int line = 0; line < 2; ++line) {
+                    const std::size_t nl = pkl.find('\n', pos);
+                    if (nl == std::string::npos) fail("has an unterminated GLOBAL");
+                    pos = nl + 1;
+                }
+                push({});
+                break;
+            case '}':  // EMPTY_DICT
+                push(of(Kind::Dict));
+                break;
+            case 0x85:  // TUPLE1
+            case 0x86:  // TUPLE2
+            case 0x87:  // TUPLE3
+                for (int k = op - 0x84; k > 0; --k) pop();
+                push({});
+                break;
+            case 't':  // TUPLE
+                popToMark();
+                push({});
+                break;
+            case 'e':  // APPENDS
+                popToMark();
+                break;
+            case 'u': {  // SETITEMS
+                const std::vector<std::size_t> items = popToMark();
+                if (items.size() % 2 || stack.empty()) fail("has a broken SETITEMS");
+                Value& d = values[stack.back()];
+                if (d.kind == Kind::Dict)
+                    for (std::size_t i = 0; i < items.size(); i += 2)
+                        d.items.emplace_back(items[i], items[i + 1]);
+                break;
+            }
+            case 'q':  // BINPUT
+                put(take(1));
+                break;
+            case 'r':  // LONG_BINPUT
+                put(take(4));
+                break;
+            case 'h':  // BINGET
+                get(take(1));
+                break;
+            case 'j':  // LONG_BINGET
+                get(take(4));
+                break;
+            case 0x81:  // NEWOBJ: class, arguments
+                pop();
+                pop();
+                push(of(Kind::Object));
+                break;
+            case 'R':  // REDUCE: callable, arguments
+                pop();
+                pop();
+                push({});
+                break;
+            case 'Q':  // BINPERSID
+                pop();
+                push({});
+                break;
+            case 'b': {  // BUILD
+                const std::size_t state = pop();
+                if (stack.empty()) fail("has a BUILD without an object");
+                values[stack.back()].state = state;
+                break;
+            }
+            case '.': {  // STOP
+                if (stack.size() != 1 || !marks.empty()) fail("ends with a broken stack");
+                const Value& root = values[stack.back()];
+                if (root.kind != Kind::Object || root.state >= values.size() ||
+                    values[root.state].kind != Kind::Dict)
+                    return std::nullopt;
+                std::optional<std::string> found;
+                for (const auto& [k, v] : values[root.state].items) {
+                    const Value& name = values[k];
+                    if (name.kind == Kind::Str && pkl.compare(name.at, name.size, key) == 0)
+                        found = values[v].kind == Kind::Str
+                                    ? std::optional<std::string>(
+                                          pkl.substr(values[v].at, values[v].size))
+                                    : std::nullopt;  // the last one counts, as in LibTorch
+                }
+                return found;
+            }
+            default:
+                fail("holds an unexpected opcode");
+        }
     }
 }
 }  // namespace
 
 CheckpointMeta readCheckpointMeta(const std::filesystem::path& path) {
-    const std::string bytes = readWhole(path);
-    torch::serialize::InputArchive archive;
-    openArchive(archive, bytes, path.string());
-    return readMeta(archive, path.string());
+    const std::string where = path.string();
+    const std::string unreadable =
+        "'" + where + "' is not a readable checkpoint (truncated, corrupt or another format)";
+    checkIsFile(path);
+    try {
+        const CheckpointFile file(path);
+        const ZipFileReader read = [&](std::uint64_t offset, std::size_t n, char* out) {
+            file.read(offset, n, out);
+        };
+        char head[4] = {};
+        if (file.size() < sizeof head) throw CheckpointError(unreadable);
+        read(0, sizeof head, head);
+        if (!looksLikeZip(head, sizeof head)) throw CheckpointError(unreadable);
+        TorchZip zip;
+        std::string pkl;
+        const ZipRecord* data = nullptr;
+        try {
+            zip = readTorchZipDirectory(read, file.size(), where, torchScriptZipLimits());
+            data = zip.find("data.pkl");
+            if (!zip.find("constants.pkl") || !data)
+                throw CheckpointError("'" + where +
+                                      "' is a PyTorch file but not a CAM Explorer checkpoint (a "
+                                      "torch.save state dict? open it as weights instead)");
+            pkl = readTorchZipRecord(read, file.size(), zip, *data, where, kMaxMetaRecordBytes);
+        } catch (const TorchZipError& e) {
+            throw CheckpointError(unreadable + ": " + e.what());
+        }
+        try {
+            scanTorchScriptPickle(pkl.data(), pkl.size(), zip, where, data->name);
+        } catch (const PickleScanError& e) {
+            throw CheckpointError(e.what());
+        }
+        const std::optional<std::string> text = rootStringAttribute(pkl, "camx_meta", where);
+        if (!text) notOurs(where);
+        return metaFromJson(*text, where);
+    } catch (const std::bad_alloc&) {
+        throw CheckpointError("cannot read checkpoint '" + where + "': out of memory");
+    }
 }
 
 bool looksLikeCheckpoint(const std::filesystem::path& path, const std::string& bytes) {

@@ -51,6 +51,17 @@ struct CheckpointMeta {
     int64_t numClasses() const { return static_cast<int64_t>(classNames.size()); }
 };
 
+// The checkpoint's metadata, read without its weights and without LibTorch's archive reader.
+// What it reads: the zip's end records and central directory from the end of the file (the last
+// 64 KiB, then the directory: at most 32 MiB), then the one record holding the metadata
+// (archive/data.pkl, where torch::serialize puts the "camx_meta" string; at most 64 MiB), whose
+// local header and CRC-32 are checked and whose pickle passes the same scan as a full load.
+// Tensor and optimizer records are never read, so damage inside them goes unnoticed here (a load
+// reports it). Cost: a few reads, proportional to the number of records and the metadata's size
+// (tens to hundreds of KiB for our checkpoints), whatever the size of the weights; memory of the
+// same order. It keeps no state and opens the file on its own: safe to call from any thread, also
+// while other threads load or save (a file replaced by saveCheckpoint's rename is read whole, old
+// or new). A corrupt, truncated, foreign or unreadable file gives a CheckpointError naming it.
 CheckpointMeta readCheckpointMeta(const std::filesystem::path& path);
 
 // Whether a file is meant as a CAM Explorer checkpoint (so its errors are checkpoint errors): a

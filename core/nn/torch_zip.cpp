@@ -15,10 +15,23 @@ constexpr std::uint32_t kEndSig = 0x06054b50;
 constexpr std::uint32_t kEnd64Sig = 0x06064b50;
 constexpr std::uint32_t kLocator64Sig = 0x07064b50;
 
+// Bytes of a file of `size` bytes named `name`. In memory it holds the whole file; read from the
+// end of a file (readTorchZipDirectory), only the window [base, size): asking for bytes below it
+// throws NeedBytes, and the caller reads more and starts again.
+struct NeedBytes {
+    std::uint64_t at;
+};
+
 class Bytes {
 public:
     Bytes(const char* data, std::size_t size, const std::string& name)
         : m_p(reinterpret_cast<const unsigned char*>(data)), m_size(size), m_name(name) {}
+    // The window [base, size) of a file of `size` bytes; `data` holds size - base bytes.
+    Bytes(const char* data, std::uint64_t base, std::uint64_t size, const std::string& name)
+        : m_p(reinterpret_cast<const unsigned char*>(data)),
+          m_base(base),
+          m_size(size),
+          m_name(name) {}
     std::uint64_t size() const { return m_size; }
     [[noreturn]] void fail(const std::string& why) const {
         throw TorchZipError("'" + m_name + "' is not a valid PyTorch zip file: " + why);
@@ -28,17 +41,24 @@ public:
         if (!has(at, n)) fail(std::string(what) + " lies outside the file");
     }
     std::uint64_t le(std::uint64_t at, unsigned n) const {
+        const unsigned char* p = ptr(at, n);
         std::uint64_t v = 0;
-        for (unsigned k = 0; k < n; ++k) v |= std::uint64_t(m_p[at + k]) << (8 * k);
+        for (unsigned k = 0; k < n; ++k) v |= std::uint64_t(p[k]) << (8 * k);
         return v;
     }
     std::uint16_t u16(std::uint64_t at) const { return static_cast<std::uint16_t>(le(at, 2)); }
     std::uint32_t u32(std::uint64_t at) const { return static_cast<std::uint32_t>(le(at, 4)); }
     std::uint64_t u64(std::uint64_t at) const { return le(at, 8); }
-    const unsigned char* ptr(std::uint64_t at) const { return m_p + at; }
+    // The `n` bytes at `at`. Every caller checks the range first; this check backs them up.
+    const unsigned char* ptr(std::uint64_t at, std::uint64_t n) const {
+        if (!has(at, n)) fail("a read reaches past the end of the file");
+        if (at < m_base) throw NeedBytes{at};
+        return m_p + (at - m_base);
+    }
 
 private:
     const unsigned char* m_p;
+    std::uint64_t m_base = 0;
     std::uint64_t m_size;
     const std::string& m_name;
 };
@@ -76,7 +96,10 @@ struct Parsed {
     std::vector<ZipRecord> records;
 };
 
-Parsed parse(const Bytes& b, const ZipLimits& limits) {
+// With `localHeaders` false (readTorchZipDirectory), only the end records and the central directory
+// are read: each record's extent is judged from its directory entry (its local extra field, not
+// read, counted as empty) and its dataOffset is left 0.
+Parsed parse(const Bytes& b, const ZipLimits& limits, bool localHeaders = true) {
     std::uint64_t deflatedTotal = 0;
     const std::uint64_t size = b.size();
     if (size < 22) b.fail("too short for a zip file");
@@ -137,7 +160,7 @@ Parsed parse(const Bytes& b, const ZipLimits& limits) {
         const std::uint64_t total = 46 + nameLen + extraLen + commentLen;
         if (cdEnd - at < total)
             b.fail("central directory record " + std::to_string(i) + " runs past the directory");
-        r.name.assign(reinterpret_cast<const char*>(b.ptr(at + 46)),
+        r.name.assign(reinterpret_cast<const char*>(b.ptr(at + 46, nameLen)),
                       static_cast<std::size_t>(nameLen));
         checkName(b, r.name, limits.maxNameLength);
         // Zip64 extended information: the 0xFFFFFFFF fields, in this order.
@@ -177,12 +200,26 @@ Parsed parse(const Bytes& b, const ZipLimits& limits) {
         } else if (compSize != size) {
             b.fail("record '" + r.name + "' has inconsistent sizes");
         }
+        if (!localHeaders) {
+            // The least extent the record can have: local header, name, data.
+            r.headerOffset = lho;
+            r.centralOffset = at;
+            r.size = size;
+            r.storedSize = compSize;
+            r.method = static_cast<std::uint16_t>(method);
+            if (!b.has(lho, 30 + nameLen) || !b.has(lho + 30 + nameLen, compSize) ||
+                lho + 30 + nameLen + compSize > cdOffset)
+                b.fail("record '" + r.name + "' runs past the end of its data area");
+            out.records.push_back(std::move(r));
+            at += total;
+            continue;
+        }
         // The local header must agree with the central directory.
         if (!b.has(lho, 30) || b.u32(lho) != kLocalSig)
             b.fail("the local header of record '" + r.name + "' is missing or damaged");
         const std::uint64_t lNameLen = b.u16(lho + 26), lExtraLen = b.u16(lho + 28);
         if (b.u16(lho + 8) != method || lNameLen != nameLen || !b.has(lho + 30, lNameLen) ||
-            std::memcmp(b.ptr(lho + 30), r.name.data(), r.name.size()) != 0)
+            std::memcmp(b.ptr(lho + 30, r.name.size()), r.name.data(), r.name.size()) != 0)
             b.fail("the local header of record '" + r.name + "' disagrees with the directory");
         r.headerOffset = lho;
         r.centralOffset = at;
@@ -226,10 +263,11 @@ std::uint32_t crc32(const void* data, std::size_t size, std::uint32_t crc) {
     return ~crc;
 }
 
-TorchZip validateTorchZip(const char* data, std::size_t size, const std::string& name,
-                          const ZipLimits& limits) {
-    const Bytes b(data, size, name);
-    Parsed p = parse(b, limits);
+namespace {
+// The checks across records; with `localHeaders` false (see parse), extents from the directory and
+// no CRC (the records were not read).
+TorchZip finish(const Bytes& b, Parsed p, const ZipLimits& limits, bool localHeaders) {
+    const std::uint64_t size = b.size();
     TorchZip zip;
     // No two records may share bytes (a classic zip-bomb trick), nor a name.
     std::vector<const ZipRecord*> byOffset;
@@ -241,8 +279,11 @@ TorchZip validateTorchZip(const char* data, std::size_t size, const std::string&
     std::sort(byOffset.begin(), byOffset.end(), [](const ZipRecord* x, const ZipRecord* y) {
         return x->headerOffset < y->headerOffset;
     });
+    auto end = [&](const ZipRecord& r) {
+        return (localHeaders ? r.dataOffset : r.headerOffset + 30 + r.name.size()) + r.storedSize;
+    };
     for (std::size_t i = 0; i + 1 < byOffset.size(); ++i)
-        if (byOffset[i]->dataOffset + byOffset[i]->storedSize > byOffset[i + 1]->headerOffset)
+        if (end(*byOffset[i]) > byOffset[i + 1]->headerOffset)
             b.fail("records '" + byOffset[i]->name + "' and '" + byOffset[i + 1]->name +
                    "' overlap");
     // One shared top folder, as PyTorch writes and reads it.
@@ -256,13 +297,84 @@ TorchZip validateTorchZip(const char* data, std::size_t size, const std::string&
         if (r.method == 0) zip.recordBytes += r.size;
     }
     if (zip.recordBytes > size) b.fail("its records claim more bytes than the file holds");
-    if (limits.verifyCrc)
+    if (localHeaders && limits.verifyCrc)
         for (const auto& r : p.records)
             if (r.method == 0 &&
-                crc32(b.ptr(r.dataOffset), static_cast<std::size_t>(r.size)) != r.crc32)
+                crc32(b.ptr(r.dataOffset, r.size), static_cast<std::size_t>(r.size)) != r.crc32)
                 b.fail("record '" + r.name + "' is corrupt (CRC mismatch)");
     zip.records = std::move(p.records);
     return zip;
+}
+}  // namespace
+
+TorchZip validateTorchZip(const char* data, std::size_t size, const std::string& name,
+                          const ZipLimits& limits) {
+    const Bytes b(data, size, name);
+    return finish(b, parse(b, limits), limits, true);
+}
+
+TorchZip readTorchZipDirectory(const ZipFileReader& read, std::uint64_t fileSize,
+                               const std::string& name, const ZipLimits& limits) {
+    // The end records lie within the last 64 KiB + 22 bytes (the comment's room), the zip64
+    // locator and record just before: read those first, then more from the end as parse asks
+    // for it (the zip64 record, the directory), up to the limit.
+    constexpr std::uint64_t kEndRoom = 22 + 65535 + 20 + 56;
+    const std::uint64_t most = limits.maxDirectoryBytes + kEndRoom;
+    std::uint64_t base = fileSize > kEndRoom ? fileSize - kEndRoom : 0;
+    std::string window(static_cast<std::size_t>(fileSize - base), '\0');
+    if (!window.empty()) read(base, window.size(), window.data());
+    for (;;) {
+        const Bytes b(window.data(), base, fileSize, name);
+        try {
+            return finish(b, parse(b, limits, false), limits, false);
+        } catch (const NeedBytes& more) {
+            if (more.at >= base) b.fail("a read falls outside the file");  // not reached
+            if (fileSize - more.at > most)
+                b.fail("its central directory takes more than " +
+                       std::to_string(limits.maxDirectoryBytes) + " bytes");
+            std::string below(static_cast<std::size_t>(base - more.at), '\0');
+            read(more.at, below.size(), below.data());
+            window.insert(0, below);
+            base = more.at;
+        }
+    }
+}
+
+std::string readTorchZipRecord(const ZipFileReader& read, std::uint64_t fileSize,
+                               const TorchZip& zip, const ZipRecord& record,
+                               const std::string& name, std::uint64_t maxBytes) {
+    const std::string window;
+    const Bytes b(window.data(), 0, fileSize, name);
+    if (record.method != 0)
+        b.fail("record '" + record.name + "' is compressed (method " +
+               std::to_string(record.method) + ")");
+    if (record.size > maxBytes)
+        b.fail("record '" + record.name + "' holds " + std::to_string(record.size) +
+               " bytes, more than the " + std::to_string(maxBytes) + " it may");
+    // Its local header, as validateTorchZip checks it.
+    const std::uint64_t lho = record.headerOffset;
+    std::string header(30 + record.name.size(), '\0');
+    if (!b.has(lho, header.size()))
+        b.fail("the local header of record '" + record.name + "' is missing or damaged");
+    read(lho, header.size(), header.data());
+    const Bytes h(header.data(), header.size(), name);
+    if (h.u32(0) != kLocalSig)
+        b.fail("the local header of record '" + record.name + "' is missing or damaged");
+    if (h.u16(8) != record.method || h.u16(26) != record.name.size() ||
+        header.compare(30, std::string::npos, record.name) != 0)
+        b.fail("the local header of record '" + record.name + "' disagrees with the directory");
+    const std::uint64_t dataOffset = lho + header.size() + h.u16(28);
+    // It ends before the next record's header (or the directory, which follows the last).
+    std::uint64_t limit = zip.records.empty() ? fileSize : zip.records.front().centralOffset;
+    for (const auto& r : zip.records)
+        if (r.headerOffset > lho) limit = std::min(limit, r.headerOffset);
+    if (!b.has(dataOffset, record.storedSize) || dataOffset + record.storedSize > limit)
+        b.fail("record '" + record.name + "' runs past the end of its data area");
+    std::string bytes(static_cast<std::size_t>(record.size), '\0');
+    if (!bytes.empty()) read(dataOffset, bytes.size(), bytes.data());
+    if (crc32(bytes.data(), bytes.size()) != record.crc32)
+        b.fail("record '" + record.name + "' is corrupt (CRC mismatch)");
+    return bytes;
 }
 
 void repairZipCrcs(std::string& bytes) {

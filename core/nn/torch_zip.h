@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,6 +39,9 @@ struct ZipLimits {
     // that is what an inflater allocates; their CRC is left to the inflater.
     std::uint64_t maxDeflatedRecordBytes = 0;
     std::uint64_t maxDeflatedTotalBytes = 0;
+    // readTorchZipDirectory: the most it reads from the file's end for the central directory
+    // (and zip64 end record), besides the last 64 KiB that hold the end record.
+    std::uint64_t maxDirectoryBytes = 32ull << 20;
 };
 
 // The limits for TorchScript archives (checkpoints): some small deflated records allowed.
@@ -62,6 +66,26 @@ bool looksLikeZip(const char* data, std::size_t size);
 // Throws TorchZipError naming `name`.
 TorchZip validateTorchZip(const char* data, std::size_t size, const std::string& name,
                           const ZipLimits& limits = {});
+
+// Reads `size` bytes at `offset` of a file into `out`, all of them, or throws.
+using ZipFileReader = std::function<void(std::uint64_t offset, std::size_t size, char* out)>;
+
+// The container of a file of `fileSize` bytes, read through `read` from its end without reading
+// its records: the end-of-central-directory record (zip64 included) and the central directory get
+// validateTorchZip's checks, in at most three reads of the file's last 64 KiB + the directory
+// (itself at most limits.maxDirectoryBytes). Local headers are not read, so each record's extent is
+// judged from its directory entry, dataOffset is left 0 and no CRC is checked: readTorchZipRecord
+// reads one record with those checks. Throws TorchZipError naming `name`; what `read` throws
+// passes through.
+TorchZip readTorchZipDirectory(const ZipFileReader& read, std::uint64_t fileSize,
+                               const std::string& name, const ZipLimits& limits = {});
+
+// The bytes of one stored record of `zip` (from readTorchZipDirectory of the same file): its local
+// header is read and checked against the directory, its data must end before the next record (or
+// the directory), hold at most `maxBytes` and match its CRC-32. Throws TorchZipError naming `name`.
+std::string readTorchZipRecord(const ZipFileReader& read, std::uint64_t fileSize,
+                               const TorchZip& zip, const ZipRecord& record,
+                               const std::string& name, std::uint64_t maxBytes);
 
 std::uint32_t crc32(const void* data, std::size_t size, std::uint32_t crc = 0);
 
