@@ -34,7 +34,7 @@ const ModelInfo& ModelSession::info() const {
 
 std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& file,
                                                  const std::vector<std::string>& classNames,
-                                                 const JobContext& job) {
+                                                 const JobContext& job, Names names) {
     auto impl = std::make_unique<Impl>();
     CamNet net{nullptr};
     ModelInfo& info = impl->info;
@@ -80,8 +80,9 @@ std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& fi
         info.arch = inferred->arch;
         info.baseWidth = inferred->baseWidth;
         info.fromCheckpoint = false;
-        if (!classNames.empty()) {
-            if (static_cast<int64_t>(classNames.size()) != inferred->numClasses)
+        const bool fits = static_cast<int64_t>(classNames.size()) == inferred->numClasses;
+        if (!classNames.empty() && (fits || names == Names::Required)) {
+            if (!fits)
                 throw WeightsError("'" + file.string() + "' has " +
                                    std::to_string(inferred->numClasses) + " classes but " +
                                    std::to_string(classNames.size()) + " class names were given");

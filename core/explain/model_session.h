@@ -46,9 +46,13 @@ public:
     // "class 0", ...). The kind is decided from the name and content: a .ckpt file, or anything
     // recognisably our checkpoint, reports checkpoint errors. Throws CheckpointError or
     // WeightsError naming the file, or Cancelled when `job`'s token fires while reading.
+    // `names` says whether `classNames` must fit the state dict (an error otherwise) or only
+    // names its classes when their count fits (the explorer offers the open dataset's names).
+    enum class Names { Required, IfCountMatches };
     static std::unique_ptr<ModelSession> open(const std::filesystem::path& file,
                                               const std::vector<std::string>& classNames = {},
-                                              const JobContext& job = {});
+                                              const JobContext& job = {},
+                                              Names names = Names::Required);
     ~ModelSession();
 
     const ModelInfo& info() const;
