@@ -1,0 +1,183 @@
+#include "workspace.h"
+
+#include <QtConcurrent/QtConcurrent>
+
+#include "common/thread_priority.h"
+#include "eval/evaluator.h"
+#include "explain/model_session.h"
+
+namespace camx::ui {
+
+// One background load: what its worker fills in. The worker and the workspace share it, so a
+// cancelled load can finish after the workspace has moved on (or is gone) without touching it.
+struct Workspace::Load {
+    QString path;
+    CancelToken cancel;
+};
+
+Workspace::Workspace(QObject* parent) : QObject(parent) {
+    setDatasetReader({});
+}
+
+void Workspace::setDatasetReader(DatasetReader reader) {
+    m_reader = reader ? std::move(reader)
+                      : [](const std::filesystem::path& dir, const OpenOptions& options) {
+                            return openStanfordDogs(dir, options);
+                        };
+}
+
+Workspace::~Workspace() {
+    // Never waits: each job owns its Load, its inputs and its result, and its reply is queued to
+    // this object, which Qt discards once the object is gone.
+    cancelLoads();
+}
+
+void Workspace::bumpContext() {
+    ++m_context;
+    if (m_evaluation) {
+        m_evaluation.reset();
+        Q_EMIT evaluationChanged();
+    }
+    Q_EMIT contextChanged();
+}
+
+void Workspace::setDataset(std::shared_ptr<const Dataset> dataset) {
+    m_dataset = std::move(dataset);
+    Q_EMIT datasetChanged();
+    bumpContext();
+}
+
+void Workspace::setModel(std::shared_ptr<ModelSession> model) {
+    m_model = std::move(model);
+    Q_EMIT modelChanged();
+    bumpContext();
+}
+
+void Workspace::setSplit(SplitKind split) {
+    if (split == m_split) return;
+    m_split = split;
+    Q_EMIT splitChanged();
+    bumpContext();
+}
+
+void Workspace::setThreshold(double tau) {
+    if (tau == m_threshold) return;
+    m_threshold = tau;
+    Q_EMIT thresholdChanged(tau);
+}
+
+bool Workspace::setEvaluation(std::shared_ptr<const SavedEvaluation> evaluation,
+                              std::uint64_t context) {
+    if (context != m_context) return false;
+    m_evaluation = std::move(evaluation);
+    Q_EMIT evaluationChanged();
+    return true;
+}
+
+QString Workspace::loadingDatasetPath() const {
+    return m_datasetLoad ? m_datasetLoad->path : QString();
+}
+
+QString Workspace::loadingModelPath() const {
+    return m_modelLoad ? m_modelLoad->path : QString();
+}
+
+void Workspace::cancelLoads() {
+    for (auto* load : {&m_datasetLoad, &m_modelLoad})
+        if (*load) {
+            (*load)->cancel.cancel();
+            load->reset();
+        }
+}
+
+namespace {
+template <typename T>
+struct Outcome {
+    std::shared_ptr<T> value;
+    QString error;
+};
+}  // namespace
+
+void Workspace::openDataset(const QString& dir) {
+    if (m_datasetLoad) m_datasetLoad->cancel.cancel();  // the newer request wins
+    auto load = std::make_shared<Load>();
+    load->path = dir;
+    m_datasetLoad = load;
+    const QString cacheDir = m_cacheDir;
+    const DatasetReader reader = m_reader;
+    // The watcher belongs to the workspace; deleting it never waits for the job, and the job
+    // touches nothing but its own Load and promise.
+    auto* watcher = new QFutureWatcher<Outcome<const Dataset>>(this);
+    connect(watcher, &QFutureWatcherBase::progressValueChanged, this, [this, load, watcher](int v) {
+        if (m_datasetLoad == load)
+            Q_EMIT datasetProgress(v, watcher->progressMaximum(), watcher->progressText());
+    });
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, load, dir, watcher] {
+        watcher->deleteLater();
+        if (m_datasetLoad != load) return;  // superseded or cancelled
+        m_datasetLoad.reset();
+        const auto outcome =
+            watcher->future().resultCount() ? watcher->result() : Outcome<const Dataset>{};
+        if (outcome.value) setDataset(outcome.value);
+        Q_EMIT datasetLoadFinished(dir, outcome.value ? QString() : outcome.error);
+    });
+    watcher->setFuture(
+        QtConcurrent::run([load, dir, cacheDir, reader](QPromise<Outcome<const Dataset>>& promise) {
+            lowerCurrentThreadPriority();
+            Outcome<const Dataset> out;
+            try {
+                OpenOptions o;
+                if (!cacheDir.isEmpty()) o.cacheDir = cacheDir.toStdString();
+                o.job.cancel = &load->cancel;
+                o.job.progress = [&promise](const Progress& p) {
+                    promise.setProgressRange(0, static_cast<int>(p.total));
+                    promise.setProgressValueAndText(static_cast<int>(p.done),
+                                                    QString::fromStdString(p.stage));
+                };
+                out.value = std::make_shared<const Dataset>(reader(dir.toStdString(), o));
+            } catch (const Cancelled&) {
+                out.error = tr("cancelled");
+            } catch (const std::exception& e) {
+                out.error = QString::fromStdString(e.what());
+            }
+            promise.addResult(std::move(out));
+        }));
+}
+
+void Workspace::openModel(const QString& file) {
+    if (m_modelLoad) m_modelLoad->cancel.cancel();
+    auto load = std::make_shared<Load>();
+    load->path = file;
+    m_modelLoad = load;
+    // A bare .pth carries no class names: the open dataset's name them when their count fits.
+    std::vector<std::string> names;
+    if (m_dataset) names = m_dataset->breedNames;
+    auto* watcher = new QFutureWatcher<Outcome<ModelSession>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, load, file, watcher] {
+        watcher->deleteLater();
+        if (m_modelLoad != load) return;
+        m_modelLoad.reset();
+        const auto outcome =
+            watcher->future().resultCount() ? watcher->result() : Outcome<ModelSession>{};
+        if (outcome.value) setModel(outcome.value);
+        Q_EMIT modelLoadFinished(file, outcome.value ? QString() : outcome.error);
+    });
+    watcher->setFuture(
+        QtConcurrent::run([load, file, names](QPromise<Outcome<ModelSession>>& promise) {
+            lowerCurrentThreadPriority();
+            Outcome<ModelSession> out;
+            try {
+                JobContext job;
+                job.cancel = &load->cancel;
+                out.value = ModelSession::open(file.toStdString(), names, job,
+                                               ModelSession::Names::IfCountMatches);
+            } catch (const Cancelled&) {
+                out.error = tr("cancelled");
+            } catch (const std::exception& e) {
+                out.error = QString::fromStdString(e.what());
+            }
+            promise.addResult(std::move(out));
+        }));
+}
+
+}  // namespace camx::ui

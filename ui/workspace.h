@@ -1,0 +1,115 @@
+#pragma once
+// The workspace: the one owner of what the explorer's views share.
+//
+// Who owns what, and for how long a pointer stays valid:
+//  * The open dataset is a shared_ptr<const Dataset>. The workspace holds one reference; every
+//    view and background job that reads it takes its own copy of the shared_ptr, so a dataset
+//    replaced by another one stays alive until the last reader lets go. Nobody holds a raw
+//    pointer or reference to it across an event-loop turn.
+//  * The open model is a shared_ptr<ModelSession>, shared the same way (passes, evaluations and
+//    grid exports hold it while they run).
+//  * The split being browsed, and the box threshold τ the views show.
+//  * The current evaluation of that model on that split (shared_ptr<const SavedEvaluation>), set
+//    by the dashboard when one is loaded or finished; it is cleared on every context change.
+//  * context(): a number that changes whenever the dataset, the model or the split does. A
+//    background job records it when it starts; a result that comes back under another number is
+//    dropped, never shown or stored.
+//
+// The workspace lives on the GUI thread. Opening a dataset or a model runs in the background with
+// its own cancel token; a newer open of the same kind cancels the older one, and the destructor
+// cancels both without waiting (the jobs own everything they touch, so they can finish alone).
+// Views observe the change signals; none of them owns shared state.
+
+#include <QObject>
+#include <QString>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "common/job.h"
+#include "data/dataset.h"
+
+namespace camx {
+class ModelSession;
+struct SavedEvaluation;
+}  // namespace camx
+
+namespace camx::ui {
+
+class Workspace : public QObject {
+    Q_OBJECT
+public:
+    explicit Workspace(QObject* parent = nullptr);
+    ~Workspace() override;
+
+    std::shared_ptr<const Dataset> dataset() const { return m_dataset; }
+    std::shared_ptr<ModelSession> model() const { return m_model; }
+    SplitKind split() const { return m_split; }
+    // The samples of the split being browsed; empty without a dataset.
+    const SplitData* splitData() const { return m_dataset ? &m_dataset->split(m_split) : nullptr; }
+    std::shared_ptr<const SavedEvaluation> evaluation() const { return m_evaluation; }
+    double threshold() const { return m_threshold; }
+    std::uint64_t context() const { return m_context; }
+
+    // Replace the shared state directly (tests, and the loads below once they finish).
+    void setDataset(std::shared_ptr<const Dataset> dataset);
+    void setModel(std::shared_ptr<ModelSession> model);
+    void setSplit(SplitKind split);
+    void setThreshold(double tau);
+    // The dashboard's evaluation of the current model on the current split. `context` is the
+    // context() it was started or read under; an evaluation from another context is dropped
+    // (returns false).
+    bool setEvaluation(std::shared_ptr<const SavedEvaluation> evaluation, std::uint64_t context);
+
+    // Background loads. datasetLoadFinished / modelLoadFinished report the end of each (error
+    // empty on success, and the new dataset or model already set); a load superseded by a newer
+    // one, or stopped by cancelLoads(), reports nothing.
+    void openDataset(const QString& dir);
+    void openModel(const QString& file);
+    void cancelLoads();
+    bool isLoadingDataset() const { return m_datasetLoad != nullptr; }
+    bool isLoadingModel() const { return m_modelLoad != nullptr; }
+    bool isLoading() const { return isLoadingDataset() || isLoadingModel(); }
+    // What is being opened (for the status bar), empty when idle.
+    QString loadingDatasetPath() const;
+    QString loadingModelPath() const;
+
+    // Where first-time unpacked archives go; empty: the default cache.
+    void setDatasetCacheDir(const QString& dir) { m_cacheDir = dir; }
+    // What reads a dataset folder, on a worker thread (default: openStanfordDogs). It must poll
+    // options.job's cancel token. Other dataset formats plug in here.
+    using DatasetReader =
+        std::function<Dataset(const std::filesystem::path& dir, const OpenOptions& options)>;
+    void setDatasetReader(DatasetReader reader);
+
+Q_SIGNALS:
+    void datasetChanged();
+    void modelChanged();
+    void splitChanged();
+    // After any of the three above: results of the old context are void.
+    void contextChanged();
+    void thresholdChanged(double tau);
+    void evaluationChanged();
+    void datasetProgress(int done, int total, const QString& stage);
+    void datasetLoadFinished(const QString& dir, const QString& error);
+    void modelLoadFinished(const QString& file, const QString& error);
+
+private:
+    struct Load;
+    void bumpContext();
+
+    std::shared_ptr<const Dataset> m_dataset;
+    std::shared_ptr<ModelSession> m_model;
+    SplitKind m_split = SplitKind::Test;
+    double m_threshold = 0.2;
+    std::shared_ptr<const SavedEvaluation> m_evaluation;
+    std::uint64_t m_context = 1;
+    std::shared_ptr<Load> m_datasetLoad;
+    std::shared_ptr<Load> m_modelLoad;
+    QString m_cacheDir;
+    DatasetReader m_reader;
+};
+
+}  // namespace camx::ui
