@@ -2,14 +2,18 @@
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QFormLayout>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QPainter>
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QVBoxLayout>
+#include <cmath>
 
 #include "explorer/heatmap_panel.h"
 
@@ -21,8 +25,39 @@ QSlider* slider(int lo, int hi, int value, const QString& name) {
     s->setRange(lo, hi);
     s->setValue(value);
     s->setObjectName(name);
+    s->setFocusPolicy(Qt::StrongFocus);  // Tab and click; the arrows then move it
+    s->setMinimumWidth(100);
     return s;
 }
+
+QString layerText(const TapInfo& t) {
+    return QStringLiteral("%1  (%2), stride %3")
+        .arg(QString::fromStdString(t.name), QString::fromStdString(t.kerasName))
+        .arg(t.stride);
+}
+
+// A one-line label that elides its text to the width it gets instead of asking for it all
+// (the whole text stays in text() and the tool tip).
+class ElidedLabel : public QLabel {
+public:
+    using QLabel::QLabel;
+    QSize minimumSizeHint() const override {
+        return {fontMetrics().horizontalAdvance(QStringLiteral("…")) * 8,
+                QLabel::minimumSizeHint().height()};
+    }
+    QSize sizeHint() const override {
+        return {QLabel::sizeHint().width(), QLabel::sizeHint().height()};
+    }
+
+protected:
+    void paintEvent(QPaintEvent*) override {
+        QPainter p(this);
+        const QRect r = contentsRect();
+        p.setPen(palette().color(foregroundRole()));
+        p.drawText(r, static_cast<int>(alignment()) | Qt::TextSingleLine,
+                   fontMetrics().elidedText(text(), Qt::ElideMiddle, r.width()));
+    }
+};
 }  // namespace
 
 ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
@@ -30,56 +65,95 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
     m_layer->setTickPosition(QSlider::TicksBelow);
     m_layer->setPageStep(1);
     m_layerLabel = new QLabel;
-    m_layerLabel->setMinimumWidth(210);
+    m_layerLabel->setObjectName(QStringLiteral("layerLabel"));
     m_threshold = slider(0, 100, 20, QStringLiteral("thresholdSlider"));
-    m_thresholdLabel = new QLabel;
+    m_threshold->setPageStep(10);
+    m_thresholdSpin = new QDoubleSpinBox;
+    m_thresholdSpin->setObjectName(QStringLiteral("thresholdSpin"));
+    m_thresholdSpin->setRange(0.0, 1.0);
+    m_thresholdSpin->setDecimals(2);
+    m_thresholdSpin->setSingleStep(0.01);
+    m_thresholdSpin->setPrefix(QStringLiteral("τ "));
+    m_thresholdSpin->setSuffix(tr(" of max"));
+    m_thresholdSpin->setValue(m_threshold->value() / 100.0);
+    m_thresholdSpin->setToolTip(tr("Threshold τ: the mask keeps the map above τ × its maximum"));
     m_blend = slider(0, 100, 50, QStringLiteral("blendSlider"));
+    m_blend->setPageStep(10);
     m_colormap = new QComboBox;
     m_colormap->setObjectName(QStringLiteral("colormapCombo"));
     for (Colormap c : allColormaps())
         m_colormap->addItem(QString::fromStdString(colormapName(c)), static_cast<int>(c));
     m_class = new QComboBox;
     m_class->setObjectName(QStringLiteral("classCombo"));
-    m_class->setMinimumContentsLength(22);
+    // The 120 breeds' longest name does not set the width: the row must fit a small window.
+    m_class->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_class->setMinimumContentsLength(18);
     m_score = new QComboBox;
     m_score->setObjectName(QStringLiteral("scoreCombo"));
     m_score->addItem(tr("Logit (paper)"), static_cast<int>(ScoreKind::Logit));
     m_score->addItem(tr("Probability (course)"), static_cast<int>(ScoreKind::Probability));
+    m_score->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_score->setMinimumContentsLength(18);
     m_boxMode = new QComboBox;
     m_boxMode->setObjectName(QStringLiteral("boxModeCombo"));
     m_boxMode->addItem(tr("Largest component (CAM paper)"), static_cast<int>(BoxMode::Largest));
     m_boxMode->addItem(tr("Best of all components (WSOL)"), static_cast<int>(BoxMode::BestOfAll));
     m_boxMode->addItem(tr("First contour (course)"), static_cast<int>(BoxMode::CourseContour));
+    m_boxMode->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_boxMode->setMinimumContentsLength(18);
     m_third = new QCheckBox(tr("Third panel"));
     m_third->setObjectName(QStringLiteral("thirdPanel"));
+    for (QSlider* s : {m_layer, m_threshold, m_blend}) s->installEventFilter(this);
 
+    // Three rows: a slider with its value (fixed widths: nothing moves as the values change),
+    // then a picker. Fits the explorer's ~950 px next to the dataset dock at 1280 × 720.
     auto* controls = new QGridLayout;
-    controls->addWidget(new QLabel(tr("&Layer")), 0, 0);
-    static_cast<QLabel*>(controls->itemAtPosition(0, 0)->widget())->setBuddy(m_layer);
+    auto label = [](const QString& text, QWidget* buddy) {
+        auto* l = new QLabel(text);
+        l->setBuddy(buddy);
+        return l;
+    };
+    controls->addWidget(label(tr("&Layer"), m_layer), 0, 0);
     controls->addWidget(m_layer, 0, 1);
     controls->addWidget(m_layerLabel, 0, 2);
-    auto* tl = new QLabel(tr("&Threshold"));
-    tl->setBuddy(m_threshold);
-    controls->addWidget(tl, 1, 0);
+    controls->addWidget(label(tr("&Threshold"), m_threshold), 1, 0);
     controls->addWidget(m_threshold, 1, 1);
-    controls->addWidget(m_thresholdLabel, 1, 2);
-    auto* bl = new QLabel(tr("&Blend"));
-    bl->setBuddy(m_blend);
-    controls->addWidget(bl, 2, 0);
+    controls->addWidget(m_thresholdSpin, 1, 2, Qt::AlignLeft);
+    controls->addWidget(label(tr("&Blend"), m_blend), 2, 0);
     controls->addWidget(m_blend, 2, 1);
-    auto* row = new QHBoxLayout;
-    row->addWidget(new QLabel(tr("Colours")));
-    row->addWidget(m_colormap);
-    controls->addLayout(row, 2, 2);
-    auto* right = new QFormLayout;
-    right->addRow(tr("&Class"), m_class);
-    right->addRow(tr("&Score"), m_score);
-    right->addRow(tr("Bo&x"), m_boxMode);
-    auto* top = new QHBoxLayout;
-    top->addLayout(controls, 3);
-    top->addLayout(right, 2);
+    auto* colours = new QHBoxLayout;
+    colours->addWidget(label(tr("Colo&urs"), m_colormap));
+    colours->addWidget(m_colormap);
+    colours->addStretch(1);
+    controls->addLayout(colours, 2, 2);
+    controls->addWidget(label(tr("&Class"), m_class), 0, 4);
+    controls->addWidget(m_class, 0, 5);
+    controls->addWidget(label(tr("&Score"), m_score), 1, 4);
+    controls->addWidget(m_score, 1, 5);
+    controls->addWidget(label(tr("Bo&x"), m_boxMode), 2, 4);
+    controls->addWidget(m_boxMode, 2, 5);
+    controls->setColumnMinimumWidth(3, 6);
+    controls->setColumnStretch(1, 4);
+    controls->setColumnStretch(5, 3);
 
-    auto* methodsRow = new QHBoxLayout;
+    // The image: its file, class and size, and the prediction's top five.
+    m_imageInfo = new ElidedLabel;
+    m_imageInfo->setObjectName(QStringLiteral("imageInfo"));
+    m_imageInfo->setAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+    QFont bold = m_imageInfo->font();
+    bold.setBold(true);
+    m_imageInfo->setFont(bold);
+    m_imageInfo->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    m_top5 = new QLabel;
+    m_top5->setTextFormat(Qt::RichText);
+    m_top5->setObjectName(QStringLiteral("top5"));
+    m_top5->setWordWrap(true);
+    m_top5->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_top5->setMinimumHeight(m_top5->fontMetrics().height());  // the panels stay put when empty
+    auto* infoRow = new QHBoxLayout;
+    infoRow->addWidget(m_imageInfo, 1);
+    infoRow->addWidget(m_third);
+
     auto* panels = new QHBoxLayout;
     const Method defaults[3] = {Method::Cam, Method::GradCam, Method::GradCamPlusPlus};
     for (int i = 0; i < 3; ++i) {
@@ -106,17 +180,23 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
             refreshPanels();
         });
     }
-    methodsRow->addWidget(m_third);
-    methodsRow->addStretch(1);
-    m_top5 = new QLabel;
-    m_top5->setTextFormat(Qt::RichText);
-    m_top5->setObjectName(QStringLiteral("top5"));
-    methodsRow->addWidget(m_top5);
+
+    m_scale = new ColorScale;
+    m_scale->setObjectName(QStringLiteral("colorScale"));
+    m_scale->setMaximumWidth(420);
+    auto* scaleRow = new QHBoxLayout;
+    scaleRow->addStretch(1);
+    scaleRow->addWidget(m_scale, 2);
+    scaleRow->addStretch(1);
 
     auto* layout = new QVBoxLayout(this);
-    layout->addLayout(top);
-    layout->addLayout(methodsRow);
+    layout->setSpacing(4);
+    layout->addLayout(controls);
+    layout->addSpacing(2);
+    layout->addLayout(infoRow);
+    layout->addWidget(m_top5);
     layout->addLayout(panels, 1);
+    layout->addLayout(scaleRow);
 
     connect(m_third, &QCheckBox::toggled, this, [this](bool on) {
         m_panels[2]->parentWidget()->setVisible(on);
@@ -128,17 +208,26 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
         requestMissingScoreCam();
         refreshPanels();
     });
-    connect(m_threshold, &QSlider::valueChanged, this, [this] {
-        m_thresholdLabel->setText(tr("τ = %1 of max").arg(threshold(), 0, 'f', 2));
+    connect(m_threshold, &QSlider::valueChanged, this, [this](int v) {
+        // Not while the user types into the spin box: setting it would rewrite the text and
+        // move the cursor under their fingers.
+        if (std::lround(m_thresholdSpin->value() * 100.0) != v) {
+            const QSignalBlocker block(m_thresholdSpin);
+            m_thresholdSpin->setValue(v / 100.0);
+        }
         for (auto* p : m_panels) p->setThreshold(threshold());
+        m_scale->setThreshold(threshold());
         Q_EMIT iouChanged();
     });
+    // The spin box is the slider's exact view: it moves the slider, which re-renders.
+    connect(m_thresholdSpin, &QDoubleSpinBox::valueChanged, this,
+            [this](double v) { m_threshold->setValue(static_cast<int>(std::lround(v * 100.0))); });
     connect(m_blend, &QSlider::valueChanged, this, [this](int v) {
         for (auto* p : m_panels) p->setBlend(v / 100.f);
     });
     connect(m_colormap, &QComboBox::currentIndexChanged, this, [this] {
-        for (auto* p : m_panels)
-            p->setColormap(static_cast<Colormap>(m_colormap->currentData().toInt()));
+        for (auto* p : m_panels) p->setColormap(colormap());
+        m_scale->setColormap(colormap());
     });
     connect(m_boxMode, &QComboBox::currentIndexChanged, this, [this] {
         for (auto* p : m_panels) p->setBoxMode(boxMode());
@@ -146,11 +235,42 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
     });
     connect(m_class, &QComboBox::activated, this, [this] { Q_EMIT targetChanged(); });
     connect(m_score, &QComboBox::activated, this, [this] { Q_EMIT targetChanged(); });
-    m_thresholdLabel->setText(tr("τ = %1 of max").arg(threshold(), 0, 'f', 2));
     for (auto* p : m_panels) {
         p->setThreshold(threshold());
-        p->setBlend(m_blend->value() / 100.f);
+        p->setBlend(blend());
     }
+    m_scale->setThreshold(threshold());
+    m_scale->setColormap(colormap());
+    updateLayerLabel();
+    setImageInfo({}, -1, {});
+    // Every panel names its own method from the start, with or without a model.
+    refreshPanels();
+}
+
+bool ExplorerView::eventFilter(QObject* watched, QEvent* event) {
+    if (event->type() == QEvent::ShortcutOverride && qobject_cast<QSlider*>(watched)) {
+        auto* key = static_cast<QKeyEvent*>(event);
+        const auto mods = key->modifiers() & ~Qt::KeypadModifier;
+        switch (key->key()) {
+            case Qt::Key_Left:
+            case Qt::Key_Right:
+            case Qt::Key_Up:
+            case Qt::Key_Down:
+                if (mods == Qt::NoModifier) {
+                    event->accept();  // a key press for the slider, not a shortcut
+                    return true;
+                }
+                break;
+            default:
+                break;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+QSize ExplorerView::minimumSizeHint() const {
+    // What the layout needs, and never less than room for two readable panels.
+    return QWidget::minimumSizeHint().expandedTo(QSize(640, 460));
 }
 
 void ExplorerView::setModelInfo(const ModelInfo* info) {
@@ -166,15 +286,22 @@ void ExplorerView::setModelInfo(const ModelInfo* info) {
 }
 
 void ExplorerView::updateLayerLabel() {
+    // One width for every text it can show (the longest of this model's and of ResNet-152's),
+    // so the row never re-lays out under the mouse as the slider moves.
+    const QFontMetrics fm = m_layerLabel->fontMetrics();
+    int width =
+        std::max(fm.horizontalAdvance(QStringLiteral("layer3.35  (conv4_block36_out), stride 16")),
+                 fm.horizontalAdvance(tr("no model")));
+    if (m_info)
+        for (int tap : m_taps)
+            width = std::max(width, fm.horizontalAdvance(
+                                        layerText(m_info->taps[static_cast<std::size_t>(tap)])));
+    m_layerLabel->setFixedWidth(width + 4);
     if (!m_info || m_taps.empty()) {
         m_layerLabel->setText(tr("no model"));
         return;
     }
-    const TapInfo& t = m_info->taps[static_cast<std::size_t>(currentTap())];
-    m_layerLabel->setText(
-        QStringLiteral("%1  (%2), stride %3")
-            .arg(QString::fromStdString(t.name), QString::fromStdString(t.kerasName))
-            .arg(t.stride));
+    m_layerLabel->setText(layerText(m_info->taps[static_cast<std::size_t>(currentTap())]));
 }
 
 int ExplorerView::currentTap() const {
@@ -185,6 +312,20 @@ int ExplorerView::currentTap() const {
 
 float ExplorerView::threshold() const {
     return m_threshold->value() / 100.f;
+}
+float ExplorerView::blend() const {
+    return m_blend->value() / 100.f;
+}
+Colormap ExplorerView::colormap() const {
+    return static_cast<Colormap>(m_colormap->currentData().toInt());
+}
+SceneStyle ExplorerView::sceneStyle() const {
+    SceneStyle s;
+    s.tau = threshold();
+    s.blend = blend();
+    s.colormap = colormap();
+    s.mode = boxMode();
+    return s;
 }
 BoxMode ExplorerView::boxMode() const {
     return static_cast<BoxMode>(m_boxMode->currentData().toInt());
@@ -233,8 +374,29 @@ void ExplorerView::refreshClassCombo() {
     m_class->setCurrentIndex(idx >= 0 ? idx : 0);
 }
 
+QString ExplorerView::className(int label) const {
+    if (label < 0) return {};
+    if (m_info && label < m_info->numClasses())
+        return QString::fromStdString(m_info->classNames[static_cast<std::size_t>(label)]);
+    return tr("class %1").arg(label);
+}
+
+void ExplorerView::setImageInfo(const QString& path, int label, QSize size) {
+    if (path.isEmpty()) {
+        m_imageInfo->setText(tr("No image"));
+        m_imageInfo->setToolTip({});
+        return;
+    }
+    QStringList parts{QFileInfo(path).fileName()};
+    parts << (label >= 0 ? className(label) : tr("no ground truth"));
+    parts << (size.isEmpty() ? tr("size: reading…")
+                             : tr("%1 × %2 px").arg(size.width()).arg(size.height()));
+    m_imageInfo->setText(parts.join(QStringLiteral("  ·  ")));
+    m_imageInfo->setToolTip(QDir::toNativeSeparators(path));
+}
+
 void ExplorerView::showPending(const QImage& photo, const std::vector<Box>& truth, bool truthKnown,
-                               int label) {
+                               int label, const QString& path, QSize size) {
     m_result.reset();
     m_truth = truth;
     m_truthKnown = truthKnown;
@@ -244,6 +406,11 @@ void ExplorerView::showPending(const QImage& photo, const std::vector<Box>& trut
         p->setTruth(truth, truthKnown);
         p->setMessage(tr("computing…"));
     }
+    // Not the previous image's classes while this one computes.
+    m_top5->setText(
+        QStringLiteral("<span style=\"color:gray\">%1</span>").arg(tr("Top 5: computing…")));
+    setImageInfo(path, label, size);
+    refreshClassCombo();
 }
 
 void ExplorerView::showResult(std::shared_ptr<const ExplainResult> result,
@@ -260,8 +427,11 @@ void ExplorerView::showResult(std::shared_ptr<const ExplainResult> result,
         }
     }
     refreshClassCombo();
+    if (m_result)
+        setImageInfo(m_result->key.path, label, QSize(m_result->photo.cols, m_result->photo.rows));
+    m_top5->clear();
     if (m_info && m_result) {
-        QString html;
+        QString html = tr("Top 5:") + QStringLiteral("  ");
         for (const auto& c : m_result->explanation.top) {
             const bool isTruth = c.classIndex == m_label;
             html += QStringLiteral("%1%2 %3%%4  ")
@@ -296,10 +466,21 @@ void ExplorerView::requestMissingScoreCam() {
     Q_EMIT scoreCamWanted(tap);
 }
 
-void ExplorerView::clear() {
+void ExplorerView::clear(const QString& message) {
     m_result.reset();
-    for (auto* p : m_panels) p->setPhoto(QImage());
+    m_truth.clear();
+    m_truthKnown = false;
+    m_label = -1;
+    m_scoreCamAsked.clear();
+    for (auto* p : m_panels) {
+        p->setPhoto(QImage());
+        p->setTruth({}, false);
+    }
+    refreshPanels();  // every panel back to its plain method name
+    for (auto* p : m_panels) p->setMessage(message);
     m_top5->clear();
+    setImageInfo({}, -1, {});
+    refreshClassCombo();
 }
 
 void ExplorerView::refreshPanels() {
@@ -327,6 +508,8 @@ ComparisonFigure ExplorerView::figure() const {
     ComparisonFigure f;
     if (!m_info || !m_result || m_panels[0]->photoSize().isEmpty()) return f;
     f.header = figureHeader(*m_info, m_result->explanation, m_label);
+    f.name = QFileInfo(m_result->key.path).fileName();
+    f.colormap = colormap();
     // The plain photo with the ground truth: the panels already hold it as a QImage.
     FigurePanel photo;
     photo.scene.picture = m_panels[0]->photo();

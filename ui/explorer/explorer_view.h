@@ -11,6 +11,7 @@
 #include "localize/boxes.h"
 
 class QSlider;
+class QDoubleSpinBox;
 class QComboBox;
 class QCheckBox;
 class QLabel;
@@ -19,6 +20,7 @@ class QPainter;
 namespace camx::ui {
 
 class HeatmapPanel;
+class ColorScale;
 
 class ExplorerView : public QWidget {
     Q_OBJECT
@@ -29,12 +31,21 @@ public:
     // Shows a result; `label` is the ground-truth class (-1 for an external image).
     void showResult(std::shared_ptr<const ExplainResult> result, const std::vector<Box>& truth,
                     bool truthKnown, int label);
-    void showPending(const QImage& photo, const std::vector<Box>& truth, bool truthKnown,
-                     int label);
-    void clear();
+    // While an image computes: its thumbnail, truth and, when known, its path and pixel size
+    // (the thumbnail is smaller than the photo). The top-5 line says it is computing.
+    void showPending(const QImage& photo, const std::vector<Box>& truth, bool truthKnown, int label,
+                     const QString& path = {}, QSize size = {});
+    // Shows no image: no photo, map, result, top-5 or file line; the class list loses the
+    // previous image's entries. `message` (e.g. why an image could not be opened) is shown in
+    // the panels instead of "Choose an image".
+    void clear(const QString& message = {});
 
     int currentTap() const;
     float threshold() const;
+    float blend() const;
+    Colormap colormap() const;
+    // The threshold, blend, colour map and box rule as the panels use them (figure export).
+    SceneStyle sceneStyle() const;
     BoxMode boxMode() const;
     ScoreKind scoreKind() const;
     // The class to explain: -1 for the prediction.
@@ -51,14 +62,24 @@ public:
     void setZoom(double zoom);
     double zoom() const { return m_zoom; }
 
+    QSize minimumSizeHint() const override;
+
 Q_SIGNALS:
     // The user picked another class or score kind: a new network pass is needed.
     void targetChanged();
     void scoreCamWanted(int tap);
     void iouChanged();
 
+protected:
+    // A focused slider keeps the arrow keys from window shortcuts (Page Up/Down, Home and End
+    // stay the window's: image navigation).
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
     void refreshPanels();
+    // The line over the panels: file name, ground-truth class and pixel size.
+    void setImageInfo(const QString& path, int label, QSize size);
+    QString className(int label) const;
     // Emits scoreCamWanted when a panel shows Score-CAM and the current result lacks it.
     void requestMissingScoreCam();
     void refreshClassCombo();
@@ -77,7 +98,7 @@ private:
     QSlider* m_layer;
     QLabel* m_layerLabel;
     QSlider* m_threshold;
-    QLabel* m_thresholdLabel;
+    QDoubleSpinBox* m_thresholdSpin;
     QSlider* m_blend;
     QComboBox* m_colormap;
     QComboBox* m_class;
@@ -87,6 +108,8 @@ private:
     std::vector<QComboBox*> m_methods;
     std::vector<HeatmapPanel*> m_panels;
     QLabel* m_top5;
+    QLabel* m_imageInfo;
+    ColorScale* m_scale;
 };
 
 }  // namespace camx::ui

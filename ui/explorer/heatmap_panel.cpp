@@ -125,7 +125,8 @@ void HeatmapPanel::paintEvent(QPaintEvent*) {
     p.setPen(palette().color(QPalette::WindowText));
     p.drawText(head.adjusted(6, 0, -6, 0), Qt::AlignVCenter | Qt::AlignLeft, title);
     if (m_photo.isNull()) {
-        p.drawText(rect().adjusted(0, header, 0, 0), Qt::AlignCenter, tr("Choose an image"));
+        p.drawText(rect().adjusted(8, header, -8, 0), Qt::AlignCenter | Qt::TextWordWrap,
+                   m_message.isEmpty() ? tr("Choose an image") : m_message);
         return;
     }
     const QRect area = rect().adjusted(4, header + 4, -4, -4);
@@ -145,6 +146,44 @@ void HeatmapPanel::paintEvent(QPaintEvent*) {
         p.setPen(Qt::white);
         p.drawText(box, Qt::AlignCenter, msg);
     }
+}
+
+ColorScale::ColorScale(QWidget* parent) : QWidget(parent) {
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+    setToolTip(
+        tr("Colour scale: each map is shown from 0 to 1 of its maximum; the mark is the "
+           "threshold τ"));
+}
+
+void ColorScale::setColormap(Colormap c) {
+    m_colormap = c;
+    update();
+}
+
+void ColorScale::setThreshold(float tau) {
+    m_tau = tau;
+    update();
+}
+
+QSize ColorScale::sizeHint() const {
+    return {360, fontMetrics().height() + 16};
+}
+
+QSize ColorScale::minimumSizeHint() const {
+    return {160, fontMetrics().height() + 16};
+}
+
+QRectF ColorScale::barRect() const {
+    const double th = QFontMetricsF(font()).height();
+    const QRectF r = QRectF(rect()).adjusted(4, 2, -4, -2);
+    return {r.left(), r.top(), r.width(), std::max(4.0, r.height() - th - 3)};
+}
+
+void ColorScale::paintEvent(QPaintEvent*) {
+    QPainter p(this);
+    p.setPen(palette().color(QPalette::WindowText));
+    paintColorScale(p, QRectF(rect()).adjusted(4, 2, -4, -2), m_colormap,
+                    tr("map value (share of its maximum); mark: τ"), m_tau);
 }
 
 }  // namespace camx::ui

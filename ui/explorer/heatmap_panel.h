@@ -30,8 +30,10 @@ public:
     void setBlend(float blend);
     void setColormap(Colormap c);
     void setBoxMode(BoxMode m);
-    void setZoom(double zoom);             // 0: fit to the panel
-    void setMessage(const QString& text);  // shown instead of the map (e.g. "computing")
+    void setZoom(double zoom);  // 0: fit to the panel
+    // Shown over the picture (e.g. "computing"), or instead of it when there is no photo.
+    void setMessage(const QString& text);
+    QString message() const { return m_message; }
 
     // What the panel shows, for the status bar and tests.
     std::optional<Box> predictedBox() const { return m_scene.box; }
@@ -44,6 +46,7 @@ public:
     QSize photoSize() const { return m_photo.size(); }
     const QImage& photo() const { return m_photo; }  // RGB, original size
     QString title() const { return m_title; }
+    Colormap colormap() const { return m_colormap; }
 
     QSize sizeHint() const override { return {420, 360}; }
 
@@ -68,6 +71,30 @@ private:
     BoxMode m_mode = BoxMode::Largest;
     double m_zoom = 0;
     QString m_message;
+};
+
+// The heat map's colour scale, from 0 to 1 of a map's maximum, with a mark at the threshold.
+// Painted by paintColorScale, as in exported figures.
+class ColorScale : public QWidget {
+    Q_OBJECT
+public:
+    explicit ColorScale(QWidget* parent = nullptr);
+    void setColormap(Colormap c);
+    void setThreshold(float tau);
+    Colormap colormap() const { return m_colormap; }
+    float threshold() const { return m_tau; }
+    // Where the bar is painted, in widget coordinates.
+    QRectF barRect() const;
+
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+
+private:
+    Colormap m_colormap = Colormap::Jet;
+    float m_tau = 0.2f;
 };
 
 }  // namespace camx::ui

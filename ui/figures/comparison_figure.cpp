@@ -1,6 +1,7 @@
 #include "figures/comparison_figure.h"
 
 #include <QCoreApplication>
+#include <QFontMetricsF>
 #include <QPainter>
 #include <algorithm>
 
@@ -14,6 +15,8 @@ constexpr double kCaption = 26;     // caption band under the pictures
 constexpr double kGap = 8;          // between pictures
 constexpr double kRowHeight = 300;  // grid rows are scaled to this picture height
 constexpr double kTitle = 36;
+constexpr double kScale = 40;  // colour scale band under the captions
+constexpr double kScaleWidth = 260;
 
 QString tr(const char* s) {
     return QCoreApplication::translate("ComparisonFigure", s);
@@ -34,10 +37,28 @@ QFont textFont(const QPainter& p, double pixels, bool bold = false) {
 // natural coordinates. Text keeps its size whatever k is.
 void paintCell(QPainter& p, const ComparisonFigure& f, const QPointF& at, double k, double width) {
     const QSizeF pic = pictureSize(f) * k;
+    // The header on the left, the file name on the right: each elided, never over the other.
+    // In a grid, `width` is the column's: the name ends over this image's own last picture.
+    const double n = static_cast<double>(f.panels.size());
+    const double own = n * pic.width() + (n - 1) * kGap;
+    const QRectF band(at.x() + 4, at.y(), std::min(width, own) - 8, kHeader);
+    double nameWidth = 0;
+    if (!f.name.isEmpty()) {
+        p.setFont(textFont(p, 14));
+        const QFontMetricsF fm(p.font(), p.device());
+        nameWidth = std::min(fm.horizontalAdvance(f.name) + 2, band.width() / 2);
+        p.setPen(QColor(70, 70, 70));
+        p.drawText(QRectF(band.right() - nameWidth, band.top(), nameWidth, band.height()),
+                   Qt::AlignRight | Qt::AlignVCenter,
+                   fm.elidedText(f.name, Qt::ElideMiddle, nameWidth));
+    }
     p.setPen(Qt::black);
     p.setFont(textFont(p, 16, true));
-    p.drawText(QRectF(at.x() + 4, at.y(), width - 8, kHeader), Qt::AlignLeft | Qt::AlignVCenter,
-               f.header);
+    const double headerWidth = band.width() - (nameWidth > 0 ? nameWidth + 12 : 0);
+    p.drawText(QRectF(band.left(), band.top(), headerWidth, band.height()),
+               Qt::AlignLeft | Qt::AlignVCenter,
+               QFontMetricsF(p.font(), p.device())
+                   .elidedText(f.header, Qt::ElideRight, std::max(0.0, headerWidth)));
     for (std::size_t i = 0; i < f.panels.size(); ++i) {
         const double x = at.x() + static_cast<double>(i) * (pic.width() + kGap);
         p.setFont(textFont(p, 13));
@@ -61,6 +82,16 @@ void beginFitted(QPainter& p, const QSizeF& size, const QRectF& target) {
     p.fillRect(QRectF(QPointF(0, 0), size), Qt::white);
 }
 
+// The colour scale centred in a band of height kScale at the top of `band`.
+void paintScaleBand(QPainter& p, const QRectF& band, Colormap colormap) {
+    const double w = std::min(kScaleWidth, band.width() - 8);
+    if (w <= 0) return;
+    p.setPen(Qt::black);
+    p.setFont(textFont(p, 12));
+    paintColorScale(p, QRectF(band.center().x() - w / 2, band.top() + 8, w, kScale - 12), colormap,
+                    tr("map value (share of its maximum)"));
+}
+
 QString breed(const ModelInfo& info, int c) {
     return c >= 0 && c < info.numClasses()
                ? QString::fromStdString(info.classNames[static_cast<std::size_t>(c)])
@@ -68,11 +99,17 @@ QString breed(const ModelInfo& info, int c) {
 }
 }  // namespace
 
+bool hasColorScale(const ComparisonFigure& f) {
+    return std::any_of(f.panels.begin(), f.panels.end(),
+                       [](const FigurePanel& panel) { return panel.scene.hasMap; });
+}
+
 QSizeF naturalSize(const ComparisonFigure& f) {
     const QSizeF pic = pictureSize(f);
     if (pic.isEmpty()) return {};
     const double n = static_cast<double>(f.panels.size());
-    return {n * pic.width() + (n - 1) * kGap, kHeader + pic.height() + kCaption};
+    return {n * pic.width() + (n - 1) * kGap,
+            kHeader + pic.height() + kCaption + (hasColorScale(f) ? kScale : 0)};
 }
 
 void paintFigure(QPainter& p, const ComparisonFigure& f, const QRectF& target) {
@@ -80,6 +117,8 @@ void paintFigure(QPainter& p, const ComparisonFigure& f, const QRectF& target) {
     if (size.isEmpty() || target.isEmpty()) return;
     beginFitted(p, size, target);
     paintCell(p, f, QPointF(0, 0), 1.0, size.width());
+    if (hasColorScale(f))
+        paintScaleBand(p, QRectF(0, size.height() - kScale, size.width(), kScale), f.colormap);
     p.restore();
 }
 
@@ -98,6 +137,7 @@ struct GridLayout {
     double columnWidth = 0;
     double cellHeight = kHeader + kRowHeight + kCaption;
     double top = 0;
+    bool scale = false;  // a colour scale under the grid
     QSizeF size;
 };
 
@@ -108,8 +148,10 @@ GridLayout layoutOf(const GridFigure& g) {
     if (l.columnWidth <= 0) return l;
     l.top = g.title.isEmpty() ? 0 : kTitle;
     const int rows = (static_cast<int>(g.rows.size()) + l.columns - 1) / l.columns;
+    l.scale = std::any_of(g.rows.begin(), g.rows.end(),
+                          [](const ComparisonFigure& r) { return hasColorScale(r); });
     l.size = QSizeF(l.columns * l.columnWidth + (l.columns - 1) * 3 * kGap,
-                    l.top + rows * (l.cellHeight + 2 * kGap) - 2 * kGap);
+                    l.top + rows * (l.cellHeight + 2 * kGap) - 2 * kGap + (l.scale ? kScale : 0));
     return l;
 }
 }  // namespace
@@ -138,6 +180,9 @@ void paintFigure(QPainter& p, const GridFigure& g, const QRectF& target) {
         const double y0 = l.top + row * (l.cellHeight + 2 * kGap);
         paintCell(p, r, QPointF(x0, y0), kRowHeight / pic0.height(), l.columnWidth);
     }
+    if (l.scale)
+        paintScaleBand(p, QRectF(0, size.height() - kScale, size.width(), kScale),
+                       g.rows.front().colormap);
     p.restore();
 }
 
@@ -176,6 +221,7 @@ ComparisonFigure makeComparison(const ModelInfo& info, const cv::Mat& rgb,
     ComparisonFigure f;
     const bool known = label >= 0;
     f.header = figureHeader(info, e, label);
+    f.colormap = req.style.colormap;
     const int lastTap = req.tap >= 0 ? req.tap : info.lastBlockTap;
     auto tapName = [&](int tap) {
         return tap >= 0 && tap < static_cast<int>(info.taps.size())

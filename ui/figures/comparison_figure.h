@@ -26,13 +26,19 @@ struct FigurePanel {
 
 struct ComparisonFigure {
     QString header;  // over the pictures: breed, prediction and probability
+    QString name;    // the image's file name, at the header's right end
     std::vector<FigurePanel> panels;
+    Colormap colormap = Colormap::Jet;  // of the overlays: the colour scale under the captions
 };
+
+// Whether a figure shows a colour scale: when any of its pictures has a heat map.
+bool hasColorScale(const ComparisonFigure& figure);
 
 struct GridFigure {
     QString title;
-    std::vector<ComparisonFigure> rows;  // one image each, in reading order
+    std::vector<ComparisonFigure> rows;  // one image each (captioned with its name), in order
     int columns = 2;                     // images side by side
+    // One colour scale under the grid, in the first row's colour map, when any row has a map.
 };
 
 // Sizes at which text and pictures have their natural proportions (photo pixels); painting into
@@ -58,6 +64,7 @@ QString photoCaption(bool truthKnown);
 
 // Builds an image's figure from its explanation (which must hold each method at the tap).
 // `label` is the true class (-1: unknown; then no IoU). Missing maps are reported in the caption.
+// The caller names the figure (`name`); its colour scale uses the request's colour map.
 ComparisonFigure makeComparison(const ModelInfo& info, const cv::Mat& rgb,
                                 const ImageExplanation& explanation, const std::vector<Box>& truth,
                                 int label, const FigureRequest& request);

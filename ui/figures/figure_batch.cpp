@@ -29,6 +29,7 @@ std::vector<ComparisonFigure> buildComparisons(ModelSession& model,
         const int cls = target == ExplainTarget::Truth && s.label >= 0 ? s.label : -1;
         const auto ex = model.explain({rgb}, {cls}, eo, job);
         out.push_back(makeComparison(info, rgb, ex.at(0), s.boxes, s.label, request));
+        out.back().name = QString::fromStdString(s.imagePath.filename().string());
     }
     job.report(samples.size(), samples.size(), "Explained");
     return out;
