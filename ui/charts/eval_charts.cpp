@@ -92,7 +92,16 @@ QChart* makeIouHistogramChart(const std::vector<ImageRecord>& records,
     for (int b = 0; b < kIouBins; ++b) cats << QString::number(b / double(kIouBins), 'f', 1);
     auto* x = new QBarCategoryAxis;
     x->append(cats);
-    x->setTitleText(QObject::tr("IoU (click a bar to see its images)"));
+    {
+        // Ten labels side by side: a little smaller, so a narrow chart still shows them whole.
+        const QFont title = x->titleFont();
+        QFont f = x->labelsFont();
+        if (f.pointSizeF() > 0) f.setPointSizeF(f.pointSizeF() * 0.85);
+        x->setLabelsFont(f);
+        x->setTitleFont(title);
+    }
+    // No interaction hint here: the chart is also saved; the dashboard says what a click does.
+    x->setTitleText(QObject::tr("IoU (bins of 0.1)"));
     c->addAxis(x, Qt::AlignBottom);
     series->attachAxis(x);
     auto* y = valueAxis(QObject::tr("images"), 0, top * 1.1, "%d");
@@ -154,7 +163,7 @@ QChart* makeSweepChart(const EvalSummary& s, const std::vector<const MethodSumma
     for (const MethodSummary* m : methods) {
         if (m->sweepCurve.size() != s.sweep.size() || s.sweep.empty()) continue;
         auto* line = new QLineSeries;
-        line->setName(QObject::tr("%1: %2 at τ %3")
+        line->setName(QObject::tr("%1: %2 (τ %3)")
                           .arg(label(*m))
                           .arg(m->maxBoxAcc, 0, 'f', 3)
                           .arg(m->maxBoxAccTau, 0, 'f', 2));

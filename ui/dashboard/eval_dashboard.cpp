@@ -1,16 +1,19 @@
 #include "dashboard/eval_dashboard.h"
 
-#include <utility>
-
 #include <QBarSeries>
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
+#include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QMenu>
 #include <QMessageBox>
@@ -19,20 +22,29 @@
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QStandardItemModel>
+#include <QStyle>
 #include <QTableView>
 #include <QVBoxLayout>
 #include <QtConcurrent>
+#include <algorithm>
+#include <cmath>
+#include <fstream>
 #include <map>
+#include <utility>
 
 #include "charts/eval_charts.h"
+#include "common/thread_priority.h"
 #include "explain/model_session.h"
+#include "workspace.h"
 
 namespace camx::ui {
 
 namespace {
 constexpr int kSortRole = Qt::UserRole + 1;
 constexpr int kLabelRole = Qt::UserRole + 2;
+constexpr const char* kPartialFile = "eval_partial.jsonl";
 
 QStandardItem* numberItem(double v, int decimals = 3) {
     auto* item = new QStandardItem(QString::number(v, 'f', decimals));
@@ -41,7 +53,72 @@ QStandardItem* numberItem(double v, int decimals = 3) {
     item->setEditable(false);
     return item;
 }
+
+QString pathText(const std::filesystem::path& p) {
+    return QDir::toNativeSeparators(QString::fromStdString(p.string()));
+}
+
+QString boxRuleText(BoxMode m) {
+    switch (m) {
+        case BoxMode::Largest:
+            return QObject::tr("largest component (CAM paper)");
+        case BoxMode::BestOfAll:
+            return QObject::tr("best of all components (MaxBoxAccV2)");
+        case BoxMode::CourseContour:
+            return QObject::tr("first contour (course)");
+    }
+    return {};
+}
+
+QString scoreText(ScoreKind s) {
+    return s == ScoreKind::Logit ? QObject::tr("logit") : QObject::tr("softmax probability");
+}
+
+// The options a new run uses: the explorer's τ, the dashboard's layer choice and limit.
+EvalOptions newRunOptions(double tau) {
+    EvalOptions o;
+    o.tau = static_cast<float>(tau);
+    o.sweep = EvalOptions::defaultSweep(0.05f);
+    return o;
+}
+
+// τ as it is written in a resume key (a float) against the explorer's (a double).
+bool sameTau(double a, double b) {
+    return std::abs(a - b) < 5e-4;
+}
 }  // namespace
+
+// One evaluation run: what its worker fills in, read on the GUI thread once it has finished. The
+// worker holds the run, the model and the dataset, so a context switch (or closing the dashboard)
+// cancels it and moves on without waiting for it.
+struct EvalDashboard::Run {
+    std::uint64_t generation = 0;  // the dashboard's m_generation when it started
+    std::uint64_t context = 0;     // the workspace's context() when it started
+    std::filesystem::path dir;
+    QString modelName;
+    std::string modelSource;
+    SplitKind split = SplitKind::Test;
+    EvalOptions options;
+    CancelToken cancel;
+    std::optional<EvalResult> result;  // empty when cancelled or failed
+    QString error;
+};
+
+// A background read of what is kept in a results folder.
+struct EvalDashboard::LoadedEvaluation {
+    std::uint64_t generation = 0;
+    std::uint64_t context = 0;
+    std::filesystem::path dir;
+    std::shared_ptr<const SavedEvaluation> evaluation;  // records.jsonl, when there is one
+    QString error;
+    // eval_partial.jsonl: an interrupted run that Evaluate resumes with the same settings.
+    bool partial = false;
+    std::size_t partialImages = 0;
+    std::size_t partialTotal = 0;
+    double partialTau = 0;
+    std::vector<int> partialTaps;
+    std::size_t partialLimit = 0;
+};
 
 EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     setWindowTitle(tr("Evaluation Dashboard"));
@@ -54,14 +131,33 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     m_limit->setRange(0, 1000000);
     m_limit->setSpecialValueText(tr("whole split"));
     m_limit->setSuffix(tr(" images"));
-    m_run = new QPushButton(tr("&Evaluate"));
-    m_run->setObjectName(QStringLiteral("evalRunButton"));
+    m_evaluate = new QPushButton(tr("&Evaluate"));
+    m_evaluate->setObjectName(QStringLiteral("evalRunButton"));
     m_stop = new QPushButton(tr("&Cancel"));
     m_stop->setEnabled(false);
     m_progress = new QProgressBar;
+    m_progress->setObjectName(QStringLiteral("evalProgress"));
     m_progress->setTextVisible(true);
+    m_progress->setMinimumWidth(80);
     m_status = new QLabel;
+    m_status->setObjectName(QStringLiteral("evalStatus"));
     m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_notice = new QLabel;
+    m_notice->setObjectName(QStringLiteral("evalNotice"));
+    m_notice->setWordWrap(true);
+    m_notice->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_notice->hide();
+    m_settings = new QLabel;
+    m_settings->setObjectName(QStringLiteral("evalSettings"));
+    m_settings->setWordWrap(true);
+    m_stale = new QLabel;
+    m_stale->setObjectName(QStringLiteral("evalStale"));
+    m_stale->setWordWrap(true);
+    m_stale->setStyleSheet(
+        QStringLiteral("QLabel { background: #fff3cd; color: #664d03; border: 1px solid #e0c46c; "
+                       "padding: 3px; }"));
+    m_stale->hide();
     m_view = new QComboBox;
     m_view->setObjectName(QStringLiteral("evalViewLayerCombo"));
     m_summary = new QLabel;
@@ -73,21 +169,30 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     top->addWidget(m_layers);
     top->addWidget(new QLabel(tr("Images:")));
     top->addWidget(m_limit);
-    top->addWidget(m_run);
+    top->addWidget(m_evaluate);
     top->addWidget(m_stop);
     top->addWidget(m_progress, 1);
     auto* viewRow = new QHBoxLayout;
     viewRow->addWidget(new QLabel(tr("Charts show layer:")));
     viewRow->addWidget(m_view);
-    viewRow->addStretch(1);
+    // Interaction hints live on screen, never inside a chart (a saved chart has no use for them).
+    auto* hint =
+        new QLabel(tr("Click a histogram bar or a breed to see its images in the "
+                      "explorer; right-click a chart to save it."));
+    hint->setObjectName(QStringLiteral("evalHint"));
+    hint->setEnabled(false);  // drawn in the muted colour
+    hint->setWordWrap(true);
+    viewRow->addWidget(hint, 1);
 
     auto* grid = new QGridLayout;
     for (int i = 0; i < ChartCount; ++i) {
         auto* v = new QChartView;
         v->setRenderHint(QPainter::Antialiasing, true);
-        v->setMinimumSize(360, 240);
+        v->setMinimumSize(300, 220);  // legible; the whole window still fits 1280×720
         v->setContextMenuPolicy(Qt::CustomContextMenu);
-        v->setToolTip(tr("Right-click to save the chart as PNG or SVG"));
+        v->setToolTip(i == Histogram ? tr("Click a bar to see its images in the explorer; "
+                                          "right-click to save the chart as PNG or SVG")
+                                     : tr("Right-click to save the chart as PNG or SVG"));
         connect(v, &QWidget::customContextMenuRequested, this, [this, i](const QPoint&) {
             QMenu menu;
             menu.addAction(tr("Save Chart As…"), this, [this, i] { saveChartAs(i); });
@@ -100,46 +205,70 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     auto* proxy = new QSortFilterProxyModel(this);
     proxy->setSourceModel(m_breeds);
     proxy->setSortRole(kSortRole);
+    proxy->setSortCaseSensitivity(Qt::CaseInsensitive);
     m_table = new QTableView;
     m_table->setObjectName(QStringLiteral("breedTable"));
     m_table->setModel(proxy);
     m_table->setSortingEnabled(true);
+    m_table->sortByColumn(0, Qt::AscendingOrder);  // A→Z by breed
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->setTextElideMode(Qt::ElideRight);
+    m_table->setWordWrap(false);
     m_table->verticalHeader()->hide();
-    m_table->setToolTip(tr("Click a breed to see its images in the explorer"));
+    m_table->horizontalHeader()->setMinimumSectionSize(40);
+    m_table->horizontalHeader()->setDefaultAlignment(Qt::AlignCenter);
+    m_table->setMinimumWidth(260);
+    m_table->setToolTip(tr("Click a breed to see its evaluated images in the explorer"));
     connect(m_table, &QTableView::clicked, this, [this](const QModelIndex& index) {
-        const int label = index.sibling(index.row(), 0).data(kLabelRole).toInt();
-        Q_EMIT showBreed(label);
+        if (!index.isValid()) return;
+        // The breed of the clicked row, from the row itself (the view may be sorted), and its
+        // images from the same records the row counts: the list always matches the table.
+        const QModelIndex nameCell = index.sibling(index.row(), 0);
+        const int label = nameCell.data(kLabelRole).toInt();
+        const std::vector<int> rows = rowsOfBreed(label);
+        Q_EMIT showImages(rows, tr("%1, evaluated images").arg(nameCell.data().toString()));
     });
 
-    auto* left = new QVBoxLayout;
+    // Charts on the left, numbers on the right; the user can move the split between them.
+    auto* leftPane = new QWidget;
+    auto* left = new QVBoxLayout(leftPane);
+    left->setContentsMargins(0, 0, 0, 0);
     left->addLayout(viewRow);
     left->addLayout(grid, 1);
-    auto* right = new QVBoxLayout;
+    auto* rightPane = new QWidget;
+    auto* right = new QVBoxLayout(rightPane);
+    right->setContentsMargins(0, 0, 0, 0);
     right->addWidget(m_summary);
     right->addWidget(m_table, 1);
-    auto* body = new QHBoxLayout;
-    body->addLayout(left, 3);
-    body->addLayout(right, 2);
+    auto* body = new QSplitter(Qt::Horizontal);
+    body->setObjectName(QStringLiteral("evalSplitter"));
+    body->setChildrenCollapsible(false);
+    body->addWidget(leftPane);
+    body->addWidget(rightPane);
+    body->setStretchFactor(0, 5);
+    body->setStretchFactor(1, 3);
     auto* root = new QVBoxLayout(this);
     root->addLayout(top);
     root->addWidget(m_status);
-    root->addLayout(body, 1);
+    root->addWidget(m_notice);
+    root->addWidget(m_settings);
+    root->addWidget(m_stale);
+    root->addWidget(body, 1);
 
-    connect(m_run, &QPushButton::clicked, this,
+    connect(m_evaluate, &QPushButton::clicked, this,
             [this] { startEvaluation(static_cast<std::size_t>(m_limit->value())); });
     connect(m_stop, &QPushButton::clicked, this, &EvalDashboard::cancel);
     connect(m_view, &QComboBox::currentIndexChanged, this, [this] { rebuild(); });
-    connect(&m_job, &QFutureWatcher<void>::finished, this, &EvalDashboard::onFinished);
-    connect(&m_load, &QFutureWatcher<std::shared_ptr<LoadedEvaluation>>::finished, this,
-            &EvalDashboard::onLoaded);
-    setContext(nullptr, nullptr, SplitKind::Test);
+    setContext(nullptr, nullptr, SplitKind::Test, 0);
 }
 
 EvalDashboard::~EvalDashboard() {
-    m_cancel.cancel();
-    m_job.waitForFinished();
+    // Never waits: every job holds its own state and reports to a watcher this object owns,
+    // which goes with it.
+    if (m_run) m_run->cancel.cancel();
+    for (const auto& r : m_windingDown) r->cancel.cancel();
 }
 
 std::filesystem::path EvalDashboard::resultsDir() const {
@@ -147,185 +276,350 @@ std::filesystem::path EvalDashboard::resultsDir() const {
 }
 
 QString EvalDashboard::message() const {
-    return m_status->text();
+    return m_notice->isHidden() ? m_status->text()
+                                : m_status->text() + QLatin1Char('\n') + m_notice->text();
 }
 
 bool EvalDashboard::isRunning() const {
-    return m_job.isRunning();
+    return m_run != nullptr;
 }
 
-void EvalDashboard::setContext(std::shared_ptr<ModelSession> model, const Dataset* dataset,
-                               SplitKind split) {
+QString EvalDashboard::splitName(SplitKind split) const {
+    return split == SplitKind::Test ? tr("test") : tr("training");
+}
+
+void EvalDashboard::setWorkspace(Workspace* workspace) {
+    if (m_workspace) disconnect(m_workspace, nullptr, this, nullptr);
+    m_workspace = workspace;
+    if (!m_workspace) {
+        setContext(nullptr, nullptr, SplitKind::Test, 0);
+        return;
+    }
+    auto follow = [this] {
+        setContext(m_workspace->model(), m_workspace->dataset(), m_workspace->split(),
+                   m_workspace->context());
+    };
+    connect(m_workspace, &Workspace::contextChanged, this, follow);
+    connect(m_workspace, &Workspace::thresholdChanged, this, [this] { updateSettingsLine(); });
+    connect(m_workspace, &QObject::destroyed, this, [this] { m_workspace = nullptr; });
+    follow();
+}
+
+void EvalDashboard::setContext(std::shared_ptr<ModelSession> model,
+                               std::shared_ptr<const Dataset> dataset, SplitKind split,
+                               std::uint64_t context) {
     // A running evaluation belongs to the old context: cancel it and move on. The GUI thread never
-    // waits for it; onFinished() sees it is stale and only says what became of it.
-    ++m_context;
-    if (isRunning()) m_cancel.cancel();
+    // waits for it; onRunFinished() sees it is stale and drops what it made.
+    ++m_generation;
+    m_context = context;
+    if (m_run) {
+        const std::shared_ptr<Run> run = std::exchange(m_run, nullptr);
+        run->cancel.cancel();
+        m_windingDown.push_back(run);
+        m_noticeFor = run;
+        m_notice->setText(
+            tr("The evaluation of %1 on the %2 split was stopped by the switch. Its finished "
+               "images are kept in %3; evaluating that model and split again resumes them.")
+                .arg(run->modelName, splitName(run->split), pathText(run->dir / kPartialFile)));
+        m_notice->show();
+    } else {
+        m_noticeFor.reset();
+        m_notice->clear();
+        m_notice->hide();
+    }
+    m_stop->setEnabled(false);
+    m_progress->reset();
     m_model = std::move(model);
-    m_dataset = dataset;
+    m_dataset = std::move(dataset);
     m_split = split;
     m_results.reset();
-    ++m_loadGeneration;  // a load still running is for the old context
     m_tapNames.clear();
+    m_lastTap = -1;
     if (m_model) {
         for (const auto& t : m_model->info().taps) m_tapNames.push_back(t.name);
         m_lastTap = m_model->info().lastBlockTap;
     }
     const bool ready = m_model && m_dataset;
-    m_run->setEnabled(ready && !isRunning());
-    m_status->setText(ready ? tr("No saved evaluation of this model on this split yet: press "
-                                 "Evaluate.")
-                            : tr("Open a dataset and a model to evaluate."));
+    m_status->setText(
+        ready ? tr("No saved evaluation of %1 on the %2 split yet: press Evaluate.")
+                    .arg(QString::fromStdString(m_model->info().source.filename().string()),
+                         splitName(m_split))
+              : tr("Open a dataset and a model to evaluate."));
     if (ready) tryReload();
     rebuild();
+    updateSettingsLine();
+    updateButtons();
+}
+
+void EvalDashboard::updateButtons() {
+    const bool ready = m_model && m_dataset;
+    // A stopped run still writing into this context's folder would race a new one there.
+    const auto dir = resultsDir();
+    const bool folderBusy =
+        std::any_of(m_windingDown.begin(), m_windingDown.end(),
+                    [&](const std::shared_ptr<Run>& r) { return !dir.empty() && r->dir == dir; });
+    m_evaluate->setEnabled(ready && !m_run && !folderBusy);
+    m_evaluate->setToolTip(folderBusy ? tr("The stopped evaluation is still finishing its "
+                                           "current batch; Evaluate is available in a moment.")
+                                      : QString());
+    m_stop->setEnabled(m_run != nullptr);
 }
 
 void EvalDashboard::tryReload() {
     const auto dir = resultsDir();
-    if (!std::filesystem::exists(dir / kRecordsFile)) return;
+    const bool saved = std::filesystem::exists(dir / kRecordsFile);
+    const bool partial = std::filesystem::exists(dir / kPartialFile);
+    if (!saved && !partial) return;
     // A whole split's records are tens of megabytes of JSON: read them off the GUI thread. The
     // generation number drops a load that finishes after the context changed again.
-    const int generation = ++m_loadGeneration;
-    m_status->setText(
-        tr("Reading the saved evaluation in %1…").arg(QString::fromStdString(dir.string())));
-    m_load.setFuture(QtConcurrent::run([dir, tapNames = m_tapNames, generation] {
-        auto loaded = std::make_shared<LoadedEvaluation>();
-        loaded->generation = generation;
-        loaded->dir = dir;
-        try {
-            loaded->evaluation = loadEvaluation(dir, tapNames);
-        } catch (const std::exception& e) {
-            loaded->error = QString::fromStdString(e.what());
+    if (saved) m_status->setText(tr("Reading the saved evaluation in %1…").arg(pathText(dir)));
+    auto loaded = std::make_shared<LoadedEvaluation>();
+    loaded->generation = m_generation;
+    loaded->context = m_context;
+    loaded->dir = dir;
+    auto* watcher = new QFutureWatcher<void>(this);
+    connect(watcher, &QFutureWatcher<void>::finished, this, [this, watcher, loaded] {
+        watcher->deleteLater();
+        onLoaded(loaded);
+    });
+    watcher->setFuture(QtConcurrent::run([loaded, tapNames = m_tapNames] {
+        lowerCurrentThreadPriority();
+        const auto& dir = loaded->dir;
+        if (std::filesystem::exists(dir / kRecordsFile)) {
+            try {
+                loaded->evaluation =
+                    std::make_shared<const SavedEvaluation>(loadEvaluation(dir, tapNames));
+            } catch (const std::exception& e) {
+                loaded->error = QString::fromStdString(e.what());
+            }
         }
-        return loaded;
+        // The partial file: its settings line, then one record per finished image (a last line
+        // cut short by an interruption does not count).
+        std::ifstream in(dir / kPartialFile, std::ios::binary);
+        std::string line;
+        if (in && std::getline(in, line)) {
+            const QJsonObject key =
+                QJsonDocument::fromJson(QByteArray::fromStdString(line)).object();
+            if (!key.isEmpty()) {
+                loaded->partial = true;
+                loaded->partialTau = key.value(QLatin1String("tau")).toDouble();
+                loaded->partialLimit =
+                    static_cast<std::size_t>(key.value(QLatin1String("limit")).toDouble());
+                const auto images =
+                    static_cast<std::size_t>(key.value(QLatin1String("images")).toDouble());
+                loaded->partialTotal =
+                    loaded->partialLimit ? std::min(loaded->partialLimit, images) : images;
+                for (const auto& t : key.value(QLatin1String("taps")).toArray())
+                    loaded->partialTaps.push_back(t.toInt());
+                std::size_t n = 0;
+                while (std::getline(in, line))
+                    if (!in.eof() && !line.empty()) ++n;
+                loaded->partialImages = n;
+            }
+        }
     }));
 }
 
-void EvalDashboard::onLoaded() {
-    const auto loaded = m_load.result();
-    if (!loaded || loaded->generation != m_loadGeneration) return;  // the context moved on
-    if (!loaded->evaluation) {
-        m_status->setText(tr("The saved evaluation could not be read (%1); evaluate again to "
-                             "replace it.")
-                              .arg(loaded->error));
-        return;
+void EvalDashboard::onLoaded(const std::shared_ptr<LoadedEvaluation>& loaded) {
+    if (loaded->generation != m_generation) return;  // the context moved on
+    QString text;
+    if (loaded->evaluation) {
+        text = tr("Loaded the saved evaluation from %1 (%2 images).")
+                   .arg(pathText(loaded->dir))
+                   .arg(loaded->evaluation->records.size());
+    } else if (!loaded->error.isEmpty()) {
+        text = tr("The saved evaluation could not be read (%1); evaluate again to replace it.")
+                   .arg(loaded->error);
     }
-    m_results = std::move(loaded->evaluation);
-    m_status->setText(tr("Loaded the saved evaluation from %1 (%2 images).")
-                          .arg(QString::fromStdString(loaded->dir.string()))
-                          .arg(m_results->records.size()));
+    if (loaded->partial && !m_run) {
+        // Set the controls to the interrupted run's settings, so Evaluate resumes it.
+        const std::vector<int> blocks = m_model ? m_model->info().blockTaps() : std::vector<int>{};
+        const bool every = loaded->partialTaps.size() > 1 && loaded->partialTaps == blocks;
+        m_layers->setCurrentIndex(every ? 1 : 0);
+        m_limit->setValue(static_cast<int>(loaded->partialLimit));
+        QString partial =
+            tr("An interrupted evaluation (%1 of %2 images, at τ %3, %4) is kept in %5. Evaluate "
+               "resumes it.")
+                .arg(loaded->partialImages)
+                .arg(loaded->partialTotal)
+                .arg(loaded->partialTau, 0, 'f', 2)
+                .arg(every ? tr("every block") : tr("last block"))
+                .arg(pathText(loaded->dir / kPartialFile));
+        if (m_workspace && !sameTau(loaded->partialTau, m_workspace->threshold()))
+            partial += QLatin1Char(' ') +
+                       tr("(It resumes at τ %1 only: the explorer now uses τ %2, at which "
+                          "Evaluate starts afresh.)")
+                           .arg(loaded->partialTau, 0, 'f', 2)
+                           .arg(m_workspace->threshold(), 0, 'f', 2);
+        text = text.isEmpty() ? partial : text + QLatin1Char(' ') + partial;
+    }
+    // While a run of this context goes on, the status is about that run.
+    if (!text.isEmpty() && !m_run) m_status->setText(text);
+    if (loaded->evaluation) setResults(loaded->evaluation, loaded->context);
+}
+
+void EvalDashboard::setResults(std::shared_ptr<const SavedEvaluation> results,
+                               std::uint64_t context) {
+    m_results = std::move(results);
     rebuild();
+    updateSettingsLine();
+    if (m_workspace) m_workspace->setEvaluation(m_results, context);
     Q_EMIT resultsChanged();
 }
 
 void EvalDashboard::startEvaluation(std::size_t limit) {
-    if (!m_model || !m_dataset || isRunning()) return;
-    const SplitData& split = m_split == SplitKind::Test ? m_dataset->test : m_dataset->train;
-    EvalOptions o;
-    o.taps = m_layers->currentData().toInt() == 1 ? m_model->info().blockTaps()
-                                                  : std::vector<int>{m_lastTap};
-    o.sweep = EvalOptions::defaultSweep(0.05f);
-    o.limit = limit;
-    m_runOptions = o;
-    m_cancel.reset();
+    if (!m_model || !m_dataset || m_run || !m_evaluate->isEnabled()) return;
+    const SplitData& split = m_dataset->split(m_split);
     auto run = std::make_shared<Run>();
+    run->generation = m_generation;
     run->context = m_context;
     run->dir = resultsDir();
     run->modelName = QString::fromStdString(m_model->info().source.filename().string());
-    m_runState = run;
-    m_run->setEnabled(false);
-    m_stop->setEnabled(true);
+    run->modelSource = m_model->info().source.string();
+    run->split = m_split;
+    run->options = newRunOptions(m_workspace ? m_workspace->threshold() : EvalOptions{}.tau);
+    run->options.taps = m_layers->currentData().toInt() == 1 ? m_model->info().blockTaps()
+                                                             : std::vector<int>{m_lastTap};
+    run->options.limit = limit;
+    m_run = run;
+    m_noticeFor.reset();
+    m_notice->hide();
+    updateButtons();
     m_progress->setRange(
         0, static_cast<int>(limit ? std::min(limit, split.samples.size()) : split.samples.size()));
     m_progress->setValue(0);
-    m_status->setText(
-        tr("Evaluating %1 in the background…")
-            .arg(m_split == SplitKind::Test ? tr("the test split") : tr("the training split")));
-    auto model = m_model;
-    const auto dir = resultsDir();
-    JobContext job;
-    job.cancel = &m_cancel;
-    job.progress = [this, run](const Progress& p) {
-        QMetaObject::invokeMethod(
-            this,
-            [this, run, d = static_cast<int>(p.done), t = static_cast<int>(p.total)] {
-                // A stale run's progress would move the new context's bar.
-                if (run == m_runState && run->context == m_context) onProgress(d, t);
-            },
-            Qt::QueuedConnection);
-    };
-    m_job.setFuture(QtConcurrent::run([model, split = split, o, dir, job, run] {
-        try {
-            run->result = evaluateSplit(*model, split, o, dir, job);
-        } catch (const Cancelled&) {
-            // The progress is kept in eval_partial.jsonl; the next run resumes from it.
-        } catch (const std::exception& e) {
-            run->error = QString::fromStdString(e.what());
-        }
-    }));
+    m_status->setText(tr("Evaluating %1 on the %2 split at τ %3 in the background…")
+                          .arg(run->modelName, splitName(m_split))
+                          .arg(run->options.tau, 0, 'f', 2));
+
+    // The worker holds the run, the model and the dataset, and reports through its promise; it
+    // never touches this object. The watcher is this object's, and goes with it.
+    auto* watcher = new QFutureWatcher<void>(this);
+    connect(watcher, &QFutureWatcherBase::progressValueChanged, this, [this, run, watcher](int v) {
+        if (run != m_run) return;  // stopped by a switch: its progress is not this context's
+        if (watcher->progressMaximum() > 0) m_progress->setMaximum(watcher->progressMaximum());
+        m_progress->setValue(v);
+    });
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, run, watcher] {
+        watcher->deleteLater();
+        onRunFinished(run);
+    });
+    watcher->setFuture(
+        QtConcurrent::run([run, model = m_model, dataset = m_dataset](QPromise<void>& promise) {
+            lowerCurrentThreadPriority();
+            JobContext job;
+            job.cancel = &run->cancel;
+            job.progress = [&promise](const Progress& p) {
+                if (p.total > 0) promise.setProgressRange(0, static_cast<int>(p.total));
+                promise.setProgressValue(static_cast<int>(p.done));
+            };
+            try {
+                run->result =
+                    evaluateSplit(*model, dataset->split(run->split), run->options, run->dir, job);
+            } catch (const Cancelled&) {
+                // The progress is kept in eval_partial.jsonl; the next run resumes from it.
+            } catch (const std::exception& e) {
+                run->error = QString::fromStdString(e.what());
+            }
+        }));
 }
 
 void EvalDashboard::cancel() {
-    if (!isRunning()) return;
-    m_cancel.cancel();
+    if (!m_run) return;
+    m_run->cancel.cancel();
+    m_stop->setEnabled(false);
     m_status->setText(tr("Cancelling… finished images are kept and the next run resumes."));
 }
 
-void EvalDashboard::onProgress(int done, int total) {
-    if (!isRunning()) return;
-    if (total > 0) m_progress->setMaximum(total);
-    m_progress->setValue(done);
-}
-
-void EvalDashboard::onFinished() {
-    m_stop->setEnabled(false);
-    const std::shared_ptr<Run> run = std::exchange(m_runState, nullptr);
-    m_run->setEnabled(m_model && m_dataset);
-    if (!run) return;
-    const QString where = QString::fromStdString(run->dir.string());
-    if (run->context != m_context) {
-        // Started for another model, dataset or split: nothing of it is shown or stored here.
-        m_status->setText(m_status->text() + QLatin1Char(' ') +
-                          tr("(The evaluation of %1 was stopped by the switch; its finished "
-                             "images are kept in %2, and evaluating it again resumes.)")
-                              .arg(run->modelName, where));
+void EvalDashboard::onRunFinished(const std::shared_ptr<Run>& run) {
+    const QString where = pathText(run->dir);
+    if (run != m_run) {
+        // Stopped by a context switch: nothing of it is shown or stored here.
+        m_windingDown.erase(std::remove(m_windingDown.begin(), m_windingDown.end(), run),
+                            m_windingDown.end());
+        if (m_noticeFor.lock() == run && run->result)
+            m_notice->setText(tr("The evaluation of %1 on the %2 split finished just before the "
+                                 "switch; its results are saved in %3.")
+                                  .arg(run->modelName, splitName(run->split), where));
+        updateButtons();
+        // Back in the folder it wrote to: show what it left there.
+        if (run->dir == resultsDir() && !m_results && !m_run) tryReload();
         Q_EMIT finished(true);
         return;
     }
+    m_run.reset();
+    updateButtons();
     if (!run->error.isEmpty()) {
+        m_progress->reset();
         m_status->setText(tr("The evaluation failed: %1").arg(run->error));
         Q_EMIT errorOccurred(run->error);
         Q_EMIT finished(true);
         return;
     }
-    const bool cancelled = !run->result;
-    if (cancelled) {
-        m_status->setText(
-            tr("Cancelled. Finished images are kept in %1; Evaluate resumes.").arg(where));
-    } else {
-        m_progress->setValue(m_progress->maximum());
-        // What was just written, without reading it back.
-        SavedEvaluation done;
-        done.options = m_runOptions;
-        done.model = m_model->info().source.string();
-        done.records = std::move(run->result->records);
-        done.summary = std::move(run->result->summary);
-        ++m_loadGeneration;  // a reload still running would be older than this
-        m_results = std::move(done);
-        QString text =
-            tr("Evaluated %1 images; saved in %2.").arg(m_results->records.size()).arg(where);
-        if (run->result->resumed)
-            text +=
-                tr(" %1 of them were resumed from an interrupted run.").arg(run->result->resumed);
-        if (!run->result->skipped.empty())
-            text +=
-                tr(" %n image(s) could not be decoded and are not included (listed in "
-                   "summary.json).",
-                   nullptr, static_cast<int>(run->result->skipped.size()));
-        m_status->setText(text);
+    if (!run->result) {
+        m_status->setText(tr("Cancelled. The finished images are kept in %1; Evaluate resumes.")
+                              .arg(pathText(run->dir / kPartialFile)));
+        Q_EMIT finished(true);
+        return;
     }
-    rebuild();
-    if (!cancelled) Q_EMIT resultsChanged();
-    Q_EMIT finished(cancelled);
+    m_progress->setValue(m_progress->maximum());
+    // What was just written, without reading it back.
+    auto done = std::make_shared<SavedEvaluation>();
+    done->options = run->options;
+    done->model = run->modelSource;
+    done->records = std::move(run->result->records);
+    done->summary = std::move(run->result->summary);
+    QString text = tr("Evaluated %1 images at τ %2; saved in %3.")
+                       .arg(done->records.size())
+                       .arg(done->options.tau, 0, 'f', 2)
+                       .arg(where);
+    if (run->result->resumed)
+        text += tr(" %1 of them were resumed from an interrupted run.").arg(run->result->resumed);
+    if (!run->result->skipped.empty())
+        text +=
+            tr(" %n image(s) could not be decoded and are not included (listed in "
+               "summary.json).",
+               nullptr, static_cast<int>(run->result->skipped.size()));
+    m_status->setText(text);
+    // Newer than whatever a load still running would bring: drop it.
+    ++m_generation;
+    setResults(std::move(done), run->context);
+    Q_EMIT finished(false);
+}
+
+QString EvalDashboard::evaluationSettings() const {
+    if (!m_results) return {};
+    const EvalOptions& o = m_results->options;
+    return tr("τ %1 · box: %2 · score: %3")
+        .arg(o.tau, 0, 'f', 2)
+        .arg(boxRuleText(o.mode), scoreText(o.score));
+}
+
+bool EvalDashboard::isStale() const {
+    return m_results && m_workspace && !sameTau(m_results->options.tau, m_workspace->threshold());
+}
+
+QString EvalDashboard::staleWarning() const {
+    if (!isStale()) return {};
+    return tr("⚠ Evaluated at τ %1; the explorer now uses τ %2. These numbers are at τ %1: "
+              "Evaluate again to update them.")
+        .arg(m_results->options.tau, 0, 'f', 2)
+        .arg(m_workspace->threshold(), 0, 'f', 2);
+}
+
+void EvalDashboard::updateSettingsLine() {
+    const EvalOptions next =
+        newRunOptions(m_workspace ? m_workspace->threshold() : EvalOptions{}.tau);
+    if (m_results)
+        m_settings->setText(tr("<b>Shown evaluation:</b> %1").arg(evaluationSettings()));
+    else
+        m_settings->setText(tr("A new evaluation runs at the explorer's τ %1 · box: %2 · "
+                               "score: %3")
+                                .arg(next.tau, 0, 'f', 2)
+                                .arg(boxRuleText(next.mode), scoreText(next.score)));
+    const QString stale = staleWarning();
+    m_stale->setText(stale);
+    m_stale->setVisible(!stale.isEmpty());
 }
 
 std::vector<int> EvalDashboard::rowsInBin(int methodIndex, int bin) const {
@@ -339,6 +633,23 @@ std::vector<int> EvalDashboard::rowsInBin(int methodIndex, int bin) const {
         if (const MapScore* s = r.find(m->method, m->tap))
             if (iouBin(s->iou) == bin) rows.push_back(static_cast<int>(r.index));
     return rows;
+}
+
+std::vector<int> EvalDashboard::rowsOfBreed(int label) const {
+    std::vector<int> rows;
+    if (!m_results) return rows;
+    for (const auto& r : m_results->records)
+        if (r.label == label) rows.push_back(static_cast<int>(r.index));
+    return rows;
+}
+
+QString EvalDashboard::defaultChartFileName(ChartId id) const {
+    static const char* const names[ChartCount] = {"histogram", "layers", "sweep", "iou-threshold"};
+    QString name = QString::fromLatin1(names[id]);
+    if (m_model)
+        name += QLatin1Char('-') + QString::fromStdString(m_model->info().source.stem().string());
+    name += m_split == SplitKind::Test ? QStringLiteral("-test") : QStringLiteral("-train");
+    return name + QStringLiteral(".png");
 }
 
 void EvalDashboard::rebuild() {
@@ -355,7 +666,11 @@ void EvalDashboard::rebuild() {
                     taps.push_back(m.tap);
             std::sort(taps.begin(), taps.end());
             for (int t : taps)
-                m_view->addItem(QString::fromStdString(m_tapNames[static_cast<std::size_t>(t)]), t);
+                m_view->addItem(
+                    t >= 0 && t < static_cast<int>(m_tapNames.size())
+                        ? QString::fromStdString(m_tapNames[static_cast<std::size_t>(t)])
+                        : QString::number(t),
+                    t);
             const int i = m_view->findData(keep.isValid() ? keep : QVariant(m_lastTap));
             m_view->setCurrentIndex(i >= 0 ? i : m_view->count() - 1);
         }
@@ -394,10 +709,12 @@ void EvalDashboard::rebuild() {
                                       .arg((bin + 1) / double(kIouBins), 0, 'f', 1));
             });
 
-    QString html = tr("<b>%1 images</b> · top-1 %2 · top-5 %3<table cellspacing=6>")
+    QString html = tr("<b>%1 images</b> · top-1 %2 · top-5 %3 · boxes at τ %4<table "
+                      "cellspacing=6>")
                        .arg(s.images)
                        .arg(s.top1, 0, 'f', 3)
-                       .arg(s.top5, 0, 'f', 3);
+                       .arg(s.top5, 0, 'f', 3)
+                       .arg(m_results->options.tau, 0, 'f', 2);
     html +=
         tr("<tr><th align=left>method</th><th>layer</th><th>mean IoU</th><th>loc@0.5</th>"
            "<th>top-1 loc</th><th>MaxBoxAcc</th><th>V2</th></tr>");
@@ -414,13 +731,20 @@ void EvalDashboard::rebuild() {
                     .arg(m->maxBoxAccV2, 0, 'f', 3);
     m_summary->setText(html + QStringLiteral("</table>"));
 
-    // Per-breed table: images, then mean IoU and localisation accuracy per method.
+    // Per-breed table: images, then mean IoU and localisation accuracy per method. Two-line
+    // headers keep every column in view at the dashboard's default size.
     QStringList headers{tr("Breed"), tr("Images")};
+    QStringList tips{tr("Breed"), tr("Evaluated images of the breed")};
     for (const MethodSummary* m : shown) {
         const QString n = QString::fromStdString(methodName(m->method));
-        headers << tr("%1 mean IoU").arg(n) << tr("%1 loc@0.5").arg(n);
+        headers << tr("%1\nmean IoU").arg(n) << tr("%1\nloc@0.5").arg(n);
+        tips
+            << tr("%1: mean IoU of the boxes at τ %2").arg(n).arg(m_results->options.tau, 0, 'f', 2)
+            << tr("%1: share of the breed's images whose box has IoU ≥ 0.5").arg(n);
     }
     m_breeds->setHorizontalHeaderLabels(headers);
+    for (int c = 0; c < tips.size(); ++c)
+        m_breeds->setHeaderData(c, Qt::Horizontal, tips[c], Qt::ToolTipRole);
     std::map<int, int> counts;
     for (const auto& r : m_results->records) ++counts[r.label];
     const auto& names = m_model->info().classNames;
@@ -432,6 +756,7 @@ void EvalDashboard::rebuild() {
                                   : QString::number(label));
         name->setData(name->text(), kSortRole);
         name->setData(label, kLabelRole);
+        name->setToolTip(name->text());
         name->setEditable(false);
         row << name << numberItem(n, 0);
         for (const MethodSummary* m : shown) {
@@ -441,20 +766,37 @@ void EvalDashboard::rebuild() {
         }
         m_breeds->appendRow(row);
     }
-    m_table->resizeColumnsToContents();
+    // Number columns as wide as their widest header line or cell, no wider (the style's
+    // contents size also reserves room for a sort arrow, which Fusion draws above the text);
+    // the breed takes the rest and elides, with the full name in its tooltip.
+    QHeaderView* header = m_table->horizontalHeader();
+    const QFontMetrics headerFont(header->font()), cellFont(m_table->font());
+    for (int c = 1; c < m_breeds->columnCount(); ++c) {
+        int w = 0;
+        for (const QString& line : headers[c].split(QLatin1Char('\n')))
+            w = std::max(w, headerFont.horizontalAdvance(line));
+        for (int r = 0; r < m_breeds->rowCount(); ++r)
+            w = std::max(w, cellFont.horizontalAdvance(m_breeds->item(r, c)->text()));
+        header->setSectionResizeMode(c, QHeaderView::Interactive);
+        header->resizeSection(c,
+                              w + 2 * m_table->style()->pixelMetric(QStyle::PM_HeaderMargin) + 8);
+    }
+    header->setSectionResizeMode(0, QHeaderView::Stretch);
 }
 
 void EvalDashboard::saveChartAs(int id) {
     QSettings settings;
-    const QString f = QFileDialog::getSaveFileName(
-        this, tr("Save chart"), settings.value("paths/lastChart", "chart.png").toString(),
-        tr("PNG image (*.png);;SVG drawing (*.svg)"));
+    const QString dir = settings.value("paths/lastChartDir").toString();
+    const QString name = defaultChartFileName(static_cast<ChartId>(id));
+    const QString f = QFileDialog::getSaveFileName(this, tr("Save chart"),
+                                                   dir.isEmpty() ? name : QDir(dir).filePath(name),
+                                                   tr("PNG image (*.png);;SVG drawing (*.svg)"));
     if (f.isEmpty()) return;
     QString error;
     if (!saveChart(m_charts[id], f, 0, &error))
         QMessageBox::warning(this, tr("Cannot save the chart"), error);
     else
-        settings.setValue("paths/lastChart", f);
+        settings.setValue("paths/lastChartDir", QFileInfo(f).absolutePath());
 }
 
 }  // namespace camx::ui

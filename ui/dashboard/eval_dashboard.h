@@ -4,9 +4,18 @@
 // histograms, mean IoU per layer, threshold sweep with MaxBoxAcc, localisation accuracy against
 // the IoU threshold) and a sortable per-breed table. Clicking a breed or a histogram bar asks the
 // explorer to show those images.
+//
+// Ownership and threads: the dashboard observes a Workspace (dataset, model, split, τ) and hands
+// it every evaluation it loads or finishes, tagged with the workspace context it was started or
+// read under. Background work (a run, a read of saved results) holds its own shared_ptr to what
+// it reads and to the state it fills in, and reports through a QFutureWatcher owned by the
+// dashboard; the GUI thread never waits for it, and it never touches the dashboard. A context
+// change cancels a run and lets it finish alone; what it finishes is never shown or stored under
+// the new context.
 
 #include <QFutureWatcher>
 #include <QWidget>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -32,85 +41,98 @@ class ModelSession;
 
 namespace camx::ui {
 
+class Workspace;
+
 class EvalDashboard : public QWidget {
     Q_OBJECT
 public:
     explicit EvalDashboard(QWidget* parent = nullptr);
     ~EvalDashboard() override;
 
-    // What to evaluate; reloads a saved evaluation of this model and split when there is one.
-    void setContext(std::shared_ptr<ModelSession> model, const Dataset* dataset, SplitKind split);
-    // Evaluates in the background; `limit` 0: the whole split.
+    // What to evaluate: the workspace's model, dataset and split, followed as they change.
+    // Reloads a saved evaluation of this model and split when there is one, and hands loaded or
+    // finished evaluations to the workspace. The workspace must outlive the dashboard.
+    void setWorkspace(Workspace* workspace);
+    // Evaluates in the background at the workspace's τ; `limit` 0: the whole split.
     void startEvaluation(std::size_t limit = 0);
     void cancel();
+    // An evaluation of the current model and split is running (a run stopped by a context
+    // switch, still winding down in the background, does not count).
     bool isRunning() const;
     // Where results are kept: next to the model (evaluationDirFor).
     std::filesystem::path resultsDir() const;
     // The results shown: after an evaluation, or once a saved one has been read (resultsChanged).
-    const SavedEvaluation* results() const { return m_results ? &*m_results : nullptr; }
+    const SavedEvaluation* results() const { return m_results.get(); }
+    std::shared_ptr<const SavedEvaluation> evaluation() const { return m_results; }
     QString message() const;
+    // What the shown evaluation was made with ("τ 0.20 · box: … · score: …"), empty without one.
+    QString evaluationSettings() const;
+    // The shown evaluation was made at another τ than the explorer's: the warning, else empty.
+    QString staleWarning() const;
+    bool isStale() const;
 
     // For tests and export.
     enum ChartId { Histogram, Layers, Sweep, IouThreshold, ChartCount };
     QChartView* chartView(ChartId id) const { return m_charts[id]; }
     QTableView* breedTable() const { return m_table; }
+    QProgressBar* progressBar() const { return m_progress; }
     // Rows of the split whose IoU falls in a histogram bin for the i-th shown method.
     std::vector<int> rowsInBin(int methodIndex, int bin) const;
+    // Rows of the split of a breed's evaluated images (what its table row counts).
+    std::vector<int> rowsOfBreed(int label) const;
+    // The file name a chart is saved under by default: "histogram-best-test.png".
+    QString defaultChartFileName(ChartId id) const;
 
 Q_SIGNALS:
     void resultsChanged();  // loaded or finished
+    // A run of this dashboard ended (cancelled: stopped, failed, or stopped by a context switch).
     void finished(bool cancelled);
     void showImages(const std::vector<int>& rows, const QString& description);
-    void showBreed(int label);
+    // No longer emitted: a breed click shows its evaluated images through showImages.
     void errorOccurred(const QString& message);
 
 private:
-    void rebuild();
-    void onProgress(int done, int total);
-    void onFinished();
-    void tryReload();  // in the background
-    void onLoaded();
-    void saveChartAs(int id);
+    struct Run;
+    struct LoadedEvaluation;
 
+    void setContext(std::shared_ptr<ModelSession> model, std::shared_ptr<const Dataset> dataset,
+                    SplitKind split, std::uint64_t context);
+    void setResults(std::shared_ptr<const SavedEvaluation> results, std::uint64_t context);
+    void rebuild();
+    void updateSettingsLine();
+    void updateButtons();
+    void onRunFinished(const std::shared_ptr<Run>& run);
+    void tryReload();  // in the background
+    void onLoaded(const std::shared_ptr<LoadedEvaluation>& loaded);
+    void saveChartAs(int id);
+    QString splitName(SplitKind split) const;
+
+    Workspace* m_workspace = nullptr;
     std::shared_ptr<ModelSession> m_model;
-    const Dataset* m_dataset = nullptr;
+    std::shared_ptr<const Dataset> m_dataset;
     SplitKind m_split = SplitKind::Test;
-    std::optional<SavedEvaluation> m_results;
+    // Bumped by every setContext: what a background job compares its own number with.
+    std::uint64_t m_generation = 0;
+    // The workspace's context() the shown state belongs to (what setEvaluation is told).
+    std::uint64_t m_context = 0;
+    std::shared_ptr<const SavedEvaluation> m_results;
     std::vector<std::string> m_tapNames;
     int m_lastTap = -1;
-
-    struct LoadedEvaluation {
-        int generation = 0;
-        std::filesystem::path dir;
-        std::optional<SavedEvaluation> evaluation;
-        QString error;
-    };
-    QFutureWatcher<std::shared_ptr<LoadedEvaluation>> m_load;
-    int m_loadGeneration = 0;
-    EvalOptions m_runOptions;
-
-    // One evaluation run: what its worker fills in, read on the GUI thread once it has finished.
-    // The worker holds the run, the model and its own copy of the split, so a context switch can
-    // cancel it and move on without waiting for it.
-    struct Run {
-        int context = 0;  // m_context when it started
-        std::filesystem::path dir;
-        QString modelName;
-        std::optional<EvalResult> result;  // empty when cancelled or failed
-        QString error;
-    };
-    int m_context = 0;  // bumped by setContext
-    std::shared_ptr<Run> m_runState;
-    CancelToken m_cancel;
-    QFutureWatcher<void> m_job;
+    // The run of the current context, if any; runs stopped by a switch are only counted.
+    std::shared_ptr<Run> m_run;
+    std::vector<std::shared_ptr<Run>> m_windingDown;
 
     QComboBox* m_layers;  // what to evaluate: last block / every block
     QComboBox* m_view;    // which layer the per-method charts show
     QSpinBox* m_limit;
-    QPushButton* m_run;
+    QPushButton* m_evaluate;
     QPushButton* m_stop;
     QProgressBar* m_progress;
     QLabel* m_status;
+    QLabel* m_notice;  // what became of a run stopped by the last context switch
+    std::weak_ptr<Run> m_noticeFor;
+    QLabel* m_settings;  // τ, box rule and score of the shown evaluation
+    QLabel* m_stale;     // shown when the explorer's τ differs from the evaluation's
     QLabel* m_summary;
     QChartView* m_charts[ChartCount] = {};
     QStandardItemModel* m_breeds;
