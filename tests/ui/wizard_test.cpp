@@ -5,11 +5,18 @@
 #include <QComboBox>
 #include <QCryptographicHash>
 #include <QDoubleSpinBox>
+#include <QGuiApplication>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QScreen>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTest>
+#include <QThreadPool>
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "../core/test_support.h"
 #include "charts/training_charts.h"
@@ -17,6 +24,7 @@
 #include "nn/checkpoint.h"
 #include "training/train_wizard.h"
 #include "training/weights_download.h"
+#include "workspace.h"
 
 namespace camx::ui {
 namespace {
@@ -41,7 +49,21 @@ protected:
         c.learningRate = 0.05;
         wizard->applyConfig(c);
         wizard->setOutputDir(QString::fromStdString((out.path() / "run").string()));
+        ASSERT_TRUE(inspected());
     }
+
+    void TearDown() override {
+        wizard.reset();
+        // The wizard never waits for its jobs; the next test must not meet them.
+        QThreadPool::globalInstance()->waitForDone();
+        QCoreApplication::processEvents();
+    }
+
+    // The output folder's checkpoint has been looked at (off the GUI thread).
+    bool inspected() {
+        return QTest::qWaitFor([&] { return !wizard->inspectingOutput(); }, 20000);
+    }
+    QString runStatus() const { return wizard->findChild<QLabel*>("runStatus")->text(); }
 
     bool runToEnd() {
         QSignalSpy done(wizard.get(), &TrainWizard::trainingFinished);
@@ -63,8 +85,14 @@ TEST_F(Wizard, OneEpochDrawsCurvesWritesACheckpointAndOffersTheModel) {
     wizard->next();
     ASSERT_EQ(wizard->currentId(), TrainWizard::RunPageId);
     EXPECT_EQ(wizard->config().epochs, 1);
+    // Before anything has run, Enter starts training; it does not finish the wizard.
+    auto* start = wizard->findChild<QPushButton*>("startButton");
+    auto* finish = qobject_cast<QPushButton*>(wizard->button(QWizard::FinishButton));
+    ASSERT_NE(finish, nullptr);
+    EXPECT_TRUE(start->isDefault());
+    EXPECT_FALSE(finish->isDefault());
 
-    wizard->findChild<QPushButton*>("startButton")->click();
+    start->click();
     EXPECT_TRUE(wizard->isTraining());
     EXPECT_FALSE(wizard->page(TrainWizard::RunPageId)->isComplete());  // no Finish mid-run
     ASSERT_TRUE(runToEnd()) << wizard->logText().toStdString();
@@ -75,6 +103,16 @@ TEST_F(Wizard, OneEpochDrawsCurvesWritesACheckpointAndOffersTheModel) {
     EXPECT_TRUE(fs::exists(best));
     EXPECT_EQ(readCheckpointMeta(best).epoch, 1);
     EXPECT_TRUE(wizard->logText().contains("Epoch 1/1"));
+    // The log opens with what ran: input size, width, precision and device.
+    const QStringList lines = wizard->logText().split('\n');
+    ASSERT_GE(lines.size(), 3);
+    EXPECT_TRUE(lines[0].contains("base width 4")) << lines[0].toStdString();
+    EXPECT_TRUE(lines[0].contains("input size 32 px")) << lines[0].toStdString();
+    EXPECT_TRUE(lines[1].contains("precision: fp32")) << lines[1].toStdString();
+    EXPECT_TRUE(lines[1].contains("Device: cpu")) << lines[1].toStdString();
+    // Once a run has ended, Finish is the default button.
+    EXPECT_TRUE(finish->isDefault());
+    EXPECT_FALSE(start->isDefault());
     QSignalSpy open(wizard.get(), &TrainWizard::openModelRequested);
     auto* openButton = wizard->findChild<QPushButton*>("openModelButton");
     ASSERT_TRUE(openButton->isEnabled());
@@ -82,13 +120,15 @@ TEST_F(Wizard, OneEpochDrawsCurvesWritesACheckpointAndOffersTheModel) {
     ASSERT_EQ(open.count(), 1);
     EXPECT_EQ(open.at(0).at(0).toString().toStdString(), best.string());
 
-    // Resume to two epochs: the curves continue from the saved history.
+    // Resume to two epochs: the curves continue, the first epoch's batches included.
     wizard->findChild<QSpinBox*>("epochsSpin")->setValue(2);
     auto* resume = wizard->findChild<QPushButton*>("resumeButton");
+    ASSERT_TRUE(inspected());
     ASSERT_TRUE(resume->isEnabled());
     resume->click();
     ASSERT_TRUE(runToEnd()) << wizard->logText().toStdString();
     EXPECT_EQ(wizard->charts()->epochPoints(), 2);
+    EXPECT_EQ(wizard->charts()->stepPoints(), 6);
     EXPECT_TRUE(wizard->logText().contains("Resuming"));
     EXPECT_EQ(readCheckpointMeta(out.path() / "run" / "last.ckpt").epoch, 2);
 }
@@ -168,6 +208,243 @@ TEST_F(Wizard, QuittingTheMainWindowMidRunStopsTrainingFirst) {
     EXPECT_LT(readCheckpointMeta(out.path() / "quit" / "last.ckpt").epoch, 400);
 }
 
+// A stop keeps exactly what the checkpoint holds, and Resume continues the same curves: the batches
+// of the finished epochs stay, those of the epoch that did not finish go.
+TEST_F(Wizard, ResumeKeepsTheFinishedBatchesAndDropsTheUnfinishedEpoch) {
+    wizard->findChild<QSpinBox*>("epochsSpin")->setValue(400);
+    QSignalSpy done(wizard.get(), &TrainWizard::trainingFinished);
+    wizard->startTraining(false);
+    ASSERT_TRUE(
+        QTest::qWaitFor([&] { return fs::exists(out.path() / "run" / "last.ckpt"); }, 120000));
+    wizard->cancelTraining();
+    ASSERT_TRUE(done.wait(60000));
+    ASSERT_TRUE(done.at(0).at(0).toBool());
+    const int kept = readCheckpointMeta(out.path() / "run" / "last.ckpt").epoch;
+    ASSERT_GE(kept, 1);
+    EXPECT_TRUE(runStatus().contains(QStringLiteral("Epoch %1 is kept").arg(kept)))
+        << runStatus().toStdString();
+    EXPECT_GE(wizard->charts()->stepPoints(), 3 * kept);
+    ASSERT_TRUE(inspected());
+    auto* resume = wizard->findChild<QPushButton*>("resumeButton");
+    ASSERT_TRUE(resume->isEnabled());
+
+    wizard->findChild<QSpinBox*>("epochsSpin")->setValue(kept + 1);
+    resume->click();
+    ASSERT_TRUE(runToEnd()) << wizard->logText().toStdString();
+    // 3 batches per epoch: every finished epoch's, then the resumed epoch's.
+    EXPECT_EQ(wizard->charts()->stepPoints(), 3 * (kept + 1));
+    EXPECT_EQ(wizard->charts()->epochPoints(), kept + 1);
+}
+
+// Stopped before its first epoch ended, a run keeps nothing, and says so (an earlier run in the
+// folder is left as it was, and Resume continues that one).
+TEST_F(Wizard, StoppingBeforeTheFirstEpochEndsSaysNothingWasKept) {
+    auto* resume = wizard->findChild<QPushButton*>("resumeButton");
+    wizard->findChild<QSpinBox*>("epochsSpin")->setValue(400);
+    QSignalSpy done(wizard.get(), &TrainWizard::trainingFinished);
+    wizard->startTraining(false);
+    wizard->cancelTraining();  // before the first step
+    ASSERT_TRUE(done.wait(60000));
+    EXPECT_TRUE(runStatus().contains("nothing was kept")) << runStatus().toStdString();
+    EXPECT_FALSE(runStatus().contains("Resume")) << runStatus().toStdString();
+    ASSERT_TRUE(inspected());
+    EXPECT_FALSE(resume->isEnabled());
+    EXPECT_FALSE(fs::exists(out.path() / "run" / "last.ckpt"));
+
+    // An earlier, finished run in the same folder; then Start (not Resume) and stop at once.
+    wizard->findChild<QSpinBox*>("epochsSpin")->setValue(1);
+    wizard->startTraining(false);
+    ASSERT_TRUE(runToEnd()) << wizard->logText().toStdString();
+    wizard->findChild<QSpinBox*>("epochsSpin")->setValue(400);
+    wizard->startTraining(false);
+    wizard->cancelTraining();
+    ASSERT_TRUE(done.wait(60000));
+    EXPECT_TRUE(runStatus().contains("nothing of this run was kept")) << runStatus().toStdString();
+    EXPECT_TRUE(runStatus().contains("earlier run")) << runStatus().toStdString();
+    ASSERT_TRUE(inspected());
+    EXPECT_TRUE(resume->isEnabled());  // the earlier run
+    EXPECT_EQ(readCheckpointMeta(out.path() / "run" / "last.ckpt").epoch, 1);
+}
+
+// A preset sets the fields it names, keeps every other one (the initial weights included), and
+// says what it changed.
+TEST_F(Wizard, DemoRecipeChangesOnlyWhatItNamesAndSaysSo) {
+    TrainConfig c = test::tinyTrainConfig(64, 2);
+    c.baseWidth = 16;
+    wizard->applyConfig(c);
+    wizard->findChild<QComboBox*>("initCombo")->setCurrentIndex(1);  // ImageNet, no file yet
+    auto* note = wizard->findChild<QLabel*>("presetNote");
+    ASSERT_NE(note, nullptr);
+    EXPECT_TRUE(note->isHidden());
+    wizard->findChild<QPushButton*>("demoPresetButton")->click();
+    const TrainConfig after = wizard->config();
+    EXPECT_EQ(after.inputSize, 160);  // named by the recipe
+    EXPECT_EQ(after.epochs, 12);
+    EXPECT_EQ(after.baseWidth, 16);  // not named: the user's value
+    EXPECT_EQ(after.batchSize, 32);
+    EXPECT_EQ(wizard->findChild<QComboBox*>("initCombo")->currentIndex(), 1);
+    EXPECT_FALSE(note->isHidden());
+    EXPECT_TRUE(note->text().contains(QStringLiteral("input size 64 → 160")))
+        << note->text().toStdString();
+    EXPECT_TRUE(note->text().contains(QStringLiteral("epochs 1 → 12")))
+        << note->text().toStdString();
+    EXPECT_FALSE(note->text().contains("width")) << note->text().toStdString();
+    wizard->findChild<QPushButton*>("demoPresetButton")->click();
+    EXPECT_TRUE(note->text().contains("already")) << note->text().toStdString();
+}
+
+TEST_F(Wizard, AWarmUpAsLongAsTheRunIsFlaggedAndBlocksNext) {
+    auto* hyper = wizard->page(TrainWizard::HyperPageId);
+    auto* warning = wizard->findChild<QLabel*>("warmupWarning");
+    ASSERT_NE(warning, nullptr);
+    wizard->findChild<QSpinBox*>("epochsSpin")->setValue(2);
+    auto* warmup = wizard->findChild<QDoubleSpinBox*>("warmupSpin");
+    warmup->setValue(1);
+    EXPECT_TRUE(hyper->isComplete());
+    EXPECT_TRUE(warning->isHidden());
+    warmup->setValue(3);
+    EXPECT_FALSE(hyper->isComplete());
+    EXPECT_FALSE(warning->isHidden());
+    EXPECT_TRUE(warning->text().contains("warm-up")) << warning->text().toStdString();
+    wizard->startTraining(false);  // nor does it start from code
+    EXPECT_FALSE(wizard->isTraining());
+    EXPECT_TRUE(wizard->logText().contains("Cannot start")) << wizard->logText().toStdString();
+    wizard->findChild<QSpinBox*>("epochsSpin")->setValue(4);
+    EXPECT_TRUE(hyper->isComplete());
+    EXPECT_TRUE(warning->isHidden());
+}
+
+// The output folder's checkpoint is read off the GUI thread, once typing stops, and only the
+// newest folder's state is shown.
+TEST_F(Wizard, ChecksTheOutputFolderOnceTypingStopsAndShowsOnlyTheNewest) {
+    const fs::path done = out.path() / "done";
+    test::trainTinyModel(s_dir->path() / "demo", done);
+    auto* field = wizard->findChild<QLineEdit*>("outputDir");
+    auto* resume = wizard->findChild<QPushButton*>("resumeButton");
+    auto* info = wizard->findChild<QLabel*>("outputInfo");
+    const int before = wizard->outputInspections();
+    field->clear();
+    QTest::keyClicks(field, QString::fromStdString(done.string()));
+    EXPECT_TRUE(wizard->inspectingOutput());
+    EXPECT_FALSE(resume->isEnabled());  // nothing stale is offered while typing
+    ASSERT_TRUE(inspected());
+    EXPECT_EQ(wizard->outputInspections() - before, 1);  // one read, not one per keystroke
+    EXPECT_TRUE(info->text().contains("stopped after epoch 1")) << info->text().toStdString();
+    EXPECT_TRUE(resume->isEnabled());
+
+    // Two folders in a row: whichever read ends last, the second folder's state is shown.
+    wizard->setOutputDir(QString::fromStdString(done.string()));
+    wizard->setOutputDir(QString::fromStdString((out.path() / "empty").string()));
+    ASSERT_TRUE(inspected());
+    EXPECT_FALSE(info->text().contains("stopped after")) << info->text().toStdString();
+    EXPECT_FALSE(resume->isEnabled());
+}
+
+// The wizard trains on the explorer's open dataset without reading it again, follows it until
+// the user picks another folder, and takes the explorer's folder from the workspace.
+TEST_F(Wizard, FollowsTheWorkspaceDatasetWithoutReadingItAgain) {
+    const fs::path demo = s_dir->path() / "demo";
+    Workspace ws;
+    auto first = std::make_shared<const Dataset>(openStanfordDogs(demo));
+    ws.setDataset(first);
+    TrainWizard w;
+    w.setWorkspace(&ws);
+    EXPECT_EQ(w.dataset(), first.get());
+    EXPECT_FALSE(w.datasetLoading());
+    EXPECT_TRUE(w.followsWorkspace());
+    EXPECT_TRUE(w.page(TrainWizard::DatasetPageId)->isComplete());
+    auto second = std::make_shared<const Dataset>(openStanfordDogs(demo));
+    ws.setDataset(second);
+    EXPECT_EQ(w.dataset(), second.get());
+
+    // The user picks another folder: that one is read, and the explorer's no longer followed.
+    test::makeSmallDemo(out.path() / "other", 2, 2, 2, 7);  // 2 breeds, not 3
+    QSignalSpy loaded(&w, &TrainWizard::datasetLoaded);
+    w.setDatasetPath(QString::fromStdString((out.path() / "other").string()));
+    EXPECT_FALSE(w.followsWorkspace());
+    ASSERT_TRUE(loaded.wait(20000));
+    ASSERT_NE(w.dataset(), nullptr);
+    EXPECT_EQ(w.dataset()->numClasses(), 2u);
+    ws.setDataset(first);
+    EXPECT_EQ(w.dataset()->numClasses(), 2u);
+
+    // Back to the explorer's folder: taken from the workspace at once, not read.
+    w.setDatasetPath(QString::fromStdString(demo.string()));
+    EXPECT_EQ(w.dataset(), first.get());
+    EXPECT_FALSE(w.datasetLoading());
+    EXPECT_TRUE(w.followsWorkspace());
+}
+
+// Closing the wizard during a dataset read cancels the read and does not wait for it.
+TEST(WizardJobs, ClosingDuringADatasetReadCancelsItWithoutWaiting) {
+    struct State {
+        std::atomic<bool> entered{false}, release{false}, finished{false};
+        std::atomic<bool> releasedBeforeItEnded{false}, sawCancel{false};
+    };
+    auto state = std::make_shared<State>();
+    struct Restore {
+        std::shared_ptr<State> state;
+        ~Restore() {
+            state->release = true;
+            QThreadPool::globalInstance()->waitForDone();
+            TrainWizard::setDatasetReader({});
+        }
+    } restore{state};
+    TrainWizard::setDatasetReader([state](const fs::path&, const OpenOptions& o) -> Dataset {
+        state->entered = true;
+        // Held until the test lets go; the bound only keeps a broken wizard from hanging CI.
+        for (int i = 0; i < 20000 && !state->release; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        state->releasedBeforeItEnded = state->release.load();
+        state->sawCancel = o.job.cancelled();
+        state->finished = true;
+        o.job.throwIfCancelled();
+        throw DatasetError("not reached");
+    });
+    auto w = std::make_unique<TrainWizard>();
+    w->setDatasetPath(QStringLiteral("/nonexistent/dataset"));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return state->entered.load(); }, 20000));
+    w.reset();  // returns while the read is still blocked
+    state->release = true;
+    ASSERT_TRUE(QTest::qWaitFor([&] { return state->finished.load(); }, 30000));
+    EXPECT_TRUE(state->releasedBeforeItEnded);  // the destructor did not wait for the read
+    EXPECT_TRUE(state->sawCancel);              // and cancelled it
+}
+
+// Destroying the wizard mid-run stops training without waiting; the job reports to nobody and
+// leaves the checkpoints whole (run under the sanitizers, this guards the job's ownership).
+TEST_F(Wizard, DestroyingMidRunLeavesTheJobToStopAlone) {
+    wizard->findChild<QSpinBox*>("epochsSpin")->setValue(400);
+    wizard->startTraining(false);
+    ASSERT_TRUE(
+        QTest::qWaitFor([&] { return fs::exists(out.path() / "run" / "last.ckpt"); }, 120000));
+    wizard.reset();
+    QThreadPool::globalInstance()->waitForDone();
+    QCoreApplication::processEvents();
+    const CheckpointMeta m = readCheckpointMeta(out.path() / "run" / "last.ckpt");
+    EXPECT_GE(m.epoch, 1);
+    EXPECT_LT(m.epoch, 400);
+}
+
+// The wizard fits a 1280×720 screen with its frame (and a desktop panel), and the screen it opens
+// on.
+TEST_F(Wizard, FitsA1280x720Screen) {
+    const QSize least = wizard->minimumSizeHint();
+    for (const QSize screen : {QSize(1280, 720 - 32), QSize(1366, 768 - 40), QSize(1920, 1080)}) {
+        const QSize first = TrainWizard::initialSize(screen);
+        EXPECT_LE(first.width() + 24, screen.width()) << screen.width();
+        EXPECT_LE(first.height() + 56, screen.height()) << screen.height();
+        EXPECT_GE(first.width(), least.width()) << screen.width();
+        EXPECT_GE(first.height(), least.height()) << screen.height();
+    }
+    const QRect screen = wizard->screen()->availableGeometry();
+    if (screen.width() >= least.width() && screen.height() >= least.height()) {
+        TrainWizard fresh;
+        EXPECT_LE(fresh.width(), screen.width());
+        EXPECT_LE(fresh.height(), screen.height());
+    }
+}
+
 // Downloads: the file appears whole and only when its SHA-256 matches what its name promises.
 TEST(WeightsDownload, SavesAVerifiedFileAndRefusesADamagedOne) {
     test::TempDir server, cache;
@@ -213,6 +490,10 @@ TEST_F(Wizard, DownloadFillsTheWeightsFieldOrSaysWhyNot) {
     wizard->next();                                                      // the model page
     wizard->findChild<QComboBox*>("initCombo")->setCurrentIndex(1);      // ImageNet weights
     EXPECT_FALSE(wizard->page(TrainWizard::ModelPageId)->isComplete());  // no file yet
+    auto* hint = wizard->findChild<QLabel*>("weightsHint");              // and the page says why
+    ASSERT_NE(hint, nullptr);
+    EXPECT_FALSE(hint->isHidden());
+    EXPECT_TRUE(hint->text().contains("Next needs a weights file")) << hint->text().toStdString();
     QSignalSpy downloaded(wizard.get(), &TrainWizard::weightsDownloaded);
     wizard->findChild<QPushButton*>("downloadButton")->click();
     ASSERT_TRUE(downloaded.wait(10000));
@@ -220,6 +501,23 @@ TEST_F(Wizard, DownloadFillsTheWeightsFieldOrSaysWhyNot) {
     EXPECT_TRUE(init->text().isEmpty());
     EXPECT_FALSE(fs::exists(cache / "resnet18-f37072fd.pth"));
     EXPECT_FALSE(wizard->page(TrainWizard::ModelPageId)->isComplete());
+    auto* status = wizard->findChild<QLabel*>("downloadStatus");
+    EXPECT_TRUE(status->text().contains("f37072fd")) << status->text().toStdString();
+
+    // Reopened, the wizard no longer shows the old error; nor after another choice of weights.
+    wizard->hide();
+    wizard->show();
+    EXPECT_TRUE(status->text().isEmpty()) << status->text().toStdString();
+    wizard->findChild<QPushButton*>("downloadButton")->click();
+    ASSERT_TRUE(downloaded.wait(10000));
+    EXPECT_FALSE(status->text().isEmpty());
+    wizard->findChild<QComboBox*>("archCombo")->setCurrentIndex(1);
+    EXPECT_TRUE(status->text().isEmpty()) << status->text().toStdString();
+    // With a file, the hint goes and Next is enabled.
+    test::spit(cache / "mine.pth", "bytes");
+    init->setText(QString::fromStdString((cache / "mine.pth").string()));
+    EXPECT_TRUE(hint->isHidden());
+    EXPECT_TRUE(wizard->page(TrainWizard::ModelPageId)->isComplete());
 }
 
 }  // namespace

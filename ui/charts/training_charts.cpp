@@ -70,6 +70,7 @@ TrainingCharts::TrainingCharts(QWidget* parent) : QWidget(parent) {
     layout->addWidget(m_accView);
     m_flush.setInterval(250);
     connect(&m_flush, &QTimer::timeout, this, &TrainingCharts::flush);
+    clear(1);  // whole epochs on the axes from the start
 }
 
 void TrainingCharts::clear(int epochs) {
@@ -79,13 +80,38 @@ void TrainingCharts::clear(int epochs) {
     m_pendingAcc.clear();
     m_maxLoss = 1;
     m_lossY->setRange(0, 1);
+    for (QValueAxis* x : {m_lossX, m_accX}) x->setRange(0, 1);
+    setEpochs(epochs);
+}
+
+void TrainingCharts::setEpochs(int epochs) {
+    const double hi = std::max({1.0, static_cast<double>(epochs), m_lossX->max()});
     for (QValueAxis* x : {m_lossX, m_accX}) {
-        x->setRange(0, std::max(1, epochs));
+        x->setRange(0, hi);
         // Whole epochs on the axis.
         x->setTickType(QValueAxis::TicksDynamic);
         x->setTickAnchor(0);
-        x->setTickInterval(std::max(1, (epochs + 9) / 10));
+        x->setTickInterval(std::max(1, (static_cast<int>(hi) + 9) / 10));
         x->setLabelFormat(QStringLiteral("%.0f"));
+    }
+}
+
+void TrainingCharts::setHistory(const std::vector<EpochRecord>& history) {
+    flush();
+    for (auto* s : {m_trainLoss, m_valLoss, m_trainAcc, m_valAcc}) s->clear();
+    for (const auto& r : history) addEpoch(r);
+}
+
+void TrainingCharts::dropStepsAfter(double epoch) {
+    flush();
+    const double limit = epoch + 1e-9;
+    for (QLineSeries* s : {m_stepLoss, m_stepAcc}) {
+        QList<QPointF> kept = s->points();
+        const auto end = std::find_if(kept.begin(), kept.end(),
+                                      [limit](const QPointF& p) { return p.x() > limit; });
+        if (end == kept.end()) continue;
+        kept.erase(end, kept.end());
+        s->replace(kept);
     }
 }
 

@@ -3,12 +3,14 @@
 #include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDir>
 #include <QDoubleSpinBox>
-#include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QGridLayout>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -16,12 +18,16 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QTextDocument>
 #include <QVBoxLayout>
 #include <QtConcurrent>
 #include <cmath>
+#include <mutex>
+#include <variant>
 
 #include "charts/training_charts.h"
 #include "nn/checkpoint.h"
@@ -29,8 +35,67 @@
 #include "nn/weights_catalog.h"
 #include "train/trainer.h"
 #include "training/weights_download.h"
+#include "workspace.h"
 
 namespace camx::ui {
+
+// One dataset read: the worker and the wizard share it, so a read the wizard has given up on (a
+// newer one, or the wizard is gone) can finish alone.
+struct TrainWizard::DatasetLoad {
+    QString path;
+    CancelToken cancel;
+};
+
+// One training run, shared by the worker and the wizard. The worker queues what it reports and
+// rings `notify` (once per batch of events); the wizard drains the queue on the GUI thread.
+struct TrainWizard::TrainRun {
+    struct History {
+        int epoch = 0;  // epochs in the checkpoint resumed from
+        std::vector<EpochRecord> records;
+    };
+    using Event = std::variant<StepMetrics, EpochRecord, QString, History>;
+
+    CancelToken cancel;
+    QPointer<TrainWizard> wizard;  // read on the GUI thread only
+    QString outDir;
+    bool resume = false;
+
+    std::mutex mutex;
+    std::vector<Event> events;  // under mutex
+    bool rung = false;          // under mutex: a drain is queued
+
+    // Written by the worker before it returns; read once the future has finished.
+    QString error;
+    bool cancelled = false;
+
+    // GUI thread only.
+    int lastEpoch = 0;  // the newest epoch on disk for this run (resumed or finished here)
+
+    void push(const std::shared_ptr<TrainRun>& self, Event e) {
+        bool ring = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            events.push_back(std::move(e));
+            ring = !std::exchange(rung, true);
+        }
+        if (!ring) return;
+        // Queued to the application object, which outlives every widget; the call checks on the
+        // GUI thread that the wizard still exists.
+        if (auto* app = QCoreApplication::instance())
+            QMetaObject::invokeMethod(
+                app,
+                [weak = std::weak_ptr<TrainRun>(self)] {
+                    if (auto run = weak.lock())
+                        if (run->wizard) run->wizard->drainTrainEvents();
+                },
+                Qt::QueuedConnection);
+    }
+    std::vector<Event> take() {
+        std::lock_guard<std::mutex> lock(mutex);
+        rung = false;
+        return std::exchange(events, {});
+    }
+};
 
 namespace {
 // A page whose "Next" follows a condition.
@@ -63,7 +128,82 @@ QString formatSeconds(double s) {
                            .arg(t % 60, 2, 10, QLatin1Char('0'))
                      : QStringLiteral("%1:%2").arg(t / 60).arg(t % 60, 2, 10, QLatin1Char('0'));
 }
+
+QString normalPath(const QString& dir) {
+    return dir.isEmpty() ? QString() : QDir::cleanPath(QFileInfo(dir).absoluteFilePath());
+}
+
+bool samePath(const QString& a, const QString& b) {
+    if (a.isEmpty() || b.isEmpty()) return false;
+    const QString ca = QFileInfo(a).canonicalFilePath(), cb = QFileInfo(b).canonicalFilePath();
+    return !ca.isEmpty() ? ca == cb : normalPath(a) == normalPath(b);
+}
+
+TrainWizard::DatasetReader& datasetReader() {
+    static TrainWizard::DatasetReader reader;
+    return reader;
+}
+
+// What a dataset read hands back.
+struct LoadOutcome {
+    std::shared_ptr<const Dataset> dataset;
+    QString error;
+};
+
+// What the output folder holds, read off the GUI thread.
+struct Inspection {
+    bool hasCheckpoint = false;
+    bool readable = false;
+    int epoch = 0;
+    double bestValTop1 = 0;
+    QString error;
+};
+
+// The lines that open a run's log: what will run, where and how precisely. For a resumed run
+// `cfg` is the checkpoint's configuration (which the trainer uses).
+QStringList describeRun(const TrainConfig& cfg, bool resume) {
+    const RuntimeInfo rt = runtimeInfo();
+    const bool gpu = rt.cudaAvailable && !cfg.forceCpu;
+    const QString device =
+        gpu ? QString::fromStdString(deviceDescription())
+            : QCoreApplication::translate("TrainWizard", "cpu (%1 threads)").arg(rt.cpuThreads);
+    const QString precision =
+        gpu && cfg.mixedPrecision
+            ? QCoreApplication::translate("TrainWizard", "bf16 autocast (mixed precision)%1")
+                  .arg(cfg.channelsLast ? QStringLiteral(", channels-last") : QString())
+            : QStringLiteral("fp32");
+    const auto tr = [](const char* s) { return QCoreApplication::translate("TrainWizard", s); };
+    QStringList lines;
+    lines << tr("Model: %1, base width %2, input size %3 px, %4, %5")
+                 .arg(QString::fromStdString(archName(cfg.arch)))
+                 .arg(cfg.baseWidth)
+                 .arg(cfg.inputSize)
+                 .arg(cfg.weightsFile.empty()
+                          ? tr("from scratch")
+                          : tr("from %1").arg(QString::fromStdString(cfg.weightsFile)))
+                 .arg(cfg.freezeBackbone ? tr("frozen backbone") : tr("every layer trained"));
+    lines << tr("Device: %1; precision: %2").arg(device, precision);
+    lines << tr("Schedule: %1 epochs of batch %2, %3 at learning rate %4, %5%6")
+                 .arg(cfg.epochs)
+                 .arg(cfg.batchSize)
+                 .arg(cfg.optimizer == TrainConfig::Optimizer::Sgd ? tr("SGD") : tr("AdamW"))
+                 .arg(cfg.learningRate)
+                 .arg(cfg.schedule == TrainConfig::Schedule::Constant ? tr("constant rate")
+                      : cfg.schedule == TrainConfig::Schedule::Step   ? tr("step schedule")
+                                                                      : tr("cosine schedule"))
+                 .arg(cfg.warmupEpochs > 0 ? tr(", %1 warm-up epochs").arg(cfg.warmupEpochs)
+                                           : QString());
+    if (resume)
+        lines << tr(
+            "Resuming: the checkpoint's settings above apply; the epoch count is this "
+            "page's.");
+    return lines;
+}
 }  // namespace
+
+void TrainWizard::setDatasetReader(DatasetReader reader) {
+    datasetReader() = std::move(reader);
+}
 
 TrainWizard::TrainWizard(QWidget* parent) : QWizard(parent) {
     setWindowTitle(tr("Train a Model"));
@@ -81,48 +221,40 @@ TrainWizard::TrainWizard(QWidget* parent) : QWizard(parent) {
     if (!data.isEmpty()) m_dataPath->setText(data);
     setOutputDir(
         s.value("train/output", QDir::home().filePath("cam-explorer-runs/run1")).toString());
-    connect(&m_datasetJob, &QFutureWatcher<void>::finished, this, [this] {
-        if (m_loadingDataset) {
-            m_dataset = std::move(m_loadingDataset);
-            const auto& d = *m_dataset;
-            QString text = tr("<b>%1 breeds</b>: %2 training and %3 test images.")
-                               .arg(d.numClasses())
-                               .arg(d.train.samples.size())
-                               .arg(d.test.samples.size());
-            std::size_t shown = 0;
-            for (const auto* r : {&d.train.report, &d.test.report}) {
-                if (r->issues.empty()) continue;
-                text += tr("<br>%1 listed, %2 loaded, %3 skipped, %4 repaired.")
-                            .arg(r->listed)
-                            .arg(r->loaded)
-                            .arg(r->skipped())
-                            .arg(r->repaired());
-                for (const auto& i : r->issues) {
-                    if (++shown > 6) break;
-                    text += QStringLiteral("<br>&nbsp;&nbsp;%1: %2")
-                                .arg(QString::fromStdString(i.file).toHtmlEscaped(),
-                                     QString::fromStdString(i.message).toHtmlEscaped());
-                }
-            }
-            m_dataReport->setText(text);
-            QSettings().setValue("train/dataset", m_dataPath->text());
-        } else {
-            m_dataset.reset();
-            m_dataReport->setText(
-                tr("<span style='color:#b00020'>%1</span>").arg(m_loadError.toHtmlEscaped()));
-        }
-        static_cast<Page*>(page(DatasetPageId))->changed();
-        Q_EMIT datasetLoaded();
-    });
     connect(&m_trainJob, &QFutureWatcher<void>::finished, this, &TrainWizard::onTrainingDone);
-    resize(1000, 720);
+    connect(this, &QWizard::currentIdChanged, this, &TrainWizard::updateDefaultButton);
+    fitToScreen();
 }
 
 TrainWizard::~TrainWizard() {
-    m_cancelToken.cancel();
-    m_trainJob.waitForFinished();
-    m_datasetJob.waitForFinished();
+    // Never waits: each job owns its inputs, its token and its results (see the header), so it
+    // finishes alone; a dataset read stops at the next file, training at the next step.
+    if (m_datasetLoad) m_datasetLoad->cancel.cancel();
+    if (m_run) m_run->cancel.cancel();
 }
+
+QSize TrainWizard::initialSize(const QSize& available) {
+    // Room for the title bar and the frame, which are not known before the window is shown.
+    const QSize frame(24, 56);
+    return QSize(1000, 720).boundedTo(available - frame);
+}
+
+void TrainWizard::fitToScreen() {
+    QScreen* screen = parentWidget() ? parentWidget()->screen() : this->screen();
+    if (!screen) screen = QGuiApplication::primaryScreen();
+    const QSize size = screen ? initialSize(screen->availableGeometry().size()) : QSize(1000, 720);
+    resize(size.expandedTo(minimumSizeHint()));
+}
+
+void TrainWizard::showEvent(QShowEvent* e) {
+    QWizard::showEvent(e);
+    if (e->spontaneous()) return;
+    // Reopened: a message about an earlier download is no longer news.
+    if (!m_downloader->isRunning()) setDownloadStatus({});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dataset page
 
 QWizardPage* TrainWizard::makeDatasetPage() {
     auto* p = new Page;
@@ -134,6 +266,7 @@ QWizardPage* TrainWizard::makeDatasetPage() {
     m_dataPath->setObjectName(QStringLiteral("datasetPath"));
     auto* browse = new QPushButton(tr("&Browse…"));
     m_dataReport = new QLabel(tr("No dataset yet."));
+    m_dataReport->setObjectName(QStringLiteral("datasetReport"));
     m_dataReport->setWordWrap(true);
     m_dataReport->setTextFormat(Qt::RichText);
     auto* row = new QHBoxLayout;
@@ -149,28 +282,152 @@ QWizardPage* TrainWizard::makeDatasetPage() {
         if (!d.isEmpty()) setDatasetPath(d);
     });
     connect(m_dataPath, &QLineEdit::editingFinished, this, [this] {
-        if (m_dataPath->text() != m_requestedPath) setDatasetPath(m_dataPath->text());
+        const QString text = m_dataPath->text().trimmed();
+        if (!text.isEmpty() && text != m_requestedPath) setDatasetPath(text);
     });
-    p->complete = [this] { return m_dataset && !m_datasetJob.isRunning(); };
+    p->complete = [this] { return m_dataset && !m_datasetLoad; };
     return p;
 }
 
+void TrainWizard::setWorkspace(Workspace* workspace) {
+    if (m_workspace == workspace) return;
+    if (m_workspace) m_workspace->disconnect(this);
+    m_workspace = workspace;
+    m_followWorkspace = workspace != nullptr;
+    if (!workspace) return;
+    connect(workspace, &Workspace::datasetChanged, this, [this] {
+        if (m_followWorkspace) adoptWorkspaceDataset();
+    });
+    connect(workspace, &Workspace::datasetLoadFinished, this,
+            [this](const QString& dir, const QString& error) {
+                if (m_followWorkspace && !error.isEmpty() && !m_dataset)
+                    showDataset(nullptr, tr("The explorer could not open %1: %2").arg(dir, error));
+            });
+    if (workspace->dataset() || workspace->isLoadingDataset()) adoptWorkspaceDataset();
+}
+
+void TrainWizard::adoptWorkspaceDataset() {
+    if (!m_workspace || isTraining()) {
+        // A run holds the dataset it started with; the page catches up when it ends.
+        return;
+    }
+    if (m_datasetLoad) {
+        m_datasetLoad->cancel.cancel();
+        m_datasetLoad.reset();
+    }
+    m_followWorkspace = true;
+    std::shared_ptr<const Dataset> d = m_workspace->dataset();
+    if (!d) {
+        m_dataset.reset();
+        const QString loading = m_workspace->loadingDatasetPath();
+        m_dataReport->setText(
+            loading.isEmpty()
+                ? tr("No dataset yet.")
+                : tr("Waiting for the explorer to open %1…").arg(loading.toHtmlEscaped()));
+        static_cast<Page*>(page(DatasetPageId))->changed();
+        return;
+    }
+    const QString root = QString::fromStdString(d->root.string());
+    m_requestedPath = root;
+    m_dataPath->setText(root);
+    showDataset(std::move(d), {});
+}
+
 void TrainWizard::setDatasetPath(const QString& dir) {
-    if (m_datasetJob.isRunning() || isTraining()) return;
+    if (isTraining()) return;
+    // The explorer's own dataset is not read a second time.
+    if (m_workspace && m_workspace->dataset() &&
+        samePath(dir, QString::fromStdString(m_workspace->dataset()->root.string()))) {
+        adoptWorkspaceDataset();
+        return;
+    }
+    m_followWorkspace = false;
+    if (m_datasetLoad) m_datasetLoad->cancel.cancel();  // the newer request wins
+    auto load = std::make_shared<DatasetLoad>();
+    load->path = dir;
+    m_datasetLoad = load;
     m_requestedPath = dir;
     m_dataPath->setText(dir);
     m_dataset.reset();
     m_dataReport->setText(tr("Reading %1…").arg(dir.toHtmlEscaped()));
     static_cast<Page*>(page(DatasetPageId))->changed();
-    m_datasetJob.setFuture(QtConcurrent::run([this, path = dir.toStdString()] {
-        try {
-            m_loadingDataset = std::make_unique<Dataset>(openStanfordDogs(path));
-        } catch (const std::exception& e) {
-            m_loadingDataset.reset();
-            m_loadError = QString::fromStdString(e.what());
-        }
-    }));
+    // The watcher belongs to the wizard; deleting it never waits for the job.
+    auto* watcher = new QFutureWatcher<LoadOutcome>(this);
+    connect(watcher, &QFutureWatcherBase::progressValueChanged, this, [this, load, watcher](int v) {
+        if (m_datasetLoad != load || watcher->progressMaximum() <= 0) return;
+        m_dataReport->setText(tr("Reading %1… %2 of %3 (%4)")
+                                  .arg(load->path.toHtmlEscaped())
+                                  .arg(v)
+                                  .arg(watcher->progressMaximum())
+                                  .arg(watcher->progressText().toHtmlEscaped()));
+    });
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, load, watcher] {
+        watcher->deleteLater();
+        if (m_datasetLoad != load) return;  // superseded, or the workspace's was adopted
+        m_datasetLoad.reset();
+        const LoadOutcome out = watcher->future().resultCount() ? watcher->result() : LoadOutcome{};
+        if (out.dataset) QSettings().setValue("train/dataset", load->path);
+        showDataset(out.dataset, out.dataset ? QString() : out.error);
+    });
+    DatasetReader reader = datasetReader();
+    watcher->setFuture(
+        QtConcurrent::run([load, reader = std::move(reader)](QPromise<LoadOutcome>& promise) {
+            LoadOutcome out;
+            try {
+                OpenOptions o;
+                o.job.cancel = &load->cancel;
+                o.job.progress = [&promise](const Progress& p) {
+                    promise.setProgressRange(0, static_cast<int>(p.total));
+                    promise.setProgressValueAndText(static_cast<int>(p.done),
+                                                    QString::fromStdString(p.stage));
+                };
+                const std::filesystem::path path = load->path.toStdString();
+                out.dataset = std::make_shared<const Dataset>(reader ? reader(path, o)
+                                                                     : openStanfordDogs(path, o));
+            } catch (const Cancelled&) {
+                out.error = QCoreApplication::translate("TrainWizard", "cancelled");
+            } catch (const std::exception& e) {
+                out.error = QString::fromStdString(e.what());
+            }
+            promise.addResult(std::move(out));
+        }));
 }
+
+void TrainWizard::showDataset(std::shared_ptr<const Dataset> dataset, const QString& error) {
+    m_dataset = std::move(dataset);
+    if (m_dataset) {
+        const auto& d = *m_dataset;
+        QString text = tr("<b>%1 breeds</b>: %2 training and %3 test images.")
+                           .arg(d.numClasses())
+                           .arg(d.train.samples.size())
+                           .arg(d.test.samples.size());
+        if (followsWorkspace()) text += tr(" (the dataset open in the explorer)");
+        std::size_t shown = 0;
+        for (const auto* r : {&d.train.report, &d.test.report}) {
+            if (r->issues.empty()) continue;
+            text += tr("<br>%1 listed, %2 loaded, %3 skipped, %4 repaired.")
+                        .arg(r->listed)
+                        .arg(r->loaded)
+                        .arg(r->skipped())
+                        .arg(r->repaired());
+            for (const auto& i : r->issues) {
+                if (++shown > 6) break;
+                text += QStringLiteral("<br>&nbsp;&nbsp;%1: %2")
+                            .arg(QString::fromStdString(i.file).toHtmlEscaped(),
+                                 QString::fromStdString(i.message).toHtmlEscaped());
+            }
+        }
+        m_dataReport->setText(text);
+    } else {
+        m_dataReport->setText(
+            tr("<span style='color:#b00020'>%1</span>").arg(error.toHtmlEscaped()));
+    }
+    static_cast<Page*>(page(DatasetPageId))->changed();
+    Q_EMIT datasetLoaded();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model page
 
 QWizardPage* TrainWizard::makeModelPage() {
     auto* p = new Page;
@@ -190,13 +447,19 @@ QWizardPage* TrainWizard::makeModelPage() {
     m_weights->setObjectName(QStringLiteral("weightsPath"));
     m_weights->setPlaceholderText(
         tr("a torchvision .pth file: Browse, or Download the published one"));
+    m_weightsHint = new QLabel;
+    m_weightsHint->setObjectName(QStringLiteral("weightsHint"));
+    m_weightsHint->setWordWrap(true);
+    m_weightsHint->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_weightsHint->setStyleSheet(QStringLiteral("color: #b00020"));
     auto* browse = new QPushButton(tr("B&rowse…"));
     m_download = new QPushButton(tr("Do&wnload"));
     m_download->setObjectName(QStringLiteral("downloadButton"));
     m_downloadProgress = new QProgressBar;
-    m_downloadProgress->setVisible(false);
     m_downloadStatus = new QLabel;
+    m_downloadStatus->setObjectName(QStringLiteral("downloadStatus"));
     m_downloadStatus->setWordWrap(true);
+    m_downloadStatus->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     m_downloader = new WeightsDownloader(this);
     m_inputSize = ispin(32, 1024);
     m_inputSize->setSingleStep(16);
@@ -216,15 +479,19 @@ QWizardPage* TrainWizard::makeModelPage() {
     auto* weightsLabel = new QLabel(tr("&Weights file"));
     weightsLabel->setBuddy(m_weights);
     f->addRow(weightsLabel, wrow);
+    f->addRow(QString(), m_weightsHint);
     f->addRow(QString(), m_downloadProgress);
     f->addRow(QString(), m_downloadStatus);
     f->addRow(tr("&Input size"), m_inputSize);
     f->addRow(tr("&Training"), m_mode);
     f->addRow(tr("Base &width"), m_width);
+    f->setRowVisible(m_downloadProgress, false);
+    f->setRowVisible(m_downloadStatus, false);
     auto sync = [this, p] {
         const bool imagenet = m_init->currentData().toInt() == 1;
         m_weights->setEnabled(imagenet);
         m_download->setEnabled(imagenet && !m_downloader->isRunning());
+        updateModelHints();
         p->changed();
     };
     // The cached file of the chosen depth, when there is one.
@@ -239,23 +506,33 @@ QWizardPage* TrainWizard::makeModelPage() {
         else if (now.startsWith(weightsDir()) && !QFileInfo(now).isFile())
             m_weights->clear();
     };
+    // Another choice of weights: what was said about the previous download is stale.
+    auto clearStatus = [this] {
+        if (!m_downloader->isRunning()) setDownloadStatus({});
+    };
+    connect(m_init, &QComboBox::currentIndexChanged, this, clearStatus);
+    connect(m_arch, &QComboBox::currentIndexChanged, this, clearStatus);
     connect(m_init, &QComboBox::currentIndexChanged, this, sync);
     connect(m_init, &QComboBox::currentIndexChanged, this, fillCached);
     connect(m_arch, &QComboBox::currentIndexChanged, this, fillCached);
-    connect(m_download, &QPushButton::clicked, this, [this] {
+    connect(m_download, &QPushButton::clicked, this, [this, f] {
         if (m_downloader->isRunning()) {
             m_downloader->cancel();
             return;
         }
         const Arch arch = static_cast<Arch>(m_arch->currentData().toInt());
         const auto known = knownImageNetWeights(arch);
-        if (!known) return;
+        if (!known) {
+            setDownloadStatus(tr("No published ImageNet weights are known for %1.")
+                                  .arg(QString::fromStdString(archName(arch))));
+            return;
+        }
         const QString name = QString::fromStdString(known->fileName);
         const QUrl url = m_weightsBase.isValid() ? m_weightsBase.resolved(QUrl(name))
                                                  : QUrl(QString::fromStdString(known->url));
         m_downloadProgress->setRange(0, 0);
-        m_downloadProgress->setVisible(true);
-        m_downloadStatus->setText(tr("Downloading %1…").arg(url.toString()));
+        f->setRowVisible(m_downloadProgress, true);
+        setDownloadStatus(tr("Downloading %1…").arg(url.toString()));
         m_download->setText(tr("Cancel &download"));
         m_downloader->start(url, QDir(weightsDir()).filePath(name),
                             QString::fromStdString(known->hashPrefix()));
@@ -267,23 +544,26 @@ QWizardPage* TrainWizard::makeModelPage() {
         }
     });
     connect(m_downloader, &WeightsDownloader::finished, this,
-            [this, sync](const QString& file, const QString& error) {
-                m_downloadProgress->setVisible(false);
+            [this, sync, f](const QString& file, const QString& error) {
+                f->setRowVisible(m_downloadProgress, false);
+                f->setRowVisible(m_downloadStatus, false);
                 m_download->setText(tr("Do&wnload"));
                 if (error.isEmpty()) {
                     m_weights->setText(file);
-                    m_downloadStatus->setText(tr("Saved %1").arg(file));
+                    setDownloadStatus(tr("Saved %1").arg(file));
                 } else {
-                    m_downloadStatus->setText(error);
+                    setDownloadStatus(error);
                 }
                 sync();
                 Q_EMIT weightsDownloaded(error);
             });
     connect(m_weights, &QLineEdit::textChanged, this, sync);
-    connect(browse, &QPushButton::clicked, this, [this] {
+    connect(m_weights, &QLineEdit::textEdited, this, clearStatus);
+    connect(browse, &QPushButton::clicked, this, [this, clearStatus] {
         const QString f = QFileDialog::getOpenFileName(
             this, tr("ImageNet weights"), m_weights->text(), tr("PyTorch weights (*.pth *.pt)"));
         if (!f.isEmpty()) {
+            clearStatus();
             m_weights->setText(f);
             m_init->setCurrentIndex(1);
         }
@@ -292,6 +572,30 @@ QWizardPage* TrainWizard::makeModelPage() {
         return m_init->currentData().toInt() == 0 || QFileInfo(m_weights->text()).isFile();
     };
     return p;
+}
+
+// The line under the weights field about the last download; its row is hidden when empty.
+void TrainWizard::setDownloadStatus(const QString& text) {
+    m_downloadStatus->setText(text);
+    if (auto* f =
+            qobject_cast<QFormLayout*>(page(ModelPageId) ? page(ModelPageId)->layout() : nullptr))
+        f->setRowVisible(m_downloadStatus, !text.isEmpty());
+}
+
+// Says, next to the field, why Next is disabled on the model page.
+void TrainWizard::updateModelHints() {
+    QString hint;
+    if (m_init->currentData().toInt() == 1) {
+        const QString file = m_weights->text().trimmed();
+        if (file.isEmpty())
+            hint = tr("Next needs a weights file: Browse or Download one, or start from scratch.");
+        else if (!QFileInfo(file).isFile())
+            hint = tr("Next needs a weights file: there is no file at %1.").arg(file);
+    }
+    m_weightsHint->setText(hint);
+    if (auto* f =
+            qobject_cast<QFormLayout*>(page(ModelPageId) ? page(ModelPageId)->layout() : nullptr))
+        f->setRowVisible(m_weightsHint, !hint.isEmpty());
 }
 
 QString TrainWizard::weightsDir() const {
@@ -303,6 +607,9 @@ void TrainWizard::setWeightsSource(const QUrl& baseUrl, const QString& cacheDir)
     m_weightsBase = baseUrl;
     m_weightsDir = cacheDir;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hyperparameter page
 
 QWizardPage* TrainWizard::makeHyperPage() {
     auto* p = new Page;
@@ -321,6 +628,11 @@ QWizardPage* TrainWizard::makeHyperPage() {
     m_schedule->addItem(tr("Step"), static_cast<int>(TrainConfig::Schedule::Step));
     m_schedule->addItem(tr("Cosine"), static_cast<int>(TrainConfig::Schedule::Cosine));
     m_warmup = dspin(0, 100, 1, 0.5);
+    m_warmup->setObjectName(QStringLiteral("warmupSpin"));
+    m_warmupWarning = new QLabel;
+    m_warmupWarning->setObjectName(QStringLiteral("warmupWarning"));
+    m_warmupWarning->setWordWrap(true);
+    m_warmupWarning->setStyleSheet(QStringLiteral("color: #b00020"));
     m_smoothing = dspin(0, 0.5, 2, 0.05);
     m_flip = new QCheckBox(tr("Horizontal flips"));
     m_crop = new QCheckBox(tr("Random resized crops"));
@@ -332,12 +644,20 @@ QWizardPage* TrainWizard::makeHyperPage() {
         tr("Re-estimate batch-norm statistics on this many training images "
            "before each validation (steadier validation curves from scratch)"));
     m_seed = ispin(0, 1 << 30);
+    auto description = [](const char* id) {
+        for (const auto& preset : trainPresets())
+            if (preset.id == id) return QString::fromStdString(preset.description);
+        return QString();
+    };
     auto* course = new QPushButton(tr("&Course preset"));
     course->setObjectName(QStringLiteral("coursePresetButton"));
-    course->setToolTip(
-        tr("The seed course: SGD 0.01 without momentum, batch 16, 30 epochs, "
-           "plain resize, no augmentation"));
+    course->setToolTip(tr("Sets %1. Other fields keep their values.").arg(description("course")));
     auto* scratch = new QPushButton(tr("&Demo recipe (from scratch)"));
+    scratch->setObjectName(QStringLiteral("demoPresetButton"));
+    scratch->setToolTip(tr("Sets %1. Other fields keep their values.").arg(description("demo")));
+    m_presetNote = new QLabel;
+    m_presetNote->setObjectName(QStringLiteral("presetNote"));
+    m_presetNote->setWordWrap(true);
     auto* presets = new QHBoxLayout;
     presets->addWidget(course);
     presets->addWidget(scratch);
@@ -346,34 +666,101 @@ QWizardPage* TrainWizard::makeHyperPage() {
     aug->addWidget(m_flip);
     aug->addWidget(m_crop);
     aug->addWidget(m_jitter);
-    auto* f = new QFormLayout(p);
-    f->addRow(tr("Presets"), presets);
-    f->addRow(tr("&Epochs"), m_epochs);
-    f->addRow(tr("&Batch size"), m_batch);
-    f->addRow(tr("&Optimizer"), m_optimizer);
-    f->addRow(tr("&Learning rate"), m_lr);
-    f->addRow(tr("&Momentum"), m_momentum);
-    f->addRow(tr("Weight &decay"), m_decay);
-    f->addRow(tr("&Schedule"), m_schedule);
-    f->addRow(tr("&Warm-up epochs"), m_warmup);
-    f->addRow(tr("Label s&moothing"), m_smoothing);
-    f->addRow(tr("Augmentation"), aug);
-    f->addRow(tr("Batch-norm &recalibration"), m_bnRecal);
-    f->addRow(tr("See&d"), m_seed);
-    connect(course, &QPushButton::clicked, this, [this] {
-        TrainConfig c = config();
-        applyTrainPreset("course", c);
-        applyConfig(c);
-    });
-    connect(scratch, &QPushButton::clicked, this, [this] {
-        // The same preset as `train --preset demo` (and `packaging/setup.sh demo`): it sets the
-        // fields it names and keeps the others.
-        TrainConfig c = config();
-        applyTrainPreset("demo", c);
-        applyConfig(c);
-    });
+    aug->addStretch(1);
+    // Two columns, so the page fits a 1280×720 screen with the preset note shown.
+    auto* left = new QFormLayout;
+    left->addRow(tr("&Epochs"), m_epochs);
+    left->addRow(tr("&Batch size"), m_batch);
+    left->addRow(tr("&Optimizer"), m_optimizer);
+    left->addRow(tr("&Learning rate"), m_lr);
+    left->addRow(tr("&Momentum"), m_momentum);
+    left->addRow(tr("Weight &decay"), m_decay);
+    auto* right = new QFormLayout;
+    right->addRow(tr("&Schedule"), m_schedule);
+    right->addRow(tr("&Warm-up epochs"), m_warmup);
+    right->addRow(tr("Label s&moothing"), m_smoothing);
+    right->addRow(tr("Batch-norm &recalibration"), m_bnRecal);
+    right->addRow(tr("See&d"), m_seed);
+    auto* columns = new QHBoxLayout;
+    columns->addLayout(left, 1);
+    columns->addSpacing(24);
+    columns->addLayout(right, 1);
+    auto* l = new QVBoxLayout(p);
+    auto* presetsLabel = new QLabel(tr("Presets:"));
+    auto* presetRow = new QHBoxLayout;
+    presetRow->addWidget(presetsLabel);
+    presetRow->addLayout(presets, 1);
+    l->addLayout(presetRow);
+    l->addWidget(m_presetNote);
+    l->addSpacing(6);
+    l->addLayout(columns);
+    auto* augRow = new QHBoxLayout;
+    augRow->addWidget(new QLabel(tr("Augmentation:")));
+    augRow->addLayout(aug, 1);
+    l->addLayout(augRow);
+    l->addWidget(m_warmupWarning);
+    l->addStretch(1);
+    m_presetNote->setVisible(false);
+    m_warmupWarning->setVisible(false);
+    connect(course, &QPushButton::clicked, this, [this] { applyPreset(QStringLiteral("course")); });
+    // The same preset as `train --preset demo` (and `packaging/setup.sh demo`): it sets the fields
+    // it names and keeps the others.
+    connect(scratch, &QPushButton::clicked, this, [this] { applyPreset(QStringLiteral("demo")); });
+    auto warm = [this, p] {
+        updateWarmupWarning();
+        p->changed();
+    };
+    connect(m_epochs, &QSpinBox::valueChanged, this, warm);
+    connect(m_warmup, &QDoubleSpinBox::valueChanged, this, warm);
+    p->complete = [this] {
+        return m_warmup->value() <= 0 || m_warmup->value() < m_epochs->value();
+    };
     return p;
 }
+
+void TrainWizard::updateWarmupWarning() {
+    const double warmup = m_warmup->value();
+    const int epochs = m_epochs->value();
+    const bool tooLong = warmup > 0 && warmup >= epochs;
+    m_warmupWarning->setText(
+        tooLong ? tr("The warm-up (%1 epochs) is as long as the run (%2 epochs) or longer: the "
+                     "learning rate would never reach its set value. Shorten the warm-up or "
+                     "train for more epochs.")
+                      .arg(warmup)
+                      .arg(epochs)
+                : QString());
+    m_warmupWarning->setVisible(tooLong);
+}
+
+QStringList TrainWizard::applyPreset(const QString& id) {
+    TrainConfig c = config();
+    std::vector<std::string> changes;
+    try {
+        changes = applyTrainPreset(id.toStdString(), c);
+    } catch (const std::exception& e) {
+        m_presetNote->setText(QString::fromStdString(e.what()));
+        m_presetNote->setVisible(true);
+        return {};
+    }
+    // Only what the preset names: never the choice of initial weights, device or output.
+    applyFields(c, false);
+    QStringList list;
+    for (const auto& change : changes)
+        list << QString::fromStdString(change).replace(QStringLiteral(" -> "),
+                                                       QStringLiteral(" → "));
+    const QString name = id == QLatin1String("demo")     ? tr("Demo recipe")
+                         : id == QLatin1String("course") ? tr("Course preset")
+                                                         : id;
+    m_presetNote->setText(list.isEmpty()
+                              ? tr("%1: every field it sets already had its value.").arg(name)
+                              : tr("%1 set: %2. Other fields kept their values.")
+                                    .arg(name, list.join(QStringLiteral(", "))));
+    m_presetNote->setVisible(true);
+    return list;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output page
 
 QWizardPage* TrainWizard::makeOutputPage() {
     auto* p = new Page;
@@ -389,7 +776,9 @@ QWizardPage* TrainWizard::makeOutputPage() {
     m_outDir->setObjectName(QStringLiteral("outputDir"));
     auto* browse = new QPushButton(tr("Bro&wse…"));
     m_outInfo = new QLabel;
+    m_outInfo->setObjectName(QStringLiteral("outputInfo"));
     m_outInfo->setWordWrap(true);
+    m_outInfo->setAlignment(Qt::AlignLeft | Qt::AlignTop);
     auto* row = new QHBoxLayout;
     row->addWidget(m_outDir, 1);
     row->addWidget(browse);
@@ -405,13 +794,86 @@ QWizardPage* TrainWizard::makeOutputPage() {
             QFileDialog::getExistingDirectory(this, tr("Output folder"), m_outDir->text());
         if (!d.isEmpty()) setOutputDir(d);
     });
+    // Typing reads nothing: the folder is inspected off the GUI thread once the typing stops.
+    m_inspectTimer.setSingleShot(true);
+    m_inspectTimer.setInterval(300);
+    connect(&m_inspectTimer, &QTimer::timeout, this, &TrainWizard::inspectOutput);
     connect(m_outDir, &QLineEdit::textChanged, this, [this, p] {
-        updateResumeState();
+        m_canResume = false;
+        m_resume->setEnabled(false);
+        m_inspectPending = true;
+        m_inspectTimer.start();
         p->changed();
     });
     p->complete = [this] { return !m_outDir->text().trimmed().isEmpty(); };
     return p;
 }
+
+QString TrainWizard::outputDir() const {
+    return m_outDir->text().trimmed();
+}
+
+void TrainWizard::setOutputDir(const QString& dir) {
+    m_outDir->setText(dir);
+    inspectOutput();  // a chosen folder, not typing: no need to wait
+}
+
+void TrainWizard::inspectOutput() {
+    m_inspectTimer.stop();
+    m_inspectPending = false;
+    const std::uint64_t generation = ++m_inspectGeneration;
+    m_canResume = false;
+    m_resume->setEnabled(false);
+    const QString dir = outputDir();
+    if (dir.isEmpty()) {
+        m_outInfo->setText(tr("Choose a folder for the checkpoints."));
+        Q_EMIT outputInspected();
+        return;
+    }
+    ++m_inspecting;
+    ++m_inspections;
+    auto* watcher = new QFutureWatcher<Inspection>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        --m_inspecting;
+        if (generation != m_inspectGeneration) return;  // a newer folder is being looked at
+        const Inspection r = watcher->future().resultCount() ? watcher->result() : Inspection{};
+        if (!r.hasCheckpoint)
+            m_outInfo->setText(
+                tr("Checkpoints (last.ckpt, best.ckpt) and history.csv are written here after "
+                   "every epoch."));
+        else if (r.readable)
+            m_outInfo->setText(tr("This folder holds a run stopped after epoch %1 (best "
+                                  "validation top-1 %2). Start overwrites it; Resume continues "
+                                  "it.")
+                                   .arg(r.epoch)
+                                   .arg(r.bestValTop1, 0, 'f', 3));
+        else
+            m_outInfo->setText(tr("last.ckpt here cannot be resumed: %1").arg(r.error));
+        m_canResume = r.readable;
+        m_resume->setEnabled(m_canResume && !isTraining());
+        Q_EMIT outputInspected();
+    });
+    watcher->setFuture(QtConcurrent::run([dir] {
+        Inspection r;
+        const std::filesystem::path last = std::filesystem::path(dir.toStdString()) / "last.ckpt";
+        std::error_code ec;
+        r.hasCheckpoint = std::filesystem::exists(last, ec);
+        if (!r.hasCheckpoint) return r;
+        try {
+            const CheckpointMeta m = readCheckpointMeta(last);
+            r.readable = true;
+            r.epoch = m.epoch;
+            r.bestValTop1 = m.bestValTop1;
+        } catch (const std::exception& e) {
+            r.error = QString::fromStdString(e.what());
+        }
+        return r;
+    }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run page
 
 QWizardPage* TrainWizard::makeRunPage() {
     auto* p = new Page;
@@ -420,16 +882,21 @@ QWizardPage* TrainWizard::makeRunPage() {
     m_progress = new QProgressBar;
     m_progress->setObjectName(QStringLiteral("trainProgress"));
     m_speed = new QLabel(tr("Not started."));
+    m_speed->setObjectName(QStringLiteral("runStatus"));
+    m_speed->setWordWrap(true);
     m_start = new QPushButton(tr("&Start"));
     m_start->setObjectName(QStringLiteral("startButton"));
     m_resume = new QPushButton(tr("&Resume"));
     m_resume->setObjectName(QStringLiteral("resumeButton"));
+    m_resume->setEnabled(false);
     m_cancel = new QPushButton(tr("S&top"));
+    m_cancel->setObjectName(QStringLiteral("stopButton"));
     m_cancel->setEnabled(false);
     m_open = new QPushButton(tr("&Open in Explorer"));
     m_open->setObjectName(QStringLiteral("openModelButton"));
     m_open->setEnabled(false);
     m_log = new QPlainTextEdit;
+    m_log->setObjectName(QStringLiteral("runLog"));
     m_log->setReadOnly(true);
     m_log->setMaximumBlockCount(5000);
     m_log->setMinimumHeight(90);
@@ -453,6 +920,16 @@ QWizardPage* TrainWizard::makeRunPage() {
     p->complete = [this] { return !isTraining(); };
     return p;
 }
+
+// Start is the default button of the run page until a run has ended; Finish only after.
+void TrainWizard::updateDefaultButton() {
+    const bool startFirst = currentId() == RunPageId && !m_hasRun;
+    setOption(QWizard::NoDefaultButton, startFirst);
+    if (startFirst) m_start->setDefault(true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
 
 TrainConfig TrainWizard::config() const {
     TrainConfig c;
@@ -481,19 +958,31 @@ TrainConfig TrainWizard::config() const {
 }
 
 void TrainWizard::applyConfig(const TrainConfig& c) {
-    m_arch->setCurrentIndex(m_arch->findData(static_cast<int>(c.arch)));
+    applyFields(c, true);
+}
+
+// Sets each widget whose value differs from `c`; `modelStart` also sets the choice of initial
+// weights (a preset never names it).
+void TrainWizard::applyFields(const TrainConfig& c, bool modelStart) {
+    auto setIndex = [](QComboBox* box, int data) {
+        const int i = box->findData(data);
+        if (i >= 0 && i != box->currentIndex()) box->setCurrentIndex(i);
+    };
+    setIndex(m_arch, static_cast<int>(c.arch));
     m_width->setValue(static_cast<int>(c.baseWidth));
     m_inputSize->setValue(c.inputSize);
-    m_init->setCurrentIndex(c.weightsFile.empty() ? 0 : 1);
-    if (!c.weightsFile.empty()) m_weights->setText(QString::fromStdString(c.weightsFile));
+    if (modelStart) {
+        m_init->setCurrentIndex(c.weightsFile.empty() ? 0 : 1);
+        if (!c.weightsFile.empty()) m_weights->setText(QString::fromStdString(c.weightsFile));
+    }
     m_mode->setCurrentIndex(c.freezeBackbone ? 1 : 0);
     m_epochs->setValue(c.epochs);
     m_batch->setValue(c.batchSize);
-    m_optimizer->setCurrentIndex(m_optimizer->findData(static_cast<int>(c.optimizer)));
+    setIndex(m_optimizer, static_cast<int>(c.optimizer));
     m_lr->setValue(c.learningRate);
     m_momentum->setValue(c.momentum);
     m_decay->setValue(c.weightDecay);
-    m_schedule->setCurrentIndex(m_schedule->findData(static_cast<int>(c.schedule)));
+    setIndex(m_schedule, static_cast<int>(c.schedule));
     m_warmup->setValue(c.warmupEpochs);
     m_smoothing->setValue(c.labelSmoothing);
     m_flip->setChecked(c.augment.flip);
@@ -501,40 +990,12 @@ void TrainWizard::applyConfig(const TrainConfig& c) {
     m_jitter->setChecked(c.augment.colorJitter);
     m_bnRecal->setValue(c.bnRecalibrationImages);
     m_seed->setValue(static_cast<int>(c.seed));
+    updateWarmupWarning();
+    updateModelHints();
 }
 
-QString TrainWizard::outputDir() const {
-    return m_outDir->text().trimmed();
-}
-
-void TrainWizard::setOutputDir(const QString& dir) {
-    m_outDir->setText(dir);
-    updateResumeState();
-}
-
-void TrainWizard::updateResumeState() {
-    const QString last = QDir(outputDir()).filePath(QStringLiteral("last.ckpt"));
-    QString info;
-    bool canResume = false;
-    if (QFileInfo::exists(last)) {
-        try {
-            const CheckpointMeta m = readCheckpointMeta(last.toStdString());
-            info = tr("This folder holds a run stopped after epoch %1 (best validation top-1 "
-                      "%2). Start overwrites it; Resume continues it.")
-                       .arg(m.epoch)
-                       .arg(m.bestValTop1, 0, 'f', 3);
-            canResume = true;
-        } catch (const std::exception& e) {
-            info = tr("last.ckpt here cannot be resumed: %1").arg(QString::fromStdString(e.what()));
-        }
-    } else {
-        info =
-            tr("Checkpoints (last.ckpt, best.ckpt) and history.csv are written here after "
-               "every epoch.");
-    }
-    m_outInfo->setText(info);
-    m_resume->setEnabled(canResume && !isTraining());
-}
+// ---------------------------------------------------------------------------------------------
+// Training
 
 void TrainWizard::appendLog(const QString& line) {
     m_log->appendPlainText(line);
@@ -549,119 +1010,164 @@ void TrainWizard::startTraining(bool resume) {
     const TrainConfig cfg = config();
     try {
         cfg.validate();
+        if (cfg.warmupEpochs > 0 && cfg.warmupEpochs >= cfg.epochs)
+            throw std::invalid_argument(
+                tr("the warm-up (%1 epochs) is not shorter than the run (%2 epochs)")
+                    .arg(cfg.warmupEpochs)
+                    .arg(cfg.epochs)
+                    .toStdString());
     } catch (const std::exception& e) {
         appendLog(tr("Cannot start: %1").arg(QString::fromStdString(e.what())));
         return;
     }
-    const std::filesystem::path out = outputDir().toStdString();
+    const QString outText = outputDir();
+    const std::filesystem::path out = outText.toStdString();
     std::optional<std::filesystem::path> from;
     if (resume) from = out / "last.ckpt";
-    QSettings().setValue("train/output", outputDir());
-    m_cancelToken.reset();
-    m_trainError.clear();
-    m_trainCancelled = false;
+    QSettings().setValue("train/output", outText);
+
+    if (m_run) m_run->wizard.clear();  // the previous run has ended; it reports nothing more
+    auto run = std::make_shared<TrainRun>();
+    run->wizard = this;
+    run->outDir = normalPath(outText);
+    run->resume = resume;
+    m_run = run;
+
     m_finishedModel.clear();
     m_open->setEnabled(false);
     m_start->setEnabled(false);
     m_resume->setEnabled(false);
     m_cancel->setEnabled(true);
     button(QWizard::BackButton)->setEnabled(false);
-    m_charts->clear(cfg.epochs);
+    // A resumed run continues the curves drawn for the same folder in this session (the batches
+    // of the unfinished epoch go once the checkpoint says where the run stands); otherwise the
+    // charts start over, with the earlier epochs from the checkpoint.
+    if (resume && m_chartsRun == run->outDir)
+        m_charts->setEpochs(cfg.epochs);
+    else
+        m_charts->clear(cfg.epochs);
+    m_chartsRun = run->outDir;
+    if (!m_log->document()->isEmpty()) appendLog(QString());  // a blank line between runs
     m_progress->setRange(0, 0);
     m_speed->setText(tr("Starting…"));
     static_cast<Page*>(page(RunPageId))->changed();
-    if (resume) {
-        // The curves of the epochs already done.
-        try {
-            for (const auto& r : readCheckpointMeta(*from).history) m_charts->addEpoch(r);
-        } catch (const std::exception&) {
-        }
-    }
-    auto timer = std::make_shared<QElapsedTimer>();
-    timer->start();
-    auto firstStep = std::make_shared<int>(-1);
-    TrainCallbacks cb;
-    cb.onStep = [this, timer, firstStep](const StepMetrics& m) {
-        QMetaObject::invokeMethod(
-            this,
-            [this, m, timer, firstStep] {
-                const int global = m.epoch * m.stepsPerEpoch + m.step + 1;
-                if (*firstStep < 0) *firstStep = global - 1;
-                m_charts->addStep(m.epoch + double(m.step + 1) / m.stepsPerEpoch, m.loss,
-                                  m.accuracy);
-                const int total = m_epochsForRun * m.stepsPerEpoch;
-                m_progress->setRange(0, total);
-                m_progress->setValue(global);
-                m_lastIps =
-                    m.imagesPerSecond > 0 ? 0.8 * m_lastIps + 0.2 * m.imagesPerSecond : m_lastIps;
-                const double perStep = timer->elapsed() / 1000.0 / (global - *firstStep);
-                m_speed->setText(tr("Epoch %1/%2 · %3 img/s · ETA %4")
-                                     .arg(m.epoch + 1)
-                                     .arg(m_epochsForRun)
-                                     .arg(m_lastIps, 0, 'f', 1)
-                                     .arg(formatSeconds(perStep * (total - global))));
-            },
-            Qt::QueuedConnection);
-    };
-    cb.onEpoch = [this](const EpochRecord& r) {
-        QMetaObject::invokeMethod(
-            this, [this, r] { m_charts->addEpoch(r); }, Qt::QueuedConnection);
-    };
-    cb.onLog = [this](const std::string& s) {
-        QMetaObject::invokeMethod(
-            this, [this, t = QString::fromStdString(s)] { appendLog(t); }, Qt::QueuedConnection);
-    };
     m_epochsForRun = cfg.epochs;
-    const Dataset* ds = m_dataset.get();
-    JobContext job;
-    job.cancel = &m_cancelToken;
-    m_trainJob.setFuture(QtConcurrent::run([this, ds, cfg, out, cb, job, from] {
+    m_firstStep = -1;
+    m_lastIps = 0;
+    m_runClock.start();
+
+    TrainCallbacks cb;
+    // The callbacks hold the run, never the wizard.
+    cb.onStep = [run](const StepMetrics& m) { run->push(run, m); };
+    cb.onEpoch = [run](const EpochRecord& rec) { run->push(run, rec); };
+    cb.onLog = [run](const std::string& s) { run->push(run, QString::fromStdString(s)); };
+    m_trainJob.setFuture(QtConcurrent::run([run, dataset = m_dataset, cfg, out, cb, from] {
+        JobContext job;
+        job.cancel = &run->cancel;
         try {
-            trainModel(*ds, cfg, out, cb, job, from);
-            m_trainCancelled = false;
+            TrainConfig effective = cfg;
+            if (from) {
+                // Where the run stands, and the settings the trainer will continue with.
+                const CheckpointMeta meta = readCheckpointMeta(*from);
+                run->push(run, TrainRun::History{meta.epoch, meta.history});
+                effective = TrainConfig::fromJson(meta.trainConfigJson);
+                effective.epochs = cfg.epochs;
+            }
+            for (const QString& line : describeRun(effective, from.has_value()))
+                run->push(run, line);
+            trainModel(*dataset, cfg, out, cb, job, from);
         } catch (const Cancelled&) {
-            m_trainCancelled = true;
+            run->cancelled = true;
         } catch (const std::exception& e) {
-            m_trainError = QString::fromStdString(e.what());
+            run->error = QString::fromStdString(e.what());
         }
     }));
 }
 
+void TrainWizard::drainTrainEvents() {
+    if (!m_run) return;
+    TrainRun& run = *m_run;
+    for (auto& event : run.take()) {
+        if (const auto* m = std::get_if<StepMetrics>(&event)) {
+            onStep(m->epoch, m->step, m->stepsPerEpoch, m->loss, m->accuracy, m->imagesPerSecond);
+        } else if (const auto* rec = std::get_if<EpochRecord>(&event)) {
+            m_charts->addEpoch(*rec);
+            run.lastEpoch = rec->epoch;
+        } else if (const auto* line = std::get_if<QString>(&event)) {
+            appendLog(*line);
+        } else if (const auto* h = std::get_if<TrainRun::History>(&event)) {
+            // Batches drawn past the checkpoint belong to the epoch that did not finish.
+            m_charts->dropStepsAfter(h->epoch);
+            m_charts->setHistory(h->records);
+            run.lastEpoch = h->epoch;
+        }
+    }
+}
+
+void TrainWizard::onStep(int epoch, int step, int steps, double loss, double acc, double ips) {
+    const int global = epoch * steps + step + 1;
+    if (m_firstStep < 0) m_firstStep = global - 1;
+    m_charts->addStep(epoch + double(step + 1) / steps, loss, acc);
+    const int total = m_epochsForRun * steps;
+    m_progress->setRange(0, total);
+    m_progress->setValue(global);
+    m_lastIps = ips > 0 ? (m_lastIps > 0 ? 0.8 * m_lastIps + 0.2 * ips : ips) : m_lastIps;
+    const double perStep = m_runClock.elapsed() / 1000.0 / std::max(1, global - m_firstStep);
+    m_speed->setText(tr("Epoch %1/%2 · %3 img/s · ETA %4")
+                         .arg(epoch + 1)
+                         .arg(m_epochsForRun)
+                         .arg(m_lastIps, 0, 'f', 1)
+                         .arg(formatSeconds(perStep * (total - global))));
+}
+
 void TrainWizard::cancelTraining() {
     if (!isTraining()) return;
-    m_cancelToken.cancel();
+    m_run->cancel.cancel();
     m_cancel->setEnabled(false);
     m_speed->setText(tr("Stopping after the current step…"));
 }
 
 void TrainWizard::onTrainingDone() {
+    drainTrainEvents();  // the worker has returned: everything it reported is queued
+    TrainRun& run = *m_run;
     m_charts->flush();
     m_cancel->setEnabled(false);
     m_start->setEnabled(true);
     button(QWizard::BackButton)->setEnabled(true);
-    updateResumeState();
-    const QString best = QDir(outputDir()).filePath(QStringLiteral("best.ckpt"));
-    if (!m_trainError.isEmpty()) {
-        appendLog(tr("Training failed: %1").arg(m_trainError));
-        m_speed->setText(tr("Failed: %1").arg(m_trainError));
+    const QDir dir(outputDir());
+    const QString best = dir.filePath(QStringLiteral("best.ckpt"));
+    if (!run.error.isEmpty()) {
+        appendLog(tr("Training failed: %1").arg(run.error));
+        m_speed->setText(tr("Failed: %1").arg(run.error));
         if (m_progress->maximum() == 0) m_progress->setRange(0, 1);
-    } else if (m_trainCancelled) {
-        // Only promise what is on disk: stopping in the first epoch keeps nothing.
-        const bool kept =
-            QFileInfo::exists(QDir(outputDir()).filePath(QStringLiteral("last.ckpt")));
-        m_speed->setText(kept ? tr("Stopped. The last finished epoch is kept; Resume continues.")
-                              : tr("Stopped before the first epoch finished; nothing was kept."));
+    } else if (run.cancelled) {
+        // Only promise what is on disk: a run stopped before its first epoch finished kept
+        // nothing (an earlier run's last.ckpt in the folder is left as it was).
+        if (run.lastEpoch > 0)
+            m_speed->setText(tr("Stopped. Epoch %1 is kept in last.ckpt; Resume continues from it.")
+                                 .arg(run.lastEpoch));
+        else if (QFileInfo::exists(dir.filePath(QStringLiteral("last.ckpt"))))
+            m_speed->setText(
+                tr("Stopped before the first epoch finished; nothing of this run was kept. The "
+                   "earlier run in this folder is untouched."));
+        else
+            m_speed->setText(tr("Stopped before the first epoch finished; nothing was kept."));
+        appendLog(m_speed->text());
         if (m_progress->maximum() == 0) m_progress->setRange(0, 1);
     } else {
         m_progress->setValue(m_progress->maximum());
         m_finishedModel = best;
         m_open->setEnabled(QFileInfo::exists(best));
-        m_open->setDefault(true);
         m_speed->setText(tr("Finished. Open the best model in the explorer?"));
         appendLog(tr("Finished: the best model is %1").arg(best));
     }
+    m_hasRun = true;
+    updateDefaultButton();
+    inspectOutput();  // Resume follows what is on disk now
     static_cast<Page*>(page(RunPageId))->changed();
-    Q_EMIT trainingFinished(m_trainCancelled || !m_trainError.isEmpty());
+    // The explorer's dataset may have changed during the run.
+    if (followsWorkspace() && m_workspace->dataset() != m_dataset) adoptWorkspaceDataset();
+    Q_EMIT trainingFinished(run.cancelled || !run.error.isEmpty());
     if (m_closeAfterStop) {
         m_closeAfterStop = false;
         QWizard::done(QDialog::Rejected);
