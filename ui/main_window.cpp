@@ -8,14 +8,18 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
+#include <QListView>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPainter>
 #include <QProgressBar>
 #include <QProgressDialog>
+#include <QRegularExpression>
+#include <QScreen>
 #include <QSettings>
 #include <QSlider>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QtConcurrent/QtConcurrent>
 
@@ -24,6 +28,7 @@
 #include "browser/dataset_model.h"
 #include "browser/thumbnail_loader.h"
 #include "common/image_convert.h"
+#include "common/thread_priority.h"
 #include "dashboard/eval_dashboard.h"
 #include "eval/ranking.h"
 #include "explain/model_session.h"
@@ -33,6 +38,8 @@
 #include "export/grid_export_dialog.h"
 #include "figures/figure_batch.h"
 #include "nn/runtime.h"
+#include "start/demo_setup.h"
+#include "start/start_page.h"
 #include "training/train_wizard.h"
 
 namespace camx::ui {
@@ -43,69 +50,145 @@ const QStringList kImageSuffixes = {"jpg", "jpeg", "png", "bmp", "webp", "tif", 
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
-    setWindowTitle(tr("CAM Explorer"));
     setAcceptDrops(true);
+    m_workspace = new Workspace(this);
     m_datasetModel = new DatasetModel(this);
     m_browser = new BrowserPanel(m_datasetModel);
     m_explorer = new ExplorerView;
     m_controller = new ExplainController(this);
-    setCentralWidget(m_explorer);
-    auto* dock = new QDockWidget(tr("Dataset"), this);
-    dock->setObjectName(QStringLiteral("datasetDock"));
-    dock->setWidget(m_browser);
-    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    m_start = new StartPage;
+    m_demo = new DemoSetup(this);
+    m_stack = new QStackedWidget;
+    m_stack->addWidget(m_start);
+    m_stack->addWidget(m_explorer);
+    setCentralWidget(m_stack);
+    m_dock = new QDockWidget(tr("Dataset"), this);
+    m_dock->setObjectName(QStringLiteral("datasetDock"));
+    m_dock->setWidget(m_browser);
+    m_dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    addDockWidget(Qt::LeftDockWidgetArea, m_dock);
 
     m_prediction = new QLabel;
     m_prediction->setObjectName(QStringLiteral("predictionLabel"));
+    m_prediction->setMinimumWidth(0);
+    m_prediction->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_modelLabel = new QLabel;
+    m_modelLabel->setObjectName(QStringLiteral("modelLabel"));
     m_device = new QLabel;
     m_timing = new QLabel;
     m_busy = new QProgressBar;
-    m_busy->setMaximumWidth(140);
+    m_busy->setObjectName(QStringLiteral("busyBar"));
+    m_busy->setFixedWidth(90);
+    m_busy->setTextVisible(false);
     m_busy->setRange(0, 0);
     m_busy->setVisible(false);
+    m_busyText = new QLabel;
+    m_busyText->setObjectName(QStringLiteral("busyText"));
     statusBar()->addWidget(m_prediction, 1);
+    statusBar()->addPermanentWidget(m_busyText);
     statusBar()->addPermanentWidget(m_busy);
     statusBar()->addPermanentWidget(m_timing);
+    statusBar()->addPermanentWidget(m_modelLabel);
     statusBar()->addPermanentWidget(m_device);
     m_device->setText(QString::fromStdString(deviceDescription()));
 
+    // The workspace owns the shared state; the views follow it.
+    connect(m_workspace, &Workspace::datasetChanged, this, &MainWindow::onDatasetChanged);
+    connect(m_workspace, &Workspace::splitChanged, this, [this] {
+        m_browser->setDataset(m_workspace->dataset().get(), m_workspace->split());
+        clearImage();
+    });
+    connect(m_workspace, &Workspace::modelChanged, this, &MainWindow::onModelChanged);
+    connect(m_workspace, &Workspace::evaluationChanged, this, &MainWindow::onEvaluationChanged);
+    connect(m_workspace, &Workspace::datasetLoadFinished, this, &MainWindow::onDatasetLoadFinished);
+    connect(m_workspace, &Workspace::modelLoadFinished, this, &MainWindow::onModelLoadFinished);
+    connect(m_workspace, &Workspace::datasetProgress, this,
+            [this](int done, int total, const QString& stage) {
+                m_busy->setRange(0, std::max(0, total));
+                m_busy->setValue(done);
+                m_busyText->setText(stage);
+            });
+
     connect(m_browser, &BrowserPanel::currentChanged, this, &MainWindow::onCurrentRow);
     connect(m_browser, &BrowserPanel::splitChanged, this, [this](SplitKind s) {
-        m_browser->setDataset(m_dataset.get(), s);
         QSettings().setValue("browser/split", static_cast<int>(s));
-        refreshDashboard();
+        m_workspace->setSplit(s);
+        m_browser->selectFirst();
     });
     connect(m_controller, &ExplainController::ready, this, &MainWindow::onReady);
     connect(m_controller, &ExplainController::scoreCamReady, this, &MainWindow::onReady);
-    connect(m_controller, &ExplainController::failed, this,
-            [this](const QString& msg) { showError(tr("Explanation failed"), msg); });
-    connect(m_controller, &ExplainController::busyChanged, m_busy, &QWidget::setVisible);
+    connect(m_controller, &ExplainController::failed, this, [this](const QString& msg) {
+        // Nothing of the previous image stays: no panels, top-5 line or selection.
+        QString shown = m_external;
+        if (shown.isEmpty() && m_row >= 0 && m_row < m_datasetModel->rowCount())
+            shown = QString::fromStdString(m_datasetModel->sample(m_row).imagePath.string());
+        m_external.clear();
+        clearImage();
+        m_browser->view()->selectionModel()->clear();
+        m_explorer->clear(tr("Could not explain %1").arg(QFileInfo(shown).fileName()));
+        showError(tr("Explanation failed"), msg);
+    });
+    connect(m_controller, &ExplainController::busyChanged, this, [this](bool busy) {
+        m_explaining = busy;
+        if (!busy) m_explainWhat.clear();
+        updateBusy();
+    });
     connect(m_controller, &ExplainController::progress, this,
             [this](int done, int total, const QString& what) {
+                m_explainWhat = what;
                 m_busy->setRange(0, total);
                 m_busy->setValue(done);
-                m_busy->setFormat(what + " %p%");
+                updateBusy();
             });
     connect(m_explorer, &ExplorerView::targetChanged, this, &MainWindow::requestCurrent);
     connect(m_explorer, &ExplorerView::scoreCamWanted, this, [this](int tap) {
         if (auto r = m_explorer->result()) m_controller->requestScoreCam(r->key, tap);
     });
-    connect(m_explorer, &ExplorerView::iouChanged, this, &MainWindow::updateStatus);
+    connect(m_explorer, &ExplorerView::iouChanged, this, [this] {
+        m_workspace->setThreshold(m_explorer->threshold());
+        updateStatus();
+    });
+
+    connect(m_start, &StartPage::demoRequested, this, &MainWindow::tryDemo);
+    connect(m_start, &StartPage::demoCancelRequested, m_demo, [this] {
+        m_demo->cancel();
+        m_start->showDemoFinished(
+            tr("Stopped. Try the demo again to go on from where it "
+               "stopped."));
+    });
+    connect(m_start, &StartPage::openDatasetRequested, this, [this] {
+        if (auto* a = findChild<QAction*>(QStringLiteral("openDatasetAction"))) a->trigger();
+    });
+    connect(m_start, &StartPage::openModelRequested, this, [this] {
+        if (auto* a = findChild<QAction*>(QStringLiteral("openModelAction"))) a->trigger();
+    });
+    connect(m_start, &StartPage::recentDatasetChosen, this, &MainWindow::openDataset);
+    connect(m_start, &StartPage::recentModelChosen, this, &MainWindow::openModel);
+    connect(m_demo, &DemoSetup::progress, m_start, &StartPage::showDemoProgress);
+    connect(m_demo, &DemoSetup::progress, this, [this](int done, int total, const QString& s) {
+        m_busy->setRange(0, std::max(0, total));
+        m_busy->setValue(done);
+        m_busyText->setText(tr("Demo: %1").arg(s));
+        updateBusy();
+    });
+    connect(m_demo, &DemoSetup::datasetReady, this, [this](const QString& dir) {
+        if (!m_workspace->dataset()) openDataset(dir);
+    });
+    connect(m_demo, &DemoSetup::finished, this, [this](const QString& model, const QString& err) {
+        m_start->setDemoReady(DemoSetup::ready());
+        updateBusy();
+        if (!err.isEmpty()) {
+            m_start->showDemoFinished(tr("The demo could not be made: %1").arg(err));
+            showError(tr("Cannot make the demo"), err);
+            return;
+        }
+        m_start->showDemoFinished({});
+        openModel(model);
+    });
 
     m_dashboard = new EvalDashboard(this);
     m_dashboard->setWindowFlag(Qt::Window);
-    m_dashboard->resize(1300, 820);
-    connect(m_dashboard, &EvalDashboard::resultsChanged, this, [this] {
-        if (const SavedEvaluation* r = m_dashboard->results(); r && m_model)
-            m_datasetModel->setEvaluation(r->records, Method::GradCam,
-                                          m_model->info().lastBlockTap);
-    });
-    connect(m_dashboard, &EvalDashboard::showBreed, this, [this](int label) {
-        m_browser->setBreedFilter(label);
-        raise();
-        activateWindow();
-    });
+    m_dashboard->setWorkspace(m_workspace);
     connect(m_dashboard, &EvalDashboard::showImages, this,
             [this](const std::vector<int>& rows, const QString& what) {
                 m_browser->showOnly(rows, what);
@@ -117,13 +200,29 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
     buildActions();
     restoreSettings();
+    // The split the user browsed last (a view preference, kept across datasets).
+    m_workspace->setSplit(
+        static_cast<SplitKind>(QSettings().value("browser/split", int(SplitKind::Test)).toInt()));
+    m_start->setDemoReady(DemoSetup::ready());
+    updateTitle();
+    updateStartPage();
 }
 
-void MainWindow::refreshDashboard() {
-    m_dashboard->setContext(m_model, m_dataset.get(), m_browser->split());
+QSize MainWindow::initialSize(const QSize& available) {
+    // Room for the dataset dock and two panels, but never wider or taller than the screen leaves
+    // (window decorations and a panel take some of the available area, hence the margins).
+    const QSize wanted(1400, 880);
+    return {std::min(wanted.width(), available.width() - 40),
+            std::min(wanted.height(), available.height() - 60)};
 }
 
 void MainWindow::showDashboard() {
+    if (!m_dashboard->isVisible()) {
+        // A separate window, sized to its screen like the main one.
+        const QScreen* screen = this->screen();
+        const QSize avail = screen ? screen->availableSize() : QSize(1280, 720);
+        m_dashboard->resize(std::min(1300, avail.width() - 60), std::min(820, avail.height() - 80));
+    }
     m_dashboard->show();
     m_dashboard->raise();
     m_dashboard->activateWindow();
@@ -133,7 +232,7 @@ TrainWizard* MainWindow::showTrainWizard() {
     if (!m_wizard) {
         m_wizard = new TrainWizard(this);
         m_wizard->setAttribute(Qt::WA_DeleteOnClose, false);
-        if (m_dataset) m_wizard->setDatasetPath(QString::fromStdString(m_dataset->root.string()));
+        m_wizard->setWorkspace(m_workspace);
         connect(m_wizard, &TrainWizard::openModelRequested, this, [this](const QString& f) {
             openModel(f);
             raise();
@@ -146,14 +245,13 @@ TrainWizard* MainWindow::showTrainWizard() {
 }
 
 MainWindow::~MainWindow() {
-    m_gridCancel.cancel();
-    m_gridJob.waitForFinished();
-    m_datasetJob.waitForFinished();
-    m_modelJob.waitForFinished();
+    // Nothing here waits for a worker: loads and the demo are cancelled by their owners'
+    // destructors and finish alone; the grid export is cancelled and its job owns its inputs.
+    if (m_gridCancel) m_gridCancel->cancel();
 }
 
 bool MainWindow::isLoading() const {
-    return m_datasetJob.isRunning() || m_modelJob.isRunning();
+    return m_workspace->isLoading();
 }
 
 void MainWindow::buildActions() {
@@ -165,6 +263,7 @@ void MainWindow::buildActions() {
         if (!dir.isEmpty()) openDataset(dir);
     });
     openData->setShortcut(QKeySequence::Open);
+    openData->setObjectName(QStringLiteral("openDatasetAction"));
     QAction* openModelAct = file->addAction(tr("Open &Model…"), this, [this] {
         const QString f = QFileDialog::getOpenFileName(
             this, tr("Open a model"), QSettings().value("paths/lastModel").toString(),
@@ -172,11 +271,16 @@ void MainWindow::buildActions() {
         if (!f.isEmpty()) openModel(f);
     });
     openModelAct->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
+    openModelAct->setObjectName(QStringLiteral("openModelAction"));
     file->addAction(tr("Open &Image…"), this, [this] {
         const QString f = QFileDialog::getOpenFileName(
             this, tr("Explain an image"), QString(),
             tr("Images (*.jpg *.jpeg *.png *.bmp *.webp *.tif *.tiff)"));
         if (!f.isEmpty()) openExternalImage(f);
+    });
+    file->addAction(tr("S&tart Page"), this, [this] {
+        m_stack->setCurrentWidget(m_start);
+        m_dock->hide();
     });
     m_recentData = file->addMenu(tr("Recent Datasets"));
     m_recentModels = file->addMenu(tr("Recent Models"));
@@ -185,6 +289,7 @@ void MainWindow::buildActions() {
     copy->setShortcut(QKeySequence::Copy);
     QAction* save = file->addAction(tr("&Save Figure As…"), this, &MainWindow::saveFigure);
     save->setShortcut(QKeySequence::Save);
+    save->setObjectName(QStringLiteral("saveFigureAction"));
     file->addSeparator();
     QAction* grid = file->addAction(tr("Export &Grid Figure…"), this, &MainWindow::exportGrid);
     grid->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
@@ -207,14 +312,18 @@ void MainWindow::buildActions() {
     fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
 
     QMenu* go = menuBar()->addMenu(tr("&Go"));
+    // Page Up/Down move through the images from anywhere. The arrow keys belong to the focused
+    // widget: in the thumbnail grid they move the selection, on a slider they move the slider.
     QAction* prev = go->addAction(tr("&Previous Image"), this, [this] { m_browser->step(-1); });
-    prev->setShortcut(Qt::Key_Left);
+    prev->setObjectName(QStringLiteral("previousImageAction"));
+    prev->setShortcut(Qt::Key_PageUp);
     QAction* next = go->addAction(tr("&Next Image"), this, [this] { m_browser->step(1); });
-    next->setShortcut(Qt::Key_Right);
+    next->setObjectName(QStringLiteral("nextImageAction"));
+    next->setShortcut(Qt::Key_PageDown);
     QAction* first = go->addAction(tr("&First Image"), this, [this] { m_browser->selectFirst(); });
-    first->setShortcut(Qt::Key_Home);
+    first->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Home));
     QAction* last = go->addAction(tr("&Last Image"), this, [this] { m_browser->selectLast(); });
-    last->setShortcut(Qt::Key_End);
+    last->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_End));
 
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));
     QAction* dash = tools->addAction(tr("Evaluation &Dashboard"), this, &MainWindow::showDashboard);
@@ -224,7 +333,8 @@ void MainWindow::buildActions() {
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About CAM Explorer"), this, [this] {
-        AboutDialog(QString::fromStdString(m_model ? m_model->info().device : deviceDescription()),
+        const auto model = m_workspace->model();
+        AboutDialog(QString::fromStdString(model ? model->info().device : deviceDescription()),
                     this)
             .exec();
     });
@@ -246,6 +356,8 @@ void MainWindow::rebuildRecentMenus() {
             });
         menu->setEnabled(!items.isEmpty());
     }
+    m_start->setRecent(s.value("recent/datasets").toStringList(),
+                       s.value("recent/models").toStringList());
 }
 
 void MainWindow::addRecent(const QString& key, const QString& value) {
@@ -262,7 +374,12 @@ void MainWindow::restoreSettings() {
     QSettings s;
     restoreGeometry(s.value("window/geometry").toByteArray());
     restoreState(s.value("window/state").toByteArray());
-    if (!s.contains("window/geometry")) resize(1400, 820);
+    if (!s.contains("window/geometry")) {
+        const QScreen* screen = QGuiApplication::primaryScreen();
+        resize(initialSize(screen ? screen->availableSize() : QSize(1280, 720)));
+    }
+    // Below this the sliders and panels would collapse.
+    setMinimumSize(900, 560);
     if (auto* t = m_explorer->findChild<QSlider*>("thresholdSlider"))
         t->setValue(s.value("view/threshold", 20).toInt());
     if (auto* b = m_explorer->findChild<QSlider*>("blendSlider"))
@@ -300,93 +417,215 @@ void MainWindow::closeEvent(QCloseEvent* e) {
 
 void MainWindow::showError(const QString& title, const QString& message) {
     m_lastError = message;
-    statusBar()->showMessage(message, 8000);
+    showStatus(message, 8000);
     Q_EMIT errorShown(message);
     if (!m_quietErrors) QMessageBox::critical(this, title, message);
 }
 
+void MainWindow::showStatus(const QString& message, int timeoutMs) {
+    // Cut at a word, with an ellipsis, to what the status bar can show; the whole text is in the
+    // tooltip.
+    const QFontMetrics fm(statusBar()->font());
+    const int room = std::max(200, statusBar()->width() - 360);
+    QString shown = message;
+    if (fm.horizontalAdvance(message) > room) {
+        const QString ellipsis = QStringLiteral("…");
+        shown.clear();
+        for (const QString& word : message.split(QLatin1Char(' '))) {
+            const QString next = shown.isEmpty() ? word : shown + QLatin1Char(' ') + word;
+            if (fm.horizontalAdvance(next + ellipsis) > room) break;
+            shown = next;
+        }
+        shown += ellipsis;
+    }
+    statusBar()->setToolTip(message);
+    statusBar()->showMessage(shown, timeoutMs);
+}
+
 void MainWindow::openDataset(const QString& dir) {
-    if (m_datasetJob.isRunning()) return;
-    statusBar()->showMessage(tr("Reading %1…").arg(dir));
-    m_busy->setVisible(true);
-    auto result = std::make_shared<std::unique_ptr<Dataset>>();
-    auto error = std::make_shared<QString>();
-    disconnect(&m_datasetJob, nullptr, this, nullptr);
-    connect(&m_datasetJob, &QFutureWatcher<void>::finished, this, [this, dir, result, error] {
-        m_busy->setVisible(false);
-        if (!error->isEmpty()) {
-            showError(tr("Cannot open the dataset"), *error);
-            return;
-        }
-        m_dashboard->setContext(nullptr, nullptr, SplitKind::Test);  // it held the old dataset
-        m_dataset = std::move(*result);
-        m_external.clear();
-        const SplitKind split = static_cast<SplitKind>(
-            QSettings().value("browser/split", int(SplitKind::Test)).toInt());
-        m_browser->setDataset(m_dataset.get(), split);
-        refreshDashboard();
-        addRecent("recent/datasets", dir);
-        QSettings().setValue("paths/lastDataset", dir);
-        const auto& r = m_dataset->split(split).report;
-        statusBar()->showMessage(tr("%1: %2 train, %3 test images, %4 breeds; %5 skipped")
-                                     .arg(dir)
-                                     .arg(m_dataset->train.samples.size())
-                                     .arg(m_dataset->test.samples.size())
-                                     .arg(m_dataset->numClasses())
-                                     .arg(m_dataset->train.report.skipped() + r.skipped()),
-                                 8000);
-        Q_EMIT datasetLoaded();
-        m_browser->selectFirst();
-    });
-    m_datasetJob.setFuture(QtConcurrent::run([dir, result, error] {
-        try {
-            *result = std::make_unique<Dataset>(openStanfordDogs(dir.toStdString()));
-        } catch (const std::exception& e) {
-            *error = QString::fromStdString(e.what());
-        }
-    }));
+    showStatus(tr("Reading %1…").arg(dir));
+    m_workspace->openDataset(dir);
+    updateBusy();
 }
 
 void MainWindow::openModel(const QString& file) {
-    if (m_modelJob.isRunning()) return;
-    statusBar()->showMessage(tr("Loading %1…").arg(file));
-    m_busy->setVisible(true);
-    auto result = std::make_shared<std::shared_ptr<ModelSession>>();
-    auto error = std::make_shared<QString>();
-    std::vector<std::string> names;
-    if (m_dataset) names = m_dataset->breedNames;
-    disconnect(&m_modelJob, nullptr, this, nullptr);
-    connect(&m_modelJob, &QFutureWatcher<void>::finished, this, [this, file, result, error] {
-        m_busy->setVisible(false);
-        if (!error->isEmpty()) {
-            showError(tr("Cannot open the model"), *error);
-            return;
-        }
-        m_model = std::move(*result);
-        m_controller->setModel(m_model);
-        refreshDashboard();
-        m_explorer->setModelInfo(&m_model->info());
-        m_device->setText(QString::fromStdString(m_model->info().device));
-        addRecent("recent/models", file);
-        QSettings().setValue("paths/lastModel", file);
-        setWindowTitle(tr("CAM Explorer — %1").arg(QFileInfo(file).fileName()));
-        Q_EMIT modelLoaded();
-        requestCurrent();
-    });
-    m_modelJob.setFuture(QtConcurrent::run([file, result, error, names] {
-        try {
-            // Class names from the dataset only when a bare .pth carries none of its own.
-            try {
-                *result = std::shared_ptr<ModelSession>(ModelSession::open(file.toStdString()));
-            } catch (...) {
-                if (names.empty()) throw;
-                *result =
-                    std::shared_ptr<ModelSession>(ModelSession::open(file.toStdString(), names));
-            }
-        } catch (const std::exception& e) {
-            *error = QString::fromStdString(e.what());
-        }
-    }));
+    showStatus(tr("Loading %1…").arg(file));
+    m_workspace->openModel(file);
+    updateBusy();
+}
+
+bool MainWindow::reopenLast() {
+    QSettings s;
+    if (!s.value(StartPage::reopenKey(), true).toBool()) return false;
+    if (s.value("start/openingLast", false).toBool()) {
+        // The previous start ended while reopening: do not try again, say so.
+        s.remove("start/openingLast");
+        showStatus(tr("The last session ended while reopening its files; they were not opened "
+                      "again. Open them from File ▸ Recent."),
+                   15000);
+        return false;
+    }
+    const QString data = s.value("paths/lastDataset").toString();
+    const QString model = s.value("paths/lastModel").toString();
+    const bool openData = !data.isEmpty() && QFileInfo(data).isDir();
+    const bool openModelFile = !model.isEmpty() && QFileInfo(model).isFile();
+    if (!openData && !openModelFile) return false;
+    s.setValue("start/openingLast", true);
+    s.sync();
+    m_openingLast = true;
+    if (openData) openDataset(data);
+    if (openModelFile) openModel(model);
+    return true;
+}
+
+void MainWindow::finishStartupOpen() {
+    if (!m_openingLast || m_workspace->isLoading()) return;
+    m_openingLast = false;
+    QSettings().remove("start/openingLast");
+}
+
+void MainWindow::tryDemo() {
+    if (DemoSetup::ready()) {
+        openDataset(DemoSetup::datasetDir());
+        openModel(DemoSetup::modelFile());
+        return;
+    }
+    m_start->showDemoProgress(0, 0, tr("Starting…"));
+    m_demo->start();
+    updateBusy();
+}
+
+bool MainWindow::isStartPageShown() const {
+    return m_stack->currentWidget() == m_start;
+}
+
+void MainWindow::updateStartPage() {
+    const bool nothingOpen =
+        !m_workspace->dataset() && !m_workspace->model() && m_external.isEmpty();
+    m_stack->setCurrentWidget(nothingOpen ? static_cast<QWidget*>(m_start) : m_explorer);
+    m_dock->setVisible(!nothingOpen || m_workspace->dataset());
+}
+
+void MainWindow::updateBusy() {
+    QString what;
+    if (m_workspace->isLoadingDataset())
+        what = m_busyText->text().isEmpty() ? tr("Reading the dataset") : m_busyText->text();
+    else if (m_workspace->isLoadingModel())
+        what = tr("Loading the model");
+    else if (m_demo->isRunning())
+        what = m_busyText->text();
+    else if (m_explaining)
+        what = m_explainWhat.isEmpty() ? tr("Explaining") : m_explainWhat;
+    const bool busy = m_workspace->isLoading() || m_demo->isRunning() || m_explaining;
+    if (!busy ||
+        (!m_workspace->isLoadingDataset() && !m_demo->isRunning() && m_explainWhat.isEmpty()))
+        m_busy->setRange(0, 0);  // no measurable progress: a busy indicator
+    m_busy->setVisible(busy);
+    m_busyText->setVisible(busy);
+    m_busyText->setText(busy ? what : QString());
+}
+
+void MainWindow::updateTitle() {
+    // The desktop convention: the document, then the application (the platform adds the
+    // application's display name after the title). The model's folder tells two best.ckpt apart;
+    // its whole path is in the status bar's tooltip.
+    const auto model = m_workspace->model();
+    const auto data = m_workspace->dataset();
+    QString doc;
+    if (model) {
+        const QFileInfo f(QString::fromStdString(model->info().source.string()));
+        doc = tr("%1 (%2)").arg(f.fileName(), f.dir().dirName());
+        setWindowFilePath(f.absoluteFilePath());
+    } else if (data) {
+        doc = QDir(QString::fromStdString(data->root.string())).dirName();
+        setWindowFilePath(QString::fromStdString(data->root.string()));
+    } else {
+        setWindowFilePath(QString());
+    }
+    setWindowTitle(doc);
+}
+
+void MainWindow::onDatasetChanged() {
+    m_external.clear();
+    const auto data = m_workspace->dataset();
+    m_browser->setDataset(data.get(), m_workspace->split());
+    clearImage();
+    updateTitle();
+    updateStartPage();
+}
+
+void MainWindow::onModelChanged() {
+    const auto model = m_workspace->model();
+    m_controller->setModel(model);
+    // Nothing computed with the previous model stays on screen.
+    m_datasetModel->clearResults();
+    if (model) {
+        m_explorer->setModelInfo(&model->info());
+        m_device->setText(QString::fromStdString(model->info().device));
+        const QString path = QString::fromStdString(model->info().source.string());
+        m_modelLabel->setText(QFileInfo(path).fileName());
+        m_modelLabel->setToolTip(path);
+    } else {
+        m_modelLabel->clear();
+        m_modelLabel->setToolTip({});
+    }
+    updateTitle();
+    updateStartPage();
+    updateStatus();
+}
+
+void MainWindow::onEvaluationChanged() {
+    const auto ev = m_workspace->evaluation();
+    const auto model = m_workspace->model();
+    if (ev && model)
+        m_datasetModel->setEvaluation(ev->records, Method::GradCam, model->info().lastBlockTap);
+    else
+        m_datasetModel->clearResults();
+    m_browser->setEvaluationAvailable(ev != nullptr);
+}
+
+void MainWindow::onDatasetLoadFinished(const QString& dir, const QString& error) {
+    updateBusy();
+    finishStartupOpen();
+    if (!error.isEmpty()) {
+        showError(tr("Cannot open the dataset"), error);
+        return;
+    }
+    const auto data = m_workspace->dataset();
+    addRecent("recent/datasets", dir);
+    QSettings().setValue("paths/lastDataset", dir);
+    const SplitKind split = m_workspace->split();
+    const auto& r = data->split(split).report;
+    showStatus(tr("%1: %2 train, %3 test images, %4 breeds; %5 skipped")
+                   .arg(dir)
+                   .arg(data->train.samples.size())
+                   .arg(data->test.samples.size())
+                   .arg(data->numClasses())
+                   .arg(data->train.report.skipped() + r.skipped()),
+               8000);
+    Q_EMIT datasetLoaded();
+    m_browser->selectFirst();
+}
+
+void MainWindow::onModelLoadFinished(const QString& file, const QString& error) {
+    updateBusy();
+    finishStartupOpen();
+    if (!error.isEmpty()) {
+        showError(tr("Cannot open the model"), error);
+        return;
+    }
+    addRecent("recent/models", file);
+    QSettings().setValue("paths/lastModel", file);
+    statusBar()->clearMessage();
+    Q_EMIT modelLoaded();
+    requestCurrent();
+}
+
+void MainWindow::clearImage() {
+    m_row = -1;
+    m_explorer->clear();
+    m_prediction->clear();
+    m_timing->clear();
 }
 
 void MainWindow::openExternalImage(const QString& path) {
@@ -394,9 +633,12 @@ void MainWindow::openExternalImage(const QString& path) {
         showError(tr("Cannot open the image"), tr("'%1' is not a file").arg(path));
         return;
     }
+    // The grid's selection would claim another image is shown.
+    m_browser->view()->selectionModel()->clear();
     m_external = path;
     m_row = -1;
-    statusBar()->showMessage(
+    updateStartPage();
+    showStatus(
         tr("%1 is not in the dataset: no ground truth, so no IoU").arg(QFileInfo(path).fileName()),
         8000);
     requestCurrent();
@@ -407,7 +649,7 @@ void MainWindow::onCurrentRow(int row) {
     m_external.clear();
     requestCurrent();
     // Prefetch the neighbours so that stepping through the split feels instant.
-    if (m_model)
+    if (m_workspace->model())
         for (int n : m_browser->neighbours(2))
             m_controller->prefetch(
                 {QString::fromStdString(m_datasetModel->sample(n).imagePath.string()), -1,
@@ -418,6 +660,7 @@ void MainWindow::requestCurrent() {
     QString path;
     std::vector<Box> truth;
     int label = -1;
+    QSize size;  // unknown for a dropped image until it is decoded
     if (!m_external.isEmpty()) {
         path = m_external;
     } else if (m_row >= 0 && m_row < m_datasetModel->rowCount()) {
@@ -425,11 +668,11 @@ void MainWindow::requestCurrent() {
         path = QString::fromStdString(s.imagePath.string());
         truth = s.boxes;
         label = s.label;
+        size = QSize(s.width, s.height);
     }
     if (path.isEmpty()) return;
-    if (!m_model) {
-        statusBar()->showMessage(tr("Open a model to see where it looks (File ▸ Open Model)"),
-                                 5000);
+    if (!m_workspace->model()) {
+        showStatus(tr("Open a model to see where it looks (File ▸ Open Model)"), 5000);
         return;
     }
     const int target = m_explorer->requestedTarget();  // -1: the prediction
@@ -438,7 +681,8 @@ void MainWindow::requestCurrent() {
         QImage thumb = m_row >= 0 && m_external.isEmpty()
                            ? m_datasetModel->thumbnails()->thumbnail(m_row, path)
                            : QImage();
-        m_explorer->showPending(thumb, truth, !m_external.isEmpty() ? false : label >= 0, label);
+        m_explorer->showPending(thumb, truth, !m_external.isEmpty() ? false : label >= 0, label,
+                                path, size);
     }
     m_controller->request(key);
 }
@@ -447,31 +691,32 @@ void MainWindow::onReady(std::shared_ptr<const ExplainResult> r) {
     std::vector<Box> truth;
     int label = -1;
     bool known = false;
-    if (m_external.isEmpty() && m_row >= 0) {
+    if (!m_external.isEmpty()) {
+        if (r->key.path != m_external) return;  // an image the user has left
+    } else if (m_row >= 0 && m_row < m_datasetModel->rowCount()) {
         const Sample& s = m_datasetModel->sample(m_row);
         if (QString::fromStdString(s.imagePath.string()) != r->key.path) return;
         truth = s.boxes;
         label = s.label;
         known = true;
+    } else {
+        return;  // nothing is selected any more
     }
     m_explorer->showResult(r, truth, known, label);
     statusBar()->clearMessage();
     m_timing->setText(tr("last pass %1 ms").arg(r->seconds * 1000.0, 0, 'f', 0));
-    if (known && !r->explanation.top.empty())
-        m_datasetModel->setPrediction(m_row, r->explanation.top[0].classIndex,
-                                      r->explanation.top[0].probability,
-                                      m_explorer->panel(0)->iou());
     updateStatus();
     Q_EMIT explanationShown();
 }
 
 void MainWindow::updateStatus() {
     auto r = m_explorer->result();
-    if (!r || !m_model || r->explanation.top.empty()) {
+    const auto model = m_workspace->model();
+    if (!r || !model || r->explanation.top.empty()) {
         m_prediction->clear();
         return;
     }
-    const auto& info = m_model->info();
+    const auto& info = model->info();
     const ClassScore& top = r->explanation.top[0];
     QString text =
         tr("Prediction: %1 (%2%)")
@@ -498,18 +743,30 @@ void MainWindow::updateStatus() {
 
 void MainWindow::copyFigure() {
     const QImage fig = m_explorer->composedFigure();
-    if (fig.isNull()) return;
+    if (fig.isNull()) {
+        showError(tr("Nothing to copy yet"),
+                  tr("Open a dataset and a model, and pick an image: the figure shows its maps."));
+        return;
+    }
     QApplication::clipboard()->setImage(fig);
     statusBar()->showMessage(tr("Figure copied to the clipboard"), 3000);
 }
 
 void MainWindow::saveFigure() {
     const QSizeF natural = naturalSize(m_explorer->figure());
-    if (natural.isEmpty()) return;
+    if (natural.isEmpty()) {
+        showError(tr("Nothing to save yet"),
+                  tr("Open a dataset and a model, and pick an image: the figure shows its maps."));
+        return;
+    }
     QSettings settings;
+    // In the folder used last, named after what it shows.
+    const QString folder = QFileInfo(settings.value("paths/lastFigure").toString()).absolutePath();
+    const QString suggested =
+        QDir(settings.contains("paths/lastFigure") ? folder : QDir::homePath())
+            .filePath(defaultFigureName() + QStringLiteral(".png"));
     const QString f = QFileDialog::getSaveFileName(
-        this, tr("Save figure"),
-        settings.value("paths/lastFigure", QStringLiteral("comparison.png")).toString(),
+        this, tr("Save figure"), suggested,
         tr("PNG image (*.png);;SVG drawing (*.svg);;PDF document (*.pdf);;JPEG image (*.jpg)"));
     if (f.isEmpty()) return;
     ExportOptions options;
@@ -540,12 +797,30 @@ bool MainWindow::saveFigureTo(const QString& file, const ExportOptions& options,
         o, error);
 }
 
+QString MainWindow::defaultFigureName() const {
+    // "n02085620_7-cam-gradcam-layer4": the image, the methods and the layer.
+    const auto r = m_explorer->result();
+    const auto model = m_workspace->model();
+    QString name = r ? QFileInfo(r->key.path).completeBaseName() : QStringLiteral("figure");
+    for (int i = 0; i < m_explorer->panelCount(); ++i) {
+        QString method = QString::fromStdString(methodName(m_explorer->panel(i)->method()));
+        method.remove(QLatin1Char('-')).remove(QLatin1Char(' '));
+        name += QLatin1Char('-') + method.toLower();
+    }
+    const int tap = m_explorer->currentTap();
+    if (model && tap >= 0 && tap < static_cast<int>(model->info().taps.size()))
+        name += QLatin1Char('-') +
+                QString::fromStdString(model->info().taps[static_cast<std::size_t>(tap)].name);
+    name.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.+-]")), QStringLiteral("_"));
+    return name;
+}
+
 void MainWindow::exportGrid() {
-    if (!m_dataset || !m_model) {
+    if (!m_workspace->dataset() || !m_workspace->model()) {
         showError(tr("Cannot export a grid"), tr("Open a dataset and a model first"));
         return;
     }
-    GridExportDialog dialog(m_dashboard->results() != nullptr,
+    GridExportDialog dialog(m_workspace->evaluation() != nullptr,
                             static_cast<int>(m_browser->selectedSourceRows().size()), this);
     if (dialog.exec() != QDialog::Accepted) return;
     QString error;
@@ -557,17 +832,22 @@ bool MainWindow::startGridExport(const GridExportRequest& req, QString* error) {
         if (error) *error = why;
         return false;
     };
-    if (!m_dataset || !m_model) return fail(tr("Open a dataset and a model first"));
+    const auto dataset = m_workspace->dataset();
+    const auto model = m_workspace->model();
+    if (!dataset || !model) return fail(tr("Open a dataset and a model first"));
     if (m_gridJob.isRunning()) return fail(tr("A grid export is already running"));
     if (figureFormatFor(req.file) == FigureFormat::Unknown)
         return fail(tr("'%1' must end in .png, .jpg, .svg or .pdf").arg(req.file));
-    const ModelInfo& info = m_model->info();
-    const SplitData& split = m_dataset->split(m_browser->split());
+    const ModelInfo& info = model->info();
+    const SplitData& split = dataset->split(m_workspace->split());
     std::vector<int> rows;
     QString title;
     using Source = GridExportRequest::Source;
+    FigureRequest fr;
+    fr.style = m_explorer->sceneStyle();  // the colour map, blend, τ and box rule on screen
+    fr.score = m_explorer->scoreKind();
     if (req.source == Source::WorstIou || req.source == Source::BestIou) {
-        const SavedEvaluation* ev = m_dashboard->results();
+        const auto ev = m_workspace->evaluation();
         if (!ev) return fail(tr("Ranking by IoU needs an evaluation: run one in the dashboard"));
         const bool worst = req.source == Source::WorstIou;
         for (std::size_t index :
@@ -577,10 +857,16 @@ bool MainWindow::startGridExport(const GridExportRequest& req, QString* error) {
         if (rows.empty())
             return fail(tr("The evaluation has no %1 scores at this layer")
                             .arg(QString::fromStdString(methodName(req.rankBy))));
-        title = tr("The %1 %2 images by %3 IoU")
+        // The captions show the numbers the ranking used: the evaluation's τ, box rule and score,
+        // whatever the sliders say now.
+        fr.style.tau = ev->options.tau;
+        fr.style.mode = ev->options.mode;
+        fr.score = ev->options.score;
+        title = tr("The %1 %2 images by %3 IoU at τ %4")
                     .arg(rows.size())
                     .arg(worst ? tr("worst") : tr("best"))
-                    .arg(QString::fromStdString(methodName(req.rankBy)));
+                    .arg(QString::fromStdString(methodName(req.rankBy)))
+                    .arg(ev->options.tau, 0, 'f', 2);
     } else {
         rows = req.source == Source::Selected ? m_browser->selectedSourceRows()
                                               : m_browser->visibleSourceRows();
@@ -593,14 +879,10 @@ bool MainWindow::startGridExport(const GridExportRequest& req, QString* error) {
     for (int r : rows)
         if (r >= 0 && static_cast<std::size_t>(r) < split.samples.size())
             samples.push_back(split.samples[static_cast<std::size_t>(r)]);
-    FigureRequest fr;
     fr.methods.clear();
     for (int i = 0; i < m_explorer->panelCount(); ++i)
         fr.methods.push_back(m_explorer->panel(i)->method());
     fr.tap = m_explorer->currentTap();
-    fr.style.tau = m_explorer->threshold();
-    fr.style.mode = m_explorer->boxMode();
-    fr.score = m_explorer->scoreKind();
     // Score-CAM is too slow for a batch: the other panels only.
     fr.methods.erase(std::remove(fr.methods.begin(), fr.methods.end(), Method::ScoreCam),
                      fr.methods.end());
@@ -610,45 +892,49 @@ bool MainWindow::startGridExport(const GridExportRequest& req, QString* error) {
     progress->setWindowModality(Qt::WindowModal);
     progress->setMinimumDuration(300);
     progress->setAttribute(Qt::WA_DeleteOnClose);
-    connect(progress, &QProgressDialog::canceled, this, [this] { m_gridCancel.cancel(); });
-    m_gridCancel.reset();
-    m_busy->setVisible(true);
-    auto model = m_model;
+    // The job owns its token, inputs and outcome; progress reaches the dialog through the
+    // watcher, so nothing of the window is touched from the worker.
+    auto cancel = std::make_shared<CancelToken>();
+    m_gridCancel = cancel;
+    connect(progress, &QProgressDialog::canceled, this, [cancel] { cancel->cancel(); });
     auto outcome = std::make_shared<QString>();
-    JobContext job;
-    job.cancel = &m_gridCancel;
-    job.progress = [this, progress](const Progress& p) {
-        QMetaObject::invokeMethod(
-            this, [progress, d = static_cast<int>(p.done)] { progress->setValue(d); },
-            Qt::QueuedConnection);
-    };
-    disconnect(&m_gridJob, &QFutureWatcher<void>::finished, this, nullptr);
+    disconnect(&m_gridJob, nullptr, this, nullptr);
+    connect(&m_gridJob, &QFutureWatcher<void>::progressValueChanged, progress,
+            &QProgressDialog::setValue);
     connect(&m_gridJob, &QFutureWatcher<void>::finished, this, [this, progress, req, outcome] {
-        m_busy->setVisible(false);
         progress->close();
-        if (outcome->isEmpty()) statusBar()->showMessage(tr("Saved %1").arg(req.file), 5000);
+        updateBusy();
+        if (outcome->isEmpty()) showStatus(tr("Saved %1").arg(req.file), 5000);
         Q_EMIT gridExported(req.file, *outcome);
     });
-    m_gridJob.setFuture(QtConcurrent::run([model, samples, fr, req, title, job, outcome] {
-        try {
-            GridFigure grid;
-            grid.title = title;
-            grid.columns = req.columns;
-            grid.rows = buildComparisons(*model, samples, fr, ExplainTarget::Predicted, job);
-            QString err;
-            if (!writeFigure(req.file,
-                             {FigurePage{naturalSize(grid),
-                                         [&grid](QPainter& p, const QRectF& r) {
-                                             paintFigure(p, grid, r);
-                                         }}},
-                             req.options, &err))
-                *outcome = err;
-        } catch (const Cancelled&) {
-            *outcome = QObject::tr("cancelled");
-        } catch (const std::exception& e) {
-            *outcome = QString::fromStdString(e.what());
-        }
-    }));
+    m_gridJob.setFuture(QtConcurrent::run(
+        [model, samples, fr, req, title, cancel, outcome](QPromise<void>& promise) {
+            lowerCurrentThreadPriority();
+            promise.setProgressRange(0, static_cast<int>(samples.size()));
+            JobContext job;
+            job.cancel = cancel.get();
+            job.progress = [&promise](const Progress& p) {
+                promise.setProgressValue(static_cast<int>(p.done));
+            };
+            try {
+                GridFigure grid;
+                grid.title = title;
+                grid.columns = req.columns;
+                grid.rows = buildComparisons(*model, samples, fr, ExplainTarget::Predicted, job);
+                QString err;
+                if (!writeFigure(req.file,
+                                 {FigurePage{naturalSize(grid),
+                                             [&grid](QPainter& p, const QRectF& r) {
+                                                 paintFigure(p, grid, r);
+                                             }}},
+                                 req.options, &err))
+                    *outcome = err;
+            } catch (const Cancelled&) {
+                *outcome = QObject::tr("cancelled");
+            } catch (const std::exception& e) {
+                *outcome = QString::fromStdString(e.what());
+            }
+        }));
     return true;
 }
 

@@ -1,6 +1,12 @@
 #pragma once
-// The main window: dataset panel on the left, comparison view in the middle, menus, shortcuts,
-// remembered settings, drag and drop, and a status bar with the prediction and the device.
+// The main window: dataset panel on the left, comparison view in the middle (or the start page
+// while nothing is open), menus, shortcuts, remembered settings, drag and drop, and a status bar
+// with the prediction and the device.
+//
+// Ownership: the window owns the Workspace (the open dataset, model, split, threshold and
+// evaluation, shared with the views and jobs by shared_ptr) and the views. It wires the
+// workspace's change signals to the views and turns user actions into workspace calls; it keeps
+// no copy of the shared state itself.
 
 #include <QFutureWatcher>
 #include <QMainWindow>
@@ -11,10 +17,13 @@
 #include "explorer/explain_controller.h"
 #include "export/grid_export_dialog.h"
 #include "figures/figure_writer.h"
+#include "workspace.h"
 
 class QLabel;
 class QProgressBar;
 class QMenu;
+class QStackedWidget;
+class QDockWidget;
 
 namespace camx {
 class ModelSession;
@@ -27,6 +36,8 @@ class DatasetModel;
 class EvalDashboard;
 class ExplorerView;
 class TrainWizard;
+class StartPage;
+class DemoSetup;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -34,16 +45,28 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
-    // Both load in the background; errors show a dialog naming the problem (unless
-    // `quietErrors`, for tests) and leave the window as it was.
+    // Both load in the background (a newer request replaces a running one); errors show a dialog
+    // naming the problem (unless `quietErrors`, for tests) and leave the window as it was.
     void openDataset(const QString& dir);
     void openModel(const QString& file);
     // An image from outside the dataset: no ground truth, so no IoU.
     void openExternalImage(const QString& path);
+    // At start without files on the command line: reopens the last dataset and model, unless the
+    // user turned that off or the previous start ended while opening them (no crash loop).
+    // Returns whether it started opening anything.
+    bool reopenLast();
+    // The start page's "Try the demo": opens the cached demo, or makes it in the background.
+    void tryDemo();
+    bool isStartPageShown() const;
 
-    // For tests and the status bar.
-    const Dataset* dataset() const { return m_dataset.get(); }
-    ModelSession* model() const { return m_model.get(); }
+    // The first size of a window with no remembered geometry, for a screen's available area.
+    static QSize initialSize(const QSize& available);
+
+    // For tests and the status bar. The pointers are valid until the next change signal.
+    Workspace* workspace() const { return m_workspace; }
+    const Dataset* dataset() const { return m_workspace->dataset().get(); }
+    ModelSession* model() const { return m_workspace->model().get(); }
+    StartPage* startPage() const { return m_start; }
     ExplorerView* explorer() const { return m_explorer; }
     BrowserPanel* browser() const { return m_browser; }
     ExplainController* controller() const { return m_controller; }
@@ -87,26 +110,43 @@ private:
     void saveFigure();
     void restoreSettings();
     void exportGrid();
-    void refreshDashboard();
+    void onDatasetChanged();
+    void onModelChanged();
+    void onEvaluationChanged();
+    void onDatasetLoadFinished(const QString& dir, const QString& error);
+    void onModelLoadFinished(const QString& file, const QString& error);
+    void updateTitle();
+    void updateStartPage();
+    void updateBusy();
+    void showStatus(const QString& message, int timeoutMs = 0);
+    void clearImage();
+    QString defaultFigureName() const;
+    void finishStartupOpen();
 
-    std::unique_ptr<Dataset> m_dataset;
-    std::shared_ptr<ModelSession> m_model;
+    Workspace* m_workspace;
+    QStackedWidget* m_stack;
+    StartPage* m_start;
+    DemoSetup* m_demo;
+    QDockWidget* m_dock;
     DatasetModel* m_datasetModel;
     BrowserPanel* m_browser;
     ExplorerView* m_explorer;
     ExplainController* m_controller;
-    QFutureWatcher<void> m_datasetJob;
-    QFutureWatcher<void> m_modelJob;
     QFutureWatcher<void> m_gridJob;
-    CancelToken m_gridCancel;
+    std::shared_ptr<CancelToken> m_gridCancel;  // the running grid export's
     EvalDashboard* m_dashboard;
     TrainWizard* m_wizard = nullptr;
     QString m_external;  // path of a dropped image, when one is shown
     int m_row = -1;
     QLabel* m_prediction;
+    QLabel* m_modelLabel;  // the model's file name, its path in the tooltip
     QLabel* m_device;
     QLabel* m_timing;
-    QProgressBar* m_busy;
+    QProgressBar* m_busy;  // no text: m_busyText says what runs
+    QLabel* m_busyText;
+    bool m_explaining = false;
+    QString m_explainWhat;       // "Score-CAM", while its progress is shown
+    bool m_openingLast = false;  // reopenLast() is opening: cleared once both loads end
     QMenu* m_recentData = nullptr;
     QMenu* m_recentModels = nullptr;
     QString m_lastError;

@@ -2,7 +2,7 @@
 // drives it to a screen (the explorer, the dashboard after an evaluation, the wizard after
 // training) and saves it. A development tool, kept out of the application's own main().
 //   xvfb-run -a -s "-screen 0 1600x1000x24" build/tests/camx_screenshots --demo --screenshot FILE
-//       [--screen main|dashboard|wizard]
+//       [--screen main|start|dashboard|wizard] [--size WxH]
 #include <QApplication>
 #include <QComboBox>
 #include <QCommandLineParser>
@@ -28,15 +28,30 @@ int main(int argc, char** argv) {
         QStringLiteral("FILE"));
     QCommandLineOption screen(
         QStringLiteral("screen"),
-        QStringLiteral("With --screenshot: main (default), dashboard (evaluates the split first) "
-                       "or wizard (trains a small model for 3 epochs into a temporary folder)."),
+        QStringLiteral("With --screenshot: main (default), start (the start page: opens nothing), "
+                       "dashboard (evaluates the split first) or wizard (trains a small model for "
+                       "2 epochs into a temporary folder, then resumes it for a third)."),
         QStringLiteral("NAME"), QStringLiteral("main"));
-    parser.addOptions({shot, screen});
+    QCommandLineOption size(QStringLiteral("size"),
+                            QStringLiteral("The main window's size, e.g. 1280x720."),
+                            QStringLiteral("WxH"));
+    parser.addOptions({shot, screen, size});
     parser.process(app);
 
     camx::ui::MainWindow window;
     const camx::ui::StartupFiles files = camx::ui::startupFiles(parser);
+    if (parser.isSet(size)) {
+        const QStringList wh = parser.value(size).split(QLatin1Char('x'));
+        if (wh.size() == 2) window.resize(wh[0].toInt(), wh[1].toInt());
+    }
     window.show();
+    if (parser.isSet(shot) && parser.value(screen) == QLatin1String("start")) {
+        const QString file = parser.value(shot);
+        QTimer::singleShot(1000, &window, [&window, file] {
+            QApplication::exit(window.grab().save(file) ? 0 : 1);
+        });
+        return app.exec();
+    }
     QTemporaryDir scratch;
     if (parser.isSet(shot)) {
         const QString file = parser.value(shot);
@@ -72,7 +87,7 @@ int main(int argc, char** argv) {
                     c.arch = camx::Arch::ResNet18;
                     c.baseWidth = 16;
                     c.inputSize = 96;
-                    c.epochs = 3;
+                    c.epochs = 2;
                     c.optimizer = camx::TrainConfig::Optimizer::AdamW;
                     c.learningRate = 0.002;
                     c.warmupEpochs = 1;
@@ -82,8 +97,22 @@ int main(int argc, char** argv) {
                     w->applyConfig(c);
                     w->setOutputDir(scratch.filePath(QStringLiteral("run")));
                     while (w->currentId() != camx::ui::TrainWizard::RunPageId) w->next();
-                    QObject::connect(w, &camx::ui::TrainWizard::trainingFinished, w,
-                                     [w, grabAndQuit](bool) { grabAndQuit(w); });
+                    // Two epochs, then Resume for a third: the curves must span both runs.
+                    QObject::connect(
+                        w, &camx::ui::TrainWizard::trainingFinished, w, [w, grabAndQuit](bool) {
+                            static int runs = 0;
+                            if (++runs == 2) return grabAndQuit(w);
+                            camx::TrainConfig more = w->config();
+                            more.epochs = 3;
+                            w->applyConfig(more);
+                            // Resume is possible once the folder is checked.
+                            auto resume = [w] { w->startTraining(true); };
+                            if (w->inspectingOutput())
+                                QObject::connect(w, &camx::ui::TrainWizard::outputInspected, w,
+                                                 resume, Qt::SingleShotConnection);
+                            else
+                                QTimer::singleShot(0, w, resume);
+                        });
                     auto start = [w] { w->startTraining(false); };
                     if (w->dataset())
                         start();

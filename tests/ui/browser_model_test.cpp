@@ -38,19 +38,46 @@ TEST_F(BrowserModel, PassesTheModelTesterThroughResetsFiltersAndSorting) {
     EXPECT_EQ(filter.rowCount(), 4);
     filter.setNameFilter("");
 
-    // Predictions: rows 0..5 right, 6..11 wrong, with decreasing confidence.
+    // An evaluation: rows 0..5 right, 6..11 wrong, with decreasing confidence.
+    std::vector<ImageRecord> records;
     for (int r = 0; r < 12; ++r) {
-        const int label = model.sample(r).label;
-        model.setPrediction(r, r < 6 ? label : (label + 1) % 3, 1.0 - r * 0.05, r * 0.07);
+        ImageRecord rec;
+        rec.index = static_cast<std::size_t>(r);
+        rec.relPath = model.sample(r).relPath;
+        rec.label = model.sample(r).label;
+        rec.predicted = r < 6 ? rec.label : (rec.label + 1) % 3;
+        rec.probability = static_cast<float>(1.0 - r * 0.05);
+        MapScore score;
+        score.method = Method::GradCam;
+        score.tap = 3;
+        score.iou = static_cast<float>(r * 0.07);
+        rec.scores.push_back(score);
+        records.push_back(rec);
     }
+    EXPECT_FALSE(model.hasResults());
+    model.setEvaluation(records, Method::GradCam, 3);
+    EXPECT_TRUE(model.hasResults());
     filter.setCorrectness(DatasetFilter::Correctness::Wrong);
     EXPECT_EQ(filter.rowCount(), 6);
+    // A "show only" list (a breed row or histogram bar of the dashboard) is exact: the other
+    // filters do not cut it (rows 0 and 1 are right, yet both are listed).
+    filter.setRowSet({0, 1});
+    EXPECT_EQ(filter.rowCount(), 2);
+    filter.setRowSet({});
     filter.setCorrectness(DatasetFilter::Correctness::Any);
     filter.setSortKey(DatasetFilter::SortKey::Confidence);
     EXPECT_NEAR(filter.index(0, 0).data(DatasetModel::ConfidenceRole).toDouble(), 1.0 - 11 * 0.05,
-                1e-9);
+                1e-6);
     filter.setSortKey(DatasetFilter::SortKey::Iou, Qt::DescendingOrder);
-    EXPECT_NEAR(filter.index(0, 0).data(DatasetModel::IouRole).toDouble(), 11 * 0.07, 1e-9);
+    EXPECT_NEAR(filter.index(0, 0).data(DatasetModel::IouRole).toDouble(), 11 * 0.07, 1e-6);
+    // A new model: nothing of the old one's results stays (Show ▸ Wrong listed its mistakes).
+    model.clearResults();
+    EXPECT_FALSE(model.hasResults());
+    filter.setCorrectness(DatasetFilter::Correctness::Wrong);
+    EXPECT_EQ(filter.rowCount(), 0);
+    filter.setCorrectness(DatasetFilter::Correctness::Any);
+    for (int r = 0; r < 12; ++r)
+        EXPECT_EQ(model.index(r).data(DatasetModel::IouRole).toDouble(), -1.0);
     model.setSplit({}, {});
     EXPECT_EQ(filter.rowCount(), 0);
 }

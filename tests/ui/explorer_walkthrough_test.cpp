@@ -138,9 +138,9 @@ TEST_F(Walkthrough, SwitchingClassAndMethodAndImage) {
     EXPECT_EQ(v->panel(2)->method(), Method::GradCamPlusPlus);
     EXPECT_NEAR(v->panel(2)->iou(), coreIou(2), 1e-12);
 
-    // Next image with the keyboard's Right arrow.
+    // Next image with Page Down.
     const int before = window->browser()->currentSourceRow();
-    QTest::keyClick(window.get(), Qt::Key_Right);
+    QTest::keyClick(window.get(), Qt::Key_PageDown);
     EXPECT_NE(window->browser()->currentSourceRow(), before);
     ASSERT_TRUE(QTest::qWaitFor(
         [&] {
@@ -172,7 +172,7 @@ TEST_F(Walkthrough, ScoreCamFollowsTheImage) {
     };
     ASSERT_TRUE(QTest::qWaitFor(hasScoreCam, 60000));
     for (int step = 0; step < 2; ++step) {
-        QTest::keyClick(window.get(), Qt::Key_Right);
+        QTest::keyClick(window.get(), Qt::Key_PageDown);
         ASSERT_TRUE(QTest::qWaitFor(hasScoreCam, 60000)) << "stuck on computing… at step " << step;
         EXPECT_NEAR(v->panel(1)->iou(), coreIou(1), 1e-12);
     }
@@ -219,7 +219,7 @@ TEST_F(Walkthrough, BadFolderAndBadModelGiveErrorsAndTheWindowKeepsWorking) {
     // Still the old dataset and model: stepping through images still explains them.
     ASSERT_TRUE(window->dataset());
     ASSERT_TRUE(window->model());
-    QTest::keyClick(window.get(), Qt::Key_End);
+    QTest::keyClick(window.get(), Qt::Key_End, Qt::ControlModifier);
     ASSERT_TRUE(QTest::qWaitFor(
         [&] {
             auto r = window->explorer()->result();

@@ -8,9 +8,8 @@
 #include <QListView>
 #include <QPushButton>
 #include <QSignalBlocker>
-
+#include <QStandardItemModel>
 #include <QVBoxLayout>
-#include "browser/dataset_model.h"
 
 #include "browser/dataset_filter.h"
 #include "browser/dataset_model.h"
@@ -107,7 +106,6 @@ BrowserPanel::BrowserPanel(DatasetModel* model, QWidget* parent) : QWidget(paren
 }
 
 void BrowserPanel::setDataset(const Dataset* dataset, SplitKind split) {
-    m_dataset = dataset;
     clearShowOnly();
     {
         const QSignalBlocker b(m_split);
@@ -118,6 +116,37 @@ void BrowserPanel::setDataset(const Dataset* dataset, SplitKind split) {
     else
         m_model->setSplit({}, {});
     refreshBreeds();
+    setEvaluationAvailable(false);
+}
+
+void BrowserPanel::setEvaluationAvailable(bool available) {
+    const QString why =
+        tr("Needs an evaluation of this model on this split: run one in Tools ▸ "
+           "Evaluation Dashboard (Ctrl+E).");
+    auto enableItems = [&](QComboBox* combo, std::initializer_list<int> values) {
+        auto* items = qobject_cast<QStandardItemModel*>(combo->model());
+        for (int v : values) {
+            QStandardItem* item = items->item(combo->findData(v));
+            item->setEnabled(available);
+            item->setToolTip(available ? QString() : why);
+        }
+    };
+    enableItems(m_correct, {static_cast<int>(DatasetFilter::Correctness::Correct),
+                            static_cast<int>(DatasetFilter::Correctness::Wrong)});
+    enableItems(m_sort, {static_cast<int>(DatasetFilter::SortKey::Confidence),
+                         static_cast<int>(DatasetFilter::SortKey::Iou)});
+    m_correct->setToolTip(available ? QString() : why);
+    if (!available) {
+        // Back to what works without one: every image, by name.
+        if (m_correct->currentData().toInt() != static_cast<int>(DatasetFilter::Correctness::Any))
+            m_correct->setCurrentIndex(
+                m_correct->findData(static_cast<int>(DatasetFilter::Correctness::Any)));
+        const int sort = m_sort->currentData().toInt();
+        if (sort == static_cast<int>(DatasetFilter::SortKey::Confidence) ||
+            sort == static_cast<int>(DatasetFilter::SortKey::Iou))
+            m_sort->setCurrentIndex(
+                m_sort->findData(static_cast<int>(DatasetFilter::SortKey::Name)));
+    }
 }
 
 void BrowserPanel::showOnly(const std::vector<int>& rows, const QString& description) {

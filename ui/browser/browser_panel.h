@@ -20,7 +20,11 @@ class BrowserPanel : public QWidget {
 public:
     explicit BrowserPanel(DatasetModel* model, QWidget* parent = nullptr);
 
+    // Shows a split of `dataset` (read during the call only; nullptr: nothing).
     void setDataset(const Dataset* dataset, SplitKind split);
+    // The Correct/Wrong filters and the confidence and IoU sorts need an evaluation of the
+    // current model on this split: without one they are disabled, and say why.
+    void setEvaluationAvailable(bool available);
     SplitKind split() const;
     // The selected image as a row of the source model, or -1.
     int currentSourceRow() const;
@@ -51,7 +55,6 @@ private:
     void refreshBreeds();
     DatasetModel* m_model;
     DatasetFilter* m_filter;
-    const Dataset* m_dataset = nullptr;
     QComboBox* m_split;
     QComboBox* m_breed;
     QComboBox* m_correct;

@@ -35,7 +35,9 @@ void DatasetFilter::setRowSet(const QSet<int>& rows) {
 }
 
 bool DatasetFilter::filterAcceptsRow(int row, const QModelIndex& parent) const {
-    if (!m_rows.isEmpty() && !m_rows.contains(row)) return false;
+    // A "show only" list (a histogram bar, a breed row) is exact: the other filters would cut it
+    // by values that arrive later (the per-breed count said 2 and the grid showed 1).
+    if (!m_rows.isEmpty()) return m_rows.contains(row);
     const QModelIndex i = sourceModel()->index(row, 0, parent);
     if (m_breed >= 0 && i.data(DatasetModel::LabelRole).toInt() != m_breed) return false;
     if (m_correct != Correctness::Any) {

@@ -26,10 +26,13 @@ void DatasetModel::setSplit(std::vector<Sample> samples, std::vector<std::string
     m_samples = std::move(samples);
     m_breeds = std::move(breedNames);
     m_extra.assign(m_samples.size(), Extra{});
+    m_hasResults = false;
     endResetModel();
 }
 
 void DatasetModel::setEvaluation(const std::vector<ImageRecord>& records, Method method, int tap) {
+    m_extra.assign(m_samples.size(), Extra{});
+    m_hasResults = true;
     for (const auto& r : records) {
         if (r.index >= m_extra.size() || m_samples[r.index].relPath != r.relPath) continue;
         Extra& e = m_extra[r.index];
@@ -41,10 +44,10 @@ void DatasetModel::setEvaluation(const std::vector<ImageRecord>& records, Method
     if (!m_samples.empty()) Q_EMIT dataChanged(index(0), index(rowCount() - 1));
 }
 
-void DatasetModel::setPrediction(int row, int predicted, double confidence, double iou) {
-    if (row < 0 || row >= rowCount()) return;
-    m_extra[static_cast<std::size_t>(row)] = Extra{predicted, confidence, iou};
-    Q_EMIT dataChanged(index(row), index(row));
+void DatasetModel::clearResults() {
+    m_extra.assign(m_samples.size(), Extra{});
+    m_hasResults = false;
+    if (!m_samples.empty()) Q_EMIT dataChanged(index(0), index(rowCount() - 1));
 }
 
 int DatasetModel::rowCount(const QModelIndex& parent) const {

@@ -33,8 +33,9 @@ public:
     void setSplit(std::vector<Sample> samples, std::vector<std::string> breedNames);
     // Per-row results for one method and layer, from an evaluation of this split.
     void setEvaluation(const std::vector<ImageRecord>& records, Method method, int tap);
-    // The explorer's own prediction for a row (filled as the user walks the split).
-    void setPrediction(int row, int predicted, double confidence, double iou);
+    // Forgets every row's prediction, confidence and IoU (a new model, or no evaluation).
+    void clearResults();
+    bool hasResults() const { return m_hasResults; }
 
     const Sample& sample(int row) const { return m_samples.at(static_cast<std::size_t>(row)); }
     const std::vector<std::string>& breedNames() const { return m_breeds; }
@@ -57,6 +58,7 @@ private:
     };
     std::vector<Sample> m_samples;
     std::vector<Extra> m_extra;
+    bool m_hasResults = false;
     std::vector<std::string> m_breeds;
     ThumbnailLoader* m_thumbs;
 };

@@ -1,5 +1,7 @@
 #include "explorer/explain_controller.h"
 
+#include "common/thread_priority.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -103,6 +105,7 @@ void ExplainController::schedule(const ExplainKey& key, bool announce) {
     // The image the user asked for jumps ahead of prefetches.
     m_pool.start(
         [this, key, model, token, generation] {
+            lowerCurrentThreadPriority();
             auto r = std::make_shared<ExplainResult>();
             r->key = key;
             QString error;
@@ -157,6 +160,7 @@ void ExplainController::requestScoreCam(const ExplainKey& key, int tap) {
     const std::uint64_t generation = m_generation;
     m_pool.start(
         [this, base, model, tap, token, generation] {
+            lowerCurrentThreadPriority();
             auto r = std::make_shared<ExplainResult>(*base);
             QString error;
             bool cancelled = false;
