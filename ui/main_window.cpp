@@ -24,6 +24,7 @@
 #include <QtConcurrent/QtConcurrent>
 
 #include "about_dialog.h"
+#include "background_job.h"
 #include "browser/browser_panel.h"
 #include "browser/dataset_model.h"
 #include "browser/thumbnail_loader.h"
@@ -104,9 +105,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_workspace, &Workspace::modelLoadFinished, this, &MainWindow::onModelLoadFinished);
     connect(m_workspace, &Workspace::datasetProgress, this,
             [this](int done, int total, const QString& stage) {
-                m_busy->setRange(0, std::max(0, total));
-                m_busy->setValue(done);
-                m_busyText->setText(stage);
+                m_datasetProgress = {done, total, stage};
+                updateBusy();
             });
 
     connect(m_browser, &BrowserPanel::currentChanged, this, &MainWindow::onCurrentRow);
@@ -130,14 +130,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     });
     connect(m_controller, &ExplainController::busyChanged, this, [this](bool busy) {
         m_explaining = busy;
-        if (!busy) m_explainWhat.clear();
+        if (!busy) m_explainProgress = {};  // no stale "Score-CAM 100%"
         updateBusy();
     });
     connect(m_controller, &ExplainController::progress, this,
             [this](int done, int total, const QString& what) {
-                m_explainWhat = what;
-                m_busy->setRange(0, total);
-                m_busy->setValue(done);
+                m_explainProgress = {done, total, what};
                 updateBusy();
             });
     connect(m_explorer, &ExplorerView::targetChanged, this, &MainWindow::requestCurrent);
@@ -166,9 +164,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_start, &StartPage::recentModelChosen, this, &MainWindow::openModel);
     connect(m_demo, &DemoSetup::progress, m_start, &StartPage::showDemoProgress);
     connect(m_demo, &DemoSetup::progress, this, [this](int done, int total, const QString& s) {
-        m_busy->setRange(0, std::max(0, total));
-        m_busy->setValue(done);
-        m_busyText->setText(tr("Demo: %1").arg(s));
+        m_demoProgress = {done, total, tr("Demo: %1").arg(s)};
         updateBusy();
     });
     connect(m_demo, &DemoSetup::datasetReady, this, [this](const QString& dir) {
@@ -444,6 +440,7 @@ void MainWindow::showStatus(const QString& message, int timeoutMs) {
 
 void MainWindow::openDataset(const QString& dir) {
     showStatus(tr("Reading %1…").arg(dir));
+    m_datasetProgress = {};
     m_workspace->openDataset(dir);
     updateBusy();
 }
@@ -491,6 +488,7 @@ void MainWindow::tryDemo() {
         return;
     }
     m_start->showDemoProgress(0, 0, tr("Starting…"));
+    m_demoProgress = {0, 0, tr("Demo: starting…")};
     m_demo->start();
     updateBusy();
 }
@@ -507,22 +505,28 @@ void MainWindow::updateStartPage() {
 }
 
 void MainWindow::updateBusy() {
-    QString what;
+    // One bar for what matters most of what runs; a source without a total shows a busy
+    // indicator.
+    const BusyProgress loadingModel{0, 0, tr("Loading the model")};
+    const BusyProgress explaining{0, 0, tr("Explaining")};
+    const BusyProgress* shown = nullptr;
     if (m_workspace->isLoadingDataset())
-        what = m_busyText->text().isEmpty() ? tr("Reading the dataset") : m_busyText->text();
+        shown = &m_datasetProgress;
     else if (m_workspace->isLoadingModel())
-        what = tr("Loading the model");
+        shown = &loadingModel;
     else if (m_demo->isRunning())
-        what = m_busyText->text();
+        shown = &m_demoProgress;
     else if (m_explaining)
-        what = m_explainWhat.isEmpty() ? tr("Explaining") : m_explainWhat;
-    const bool busy = m_workspace->isLoading() || m_demo->isRunning() || m_explaining;
-    if (!busy ||
-        (!m_workspace->isLoadingDataset() && !m_demo->isRunning() && m_explainWhat.isEmpty()))
-        m_busy->setRange(0, 0);  // no measurable progress: a busy indicator
-    m_busy->setVisible(busy);
-    m_busyText->setVisible(busy);
-    m_busyText->setText(busy ? what : QString());
+        shown = m_explainProgress.what.isEmpty() ? &explaining : &m_explainProgress;
+    m_busy->setVisible(shown != nullptr);
+    m_busyText->setVisible(shown != nullptr);
+    if (!shown) {
+        m_busyText->clear();
+        return;
+    }
+    m_busy->setRange(0, std::max(0, shown->total));
+    m_busy->setValue(shown->done);
+    m_busyText->setText(shown->what.isEmpty() ? tr("Reading the dataset") : shown->what);
 }
 
 void MainWindow::updateTitle() {
@@ -907,34 +911,34 @@ bool MainWindow::startGridExport(const GridExportRequest& req, QString* error) {
         if (outcome->isEmpty()) showStatus(tr("Saved %1").arg(req.file), 5000);
         Q_EMIT gridExported(req.file, *outcome);
     });
-    m_gridJob.setFuture(QtConcurrent::run(
-        [model, samples, fr, req, title, cancel, outcome](QPromise<void>& promise) {
-            lowerCurrentThreadPriority();
-            promise.setProgressRange(0, static_cast<int>(samples.size()));
-            JobContext job;
-            job.cancel = cancel.get();
-            job.progress = [&promise](const Progress& p) {
-                promise.setProgressValue(static_cast<int>(p.done));
-            };
-            try {
-                GridFigure grid;
-                grid.title = title;
-                grid.columns = req.columns;
-                grid.rows = buildComparisons(*model, samples, fr, ExplainTarget::Predicted, job);
-                QString err;
-                if (!writeFigure(req.file,
-                                 {FigurePage{naturalSize(grid),
-                                             [&grid](QPainter& p, const QRectF& r) {
-                                                 paintFigure(p, grid, r);
-                                             }}},
-                                 req.options, &err))
-                    *outcome = err;
-            } catch (const Cancelled&) {
-                *outcome = QObject::tr("cancelled");
-            } catch (const std::exception& e) {
-                *outcome = QString::fromStdString(e.what());
-            }
-        }));
+    m_gridJob.setFuture(QtConcurrent::run(backgroundPool(), [model, samples, fr, req, title, cancel,
+                                                             outcome](QPromise<void>& promise) {
+        lowerCurrentThreadPriority();
+        promise.setProgressRange(0, static_cast<int>(samples.size()));
+        JobContext job;
+        job.cancel = cancel.get();
+        job.progress = [&promise](const Progress& p) {
+            promise.setProgressValue(static_cast<int>(p.done));
+        };
+        try {
+            GridFigure grid;
+            grid.title = title;
+            grid.columns = req.columns;
+            grid.rows = buildComparisons(*model, samples, fr, ExplainTarget::Predicted, job);
+            QString err;
+            if (!writeFigure(req.file,
+                             {FigurePage{naturalSize(grid),
+                                         [&grid](QPainter& p, const QRectF& r) {
+                                             paintFigure(p, grid, r);
+                                         }}},
+                             req.options, &err))
+                *outcome = err;
+        } catch (const Cancelled&) {
+            *outcome = QObject::tr("cancelled");
+        } catch (const std::exception& e) {
+            *outcome = QString::fromStdString(e.what());
+        }
+    }));
     return true;
 }
 

@@ -144,8 +144,14 @@ private:
     QLabel* m_timing;
     QProgressBar* m_busy;  // no text: m_busyText says what runs
     QLabel* m_busyText;
+    // What each kind of background work last reported; updateBusy shows one of them.
+    struct BusyProgress {
+        int done = 0;
+        int total = 0;  // 0: unknown
+        QString what;
+    };
+    BusyProgress m_datasetProgress, m_demoProgress, m_explainProgress;
     bool m_explaining = false;
-    QString m_explainWhat;       // "Score-CAM", while its progress is shown
     bool m_openingLast = false;  // reopenLast() is opening: cleared once both loads end
     QMenu* m_recentData = nullptr;
     QMenu* m_recentModels = nullptr;

@@ -2,6 +2,7 @@
 
 #include <QtConcurrent/QtConcurrent>
 
+#include "background_job.h"
 #include "common/thread_priority.h"
 #include "eval/evaluator.h"
 #include "explain/model_session.h"
@@ -12,7 +13,7 @@ namespace camx::ui {
 // cancelled load can finish after the workspace has moved on (or is gone) without touching it.
 struct Workspace::Load {
     QString path;
-    CancelToken cancel;
+    std::shared_ptr<CancelToken> cancel = std::make_shared<CancelToken>();
 };
 
 Workspace::Workspace(QObject* parent) : QObject(parent) {
@@ -20,10 +21,7 @@ Workspace::Workspace(QObject* parent) : QObject(parent) {
 }
 
 void Workspace::setDatasetReader(DatasetReader reader) {
-    m_reader = reader ? std::move(reader)
-                      : [](const std::filesystem::path& dir, const OpenOptions& options) {
-                            return openStanfordDogs(dir, options);
-                        };
+    m_reader = reader ? std::move(reader) : standardDatasetReader();
 }
 
 Workspace::~Workspace() {
@@ -85,29 +83,26 @@ QString Workspace::loadingModelPath() const {
 void Workspace::cancelLoads() {
     for (auto* load : {&m_datasetLoad, &m_modelLoad})
         if (*load) {
-            (*load)->cancel.cancel();
+            (*load)->cancel->cancel();
             load->reset();
         }
 }
 
 namespace {
-template <typename T>
-struct Outcome {
-    std::shared_ptr<T> value;
+struct ModelOutcome {
+    std::shared_ptr<ModelSession> model;
     QString error;
 };
 }  // namespace
 
 void Workspace::openDataset(const QString& dir) {
-    if (m_datasetLoad) m_datasetLoad->cancel.cancel();  // the newer request wins
+    if (m_datasetLoad) m_datasetLoad->cancel->cancel();  // the newer request wins
     auto load = std::make_shared<Load>();
     load->path = dir;
     m_datasetLoad = load;
-    const QString cacheDir = m_cacheDir;
-    const DatasetReader reader = m_reader;
     // The watcher belongs to the workspace; deleting it never waits for the job, and the job
-    // touches nothing but its own Load and promise.
-    auto* watcher = new QFutureWatcher<Outcome<const Dataset>>(this);
+    // touches nothing but its own token and promise.
+    auto* watcher = new QFutureWatcher<DatasetReadOutcome>(this);
     connect(watcher, &QFutureWatcherBase::progressValueChanged, this, [this, load, watcher](int v) {
         if (m_datasetLoad == load)
             Q_EMIT datasetProgress(v, watcher->progressMaximum(), watcher->progressText());
@@ -117,59 +112,41 @@ void Workspace::openDataset(const QString& dir) {
         if (m_datasetLoad != load) return;  // superseded or cancelled
         m_datasetLoad.reset();
         const auto outcome =
-            watcher->future().resultCount() ? watcher->result() : Outcome<const Dataset>{};
-        if (outcome.value) setDataset(outcome.value);
-        Q_EMIT datasetLoadFinished(dir, outcome.value ? QString() : outcome.error);
+            watcher->future().resultCount() ? watcher->result() : DatasetReadOutcome{};
+        if (outcome.dataset) setDataset(outcome.dataset);
+        Q_EMIT datasetLoadFinished(dir, outcome.dataset ? QString() : outcome.error);
     });
+    OpenOptions options;
+    if (!m_cacheDir.isEmpty()) options.cacheDir = m_cacheDir.toStdString();
     watcher->setFuture(
-        QtConcurrent::run([load, dir, cacheDir, reader](QPromise<Outcome<const Dataset>>& promise) {
-            lowerCurrentThreadPriority();
-            Outcome<const Dataset> out;
-            try {
-                OpenOptions o;
-                if (!cacheDir.isEmpty()) o.cacheDir = cacheDir.toStdString();
-                o.job.cancel = &load->cancel;
-                o.job.progress = [&promise](const Progress& p) {
-                    promise.setProgressRange(0, static_cast<int>(p.total));
-                    promise.setProgressValueAndText(static_cast<int>(p.done),
-                                                    QString::fromStdString(p.stage));
-                };
-                out.value = std::make_shared<const Dataset>(reader(dir.toStdString(), o));
-            } catch (const Cancelled&) {
-                out.error = tr("cancelled");
-            } catch (const std::exception& e) {
-                out.error = QString::fromStdString(e.what());
-            }
-            promise.addResult(std::move(out));
-        }));
+        readDatasetInBackground(dir.toStdString(), std::move(options), m_reader, load->cancel));
 }
 
 void Workspace::openModel(const QString& file) {
-    if (m_modelLoad) m_modelLoad->cancel.cancel();
+    if (m_modelLoad) m_modelLoad->cancel->cancel();
     auto load = std::make_shared<Load>();
     load->path = file;
     m_modelLoad = load;
     // A bare .pth carries no class names: the open dataset's name them when their count fits.
     std::vector<std::string> names;
     if (m_dataset) names = m_dataset->breedNames;
-    auto* watcher = new QFutureWatcher<Outcome<ModelSession>>(this);
+    auto* watcher = new QFutureWatcher<ModelOutcome>(this);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, load, file, watcher] {
         watcher->deleteLater();
         if (m_modelLoad != load) return;
         m_modelLoad.reset();
-        const auto outcome =
-            watcher->future().resultCount() ? watcher->result() : Outcome<ModelSession>{};
-        if (outcome.value) setModel(outcome.value);
-        Q_EMIT modelLoadFinished(file, outcome.value ? QString() : outcome.error);
+        const auto outcome = watcher->future().resultCount() ? watcher->result() : ModelOutcome{};
+        if (outcome.model) setModel(outcome.model);
+        Q_EMIT modelLoadFinished(file, outcome.model ? QString() : outcome.error);
     });
     watcher->setFuture(
-        QtConcurrent::run([load, file, names](QPromise<Outcome<ModelSession>>& promise) {
+        QtConcurrent::run(backgroundPool(), [load, file, names](QPromise<ModelOutcome>& promise) {
             lowerCurrentThreadPriority();
-            Outcome<ModelSession> out;
+            ModelOutcome out;
             try {
                 JobContext job;
-                job.cancel = &load->cancel;
-                out.value = ModelSession::open(file.toStdString(), names, job,
+                job.cancel = load->cancel.get();
+                out.model = ModelSession::open(file.toStdString(), names, job,
                                                ModelSession::Names::IfCountMatches);
             } catch (const Cancelled&) {
                 out.error = tr("cancelled");

@@ -28,6 +28,7 @@
 #include <memory>
 #include <vector>
 
+#include "background_job.h"
 #include "common/job.h"
 #include "data/dataset.h"
 
@@ -78,11 +79,11 @@ public:
 
     // Where first-time unpacked archives go; empty: the default cache.
     void setDatasetCacheDir(const QString& dir) { m_cacheDir = dir; }
-    // What reads a dataset folder, on a worker thread (default: openStanfordDogs). It must poll
-    // options.job's cancel token. Other dataset formats plug in here.
-    using DatasetReader =
-        std::function<Dataset(const std::filesystem::path& dir, const OpenOptions& options)>;
+    // What reads a dataset folder (background_job.h; empty: openStanfordDogs). The training
+    // wizard reads other folders with the same reader.
+    using DatasetReader = camx::ui::DatasetReader;
     void setDatasetReader(DatasetReader reader);
+    const DatasetReader& datasetReader() const { return m_reader; }
 
 Q_SIGNALS:
     void datasetChanged();

@@ -13,12 +13,13 @@
 #include <QTest>
 #include <QThreadPool>
 #include <QTimer>
-#include <future>
 #include <QtConcurrent/QtConcurrent>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <future>
 
+#include "background_job.h"
 #include "common/thread_priority.h"
 #include "dashboard/eval_dashboard.h"
 #include "data/demo_generator.h"
@@ -140,9 +141,11 @@ int main(int argc, char** argv) {
     wizard->applyConfig(c);
     wizard->setOutputDir(QString::fromStdString((tmp / "run").string()));
     wizard->startTraining(false);
-    if (auto* method = w.explorer()->panel(1)->findChild<QComboBox*>()) {
-        const int i = method->findText("Score-CAM");
-        if (i >= 0) method->setCurrentIndex(i);
+    auto* method = w.explorer()->findChild<QComboBox*>("method1");
+    method->setCurrentIndex(method->findData(static_cast<int>(Method::ScoreCam)));
+    if (w.explorer()->panel(1)->method() != Method::ScoreCam) {
+        std::fprintf(stderr, "could not put Score-CAM in the right panel\n");
+        return 1;
     }
     const bool evalRunning = dash->isRunning(), training = wizard->isTraining();
     int switches = 0;
@@ -168,7 +171,7 @@ int main(int argc, char** argv) {
         evalRunning, training, stillRunning);
     // A pool worker's niceness (started, not run inline by a waiting thread).
     std::promise<int> niceness;
-    QThreadPool::globalInstance()->start([&niceness] {
+    ui::backgroundPool()->start([&niceness] {
         lowerCurrentThreadPriority();
         niceness.set_value(currentThreadNiceness());
     });

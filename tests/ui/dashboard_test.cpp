@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "../core/test_support.h"
+#include "background_job.h"
 #include "browser/browser_panel.h"
 #include "charts/eval_charts.h"
 #include "dashboard/eval_dashboard.h"
@@ -509,7 +510,7 @@ TEST_F(Dashboard, DestroyingTheDashboardMidRunDoesNotWait) {
     ASSERT_TRUE(d->isRunning());
     d.reset();  // must neither wait nor crash when the worker reports afterwards
     // The worker keeps its own state: let it run to its end (its progress file is left behind).
-    QThreadPool::globalInstance()->waitForDone(60000);
+    camx::ui::backgroundPool()->waitForDone(60000);
     QTest::qWait(0);
     SUCCEED();
 }

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "../core/test_support.h"
+#include "background_job.h"
 #include "charts/training_charts.h"
 #include "main_window.h"
 #include "nn/checkpoint.h"
@@ -55,7 +56,7 @@ protected:
     void TearDown() override {
         wizard.reset();
         // The wizard never waits for its jobs; the next test must not meet them.
-        QThreadPool::globalInstance()->waitForDone();
+        camx::ui::backgroundPool()->waitForDone();
         QCoreApplication::processEvents();
     }
 
@@ -386,11 +387,11 @@ TEST(WizardJobs, ClosingDuringADatasetReadCancelsItWithoutWaiting) {
         std::shared_ptr<State> state;
         ~Restore() {
             state->release = true;
-            QThreadPool::globalInstance()->waitForDone();
-            TrainWizard::setDatasetReader({});
+            camx::ui::backgroundPool()->waitForDone();
         }
     } restore{state};
-    TrainWizard::setDatasetReader([state](const fs::path&, const OpenOptions& o) -> Dataset {
+    auto w = std::make_unique<TrainWizard>();
+    w->setDatasetReader([state](const fs::path&, const OpenOptions& o) -> Dataset {
         state->entered = true;
         // Held until the test lets go; the bound only keeps a broken wizard from hanging CI.
         for (int i = 0; i < 20000 && !state->release; ++i)
@@ -401,7 +402,6 @@ TEST(WizardJobs, ClosingDuringADatasetReadCancelsItWithoutWaiting) {
         o.job.throwIfCancelled();
         throw DatasetError("not reached");
     });
-    auto w = std::make_unique<TrainWizard>();
     w->setDatasetPath(QStringLiteral("/nonexistent/dataset"));
     ASSERT_TRUE(QTest::qWaitFor([&] { return state->entered.load(); }, 20000));
     w.reset();  // returns while the read is still blocked
@@ -419,7 +419,7 @@ TEST_F(Wizard, DestroyingMidRunLeavesTheJobToStopAlone) {
     ASSERT_TRUE(
         QTest::qWaitFor([&] { return fs::exists(out.path() / "run" / "last.ckpt"); }, 120000));
     wizard.reset();
-    QThreadPool::globalInstance()->waitForDone();
+    camx::ui::backgroundPool()->waitForDone();
     QCoreApplication::processEvents();
     const CheckpointMeta m = readCheckpointMeta(out.path() / "run" / "last.ckpt");
     EXPECT_GE(m.epoch, 1);

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "../core/test_support.h"
+#include "background_job.h"
 #include "browser/browser_panel.h"
 #include "browser/dataset_filter.h"
 #include "browser/dataset_model.h"
@@ -130,7 +131,7 @@ TEST(Workspace, DestroyingItDuringALoadNeitherWaitsNorCrashes) {
     }
     // The job saw the cancel and ended on its own, touching nothing of the dead workspace.
     ASSERT_TRUE(QTest::qWaitFor([&] { return blocking.sawCancel->load() == 1; }, 10000));
-    QThreadPool::globalInstance()->waitForDone(10000);
+    camx::ui::backgroundPool()->waitForDone(10000);
     QCoreApplication::processEvents();
 }
 
@@ -316,6 +317,33 @@ TEST_F(Window, AFailedImageLeavesNothingOfThePreviousOne) {
     ASSERT_TRUE(QTest::qWaitFor([&] { return w.explorer()->result() != nullptr; }, 30000));
 }
 
+// The status bar's busy line says what runs now, not what reported last.
+TEST_F(Window, TheBusyLineNamesTheWorkThatRunsNow) {
+    MainWindow w;
+    openDatasetAndModelForTest(w, s_dir->path() / "demo", s_dir->path() / "model" / "best.ckpt");
+    if (HasFatalFailure()) return;
+    auto* busy = w.findChild<QLabel*>("busyText");
+    ASSERT_TRUE(busy);
+    auto* method = w.explorer()->findChild<QComboBox*>("method1");
+    ASSERT_TRUE(method);
+    // While Score-CAM reports progress (the window has shown it), a dataset starts loading.
+    QString whileScoreCam, whileLoading;
+    QMetaObject::Connection c = QObject::connect(w.controller(), &ExplainController::progress, &w,
+                                                 [&](int, int, const QString&) {
+                                                     if (!whileScoreCam.isEmpty()) return;
+                                                     whileScoreCam = busy->text();
+                                                     w.openDataset(path("other"));
+                                                     whileLoading = busy->text();
+                                                 });
+    method->setCurrentIndex(method->findData(static_cast<int>(Method::ScoreCam)));
+    ASSERT_TRUE(QTest::qWaitFor([&] { return !whileScoreCam.isEmpty(); }, 30000));
+    QObject::disconnect(c);
+    EXPECT_TRUE(whileScoreCam.contains("Score-CAM")) << whileScoreCam.toStdString();
+    EXPECT_FALSE(whileLoading.contains("Score-CAM")) << whileLoading.toStdString();
+    ASSERT_TRUE(QTest::qWaitFor([&] { return !w.isLoading() && !busy->isVisible(); }, 60000))
+        << busy->text().toStdString();
+}
+
 TEST_F(Window, NothingToSaveSaysSo) {
     MainWindow w;
     w.setQuietErrors(true);
@@ -377,17 +405,19 @@ TEST_F(Window, SwitchingEverythingWhileEveryJobRunsLeavesNoStaleState) {
     EvalDashboard* dash = w.dashboard();
     dash->startEvaluation();
     // Score-CAM in the right panel.
-    auto* method = v->panel(1)->findChild<QComboBox*>();
-    if (method) {
-        const int i = method->findText("Score-CAM");
-        if (i >= 0) method->setCurrentIndex(i);
-    }
+    auto* method = v->findChild<QComboBox*>("method1");
+    ASSERT_TRUE(method);
+    method->setCurrentIndex(method->findData(static_cast<int>(Method::ScoreCam)));
+    ASSERT_EQ(v->panel(1)->method(), Method::ScoreCam);
     // An explanation of another image.
     QTest::keyClick(&w, Qt::Key_PageDown);
 
     // Now switch everything, while they run.
     EXPECT_TRUE(dash->isRunning());
     EXPECT_TRUE(wizard->isTraining());
+    // Long jobs stay off Qt's global pool, which painting uses for image scaling and waits on
+    // (with them there, the window froze for as long as training ran).
+    EXPECT_EQ(QThreadPool::globalInstance()->activeThreadCount(), 0);
     QSignalSpy models(&w, &MainWindow::modelLoaded);
     w.openModel(path("model2/best.ckpt"));
     auto* split = w.browser()->findChild<QComboBox*>("splitCombo");

@@ -164,13 +164,6 @@ void BrowserPanel::clearShowOnly() {
     m_banner->hide();
 }
 
-void BrowserPanel::setBreedFilter(int label) {
-    clearShowOnly();
-    const int i = m_breed->findData(label);
-    m_breed->setCurrentIndex(i >= 0 ? i : 0);
-    step(-m_filter->rowCount());  // the first image of the breed
-}
-
 std::vector<int> BrowserPanel::visibleSourceRows() const {
     std::vector<int> rows;
     for (int r = 0; r < m_filter->rowCount(); ++r)

@@ -39,7 +39,6 @@ public:
     // Restricts the grid to these rows, with a banner naming them and a button to show all.
     void showOnly(const std::vector<int>& rows, const QString& description);
     void clearShowOnly();
-    void setBreedFilter(int label);  // -1: every breed
     // The images in the grid, in its order, and the hand-selected ones (for grid figures).
     std::vector<int> visibleSourceRows() const;
     std::vector<int> selectedSourceRows() const;

@@ -34,6 +34,7 @@
 #include <map>
 #include <utility>
 
+#include "background_job.h"
 #include "charts/eval_charts.h"
 #include "common/thread_priority.h"
 #include "explain/model_session.h"
@@ -382,7 +383,7 @@ void EvalDashboard::tryReload() {
         watcher->deleteLater();
         onLoaded(loaded);
     });
-    watcher->setFuture(QtConcurrent::run([loaded, tapNames = m_tapNames] {
+    watcher->setFuture(QtConcurrent::run(backgroundPool(), [loaded, tapNames = m_tapNames] {
         lowerCurrentThreadPriority();
         const auto& dir = loaded->dir;
         if (std::filesystem::exists(dir / kRecordsFile)) {
@@ -504,8 +505,8 @@ void EvalDashboard::startEvaluation(std::size_t limit) {
         watcher->deleteLater();
         onRunFinished(run);
     });
-    watcher->setFuture(
-        QtConcurrent::run([run, model = m_model, dataset = m_dataset](QPromise<void>& promise) {
+    watcher->setFuture(QtConcurrent::run(
+        backgroundPool(), [run, model = m_model, dataset = m_dataset](QPromise<void>& promise) {
             lowerCurrentThreadPriority();
             JobContext job;
             job.cancel = &run->cancel;

@@ -3,6 +3,7 @@
 #include <QFutureWatcher>
 #include <QtConcurrent/QtConcurrent>
 
+#include "background_job.h"
 #include "common/thread_priority.h"
 #include "data/demo_generator.h"
 #include "train/demo_build.h"
@@ -65,17 +66,13 @@ void DemoSetup::start() {
         }
     });
     connect(watcher, &QFutureWatcherBase::finished, watcher, &QObject::deleteLater);
-    watcher->setFuture(QtConcurrent::run([job](QPromise<DemoEvent>& promise) {
+    watcher->setFuture(QtConcurrent::run(backgroundPool(), [job](QPromise<DemoEvent>& promise) {
         lowerCurrentThreadPriority();
         DemoEvent end;
         try {
             DemoBuildOptions o;
             o.job.cancel = &job->cancel;
-            o.job.progress = [&promise](const Progress& p) {
-                promise.setProgressRange(0, static_cast<int>(p.total));
-                promise.setProgressValueAndText(static_cast<int>(p.done),
-                                                QString::fromStdString(p.stage));
-            };
+            o.job.progress = progressTo(promise);
             o.onDatasetReady = [&promise](const std::filesystem::path& dir) {
                 promise.addResult(
                     DemoEvent{DemoEvent::DatasetReady, QString::fromStdString(dir.string()), {}});

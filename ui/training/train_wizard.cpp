@@ -29,7 +29,9 @@
 #include <mutex>
 #include <variant>
 
+#include "background_job.h"
 #include "charts/training_charts.h"
+#include "common/thread_priority.h"
 #include "nn/checkpoint.h"
 #include "nn/runtime.h"
 #include "nn/weights_catalog.h"
@@ -43,7 +45,7 @@ namespace camx::ui {
 // newer one, or the wizard is gone) can finish alone.
 struct TrainWizard::DatasetLoad {
     QString path;
-    CancelToken cancel;
+    std::shared_ptr<CancelToken> cancel = std::make_shared<CancelToken>();
 };
 
 // One training run, shared by the worker and the wizard. The worker queues what it reports and
@@ -139,17 +141,6 @@ bool samePath(const QString& a, const QString& b) {
     return !ca.isEmpty() ? ca == cb : normalPath(a) == normalPath(b);
 }
 
-TrainWizard::DatasetReader& datasetReader() {
-    static TrainWizard::DatasetReader reader;
-    return reader;
-}
-
-// What a dataset read hands back.
-struct LoadOutcome {
-    std::shared_ptr<const Dataset> dataset;
-    QString error;
-};
-
 // What the output folder holds, read off the GUI thread.
 struct Inspection {
     bool hasCheckpoint = false;
@@ -202,7 +193,7 @@ QStringList describeRun(const TrainConfig& cfg, bool resume) {
 }  // namespace
 
 void TrainWizard::setDatasetReader(DatasetReader reader) {
-    datasetReader() = std::move(reader);
+    m_reader = std::move(reader);
 }
 
 TrainWizard::TrainWizard(QWidget* parent) : QWizard(parent) {
@@ -229,7 +220,7 @@ TrainWizard::TrainWizard(QWidget* parent) : QWizard(parent) {
 TrainWizard::~TrainWizard() {
     // Never waits: each job owns its inputs, its token and its results (see the header), so it
     // finishes alone; a dataset read stops at the next file, training at the next step.
-    if (m_datasetLoad) m_datasetLoad->cancel.cancel();
+    if (m_datasetLoad) m_datasetLoad->cancel->cancel();
     if (m_run) m_run->cancel.cancel();
 }
 
@@ -312,7 +303,7 @@ void TrainWizard::adoptWorkspaceDataset() {
         return;
     }
     if (m_datasetLoad) {
-        m_datasetLoad->cancel.cancel();
+        m_datasetLoad->cancel->cancel();
         m_datasetLoad.reset();
     }
     m_followWorkspace = true;
@@ -342,7 +333,7 @@ void TrainWizard::setDatasetPath(const QString& dir) {
         return;
     }
     m_followWorkspace = false;
-    if (m_datasetLoad) m_datasetLoad->cancel.cancel();  // the newer request wins
+    if (m_datasetLoad) m_datasetLoad->cancel->cancel();  // the newer request wins
     auto load = std::make_shared<DatasetLoad>();
     load->path = dir;
     m_datasetLoad = load;
@@ -352,7 +343,7 @@ void TrainWizard::setDatasetPath(const QString& dir) {
     m_dataReport->setText(tr("Reading %1…").arg(dir.toHtmlEscaped()));
     static_cast<Page*>(page(DatasetPageId))->changed();
     // The watcher belongs to the wizard; deleting it never waits for the job.
-    auto* watcher = new QFutureWatcher<LoadOutcome>(this);
+    auto* watcher = new QFutureWatcher<DatasetReadOutcome>(this);
     connect(watcher, &QFutureWatcherBase::progressValueChanged, this, [this, load, watcher](int v) {
         if (m_datasetLoad != load || watcher->progressMaximum() <= 0) return;
         m_dataReport->setText(tr("Reading %1… %2 of %3 (%4)")
@@ -365,32 +356,17 @@ void TrainWizard::setDatasetPath(const QString& dir) {
         watcher->deleteLater();
         if (m_datasetLoad != load) return;  // superseded, or the workspace's was adopted
         m_datasetLoad.reset();
-        const LoadOutcome out = watcher->future().resultCount() ? watcher->result() : LoadOutcome{};
+        const DatasetReadOutcome out =
+            watcher->future().resultCount() ? watcher->result() : DatasetReadOutcome{};
         if (out.dataset) QSettings().setValue("train/dataset", load->path);
         showDataset(out.dataset, out.dataset ? QString() : out.error);
     });
-    DatasetReader reader = datasetReader();
+    // The workspace's reader, so that a dataset format the explorer opens trains too.
+    DatasetReader reader = m_reader      ? m_reader
+                           : m_workspace ? m_workspace->datasetReader()
+                                         : standardDatasetReader();
     watcher->setFuture(
-        QtConcurrent::run([load, reader = std::move(reader)](QPromise<LoadOutcome>& promise) {
-            LoadOutcome out;
-            try {
-                OpenOptions o;
-                o.job.cancel = &load->cancel;
-                o.job.progress = [&promise](const Progress& p) {
-                    promise.setProgressRange(0, static_cast<int>(p.total));
-                    promise.setProgressValueAndText(static_cast<int>(p.done),
-                                                    QString::fromStdString(p.stage));
-                };
-                const std::filesystem::path path = load->path.toStdString();
-                out.dataset = std::make_shared<const Dataset>(reader ? reader(path, o)
-                                                                     : openStanfordDogs(path, o));
-            } catch (const Cancelled&) {
-                out.error = QCoreApplication::translate("TrainWizard", "cancelled");
-            } catch (const std::exception& e) {
-                out.error = QString::fromStdString(e.what());
-            }
-            promise.addResult(std::move(out));
-        }));
+        readDatasetInBackground(load->path.toStdString(), {}, std::move(reader), load->cancel));
 }
 
 void TrainWizard::showDataset(std::shared_ptr<const Dataset> dataset, const QString& error) {
@@ -854,7 +830,7 @@ void TrainWizard::inspectOutput() {
         m_resume->setEnabled(m_canResume && !isTraining());
         Q_EMIT outputInspected();
     });
-    watcher->setFuture(QtConcurrent::run([dir] {
+    watcher->setFuture(QtConcurrent::run(backgroundPool(), [dir] {
         Inspection r;
         const std::filesystem::path last = std::filesystem::path(dir.toStdString()) / "last.ckpt";
         std::error_code ec;
@@ -1061,27 +1037,29 @@ void TrainWizard::startTraining(bool resume) {
     cb.onStep = [run](const StepMetrics& m) { run->push(run, m); };
     cb.onEpoch = [run](const EpochRecord& rec) { run->push(run, rec); };
     cb.onLog = [run](const std::string& s) { run->push(run, QString::fromStdString(s)); };
-    m_trainJob.setFuture(QtConcurrent::run([run, dataset = m_dataset, cfg, out, cb, from] {
-        JobContext job;
-        job.cancel = &run->cancel;
-        try {
-            TrainConfig effective = cfg;
-            if (from) {
-                // Where the run stands, and the settings the trainer will continue with.
-                const CheckpointMeta meta = readCheckpointMeta(*from);
-                run->push(run, TrainRun::History{meta.epoch, meta.history});
-                effective = TrainConfig::fromJson(meta.trainConfigJson);
-                effective.epochs = cfg.epochs;
+    m_trainJob.setFuture(
+        QtConcurrent::run(backgroundPool(), [run, dataset = m_dataset, cfg, out, cb, from] {
+            lowerCurrentThreadPriority();
+            JobContext job;
+            job.cancel = &run->cancel;
+            try {
+                TrainConfig effective = cfg;
+                if (from) {
+                    // Where the run stands, and the settings the trainer will continue with.
+                    const CheckpointMeta meta = readCheckpointMeta(*from);
+                    run->push(run, TrainRun::History{meta.epoch, meta.history});
+                    effective = TrainConfig::fromJson(meta.trainConfigJson);
+                    effective.epochs = cfg.epochs;
+                }
+                for (const QString& line : describeRun(effective, from.has_value()))
+                    run->push(run, line);
+                trainModel(*dataset, cfg, out, cb, job, from);
+            } catch (const Cancelled&) {
+                run->cancelled = true;
+            } catch (const std::exception& e) {
+                run->error = QString::fromStdString(e.what());
             }
-            for (const QString& line : describeRun(effective, from.has_value()))
-                run->push(run, line);
-            trainModel(*dataset, cfg, out, cb, job, from);
-        } catch (const Cancelled&) {
-            run->cancelled = true;
-        } catch (const std::exception& e) {
-            run->error = QString::fromStdString(e.what());
-        }
-    }));
+        }));
 }
 
 void TrainWizard::drainTrainEvents() {

@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 
+#include "background_job.h"
 #include "common/job.h"
 #include "data/dataset.h"
 #include "train/train_config.h"
@@ -66,10 +67,9 @@ public:
     bool datasetLoading() const { return m_datasetLoad != nullptr; }
     bool followsWorkspace() const { return m_workspace && m_followWorkspace; }
 
-    // Replaces openStanfordDogs for the wizard's dataset reads (tests). Empty: the real reader.
-    using DatasetReader =
-        std::function<Dataset(const std::filesystem::path&, const OpenOptions& options)>;
-    static void setDatasetReader(DatasetReader reader);
+    // What reads the folders the user picks here (background_job.h). Empty (the default): the
+    // workspace's reader, or openStanfordDogs without a workspace.
+    void setDatasetReader(DatasetReader reader);
 
     // The configuration the pages describe.
     TrainConfig config() const;
@@ -145,6 +145,7 @@ private:
     QLabel* m_dataReport;
     std::shared_ptr<const Dataset> m_dataset;
     std::shared_ptr<DatasetLoad> m_datasetLoad;  // the read under way, if any
+    DatasetReader m_reader;                      // empty: see setDatasetReader
     QPointer<Workspace> m_workspace;
     bool m_followWorkspace = false;
     // Model page.
