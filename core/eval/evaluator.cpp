@@ -14,6 +14,7 @@
 #include "data/loader.h"
 #include "explain/model_session.h"
 #include "explain/postprocess.h"
+#include "localize/box_sweep.h"
 
 namespace camx {
 namespace fs = std::filesystem;
@@ -37,15 +38,22 @@ MapScore scoreMap(const Heatmap& raw, Method method, int tap, int width, int hei
     s.method = method;
     s.tap = tap;
     const Heatmap map = displayMap(raw, method, width, height);
-    s.box = boxFromMap(map, o.tau, o.mode, truth);
-    s.iou = bestIou(s.box, truth);
-    for (float t : o.sweep) {
-        const std::vector<Box> boxes = componentBoxes(map, t);
-        double largest = boxes.empty() ? 0.0 : bestIou(boxes.front(), truth), best = 0.0;
-        for (const Box& b : boxes) best = std::max(best, bestIou(b, truth));
-        s.sweepLargest.push_back(static_cast<float>(largest));
-        s.sweepBest.push_back(static_cast<float>(best));
+    // With a sweep the reported box comes from the same pass, tau being one more threshold; the
+    // course rule reads contours, which the pass does not give.
+    const bool boxFromSweep = !o.sweep.empty() && o.mode != BoxMode::CourseContour;
+    if (!boxFromSweep) s.box = boxFromMap(map, o.tau, o.mode, truth);
+    if (!o.sweep.empty()) {
+        std::vector<float> taus = o.sweep;
+        if (boxFromSweep) taus.push_back(o.tau);
+        const std::vector<SweepPoint> points = sweepBoxes(map, taus, truth);
+        for (std::size_t i = 0; i < o.sweep.size(); ++i) {
+            s.sweepLargest.push_back(static_cast<float>(points[i].largestIou));
+            s.sweepBest.push_back(static_cast<float>(points[i].bestIou));
+        }
+        if (boxFromSweep)
+            s.box = o.mode == BoxMode::BestOfAll ? points.back().best : points.back().largest;
     }
+    s.iou = bestIou(s.box, truth);
     return s;
 }
 
