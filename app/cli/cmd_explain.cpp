@@ -69,7 +69,7 @@ void addExplainCommands(CLI::App& app) {
         static ModelOptions mo;
         static std::string image, annotation, out = "explain-out", methods = "cam,gradcam",
                                               layers = "last", target = "pred", score = "logit",
-                                              mode = "largest";
+                                              mode = "largest", precision = "fp32";
         static float tau = 0.2f;
         addModelOptions(cmd, mo);
         cmd->add_option("--image", image, "the photo")->required()->check(RegularFile);
@@ -92,6 +92,12 @@ void addExplainCommands(CLI::App& app) {
             ->capture_default_str();
         cmd->add_option("--box-mode", mode, "largest, best (needs --annotation) or course")
             ->check(CLI::IsMember({"largest", "best", "course"}))
+            ->capture_default_str();
+        cmd->add_option("--precision", precision,
+                        "fp32: maps exact to the paper's definitions; bf16: the network in "
+                        "bfloat16, faster on CPUs with AVX-512 BF16 or AMX, maps a little off "
+                        "(README, Performance)")
+            ->check(CLI::IsMember({"fp32", "bf16"}))
             ->capture_default_str();
         cmd->add_option("--out", out,
                         "output folder: new, empty, or holding a previous explanation, which is "
@@ -122,6 +128,7 @@ void addExplainCommands(CLI::App& app) {
             eo.methods = methodList;
             eo.taps = parseLayers(layers, info);
             eo.score = score == "prob" ? ScoreKind::Probability : ScoreKind::Logit;
+            eo.bf16 = precision == "bf16";
             int cls = -1;
             if (target != "pred") {
                 try {
@@ -223,7 +230,8 @@ void addExplainCommands(CLI::App& app) {
             "eval", "Evaluate a split: per-image CSV and summary JSON (resumes if interrupted)");
         static ModelOptions mo;
         static std::string data, split = "test", out = "eval-out", methods = "cam,gradcam",
-                                 layers = "last", score = "logit", mode = "largest";
+                                 layers = "last", score = "logit", mode = "largest",
+                                 precision = "fp32";
         static EvalOptions o;
         static int limit = 0;
         static float sweepStep = 0.05f;
@@ -250,6 +258,12 @@ void addExplainCommands(CLI::App& app) {
             ->check(FiniteNumber & CLI::Range(0.0f, 0.5f))
             ->capture_default_str();
         cmd->add_option("--batch", o.batchSize)->check(CLI::Range(1, 1024))->capture_default_str();
+        cmd->add_option("--precision", precision,
+                        "fp32: maps exact to the paper's definitions; bf16: the network in "
+                        "bfloat16, faster on CPUs with AVX-512 BF16 or AMX, maps a little off "
+                        "(README, Performance)")
+            ->check(CLI::IsMember({"fp32", "bf16"}))
+            ->capture_default_str();
         cmd->add_option("--out", out, "output folder")->capture_default_str();
         cmd->callback([] {
             o.methods = parseMethods(methods);
@@ -259,6 +273,7 @@ void addExplainCommands(CLI::App& app) {
             const ModelInfo& info = session->info();
             o.taps = parseLayers(layers, info);
             o.score = score == "prob" ? ScoreKind::Probability : ScoreKind::Logit;
+            o.bf16 = precision == "bf16";
             parseBoxMode(mode, &o.mode);
             o.sweep = sweepStep > 0 ? EvalOptions::defaultSweep(sweepStep) : std::vector<float>{};
             OpenOptions oo;

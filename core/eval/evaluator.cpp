@@ -197,6 +197,8 @@ std::string runKey(const ModelSession& model, const std::vector<Sample>& samples
               {"taps", o.taps},
               {"score", o.score == ScoreKind::Logit ? "logit" : "probability"},
               {"limit", o.limit}};
+    // Only when set, so fp32 evaluations written before the option existed still resume.
+    if (o.bf16) j["precision"] = "bf16";
     json methods = json::array();
     for (Method m : o.methods) methods.push_back(methodId(m));
     j["methods"] = methods;
@@ -279,6 +281,7 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
     eo.methods = o.methods;
     eo.taps = o.taps;
     eo.score = o.score;
+    eo.bf16 = o.bf16;
     std::size_t processed = result.records.size();
     while (auto batch = loader.next()) {
         job.throwIfCancelled();

@@ -36,6 +36,9 @@ struct EvalOptions {
     int batchSize = 16;
     std::size_t limit = 0;  // first N images only; 0: all
     int loaderThreads = 0;
+    // The backbone in bfloat16 (ExplainOptions::bf16): faster where the CPU has it, maps no
+    // longer exact to fp32 rounding.
+    bool bf16 = false;
 
     static std::vector<float> defaultSweep(float step = 0.05f);  // 0, step, ..., < 1
 };

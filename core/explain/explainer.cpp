@@ -30,10 +30,24 @@ Explainer::Explainer(CamNet net, c10::Device device) : m_net(std::move(net)), m_
     for (auto& p : m_net->parameters()) p.requires_grad_(false);
 }
 
-at::Tensor Explainer::logits(const at::Tensor& images) {
+at::Tensor Explainer::logits(const at::Tensor& images, bool reference) {
     std::lock_guard<std::mutex> lock(m_mutex);
     c10::InferenceMode guard;
-    return m_net->forward(images.to(m_device)).cpu();
+    ExplainOptions o;
+    o.referencePath = reference;
+    return forwardLogits(images.to(m_device), o).cpu();
+}
+
+const InferenceNet* Explainer::fastNet(const ExplainOptions& o) {
+    if (o.referencePath) return nullptr;
+    std::unique_ptr<InferenceNet>& slot = o.bf16 ? m_fastBf16 : m_fast;
+    if (!slot) slot = std::make_unique<InferenceNet>(*m_net, m_device, o.bf16);
+    return slot.get();
+}
+
+at::Tensor Explainer::forwardLogits(const at::Tensor& x, const ExplainOptions& o) {
+    const InferenceNet* fast = fastNet(o);
+    return fast ? fast->logits(x) : m_net->forward(x);
 }
 
 namespace {
@@ -82,7 +96,7 @@ at::Tensor Explainer::scoreCam(const at::Tensor& x, const at::Tensor& A, const a
                                        channels.begin() + static_cast<std::ptrdiff_t>(k1));
             at::Tensor idx = at::tensor(chunk, at::kLong).to(up.device());
             at::Tensor masks = up.index_select(0, idx).unsqueeze(1);  // [n,1,S,S]
-            at::Tensor out = m_net->forward(x[b].unsqueeze(0) * masks);
+            at::Tensor out = forwardLogits(x[b].unsqueeze(0) * masks, o);
             if (o.score == ScoreKind::Probability) out = out.softmax(1);
             at::Tensor s = out.select(1, target).to(at::kCPU, at::kFloat);
             for (std::size_t j = 0; j < chunk.size(); ++j)
@@ -131,13 +145,24 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
         if (gradFrom < 0 || m_net->tapDepth(g) < m_net->tapDepth(gradFrom)) gradFrom = g;
 
     const std::vector<int> tapList(allTaps.begin(), allTaps.end());
+    auto tapIndex = [&](int t) {
+        return static_cast<std::size_t>(std::find(tapList.begin(), tapList.end(), t) -
+                                        tapList.begin());
+    };
     const at::Tensor x = images.to(m_device);
+    const InferenceNet* fast = fastNet(o);
+    // At the last block the gradient has a closed form (see the header): no backward pass.
+    const bool closedForm = fast && std::all_of(gradTaps.begin(), gradTaps.end(), [&](int t) {
+                                return m_net->tapDepth(t) == m_net->tapDepth(last);
+                            });
+    const bool backward = !gradTaps.empty() && !closedForm;
     ForwardOutput out;
     at::Tensor targets;
     std::map<int, at::Tensor> grads;
     {
-        torch::AutoGradMode gradMode(!gradTaps.empty());
-        out = m_net->forwardTaps(x, tapList, gradTaps.empty() ? -1 : gradFrom);
+        torch::AutoGradMode gradMode(backward);
+        const int leaf = backward ? gradFrom : -1;
+        out = fast ? fast->forward(x, tapList, leaf) : m_net->forwardTaps(x, tapList, leaf);
         at::Tensor predicted = out.logits.argmax(1);
         std::vector<int64_t> t(static_cast<std::size_t>(B));
         for (int64_t b = 0; b < B; ++b) {
@@ -149,7 +174,7 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
             t[static_cast<std::size_t>(b)] = want >= 0 ? want : predicted[b].item<int64_t>();
         }
         targets = at::tensor(t, at::kLong).to(m_device);
-        if (!gradTaps.empty()) {
+        if (backward) {
             at::Tensor scores = o.score == ScoreKind::Logit ? out.logits : out.logits.softmax(1);
             // Images are independent in eval mode, so the sum's gradient is each image's own.
             at::Tensor y = scores.gather(1, targets.unsqueeze(1)).sum();
@@ -157,24 +182,29 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
             std::vector<int> order;
             for (int g : gradTaps) {
                 order.push_back(g);
-                inputs.push_back(out.taps[static_cast<std::size_t>(
-                    std::find(tapList.begin(), tapList.end(), g) - tapList.begin())]);
+                inputs.push_back(out.taps[tapIndex(g)]);
             }
             auto g = torch::autograd::grad({y}, inputs, {}, /*retain_graph=*/false, false,
                                            /*allow_unused=*/true);
             for (std::size_t k = 0; k < order.size(); ++k)
                 grads[order[k]] = g[k].defined() ? g[k] : at::zeros_like(inputs[k]);
+        } else if (!gradTaps.empty()) {
+            c10::InferenceMode inference;
+            const at::Tensor A = out.taps[tapIndex(*gradTaps.begin())].detach();
+            const at::Tensor W = m_net->classifier()->weight.detach().to(at::kFloat);
+            at::Tensor g = W.index_select(0, targets);  // [B,C]
+            if (o.score == ScoreKind::Probability) {
+                const at::Tensor p = out.logits.detach().softmax(1);
+                g = p.gather(1, targets.unsqueeze(1)) * (g - p.matmul(W));
+            }
+            g = (g / static_cast<double>(A.size(2) * A.size(3))).view({B, -1, 1, 1}).expand_as(A);
+            for (int t : gradTaps) grads[t] = g;
         }
     }
     job.throwIfCancelled();
 
     c10::InferenceMode inference;
-    auto tapTensor = [&](int t) {
-        return out
-            .taps[static_cast<std::size_t>(std::find(tapList.begin(), tapList.end(), t) -
-                                           tapList.begin())]
-            .detach();
-    };
+    auto tapTensor = [&](int t) { return out.taps[tapIndex(t)].detach(); };
     const at::Tensor logitsCpu = out.logits.detach().to(at::kCPU, at::kFloat);
     const at::Tensor probsCpu = logitsCpu.softmax(1);
     std::vector<ImageExplanation> result(static_cast<std::size_t>(B));

@@ -2,15 +2,24 @@
 // One forward and (at most) one backward pass per batch give every requested map: CAM from the
 // class weights, and every gradient method at every requested tap from activation gradients
 // only. Parameters never get gradients. Score-CAM adds its own batched forward passes.
+//
+// The passes run on the network's inference form (InferenceNet: batch norm folded, oneDNN or
+// channels-last). At the last block no backward pass is needed at all: the score depends on the
+// block's output A only through global average pooling and the fc layer, so its gradient is the
+// same at every position, dy/dA[c,i,j] = W[t,c] / (h*w) for the logit (and, through the
+// softmax, p_t * (W[t,c] - sum_k p_k W[k,c]) / (h*w) for the probability). Only a request at an
+// earlier tap backpropagates, and only from that tap on.
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include <memory>
 #include <mutex>
 #include <vector>
 
 #include "common/job.h"
 #include "explain/explanation.h"
+#include "nn/inference_net.h"
 #include "nn/resnet.h"
 
 namespace camx {
@@ -29,8 +38,8 @@ public:
     std::vector<ImageExplanation> explain(const at::Tensor& images, const std::vector<int>& targets,
                                           const ExplainOptions& options,
                                           const JobContext& job = {});
-    // The plain forward pass (inference mode): the baseline every benchmark compares with.
-    at::Tensor logits(const at::Tensor& images);
+    // The forward pass alone (inference mode), on the inference form unless `reference`.
+    at::Tensor logits(const at::Tensor& images, bool reference = false);
 
     CamNet& net() { return m_net; }
     c10::Device device() const { return m_device; }
@@ -38,8 +47,12 @@ public:
 private:
     at::Tensor scoreCam(const at::Tensor& x, const at::Tensor& A, const at::Tensor& targets,
                         const ExplainOptions& o, const JobContext& job);
+    // The inference form for this request; built on first use (bf16 only when asked for).
+    const InferenceNet* fastNet(const ExplainOptions& o);
+    at::Tensor forwardLogits(const at::Tensor& x, const ExplainOptions& o);
     CamNet m_net;
     c10::Device m_device;
+    std::unique_ptr<InferenceNet> m_fast, m_fastBf16;
     std::mutex m_mutex;
 };
 

@@ -15,6 +15,12 @@ struct ExplainOptions {
     int topK = 5;
     int scoreCamBatch = 32;
     int scoreCamMaxChannels = 0;  // 0: every channel, as in the paper
+    // The plain torch::nn network (batch norm unfolded, autograd through the whole backbone)
+    // instead of the inference form: slower, for checking the fast path against it.
+    bool referencePath = false;
+    // Computes the backbone in bfloat16 (the inference form only). Maps are no longer exact to
+    // fp32 rounding; the README states how far they move.
+    bool bf16 = false;
 };
 
 struct MapResult {

@@ -20,6 +20,8 @@
 
 namespace camx {
 
+class InferenceNet;
+
 class ResBlockImpl : public torch::nn::Module {
 public:
     ResBlockImpl(int64_t inPlanes, int64_t planes, int64_t stride, bool bottleneck);
@@ -27,6 +29,7 @@ public:
     int64_t outChannels() const { return m_out; }
 
 private:
+    friend class InferenceNet;  // folds the batch norms into the convolutions
     bool m_bottleneck;
     int64_t m_out;
     torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
@@ -84,6 +87,7 @@ public:
     std::vector<torch::Tensor> headParameters();
 
 private:
+    friend class InferenceNet;
     Arch m_arch;
     int64_t m_numClasses, m_baseWidth, m_featureChannels = 0;
     torch::nn::Conv2d conv1{nullptr};
