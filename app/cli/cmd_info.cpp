@@ -2,9 +2,11 @@
 
 #include <cstdio>
 #include <opencv2/core/utility.hpp>
+#include <string>
 #include <thread>
 
 #include "commands.h"
+#include "common/cpu_features.h"
 #include "nn/runtime.h"
 
 #ifdef CAMX_HAVE_QT
@@ -28,6 +30,13 @@ void addInfoCommand(CLI::App& app) {
         std::printf("LibTorch      %s\n", rt.torchVersion.c_str());
         std::printf("OpenCV        %s\n", CV_VERSION);
         std::printf("matio         %d.%d.%d\n", mj, mn, rel);
+        std::printf("CPU           %s\n", cpuBrand().c_str());
+        const std::string bf16 = cpuBf16FeatureName();
+        if (bf16.empty())
+            std::printf("CPU bf16      no AVX-512 BF16 or AMX (CPU training defaults to fp32)\n");
+        else
+            std::printf("CPU bf16      %s (CPU training defaults to bf16 autocast)\n",
+                        bf16.c_str());
         std::printf("CPU cores     %u\n", std::thread::hardware_concurrency());
         std::printf("CPU threads   %d (LibTorch intra-op)\n", rt.cpuThreads);
         std::printf("oneDNN        %s\n", rt.mklDnn ? "yes" : "no");

@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "data/dataset.h"
+#include "nn/checkpoint.h"
 #include "nn/weights.h"
 #include "terminal_progress.h"
 #include "train/trainer.h"
@@ -13,9 +14,10 @@ void addTrainCommand(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "train", "Train the CAM classifier; writes last.ckpt, best.ckpt and history.csv");
     static std::string data, out = "runs/train", weights, resume, preset, arch = "resnet50",
-                             optimizer = "sgd", schedule = "cosine";
+                             optimizer = "sgd", schedule = "cosine", precision = "auto";
     static TrainConfig c;
-    static bool imagenet = false, flip = false, crop = false, jitter = false, quiet = false;
+    static bool imagenet = false, flip = false, crop = false, jitter = false, quiet = false,
+                amp = false;
     cmd->add_option("--data", data, "dataset folder (Stanford Dogs layout or its archives)")
         ->required();
     cmd->add_option("--out", out, "output folder for checkpoints and the CSV log")
@@ -63,8 +65,17 @@ void addTrainCommand(CLI::App& app) {
     cmd->add_option("--width", c.baseWidth, "base width (64 is the real network)")
         ->capture_default_str();
     cmd->add_flag("--cpu", c.forceCpu, "train on the CPU even when a GPU is usable");
-    cmd->add_flag("--amp", c.mixedPrecision, "bf16 mixed precision (CUDA)");
-    cmd->add_flag("--channels-last", c.channelsLast, "channels-last memory format (CUDA)");
+    auto* precisionOption =
+        cmd->add_option("--precision", precision,
+                        "auto: bf16 autocast (fp32 master weights, channels-last) on CPUs with "
+                        "AVX-512 BF16 or AMX and on GPUs with native bf16, fp32 elsewhere; fp32; "
+                        "bf16 (emulated, slower than fp32, on CPUs without it). The checkpoint "
+                        "records the precision used, and --resume keeps it")
+            ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
+            ->capture_default_str();
+    cmd->add_flag("--amp", amp, "the same as --precision bf16")->excludes(precisionOption);
+    cmd->add_flag("--channels-last", c.channelsLast,
+                  "channels-last memory format in fp32 too (bf16 always uses it)");
     cmd->add_option("--seed", c.seed)->check(CLI::NonNegativeNumber)->capture_default_str();
     cmd->add_flag("--quiet", quiet, "no progress bar");
     cmd->callback([cmd] {
@@ -83,6 +94,7 @@ void addTrainCommand(CLI::App& app) {
         auto a = parseArch(arch);
         if (!a) throw CLI::ValidationError("--arch", "unknown architecture '" + arch + "'");
         c.arch = *a;
+        c.precision = amp ? Precision::Bf16 : *parsePrecision(precision);
         TrainConfig cfg = c;
         if (!preset.empty()) {
             cfg = TrainConfig{};
@@ -108,7 +120,8 @@ void addTrainCommand(CLI::App& app) {
                 {"--input-size", [&] { cfg.inputSize = c.inputSize; }},
                 {"--width", [&] { cfg.baseWidth = c.baseWidth; }},
                 {"--cpu", [&] { cfg.forceCpu = c.forceCpu; }},
-                {"--amp", [&] { cfg.mixedPrecision = c.mixedPrecision; }},
+                {"--precision", [&] { cfg.precision = c.precision; }},
+                {"--amp", [&] { cfg.precision = c.precision; }},
                 {"--channels-last", [&] { cfg.channelsLast = c.channelsLast; }},
                 {"--seed", [&] { cfg.seed = c.seed; }}};
             for (const auto& [name, copy] : overrides)
@@ -134,6 +147,21 @@ void addTrainCommand(CLI::App& app) {
         };
         std::optional<std::filesystem::path> from;
         if (!resume.empty()) from = resume;
+        // A resumed run continues with its checkpoint's configuration, the precision it resolved
+        // to included; say so rather than drop an explicit choice silently.
+        if (from && (given("--precision") || given("--amp"))) {
+            try {
+                const TrainConfig kept =
+                    TrainConfig::fromJson(readCheckpointMeta(*from).trainConfigJson);
+                if (kept.precision != trainingPrecision(cfg).resolved)
+                    cb.onLog(std::string("Note: --resume keeps the run's precision (") +
+                             precisionId(kept.precision) + "); " +
+                             (given("--amp") ? "--amp" : "--precision " + precision) +
+                             " is not applied");
+            } catch (const std::exception&) {
+                // trainModel reports an unreadable checkpoint
+            }
+        }
         const TrainResult r =
             trainModel(ds, cfg, out, cb, {bar.callback(), &interruptToken()}, from);
         bar.finish();

@@ -23,7 +23,7 @@ const std::vector<TrainPreset>& trainPresets() {
         {"demo",
          "the demo model: ResNet-18 from scratch at 160 px, AdamW 0.002, 12 epochs of 32, 2 "
          "warm-up epochs, label smoothing 0.1, flips, batch-norm recalibration on 256 images, "
-         "seed 1"}};
+         "seed 1, automatic precision"}};
     return presets;
 }
 
@@ -84,6 +84,7 @@ std::vector<std::string> applyTrainPreset(const std::string& id, TrainConfig& c)
         setField(c.augment.flip, true, "flips", yesNo, ch);
         setField(c.bnRecalibrationImages, 256, "batch-norm recalibration images", n, ch);
         setField(c.seed, std::uint64_t{1}, "seed", n, ch);
+        setField(c.precision, Precision::Auto, "precision", precisionId, ch);
     } else {
         std::string known;
         for (const auto& p : trainPresets()) known += (known.empty() ? "" : ", ") + p.id;
@@ -116,7 +117,9 @@ std::string TrainConfig::toJson() const {
               {"color_jitter", augment.colorJitter},
               {"bn_recalibration_images", bnRecalibrationImages},
               {"force_cpu", forceCpu},
-              {"mixed_precision", mixedPrecision},
+              {"precision", precisionId(precision)},
+              // What versions before "precision" read (they ignore it on the CPU).
+              {"mixed_precision", precision == Precision::Bf16},
               {"channels_last", channelsLast},
               {"seed", seed},
               {"cache_images", cacheImages}};
@@ -168,7 +171,15 @@ TrainConfig TrainConfig::fromJson(const std::string& text) {
         c.augment.flip = j.value("flip", false);
         c.augment.randomResizedCrop = j.value("random_resized_crop", false);
         c.augment.colorJitter = j.value("color_jitter", false);
-        c.mixedPrecision = j.value("mixed_precision", false);
+        if (j.contains("precision")) {
+            const auto p = parsePrecision(j.at("precision").get<std::string>());
+            if (!p) throw std::invalid_argument("precision must be auto, fp32 or bf16");
+            c.precision = *p;
+        } else {
+            // Written before "precision" existed: `mixed_precision` was bf16 autocast on CUDA,
+            // and without it the run was fp32.
+            c.precision = j.value("mixed_precision", false) ? Precision::Bf16 : Precision::Fp32;
+        }
         c.channelsLast = j.value("channels_last", false);
         c.seed = j.value("seed", std::uint64_t{0});
         c.cacheImages = j.value("cache_images", true);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/precision.h"
 #include "data/augment.h"
 #include "nn/arch.h"
 
@@ -33,9 +34,14 @@ struct TrainConfig {
     // (plain resize, fixed subset); 0: keep the running averages. Ignored with a frozen backbone.
     int bnRecalibrationImages = 0;
 
-    bool forceCpu = false;        // train on the CPU even when a GPU is usable
-    bool mixedPrecision = false;  // CUDA only: bf16 autocast
-    bool channelsLast = false;    // CUDA only
+    bool forceCpu = false;  // train on the CPU even when a GPU is usable
+    // Auto: bf16 autocast where the device computes bf16 natively (see resolvePrecision), fp32
+    // elsewhere. A checkpoint records what Auto resolved to, so a resumed run keeps its
+    // arithmetic on any machine.
+    Precision precision = Precision::Auto;
+    // Channels-last activations and convolution weights in fp32 too; bf16 always uses them
+    // (PrecisionChoice::channelsLast).
+    bool channelsLast = false;
     std::uint64_t seed = 0;
     int loaderThreads = 0;
     bool cacheImages = true;  // keep resized images in memory between epochs

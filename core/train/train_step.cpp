@@ -5,28 +5,56 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/modules/batchnorm.h>
 
+#ifdef CAMX_WITH_CUDA
+#include <cuda_runtime_api.h>
+#endif
+
 namespace camx {
 namespace F = torch::nn::functional;
 
 namespace {
-struct AutocastScope {
-    bool on;
-    explicit AutocastScope(bool enable) : on(enable) {
-        if (on) {
+// bf16 autocast around one forward pass on the device of `x`. Autocast state is per thread; the
+// previous state comes back afterwards, and the bf16 copies of the weights that autocast caches
+// are dropped, since the optimizer step is about to change the weights they were made from.
+class AutocastScope {
+public:
+    AutocastScope(bool enable, const at::Tensor& x) : m_on(enable), m_cuda(x.is_cuda()) {
+        if (!m_on) return;
+        if (m_cuda) {
+            m_wasEnabled = at::autocast::is_enabled();
+            m_dtype = at::autocast::get_autocast_gpu_dtype();
             at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
             at::autocast::set_enabled(true);
+        } else {
+            m_wasEnabled = at::autocast::is_cpu_enabled();
+            m_dtype = at::autocast::get_autocast_cpu_dtype();
+            at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+            at::autocast::set_cpu_enabled(true);
         }
     }
     ~AutocastScope() {
-        if (on) {
-            at::autocast::set_enabled(false);
-            at::autocast::clear_cache();
+        if (!m_on) return;
+        if (m_cuda) {
+            at::autocast::set_enabled(m_wasEnabled);
+            at::autocast::set_autocast_gpu_dtype(m_dtype);
+        } else {
+            at::autocast::set_cpu_enabled(m_wasEnabled);
+            at::autocast::set_autocast_cpu_dtype(m_dtype);
         }
+        if (!m_wasEnabled) at::autocast::clear_cache();
     }
+    AutocastScope(const AutocastScope&) = delete;
+    AutocastScope& operator=(const AutocastScope&) = delete;
+
+private:
+    bool m_on;
+    bool m_cuda;
+    bool m_wasEnabled = false;
+    at::ScalarType m_dtype = at::kBFloat16;
 };
 
 at::Tensor prepare(const at::Tensor& x, const StepOptions& o) {
-    return o.channelsLast && x.is_cuda() ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
+    return o.channelsLast ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
 }
 
 void count(const at::Tensor& logits, const at::Tensor& y, StepOutput& out) {
@@ -39,15 +67,18 @@ void count(const at::Tensor& logits, const at::Tensor& y, StepOutput& out) {
 }
 }  // namespace
 
+at::Tensor forwardLogits(CamNet& net, const at::Tensor& x, const StepOptions& o) {
+    AutocastScope autocast(o.mixedPrecision, x);
+    return net->forward(prepare(x, o));
+}
+
 StepOutput trainStep(CamNet& net, torch::optim::Optimizer& optimizer, const at::Tensor& x,
                      const at::Tensor& y, const StepOptions& o) {
     torch::AutoGradMode grad(true);
     optimizer.zero_grad();
-    at::Tensor logits;
-    {
-        AutocastScope autocast(o.mixedPrecision && x.is_cuda());
-        logits = net->forward(prepare(x, o));
-    }
+    const at::Tensor logits = forwardLogits(net, x, o);
+    // The loss in fp32 outside autocast; its backward casts the gradients back to the fp32
+    // parameters (master weights), which the optimizer updates in fp32.
     at::Tensor loss = F::cross_entropy(
         logits.to(at::kFloat), y, F::CrossEntropyFuncOptions().label_smoothing(o.labelSmoothing));
     loss.backward();
@@ -60,11 +91,7 @@ StepOutput trainStep(CamNet& net, torch::optim::Optimizer& optimizer, const at::
 
 StepOutput evalStep(CamNet& net, const at::Tensor& x, const at::Tensor& y, const StepOptions& o) {
     c10::InferenceMode guard;
-    at::Tensor logits;
-    {
-        AutocastScope autocast(o.mixedPrecision && x.is_cuda());
-        logits = net->forward(prepare(x, o)).to(at::kFloat);
-    }
+    const at::Tensor logits = forwardLogits(net, x, o).to(at::kFloat);
     StepOutput out;
     out.loss = F::cross_entropy(logits, y).item<double>();
     count(logits, y, out);
@@ -91,10 +118,7 @@ void recalibrateBatchNorm(CamNet& net, const std::function<at::Tensor()>& nextBa
     net->train();
     {
         torch::NoGradGuard noGrad;
-        for (at::Tensor x = nextBatch(); x.defined(); x = nextBatch()) {
-            AutocastScope autocast(o.mixedPrecision && x.is_cuda());
-            net->forward(prepare(x, o));
-        }
+        for (at::Tensor x = nextBatch(); x.defined(); x = nextBatch()) forwardLogits(net, x, o);
     }
     for (auto& s : saved) {
         s.bn->options.momentum(s.momentum);
@@ -107,6 +131,19 @@ void toChannelsLast(CamNet& net) {
     torch::NoGradGuard g;
     for (auto& p : net->parameters())
         if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+}
+
+bool cudaHasNativeBf16(const c10::Device& device) {
+    if (!device.is_cuda()) return false;
+#ifdef CAMX_WITH_CUDA
+    int index = device.has_index() ? device.index() : 0;
+    if (!device.has_index() && cudaGetDevice(&index) != cudaSuccess) return false;
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, index) != cudaSuccess) return false;
+    return prop.major >= 8;  // Ampere and later have bf16 tensor cores
+#else
+    return false;
+#endif
 }
 
 }  // namespace camx

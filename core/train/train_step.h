@@ -12,8 +12,10 @@ namespace camx {
 
 struct StepOptions {
     double labelSmoothing = 0;
-    bool mixedPrecision = false;  // CUDA: bf16 autocast for the forward pass
-    bool channelsLast = false;    // CUDA: NHWC activations
+    // bf16 autocast for the forward pass, on the CPU or CUDA: convolutions and matrix products
+    // run in bf16, the parameters (and so the optimizer's updates) and the loss stay fp32.
+    bool mixedPrecision = false;
+    bool channelsLast = false;  // NHWC input (pair it with toChannelsLast on the network)
 };
 
 struct StepOutput {
@@ -23,11 +25,18 @@ struct StepOutput {
     int64_t count = 0;
 };
 
+// The forward pass as the steps below run it (autocast and memory format as `options` say),
+// with gradients as the caller's mode has them. The logits come back in the dtype the last layer
+// produced: bf16 under bf16 autocast.
+at::Tensor forwardLogits(CamNet& net, const at::Tensor& x, const StepOptions& options);
+
 // Forward, cross-entropy, backward, optimizer step. `x` and `y` must be on the network's device.
 StepOutput trainStep(CamNet& net, torch::optim::Optimizer& optimizer, const at::Tensor& x,
                      const at::Tensor& y, const StepOptions& options);
 
-// Loss and accuracy without gradients (inference mode).
+// Loss and accuracy without gradients (inference mode), in the precision `options` give: the
+// trainer validates in the precision it trains in, so the numbers describe the network as it
+// computes during training (and bf16 validation is the fast one where bf16 training is).
 StepOutput evalStep(CamNet& net, const at::Tensor& x, const at::Tensor& y,
                     const StepOptions& options);
 
@@ -36,11 +45,17 @@ StepOutput evalStep(CamNet& net, const at::Tensor& x, const at::Tensor& y,
 // `nextBatch` yields (until it yields an undefined tensor) with equal weight, in training mode
 // without gradients. Running statistics kept with momentum lag behind weights that change
 // quickly, which makes validation loss jump early in training from scratch. Parameters are not
-// touched; the layers' momentum and batch counters are restored afterwards.
+// touched; the layers' momentum and batch counters are restored afterwards. Runs in the
+// precision `options` give, like validation, so the statistics match the activations validation
+// normalises.
 void recalibrateBatchNorm(CamNet& net, const std::function<at::Tensor()>& nextBatch,
                           const StepOptions& options);
 
 // Converts the network's convolution weights to channels-last (call once before training).
 void toChannelsLast(CamNet& net);
+
+// Whether `device` is a CUDA device that computes bf16 natively (compute capability 8.0 or
+// later). False for the CPU, and in builds without CUDA.
+bool cudaHasNativeBf16(const c10::Device& device);
 
 }  // namespace camx

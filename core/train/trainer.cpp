@@ -8,6 +8,7 @@
 #include <cmath>
 #include <memory>
 
+#include "common/cpu_features.h"
 #include "common/csv_writer.h"
 #include "data/loader.h"
 #include "explain/explainer.h"
@@ -67,7 +68,16 @@ void writeHistory(const fs::path& path, const std::vector<EpochRecord>& history)
     csv.save(path);
 }
 
+c10::Device trainingDevice(const TrainConfig& cfg) {
+    return cfg.forceCpu ? c10::Device(c10::kCPU) : preferredDevice();
+}
+
 }  // namespace
+
+PrecisionChoice trainingPrecision(const TrainConfig& cfg) {
+    const c10::Device device = trainingDevice(cfg);
+    return resolvePrecision(cfg.precision, device.is_cuda(), cudaHasNativeBf16(device));
+}
 
 TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& outDir,
                        const TrainCallbacks& cb, const JobContext& job,
@@ -111,13 +121,19 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         meta.classFolders = dataset.breedFolders;
         meta.inputSize = cfg.inputSize;
     }
+    const c10::Device device = trainingDevice(cfg);
+    // Resolved here, where the device is known; the checkpoint records the result, so a resumed
+    // run (whose configuration comes from the checkpoint) keeps it on any machine.
+    const PrecisionChoice precision =
+        resolvePrecision(cfg.precision, device.is_cuda(), cudaHasNativeBf16(device));
+    cfg.precision = precision.resolved;
+    const bool channelsLast = precision.channelsLast(cfg.channelsLast);
     meta.trainConfigJson = cfg.toJson();
-    const c10::Device device = cfg.forceCpu ? c10::Device(c10::kCPU) : preferredDevice();
-    result.device = device.is_cuda()
-                        ? deviceDescription()
-                        : "cpu (" + std::to_string(runtimeInfo().cpuThreads) + " threads)";
+    result.device = device.is_cuda() ? deviceDescription()
+                                     : "cpu (" + cpuBrand() + ", " +
+                                           std::to_string(runtimeInfo().cpuThreads) + " threads)";
     net->to(device);
-    if (cfg.channelsLast && device.is_cuda()) toChannelsLast(net);
+    if (channelsLast) toChannelsLast(net);
     net->setBackboneFrozen(cfg.freezeBackbone);
     std::vector<at::Tensor> trainable;
     for (auto& p : net->parameters())
@@ -158,12 +174,15 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
     result.lastCheckpoint = outDir / "last.ckpt";
     result.bestCheckpoint = outDir / "best.ckpt";
     result.history = meta.history;
-    const StepOptions so{cfg.labelSmoothing, cfg.mixedPrecision, cfg.channelsLast};
+    // Validation and batch-norm recalibration run in the training precision too (train_step.h).
+    const StepOptions so{cfg.labelSmoothing, precision.bf16(), channelsLast};
     const int steps = static_cast<int>(trainLoader.batchesPerEpoch());
     log("Training " + archName(cfg.arch) + " on " + result.device + ": " +
         std::to_string(dataset.train.samples.size()) + " train / " +
         std::to_string(dataset.test.samples.size()) + " validation images, " +
         std::to_string(steps) + " steps per epoch");
+    log("Precision: " + precision.describe(channelsLast) +
+        (resumeFrom ? " (kept from the checkpoint)" : ""));
 
     using clock = std::chrono::steady_clock;
     for (int epoch = startEpoch; epoch < cfg.epochs; ++epoch) {

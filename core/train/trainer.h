@@ -51,6 +51,10 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig config,
                        const JobContext& job = {},
                        const std::optional<std::filesystem::path>& resumeFrom = std::nullopt);
 
+// The precision a run of `config` starts with on this machine: its device (the GPU unless
+// `forceCpu`) and `config.precision` resolved for it. A resumed run keeps its checkpoint's instead.
+PrecisionChoice trainingPrecision(const TrainConfig& config);
+
 // Learning rate at a (fractional) epoch for a configuration: warm-up, then the schedule.
 double learningRateAt(const TrainConfig& config, double epoch);
 

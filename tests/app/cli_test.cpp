@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../core/test_support.h"
+#include "common/cpu_features.h"
 #include "data/image_io.h"
 #include "nn/checkpoint.h"
 #include "train/train_config.h"
@@ -70,7 +71,7 @@ TEST_F(Cli, CheckDataPrintsCountsAndFailsOnlyWhenNothingLoads) {
 TEST_F(Cli, InfoNamesTheLibraries) {
     const CliRun r = cli("info");
     EXPECT_EQ(r.code, 0);
-    for (const char* k : {"LibTorch", "OpenCV", "matio", "CPU threads", "CUDA"})
+    for (const char* k : {"LibTorch", "OpenCV", "matio", "CPU threads", "CPU bf16", "CUDA"})
         EXPECT_NE(r.output.find(k), std::string::npos) << k;
 }
 
@@ -205,6 +206,8 @@ TEST_F(Cli, BadArgumentsExitWithTwoAndNameTheOption) {
         {explain + "--arch resnet7", "--arch"},
         {eval + "--sweep-step nan", "--sweep-step"},
         {"train --data " + data + " --epochs 0 --out " + (out / "t").string(), "epochs"},
+        {"train --data " + data + " --precision fp16 --out " + (out / "t").string(), "--precision"},
+        {"train --data " + data + " --amp --precision fp32 --out " + (out / "t").string(), "--amp"},
         {"make-demo --out " + (out / "d").string() + " --seed -1", "--seed"},
         {"check-data", "DIR"},
         {eval + "--bogus", "--bogus"},
@@ -291,6 +294,43 @@ TEST_F(Cli, ExplicitOptionsOverrideAPreset) {
     EXPECT_DOUBLE_EQ(c.momentum, 0.0);       // the course preset's
     EXPECT_EQ(c.schedule, TrainConfig::Schedule::Constant);
     EXPECT_EQ(c.baseWidth, 4);
+}
+
+// `--precision` picks the arithmetic (auto: what this CPU computes natively), `--amp` is bf16,
+// the checkpoint records what ran, and `--resume` keeps it whatever the command line says.
+TEST_F(Cli, PrecisionIsRecordedAndResumeKeepsIt) {
+    test::TempDir dir;
+    const std::string base = "train --quiet --data " + (s_dir->path() / "demo").string() +
+                             " --arch resnet18 --width 4 --input-size 32 --batch 4 ";
+    auto recorded = [&](const char* run) {
+        return TrainConfig::fromJson(readCheckpointMeta(dir / run / "last.ckpt").trainConfigJson)
+            .precision;
+    };
+    CliRun r = cli(base + "--epochs 1 --precision fp32 --out " + (dir / "fp32").string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("Precision: fp32\n"), std::string::npos) << r.output;
+    EXPECT_EQ(recorded("fp32"), Precision::Fp32);
+
+    r = cli(base + "--epochs 1 --amp --out " + (dir / "amp").string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("Precision: bf16 autocast with fp32 master weights, channels-last"),
+              std::string::npos)
+        << r.output;
+    EXPECT_EQ(recorded("amp"), Precision::Bf16);
+    r = cli(base + "--epochs 2 --precision fp32 --out " + (dir / "amp").string() + " --resume " +
+            (dir / "amp" / "last.ckpt").string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("--resume keeps the run's precision (bf16)"), std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("(kept from the checkpoint)"), std::string::npos) << r.output;
+    EXPECT_EQ(recorded("amp"), Precision::Bf16);
+    EXPECT_EQ(readCheckpointMeta(dir / "amp" / "last.ckpt").epoch, 2);
+
+    // The default is auto, resolved by the same CPU check in the CLI's process as in this one.
+    r = cli(base + "--epochs 1 --out " + (dir / "auto").string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("(automatic: this CPU"), std::string::npos) << r.output;
+    EXPECT_EQ(recorded("auto"), cpuHasFastBf16() ? Precision::Bf16 : Precision::Fp32);
 }
 
 // The first Ctrl+C stops at the next step; a second one quits at once with status 130.

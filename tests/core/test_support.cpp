@@ -74,6 +74,9 @@ TrainConfig tinyTrainConfig(int inputSize, std::uint64_t seed) {
     c.epochs = 1;
     c.batchSize = 5;
     c.seed = seed;
+    // The same arithmetic on every machine: tests compare runs and numbers. The bf16 path has
+    // tests of its own (tests/core/train/precision_test.cpp).
+    c.precision = Precision::Fp32;
     return c;
 }
 

@@ -35,7 +35,7 @@ void writeTar(const std::filesystem::path& tar, const std::filesystem::path& roo
 
 // Trains a tiny ResNet-18 (width 4, 64 px, one epoch) on `dataset`; its best.ckpt lands in `out`.
 // Seconds on a CPU: enough for tests of everything downstream of a model.
-// A ResNet-18 of base width 4 for one epoch in batches of 5: seconds on a CPU.
+// A ResNet-18 of base width 4 for one epoch in batches of 5, in fp32: seconds on a CPU.
 TrainConfig tinyTrainConfig(int inputSize = 64, std::uint64_t seed = 1);
 void trainTinyModel(const std::filesystem::path& datasetDir, const std::filesystem::path& out);
 

@@ -21,6 +21,7 @@
 #include "../core/test_support.h"
 #include "background_job.h"
 #include "charts/training_charts.h"
+#include "common/cpu_features.h"
 #include "main_window.h"
 #include "nn/checkpoint.h"
 #include "training/train_wizard.h"
@@ -132,6 +133,68 @@ TEST_F(Wizard, OneEpochDrawsCurvesWritesACheckpointAndOffersTheModel) {
     EXPECT_EQ(wizard->charts()->stepPoints(), 6);
     EXPECT_TRUE(wizard->logText().contains("Resuming"));
     EXPECT_EQ(readCheckpointMeta(out.path() / "run" / "last.ckpt").epoch, 2);
+}
+
+// The precision combo says what Automatic means on this machine, reaches the configuration, and
+// Resume goes on (and shows) in the precision the checkpoint's run started with.
+TEST_F(Wizard, PrecisionChoiceReachesTheRunAndResumeKeepsTheCheckpoints) {
+    auto* precision = wizard->findChild<QComboBox*>("precision");
+    ASSERT_NE(precision, nullptr);
+    ASSERT_EQ(precision->count(), 3);
+    auto choose = [&](Precision p) {
+        precision->setCurrentIndex(precision->findData(static_cast<int>(p)));
+    };
+    EXPECT_EQ(wizard->config().precision, Precision::Fp32);  // the fixture's configuration
+    choose(Precision::Auto);
+    EXPECT_EQ(wizard->config().precision, Precision::Auto);
+    TrainConfig c = wizard->config();
+    c.precision = Precision::Bf16;
+    wizard->applyConfig(c);
+    EXPECT_EQ(precision->currentData().toInt(), static_cast<int>(Precision::Bf16));
+    for (int i = 0; i < precision->count(); ++i)
+        EXPECT_FALSE(precision->itemData(i, Qt::ToolTipRole).toString().isEmpty()) << i;
+
+    // Automatic names what it becomes on this CPU; bf16 says when it is only emulated.
+    struct Restore {
+        ~Restore() { overrideCpuBf16ForTesting(std::nullopt); }
+    } restore;
+    for (bool fast : {true, false}) {
+        overrideCpuBf16ForTesting(fast);
+        TrainWizard w;
+        auto* box = w.findChild<QComboBox*>("precision");
+        w.findChild<QComboBox*>("deviceCombo")
+            ->setCurrentIndex(w.findChild<QComboBox*>("deviceCombo")->findData(1));  // the CPU
+        EXPECT_EQ(box->itemText(0),
+                  fast ? "Automatic (bf16 on this CPU)" : "Automatic (fp32 on this CPU)");
+        EXPECT_EQ(box->itemText(2).contains("emulated"), !fast) << box->itemText(2).toStdString();
+    }
+    overrideCpuBf16ForTesting(std::nullopt);  // the run below takes what it asks for explicitly
+
+    // A bf16 run; then fp32 chosen on the page, and Resume: the run stays bf16, and says so.
+    choose(Precision::Bf16);
+    wizard->startTraining(false);
+    ASSERT_TRUE(runToEnd()) << wizard->logText().toStdString();
+    EXPECT_TRUE(wizard->logText().contains("precision: bf16 autocast"))
+        << wizard->logText().toStdString();
+    const fs::path last = out.path() / "run" / "last.ckpt";
+    EXPECT_EQ(TrainConfig::fromJson(readCheckpointMeta(last).trainConfigJson).precision,
+              Precision::Bf16);
+    ASSERT_TRUE(inspected());
+    EXPECT_TRUE(wizard->findChild<QLabel*>("outputInfo")->text().contains("in bf16"))
+        << wizard->findChild<QLabel*>("outputInfo")->text().toStdString();
+    choose(Precision::Fp32);
+    wizard->findChild<QSpinBox*>("epochsSpin")->setValue(2);
+    const int logStart = wizard->logText().size();
+    wizard->findChild<QPushButton*>("resumeButton")->click();
+    ASSERT_TRUE(runToEnd()) << wizard->logText().toStdString();
+    const QString resumedLog = wizard->logText().mid(logStart);
+    EXPECT_TRUE(resumedLog.contains("precision: bf16 autocast")) << resumedLog.toStdString();
+    EXPECT_FALSE(resumedLog.contains("precision: fp32")) << resumedLog.toStdString();
+    EXPECT_EQ(TrainConfig::fromJson(readCheckpointMeta(last).trainConfigJson).precision,
+              Precision::Bf16);
+    EXPECT_EQ(readCheckpointMeta(last).epoch, 2);
+    EXPECT_EQ(precision->currentData().toInt(), static_cast<int>(Precision::Bf16));
+    EXPECT_EQ(wizard->config().precision, Precision::Bf16);
 }
 
 TEST_F(Wizard, CoursePresetIsOneClickAway) {

@@ -31,6 +31,7 @@
 
 #include "background_job.h"
 #include "charts/training_charts.h"
+#include "common/cpu_features.h"
 #include "common/thread_priority.h"
 #include "nn/checkpoint.h"
 #include "nn/runtime.h"
@@ -54,6 +55,7 @@ struct TrainWizard::TrainRun {
     struct History {
         int epoch = 0;  // epochs in the checkpoint resumed from
         std::vector<EpochRecord> records;
+        Precision precision = Precision::Fp32;  // what the checkpoint's run trains in
     };
     using Event = std::variant<StepMetrics, EpochRecord, QString, History>;
 
@@ -147,6 +149,7 @@ struct Inspection {
     bool readable = false;
     int epoch = 0;
     double bestValTop1 = 0;
+    Precision precision = Precision::Fp32;  // what the run trains in
     QString error;
 };
 
@@ -155,14 +158,14 @@ struct Inspection {
 QStringList describeRun(const TrainConfig& cfg, bool resume) {
     const RuntimeInfo rt = runtimeInfo();
     const bool gpu = rt.cudaAvailable && !cfg.forceCpu;
-    const QString device =
-        gpu ? QString::fromStdString(deviceDescription())
-            : QCoreApplication::translate("TrainWizard", "cpu (%1 threads)").arg(rt.cpuThreads);
+    const QString device = gpu ? QString::fromStdString(deviceDescription())
+                               : QCoreApplication::translate("TrainWizard", "cpu (%1, %2 threads)")
+                                     .arg(QString::fromStdString(cpuBrand()))
+                                     .arg(rt.cpuThreads);
+    // The trainer's own rule and words (a resumed run's configuration holds what it resolved to).
+    const PrecisionChoice choice = trainingPrecision(cfg);
     const QString precision =
-        gpu && cfg.mixedPrecision
-            ? QCoreApplication::translate("TrainWizard", "bf16 autocast (mixed precision)%1")
-                  .arg(cfg.channelsLast ? QStringLiteral(", channels-last") : QString())
-            : QStringLiteral("fp32");
+        QString::fromStdString(choice.describe(choice.channelsLast(cfg.channelsLast)));
     const auto tr = [](const char* s) { return QCoreApplication::translate("TrainWizard", s); };
     QStringList lines;
     lines << tr("Model: %1, base width %2, input size %3 px, %4, %5")
@@ -746,8 +749,18 @@ QWizardPage* TrainWizard::makeOutputPage() {
     m_device->setObjectName(QStringLiteral("deviceCombo"));
     if (rt.cudaAvailable) m_device->addItem(QString::fromStdString(deviceDescription()), 0);
     m_device->addItem(tr("CPU (%1 threads)").arg(rt.cpuThreads), 1);
-    m_amp = new QCheckBox(tr("bf16 mixed precision and channels-last (GPU)"));
-    m_amp->setEnabled(rt.cudaAvailable);
+    m_precision = new QComboBox;
+    m_precision->setObjectName(QStringLiteral("precision"));
+    m_precision->addItem(QString(), static_cast<int>(Precision::Auto));
+    m_precision->addItem(tr("fp32"), static_cast<int>(Precision::Fp32));
+    m_precision->addItem(QString(), static_cast<int>(Precision::Bf16));
+    m_precision->setItemData(
+        1,
+        tr("Full precision: the same numbers on every machine (for comparing runs), slower where "
+           "bf16 is native."),
+        Qt::ToolTipRole);
+    m_precision->setToolTip(
+        tr("Arithmetic of the training run. A resumed run keeps the precision it started with."));
     m_outDir = new QLineEdit;
     m_outDir->setObjectName(QStringLiteral("outputDir"));
     auto* browse = new QPushButton(tr("Bro&wse…"));
@@ -760,7 +773,9 @@ QWizardPage* TrainWizard::makeOutputPage() {
     row->addWidget(browse);
     auto* f = new QFormLayout(p);
     f->addRow(tr("&Device"), m_device);
-    f->addRow(QString(), m_amp);
+    f->addRow(tr("&Precision"), m_precision);
+    updatePrecisionChoices();
+    connect(m_device, &QComboBox::currentIndexChanged, this, &TrainWizard::updatePrecisionChoices);
     auto* outLabel = new QLabel(tr("&Output folder"));
     outLabel->setBuddy(m_outDir);
     f->addRow(outLabel, row);
@@ -783,6 +798,52 @@ QWizardPage* TrainWizard::makeOutputPage() {
     });
     p->complete = [this] { return !m_outDir->text().trimmed().isEmpty(); };
     return p;
+}
+
+void TrainWizard::setPrecisionChoice(Precision p) {
+    const int i = m_precision->findData(static_cast<int>(p));
+    if (i >= 0) m_precision->setCurrentIndex(i);
+}
+
+// The Automatic and bf16 entries say what they mean on the chosen device.
+void TrainWizard::updatePrecisionChoices() {
+    TrainConfig probe;
+    probe.forceCpu = m_device->currentData().toInt() == 1;
+    probe.precision = Precision::Auto;
+    const PrecisionChoice automatic = trainingPrecision(probe);
+    const QString device = automatic.cuda ? tr("this GPU") : tr("this CPU");
+    const QString cpu = QString::fromStdString(cpuBrand());
+    m_precision->setItemText(
+        0, tr("Automatic (%1 on %2)")
+               .arg(QString::fromLatin1(precisionId(automatic.resolved)), device));
+    QString why;
+    if (automatic.cuda)
+        why = automatic.nativeBf16 ? tr("This GPU computes bf16 natively.")
+                                   : tr("This GPU does not compute bf16 natively.");
+    else if (automatic.nativeBf16)
+        why = tr("This CPU (%1) has %2.")
+                  .arg(cpu, QString::fromStdString(cpuBf16FeatureName().empty()
+                                                       ? std::string("native bf16")
+                                                       : cpuBf16FeatureName()));
+    else
+        why = tr("This CPU (%1) has neither AVX-512 BF16 nor AMX.").arg(cpu);
+    m_precision->setItemData(
+        0,
+        tr("bf16 autocast with fp32 master weights and channels-last where the device computes "
+           "bf16 natively (CPUs with AVX-512 BF16 or AMX, GPUs from Ampere on), fp32 elsewhere. "
+           "%1")
+            .arg(why),
+        Qt::ToolTipRole);
+    m_precision->setItemText(
+        2, automatic.nativeBf16 ? tr("bf16") : tr("bf16 (emulated on %1: slow)").arg(device));
+    m_precision->setItemData(
+        2,
+        tr("bf16 autocast: convolutions and matrix products in bf16, weights, optimizer and loss "
+           "in fp32, channels-last activations. %1")
+            .arg(automatic.nativeBf16
+                     ? why
+                     : tr("Without native bf16, LibTorch emulates it: slower than fp32.")),
+        Qt::ToolTipRole);
 }
 
 QString TrainWizard::outputDir() const {
@@ -821,9 +882,10 @@ void TrainWizard::inspectOutput() {
         else if (r.readable)
             m_outInfo->setText(tr("This folder holds a run stopped after epoch %1 (best "
                                   "validation top-1 %2). Start overwrites it; Resume continues "
-                                  "it.")
+                                  "it, in %3 as it was trained.")
                                    .arg(r.epoch)
-                                   .arg(r.bestValTop1, 0, 'f', 3));
+                                   .arg(r.bestValTop1, 0, 'f', 3)
+                                   .arg(QString::fromLatin1(precisionId(r.precision))));
         else
             m_outInfo->setText(tr("last.ckpt here cannot be resumed: %1").arg(r.error));
         m_canResume = r.readable;
@@ -838,6 +900,7 @@ void TrainWizard::inspectOutput() {
         if (!r.hasCheckpoint) return r;
         try {
             const CheckpointMeta m = readCheckpointMeta(last);
+            r.precision = TrainConfig::fromJson(m.trainConfigJson).precision;
             r.readable = true;
             r.epoch = m.epoch;
             r.bestValTop1 = m.bestValTop1;
@@ -929,7 +992,7 @@ TrainConfig TrainWizard::config() const {
     c.bnRecalibrationImages = m_bnRecal->value();
     c.seed = static_cast<std::uint64_t>(m_seed->value());
     c.forceCpu = m_device->currentData().toInt() == 1;
-    c.mixedPrecision = c.channelsLast = m_amp->isEnabled() && m_amp->isChecked();
+    c.precision = static_cast<Precision>(m_precision->currentData().toInt());
     return c;
 }
 
@@ -966,6 +1029,7 @@ void TrainWizard::applyFields(const TrainConfig& c, bool modelStart) {
     m_jitter->setChecked(c.augment.colorJitter);
     m_bnRecal->setValue(c.bnRecalibrationImages);
     m_seed->setValue(static_cast<int>(c.seed));
+    setPrecisionChoice(c.precision);
     updateWarmupWarning();
     updateModelHints();
 }
@@ -1037,29 +1101,29 @@ void TrainWizard::startTraining(bool resume) {
     cb.onStep = [run](const StepMetrics& m) { run->push(run, m); };
     cb.onEpoch = [run](const EpochRecord& rec) { run->push(run, rec); };
     cb.onLog = [run](const std::string& s) { run->push(run, QString::fromStdString(s)); };
-    m_trainJob.setFuture(
-        QtConcurrent::run(backgroundPool(), [run, dataset = m_dataset, cfg, out, cb, from] {
-            lowerCurrentThreadPriority();
-            JobContext job;
-            job.cancel = &run->cancel;
-            try {
-                TrainConfig effective = cfg;
-                if (from) {
-                    // Where the run stands, and the settings the trainer will continue with.
-                    const CheckpointMeta meta = readCheckpointMeta(*from);
-                    run->push(run, TrainRun::History{meta.epoch, meta.history});
-                    effective = TrainConfig::fromJson(meta.trainConfigJson);
-                    effective.epochs = cfg.epochs;
-                }
-                for (const QString& line : describeRun(effective, from.has_value()))
-                    run->push(run, line);
-                trainModel(*dataset, cfg, out, cb, job, from);
-            } catch (const Cancelled&) {
-                run->cancelled = true;
-            } catch (const std::exception& e) {
-                run->error = QString::fromStdString(e.what());
+    m_trainJob.setFuture(QtConcurrent::run(backgroundPool(), [run, dataset = m_dataset, cfg, out,
+                                                              cb, from] {
+        lowerCurrentThreadPriority();
+        JobContext job;
+        job.cancel = &run->cancel;
+        try {
+            TrainConfig effective = cfg;
+            if (from) {
+                // Where the run stands, and the settings the trainer will continue with.
+                const CheckpointMeta meta = readCheckpointMeta(*from);
+                effective = TrainConfig::fromJson(meta.trainConfigJson);
+                effective.epochs = cfg.epochs;
+                run->push(run, TrainRun::History{meta.epoch, meta.history, effective.precision});
             }
-        }));
+            for (const QString& line : describeRun(effective, from.has_value()))
+                run->push(run, line);
+            trainModel(*dataset, cfg, out, cb, job, from);
+        } catch (const Cancelled&) {
+            run->cancelled = true;
+        } catch (const std::exception& e) {
+            run->error = QString::fromStdString(e.what());
+        }
+    }));
 }
 
 void TrainWizard::drainTrainEvents() {
@@ -1078,6 +1142,10 @@ void TrainWizard::drainTrainEvents() {
             m_charts->dropStepsAfter(h->epoch);
             m_charts->setHistory(h->records);
             run.lastEpoch = h->epoch;
+            // The run goes on in the precision it was started with; the page shows that, unless
+            // its choice (Automatic) comes to the same here.
+            if (trainingPrecision(config()).resolved != h->precision)
+                setPrecisionChoice(h->precision);
         }
     }
 }

@@ -132,6 +132,8 @@ private:
     void updateModelHints();
     void setDownloadStatus(const QString& text);
     void updateWarmupWarning();
+    void updatePrecisionChoices();
+    void setPrecisionChoice(Precision p);
     void updateDefaultButton();
     void appendLog(const QString& line);
     void drainTrainEvents();
@@ -182,7 +184,7 @@ private:
     QSpinBox* m_seed;
     // Device and output.
     QComboBox* m_device;
-    QCheckBox* m_amp;
+    QComboBox* m_precision;  // Precision values
     QLineEdit* m_outDir;
     QLabel* m_outInfo;
     QTimer m_inspectTimer;  // debounces edits of the output folder
