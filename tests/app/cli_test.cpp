@@ -128,6 +128,33 @@ TEST_F(Cli, EvalWritesCsvAndSummary) {
     EXPECT_TRUE(j["methods"][1].contains("max_box_acc_v2"));
 }
 
+TEST_F(Cli, EvalAndExplainTakeAPrecisionAndTheSummaryRecordsIt) {
+    const std::string model = (s_dir->path() / "m/best.ckpt").string();
+    const std::string data = (s_dir->path() / "demo").string();
+    const fs::path img = s_dir->path() / "demo/Images/n90000001-Spotted_Pointer/n90000001_1000.jpg";
+    CliRun r = cli("eval --model " + model + " --data " + data + " --precision fp16");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.output.find("--precision"), std::string::npos) << r.output;
+    r = cli("explain --model " + model + " --image " + img.string() + " --precision half");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.output.find("--precision"), std::string::npos) << r.output;
+
+    const fs::path fp32 = s_dir->path() / "ev32", bf16 = s_dir->path() / "ev16";
+    r = cli("eval --model " + model + " --data " + data + " --limit 4 --out " + fp32.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    r = cli("eval --model " + model + " --data " + data + " --limit 4 --precision bf16 --out " +
+            bf16.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto a = nlohmann::json::parse(test::slurp(fp32 / "summary.json"));
+    const auto b = nlohmann::json::parse(test::slurp(bf16 / "summary.json"));
+    EXPECT_EQ(a["precision"], "fp32");
+    EXPECT_EQ(b["precision"], "bf16");
+    EXPECT_EQ(b["images"].get<int>(), 4);
+    r = cli("explain --model " + model + " --image " + img.string() + " --precision bf16 --out " +
+            (s_dir->path() / "ex16").string());
+    EXPECT_EQ(r.code, 0) << r.output;
+}
+
 TEST_F(Cli, ExportMakesComparisonAndGridFiguresHeadless) {
     const std::string base = "export --model " + (s_dir->path() / "m/best.ckpt").string() +
                              " --data " + (s_dir->path() / "demo").string() + " --quiet";
