@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
 
     // Forward and explanations.
     Explainer ex(CamNet(arch, 120), device);
+    const double tEager = timeIt(
+        iters, [&] { ex.logits(x, /*reference=*/true); }, cuda);
     const double tForward = timeIt(
         iters, [&] { ex.logits(x); }, cuda);
     ExplainOptions last;
@@ -77,7 +79,9 @@ int main(int argc, char** argv) {
         iters, [&] { ex.explain(x, targets, all); }, cuda);
 
     std::printf("train step                 %9.1f img/s\n", batch / tTrain);
-    std::printf("forward (inference)        %9.1f img/s  (baseline)\n", batch / tForward);
+    std::printf("forward, eager torch::nn   %9.1f img/s\n", batch / tEager);
+    std::printf("forward, inference form    %9.1f img/s  (baseline; %.2fx eager)\n",
+                batch / tForward, tEager / tForward);
     std::printf("CAM + Grad-CAM, last block %9.1f img/s  = %.2fx forward\n", batch / tLast,
                 tForward / tLast);
     std::printf("CAM + Grad-CAM, all blocks %9.1f img/s  = %.2fx forward\n", batch / tAll,
