@@ -37,7 +37,7 @@ case "$CMD" in
       "$CLI" make-demo --out "$CACHE/demo" --overwrite
     fi
     if [ ! -f "$CACHE/demo-model/best.ckpt" ]; then
-      log "Training the demo model (ResNet-18 from scratch, about 8 minutes on 2 cores; done once)"
+      log "Training the demo model (ResNet-18 from scratch at 224 px, about 7 minutes on 2 cores; done once)"
       "$CLI" train --data "$CACHE/demo" --out "$CACHE/demo-model" --preset demo
     fi
     log "Opening CAM Explorer on the demo"

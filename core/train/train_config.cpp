@@ -21,7 +21,7 @@ const std::vector<TrainPreset>& trainPresets() {
          "the seed course: SGD 0.01 without momentum or decay, batch 16, 30 epochs, constant rate, "
          "no augmentation"},
         {"demo",
-         "the demo model: ResNet-18 from scratch at 160 px, AdamW 0.002, 12 epochs of 32, 2 "
+         "the demo model: ResNet-18 from scratch at 224 px, AdamW 0.002, 8 epochs of 32, 2 "
          "warm-up epochs, label smoothing 0.1, flips, batch-norm recalibration on 256 images, "
          "seed 1, automatic precision"}};
     return presets;
@@ -72,8 +72,8 @@ std::vector<std::string> applyTrainPreset(const std::string& id, TrainConfig& c)
         setField(c.warmupEpochs, 0.0, "warm-up epochs", n, ch);
     } else if (id == "demo") {
         setField(c.arch, Arch::ResNet18, "architecture", archName, ch);
-        setField(c.inputSize, 160, "input size", n, ch);
-        setField(c.epochs, 12, "epochs", n, ch);
+        setField(c.inputSize, 224, "input size", n, ch);
+        setField(c.epochs, 8, "epochs", n, ch);
         setField(c.batchSize, 32, "batch size", n, ch);
         setField(c.optimizer, TrainConfig::Optimizer::AdamW, "optimizer", optimizerText, ch);
         setField(c.learningRate, 0.002, "learning rate", n, ch);

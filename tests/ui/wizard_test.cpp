@@ -342,13 +342,13 @@ TEST_F(Wizard, DemoRecipeChangesOnlyWhatItNamesAndSaysSo) {
     EXPECT_TRUE(note->isHidden());
     wizard->findChild<QPushButton*>("demoPresetButton")->click();
     const TrainConfig after = wizard->config();
-    EXPECT_EQ(after.inputSize, 160);  // named by the recipe
-    EXPECT_EQ(after.epochs, 12);
+    EXPECT_EQ(after.inputSize, 224);  // named by the recipe
+    EXPECT_EQ(after.epochs, 8);
     EXPECT_EQ(after.baseWidth, 16);  // not named: the user's value
     EXPECT_EQ(after.batchSize, 32);
     EXPECT_EQ(wizard->findChild<QComboBox*>("initCombo")->currentIndex(), 1);
     EXPECT_FALSE(note->isHidden());
-    EXPECT_TRUE(note->text().contains(QStringLiteral("input size 64 → 160")))
+    EXPECT_TRUE(note->text().contains(QStringLiteral("input size 64 → 224")))
         << note->text().toStdString();
     EXPECT_TRUE(note->text().contains(QStringLiteral("epochs 1 → 12")))
         << note->text().toStdString();

@@ -193,8 +193,8 @@ TEST(TrainPreset, SetsOnlyTheFieldsItNamesAndSaysWhatChanged) {
     c.freezeBackbone = true;
     const std::vector<std::string> changed = applyTrainPreset("demo", c);
     EXPECT_EQ(c.arch, Arch::ResNet18);
-    EXPECT_EQ(c.inputSize, 160);
-    EXPECT_EQ(c.epochs, 12);
+    EXPECT_EQ(c.inputSize, 224);
+    EXPECT_EQ(c.epochs, 8);
     EXPECT_EQ(c.optimizer, TrainConfig::Optimizer::AdamW);
     EXPECT_DOUBLE_EQ(c.learningRate, 0.002);
     EXPECT_TRUE(c.augment.flip);
@@ -204,7 +204,7 @@ TEST(TrainPreset, SetsOnlyTheFieldsItNamesAndSaysWhatChanged) {
     EXPECT_EQ(c.baseWidth, 16);
     EXPECT_TRUE(c.freezeBackbone);
     // Each change is listed with its old and new value.
-    EXPECT_NE(std::find(changed.begin(), changed.end(), "input size 64 -> 160"), changed.end());
+    EXPECT_NE(std::find(changed.begin(), changed.end(), "input size 64 -> 224"), changed.end());
     EXPECT_NE(std::find(changed.begin(), changed.end(), "learning rate 0.01 -> 0.002"),
               changed.end());
     // Applying it again changes nothing.
