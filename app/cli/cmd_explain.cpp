@@ -61,6 +61,16 @@ std::pair<int, int> fullMapSize(int width, int height) {
     return {std::max(1, static_cast<int>(width * s)), std::max(1, static_cast<int>(height * s))};
 }
 
+// explain's and eval's --precision: the network's arithmetic, fp32 unless asked.
+static void addPrecisionOption(CLI::App* cmd, std::string& precision) {
+    cmd->add_option("--precision", precision,
+                    "fp32: maps exact to the paper's definitions; bf16: the network in "
+                    "bfloat16, faster on CPUs with AVX-512 BF16 or AMX, maps a little off "
+                    "(README, Performance)")
+        ->check(CLI::IsMember({"fp32", "bf16"}))
+        ->capture_default_str();
+}
+
 void addExplainCommands(CLI::App& app) {
     {
         auto* cmd = app.add_subcommand("explain",
@@ -93,12 +103,7 @@ void addExplainCommands(CLI::App& app) {
         cmd->add_option("--box-mode", mode, "largest, best (needs --annotation) or course")
             ->check(CLI::IsMember({"largest", "best", "course"}))
             ->capture_default_str();
-        cmd->add_option("--precision", precision,
-                        "fp32: maps exact to the paper's definitions; bf16: the network in "
-                        "bfloat16, faster on CPUs with AVX-512 BF16 or AMX, maps a little off "
-                        "(README, Performance)")
-            ->check(CLI::IsMember({"fp32", "bf16"}))
-            ->capture_default_str();
+        addPrecisionOption(cmd, precision);
         cmd->add_option("--out", out,
                         "output folder: new, empty, or holding a previous explanation, which is "
                         "replaced as a whole")
@@ -258,12 +263,7 @@ void addExplainCommands(CLI::App& app) {
             ->check(FiniteNumber & CLI::Range(0.0f, 0.5f))
             ->capture_default_str();
         cmd->add_option("--batch", o.batchSize)->check(CLI::Range(1, 1024))->capture_default_str();
-        cmd->add_option("--precision", precision,
-                        "fp32: maps exact to the paper's definitions; bf16: the network in "
-                        "bfloat16, faster on CPUs with AVX-512 BF16 or AMX, maps a little off "
-                        "(README, Performance)")
-            ->check(CLI::IsMember({"fp32", "bf16"}))
-            ->capture_default_str();
+        addPrecisionOption(cmd, precision);
         cmd->add_option("--out", out, "output folder")->capture_default_str();
         cmd->callback([] {
             o.methods = parseMethods(methods);
