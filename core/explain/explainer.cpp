@@ -10,6 +10,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "common/cpu_features.h"
 #include "explain/cam_methods.h"
 
 namespace camx {
@@ -40,7 +41,14 @@ at::Tensor Explainer::logits(const at::Tensor& images, bool reference) {
 
 const InferenceNet* Explainer::fastNet(const ExplainOptions& o) {
     if (o.referencePath) return nullptr;
+    if (o.bf16 && m_device.is_cpu() && !cpuHasFastBf16())
+        throw std::invalid_argument(
+            "bf16 needs a CPU with AVX-512 BF16 or AMX (" + cpuBrand() +
+            " has neither, and LibTorch's oneDNN refuses it there): use fp32");
     std::unique_ptr<InferenceNet>& slot = o.bf16 ? m_fastBf16 : m_fast;
+    // Never as inference tensors (logits() runs in inference mode): a later explanation at an
+    // earlier block saves these weights for its backward pass.
+    c10::InferenceMode notInference(false);
     if (!slot) slot = std::make_unique<InferenceNet>(*m_net, m_device, o.bf16);
     return slot.get();
 }

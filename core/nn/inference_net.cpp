@@ -108,6 +108,7 @@ ForwardOutput InferenceNet::forward(const at::Tensor& input, const std::vector<i
     // Nothing before the leaf is recorded: the network's weights never need gradients.
     c10::optional<at::NoGradGuard> noGrad;
     noGrad.emplace();
+    bool recording = false;
     auto capture = [&](at::Tensor& y, int flat) {
         if (flat == leafBlock) {
             at::Tensor leaf = dense(y).detach().requires_grad_(true);
@@ -115,8 +116,13 @@ ForwardOutput InferenceNet::forward(const at::Tensor& input, const std::vector<i
             noGrad.reset();  // back to the caller's grad mode
             y = leaf.to(type).contiguous(at::MemoryFormat::ChannelsLast);
             packed = false;
+            recording = true;
         } else if (wanted[static_cast<std::size_t>(flat + 1)] || flat == lastBlock) {
-            byBlock[static_cast<std::size_t>(flat + 1)] = dense(y);
+            at::Tensor tap = dense(y);
+            byBlock[static_cast<std::size_t>(flat + 1)] = tap;
+            // In bf16 the fp32 copy must be what the rest of the network reads, or autograd
+            // finds no path from the score to it (bf16 -> fp32 -> bf16 is exact).
+            if (recording && m_bf16) y = tap.to(type);
         }
     };
     ForwardOutput out;

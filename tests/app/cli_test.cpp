@@ -139,6 +139,7 @@ TEST_F(Cli, EvalAndExplainTakeAPrecisionAndTheSummaryRecordsIt) {
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.output.find("--precision"), std::string::npos) << r.output;
 
+    if (!cpuHasFastBf16()) GTEST_SKIP() << "this CPU computes no bf16";
     const fs::path fp32 = s_dir->path() / "ev32", bf16 = s_dir->path() / "ev16";
     r = cli("eval --model " + model + " --data " + data + " --limit 4 --out " + fp32.string());
     ASSERT_EQ(r.code, 0) << r.output;
