@@ -164,6 +164,9 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
                                 return m_net->tapDepth(t) == m_net->tapDepth(last);
                             });
     const bool backward = !gradTaps.empty() && !closedForm;
+    // The Dense weights of the network that computed the logits (the inference form's snapshot).
+    const at::Tensor classWeights =
+        fast ? fast->classWeights() : m_net->classifier()->weight.detach();
     ForwardOutput out;
     at::Tensor targets;
     std::map<int, at::Tensor> grads;
@@ -199,7 +202,7 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
         } else if (!gradTaps.empty()) {
             c10::InferenceMode inference;
             const at::Tensor A = out.taps[tapIndex(*gradTaps.begin())].detach();
-            const at::Tensor W = m_net->classifier()->weight.detach().to(at::kFloat);
+            const at::Tensor W = classWeights.to(at::kFloat);
             at::Tensor g = W.index_select(0, targets);  // [B,C]
             if (o.score == ScoreKind::Probability) {
                 const at::Tensor p = out.logits.detach().softmax(1);
@@ -233,7 +236,7 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
         at::Tensor maps;
         switch (method) {
             case Method::Cam: {
-                const at::Tensor W = m_net->classifier()->weight.detach().index_select(0, targets);
+                const at::Tensor W = classWeights.index_select(0, targets);
                 maps = camRaw(A, W);
                 break;
             }

@@ -68,7 +68,7 @@ public:
                                                   const std::vector<int>& targets,
                                                   const ExplainOptions& options,
                                                   const JobContext& job = {});
-    // Logits only (inference mode): the plain forward pass benchmarks compare with.
+    // Logits only (inference mode), on the network's inference form.
     std::vector<std::vector<float>> classifyPrepared(const float* chw, int n);
 
 private:

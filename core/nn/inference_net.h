@@ -37,6 +37,7 @@ public:
                           int gradFromTap = -1) const;
     at::Tensor logits(const at::Tensor& x) const { return forward(x, {}).logits; }
 
+    const at::Tensor& classWeights() const { return m_fcWeight; }  // [classes, C], fp32
     Backend backend() const { return m_backend; }
     bool bf16() const { return m_bf16; }
     c10::Device device() const { return m_device; }
