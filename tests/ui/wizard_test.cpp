@@ -350,7 +350,7 @@ TEST_F(Wizard, DemoRecipeChangesOnlyWhatItNamesAndSaysSo) {
     EXPECT_FALSE(note->isHidden());
     EXPECT_TRUE(note->text().contains(QStringLiteral("input size 64 → 224")))
         << note->text().toStdString();
-    EXPECT_TRUE(note->text().contains(QStringLiteral("epochs 1 → 12")))
+    EXPECT_TRUE(note->text().contains(QStringLiteral("epochs 1 → 8")))
         << note->text().toStdString();
     EXPECT_FALSE(note->text().contains("width")) << note->text().toStdString();
     wizard->findChild<QPushButton*>("demoPresetButton")->click();
