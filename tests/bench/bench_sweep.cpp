@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 
+#include "../core/localize/sweep_reference.h"
 #include "bench_util.h"
 #include "eval/evaluator.h"
 #include "explain/postprocess.h"
@@ -23,22 +24,7 @@ using namespace camx;
 
 namespace {
 
-// scoreMap as it was before the one-pass sweep.
-MapScore scoreEachThreshold(const Heatmap& raw, Method method, int width, int height,
-                            const std::vector<Box>& truth, const EvalOptions& o) {
-    MapScore s;
-    const Heatmap map = displayMap(raw, method, width, height);
-    s.box = boxFromMap(map, o.tau, o.mode, truth);
-    s.iou = bestIou(s.box, truth);
-    for (float t : o.sweep) {
-        const std::vector<Box> boxes = componentBoxes(map, t);
-        double largest = boxes.empty() ? 0.0 : bestIou(boxes.front(), truth), best = 0.0;
-        for (const Box& b : boxes) best = std::max(best, bestIou(b, truth));
-        s.sweepLargest.push_back(static_cast<float>(largest));
-        s.sweepBest.push_back(static_cast<float>(best));
-    }
-    return s;
-}
+using test::scoreEachThreshold;
 
 // A few Gaussian blobs and some noise on a 7x7 grid, like a trained network's last block.
 Heatmap smoothRaw(std::mt19937& rng) {

@@ -202,50 +202,50 @@ TEST(FastPathNet, Bf16IsRefusedClearlyWhereTheCpuLacksIt) {
     overrideCpuBf16ForTesting(std::nullopt);
 }
 
+// Every map of `o` explained in fp32 and in bf16, paired: (fp32 map, bf16 raw map).
+std::vector<std::pair<MapResult, Heatmap>> fp32AndBf16Maps(Explainer& ex, const ExplainOptions& o) {
+    ExplainOptions half = o;
+    half.bf16 = true;
+    const at::Tensor x = images(2, 64);
+    const auto a = ex.explain(x, {1, 4}, o);
+    const auto b = ex.explain(x, {1, 4}, half);
+    std::vector<std::pair<MapResult, Heatmap>> pairs;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        for (const MapResult& m : a[i].maps) {
+            const Heatmap* h = b[i].find(m.method, m.tap);
+            EXPECT_TRUE(h) << methodName(m.method);
+            if (h) pairs.emplace_back(m, *h);
+        }
+    EXPECT_FALSE(pairs.empty());
+    return pairs;
+}
+
 TEST(FastPathNet, Bf16GradientsReachEveryRequestedBlock) {
     if (!cpuHasFastBf16()) GTEST_SKIP() << "this CPU computes no bf16";
     Explainer ex(randomNet(Arch::ResNet18, 6, 16));
     ExplainOptions o;
     o.methods = {Method::GradCam, Method::HiResCam};
     o.taps = ex.net()->blockTaps();
-    ExplainOptions half = o;
-    half.bf16 = true;
-    const at::Tensor x = images(2, 64);
-    const auto a = ex.explain(x, {1, 4}, o);
-    const auto b = ex.explain(x, {1, 4}, half);
-    for (std::size_t i = 0; i < a.size(); ++i)
-        for (const MapResult& m : a[i].maps) {
-            const Heatmap* h = b[i].find(m.method, m.tap);
-            ASSERT_TRUE(h);
-            float peak = 0;
-            for (float v : h->data) peak = std::max(peak, std::fabs(v));
-            EXPECT_GT(peak, 0.f) << methodName(m.method) << " at " << ex.net()->taps()[m.tap].name;
-            // Pixel-wise methods at early blocks move by up to ~0.3 at single pixels in bf16;
-            // the map as a whole stays the same (a dropped gradient would give zero or noise).
-            EXPECT_GT(correlation(*h, m.raw), 0.85)
-                << methodName(m.method) << " at " << ex.net()->taps()[m.tap].name;
-        }
+    for (const auto& [m, h] : fp32AndBf16Maps(ex, o)) {
+        float peak = 0;
+        for (float v : h.data) peak = std::max(peak, std::fabs(v));
+        EXPECT_GT(peak, 0.f) << methodName(m.method) << " at " << ex.net()->taps()[m.tap].name;
+        // Pixel-wise methods at early blocks move by up to ~0.3 at single pixels in bf16; the
+        // map as a whole stays the same (a dropped gradient would give zero or noise).
+        EXPECT_GT(correlation(h, m.raw), 0.85)
+            << methodName(m.method) << " at " << ex.net()->taps()[m.tap].name;
+    }
 }
 
 TEST(FastPathNet, Bf16StaysCloseToFp32AndReturnsFp32) {
     if (!cpuHasFastBf16()) GTEST_SKIP() << "this CPU computes no bf16";
-    CamNet net = randomNet(Arch::ResNet18, 6, 16);
-    Explainer ex(net);
-    ExplainOptions o;
-    ExplainOptions half = o;
-    half.bf16 = true;
-    const at::Tensor x = images(2, 64);
-    const auto a = ex.explain(x, {1, 4}, o);
-    const auto b = ex.explain(x, {1, 4}, half);
-    for (std::size_t i = 0; i < a.size(); ++i)
-        for (const MapResult& m : a[i].maps) {
-            const Heatmap* h = b[i].find(m.method, m.tap);
-            ASSERT_TRUE(h);
-            const float gap = normalisedGap(*h, m.raw, m.method);
-            // bfloat16 keeps 8 bits of mantissa: close, and not identical.
-            EXPECT_LT(gap, 0.1f) << methodName(m.method);
-            EXPECT_GT(gap, 0.f) << methodName(m.method);
-        }
+    Explainer ex(randomNet(Arch::ResNet18, 6, 16));
+    for (const auto& [m, h] : fp32AndBf16Maps(ex, ExplainOptions{})) {
+        const float gap = normalisedGap(h, m.raw, m.method);
+        // bfloat16 keeps 8 bits of mantissa: close, and not identical.
+        EXPECT_LT(gap, 0.1f) << methodName(m.method);
+        EXPECT_GT(gap, 0.f) << methodName(m.method);
+    }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "explain/postprocess.h"
 #include "localize/box_sweep.h"
 #include "localize/boxes.h"
+#include "sweep_reference.h"
 
 namespace camx {
 namespace {
@@ -217,22 +218,7 @@ TEST(BoxSweep, EqualAreasKeepOpenCvsLabelOrder) {
     EXPECT_EQ(text(sweepBoxes(m, {0.5f}, {}).front().largest), text(expected.front()));
 }
 
-// scoreMap as it was, one labelling per threshold.
-MapScore scoreEachThreshold(const Heatmap& raw, Method method, int width, int height,
-                            const std::vector<Box>& truth, const EvalOptions& o) {
-    MapScore s;
-    const Heatmap map = displayMap(raw, method, width, height);
-    s.box = boxFromMap(map, o.tau, o.mode, truth);
-    s.iou = bestIou(s.box, truth);
-    for (float t : o.sweep) {
-        const std::vector<Box> boxes = componentBoxes(map, t);
-        double largest = boxes.empty() ? 0.0 : bestIou(boxes.front(), truth), best = 0.0;
-        for (const Box& b : boxes) best = std::max(best, bestIou(b, truth));
-        s.sweepLargest.push_back(static_cast<float>(largest));
-        s.sweepBest.push_back(static_cast<float>(best));
-    }
-    return s;
-}
+using test::scoreEachThreshold;
 
 TEST(BoxSweep, ScoreMapEqualsScoringEachThreshold) {
     std::mt19937 rng(21);
