@@ -108,7 +108,7 @@ void addExplainCommands(CLI::App& app) {
                         "output folder: new, empty, or holding a previous explanation, which is "
                         "replaced as a whole")
             ->capture_default_str();
-        cmd->callback([] {
+        cmd->callback([cmd] {
             const std::vector<Method> methodList = parseMethods(methods);
             // Refuse a folder of other files before any work, and write the new set beside it.
             StagedFolder folder(out, isExplainOutput);
@@ -130,7 +130,7 @@ void addExplainCommands(CLI::App& app) {
             auto session = openModel(mo);
             const ModelInfo& info = session->info();
             ExplainOptions eo;
-            eo.methods = methodList;
+            eo.methods = methodsForModel(methodList, *session, cmd->count("--methods") > 0);
             eo.taps = parseLayers(layers, info);
             eo.score = score == "prob" ? ScoreKind::Probability : ScoreKind::Logit;
             eo.bf16 = precision == "bf16";
@@ -203,7 +203,7 @@ void addExplainCommands(CLI::App& app) {
                       {"height", rgb.rows},
                       {"full_map_size", {fullW, fullH}},
                       {"model", mo.file},
-                      {"arch", archName(info.arch)},
+                      {"arch", info.archLabel},
                       {"input_size", s},
                       {"target", e.target},
                       {"target_name", info.classNames[static_cast<std::size_t>(e.target)]},
@@ -265,12 +265,13 @@ void addExplainCommands(CLI::App& app) {
         cmd->add_option("--batch", o.batchSize)->check(CLI::Range(1, 1024))->capture_default_str();
         addPrecisionOption(cmd, precision);
         cmd->add_option("--out", out, "output folder")->capture_default_str();
-        cmd->callback([] {
+        cmd->callback([cmd] {
             o.methods = parseMethods(methods);
             o.limit = static_cast<std::size_t>(limit);
             TerminalProgress bar(mo.quiet);
             auto session = openModel(mo);
             const ModelInfo& info = session->info();
+            o.methods = methodsForModel(o.methods, *session, cmd->count("--methods") > 0);
             o.taps = parseLayers(layers, info);
             o.score = score == "prob" ? ScoreKind::Probability : ScoreKind::Logit;
             o.bf16 = precision == "bf16";
@@ -279,6 +280,7 @@ void addExplainCommands(CLI::App& app) {
             OpenOptions oo;
             oo.job = {bar.callback(), &interruptToken()};
             const Dataset ds = openStanfordDogs(data, oo);
+            o.datasetClassNames = ds.breedNames;
             const EvalResult r = evaluateSplit(*session, split == "test" ? ds.test : ds.train, o,
                                                out, {bar.callback(), &interruptToken()});
             bar.finish();
@@ -294,8 +296,13 @@ void addExplainCommands(CLI::App& app) {
                 if (r.skipped.size() > 20)
                     std::fprintf(stderr, "  ... %zu more\n", r.skipped.size() - 20);
             }
-            std::printf("%zu images  top-1 %.3f  top-5 %.3f%s\n", r.summary.images, r.summary.top1,
-                        r.summary.top5,
+            if (r.summary.classMatch != "same names")
+                std::printf("classes: %s\n", r.summary.classMatch.c_str());
+            char top[96] = "top-1 n/a (the classes do not match)";
+            if (r.summary.classified)
+                std::snprintf(top, sizeof top, "top-1 %.3f  top-5 %.3f", r.summary.top1,
+                              r.summary.top5);
+            std::printf("%zu images  %s%s\n", r.summary.images, top,
                         r.skipped.empty()
                             ? ""
                             : ("  (" + std::to_string(r.skipped.size()) + " skipped)").c_str());

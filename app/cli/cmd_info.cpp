@@ -1,5 +1,6 @@
 #include <matio.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <opencv2/core/utility.hpp>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "commands.h"
 #include "common/cpu_features.h"
+#include "explain/model_session.h"
 #include "nn/runtime.h"
 
 #ifdef CAMX_HAVE_QT
@@ -44,6 +46,48 @@ void addInfoCommand(CLI::App& app) {
         for (std::size_t i = 0; i < rt.cudaDevices.size(); ++i)
             std::printf("  cuda:%zu      %s\n", i, rt.cudaDevices[i].c_str());
         std::printf("Device        %s\n", deviceDescription().c_str());
+    });
+}
+
+void addModelCommand(CLI::App& app) {
+    auto* cmd = app.add_subcommand(
+        "model", "Describe a model: classes, input, normalisation, CAM head and its layers");
+    static ModelOptions mo;
+    static bool all = false;
+    addModelOptions(cmd, mo);
+    cmd->add_flag("--all-layers", all, "every layer whose output is a map, not only the blocks");
+    cmd->callback([] {
+        auto session = openModel(mo);
+        const ModelInfo& info = session->info();
+        std::printf("model         %s\n", mo.file.c_str());
+        std::printf("architecture  %s\n", info.archLabel.c_str());
+        std::printf("classes       %d (%s ... %s)\n", info.numClasses(),
+                    info.classNames.front().c_str(), info.classNames.back().c_str());
+        std::printf("input         %dx%d, mean %.3f,%.3f,%.3f std %.3f,%.3f,%.3f\n", info.inputSize,
+                    info.inputSize, info.norm.mean[0], info.norm.mean[1], info.norm.mean[2],
+                    info.norm.std[0], info.norm.std[1], info.norm.std[2]);
+        if (info.torchScript)
+            std::printf("metadata      %s\n", info.fileMeta.empty()
+                                                  ? "none in the file (flags or defaults)"
+                                                  : "camx.json in the file");
+        std::printf(
+            "CAM           %s\n",
+            info.camAvailable
+                ? ("at " + info.taps[static_cast<std::size_t>(info.lastBlockTap)].name).c_str()
+                : ("not available: " + info.camUnavailableReason).c_str());
+        const std::vector<int> blocks = info.blockTaps();
+        std::printf("layers        %zu maps (%zu blocks); default %s\n", info.taps.size(),
+                    blocks.size(),
+                    info.taps[static_cast<std::size_t>(info.lastBlockTap)].name.c_str());
+        for (std::size_t i = 0; i < info.taps.size(); ++i) {
+            const TapInfo& t = info.taps[i];
+            const bool block =
+                std::find(blocks.begin(), blocks.end(), static_cast<int>(i)) != blocks.end();
+            if (!all && !block && static_cast<int>(i) != info.lastBlockTap) continue;
+            std::printf("  %-48s %5d ch  stride %3d%s%s\n", t.name.c_str(), t.channels, t.stride,
+                        block ? "  block" : "",
+                        static_cast<int>(i) == info.lastBlockTap ? "  default" : "");
+        }
     });
 }
 

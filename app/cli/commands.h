@@ -27,6 +27,7 @@ constexpr int kExitBadArguments = 2;
 constexpr int kExitInterrupted = 130;
 
 void addInfoCommand(CLI::App& app);
+void addModelCommand(CLI::App& app);  // `model`: a model's classes, input, CAM head and layers
 void addDataCommands(CLI::App& app);
 void addTrainCommand(CLI::App& app);
 void addExplainCommands(CLI::App& app);
@@ -51,9 +52,19 @@ struct ModelOptions {
     std::string arch;    // for a .pth: the architecture it must hold
     int numClasses = 0;  // for a .pth: the class count it must have; 0: any
     bool quiet = false;  // no progress bar
+    // For a TorchScript model: what its own metadata (camx.json) says, or says instead.
+    int inputSize = 0;
+    std::string mean, std, layout, patchGrid, classNamesFile;
+    int prefixTokens = -1;
 };
 void addModelOptions(CLI::App* cmd, ModelOptions& o);
-// Opens the model (interruptible with Ctrl-C) and checks --arch/--num-classes against it.
+// Opens the model (interruptible with Ctrl-C), checks --arch/--num-classes against it and prints
+// what the user should know about it (notes) on stderr.
 std::unique_ptr<ModelSession> openModel(const ModelOptions& o);
+// The methods asked for, for this model: CAM needs a GAP + linear head. Asked for explicitly on a
+// model without one, it is an error naming the reason; in the default set, it is left out with a
+// note on stderr.
+std::vector<Method> methodsForModel(std::vector<Method> methods, const ModelSession& model,
+                                    bool explicitlyAsked);
 
 }  // namespace camx::cli

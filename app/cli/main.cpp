@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
         camx::applyDecoderLimits();
     });
     addInfoCommand(app);
+    addModelCommand(app);
     addDataCommands(app);
     addTrainCommand(app);
     addExplainCommands(app);

@@ -65,10 +65,12 @@ EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions
     sum.sweep = o.sweep;
     if (records.empty()) return sum;
     std::size_t top1 = 0, top5 = 0;
+    sum.classified = std::all_of(records.begin(), records.end(),
+                                 [](const ImageRecord& r) { return r.classLabel() >= 0; });
     for (const auto& r : records) {
-        top1 += r.predicted == r.label;
+        top1 += r.predicted == r.classLabel();
         top5 += std::any_of(r.top5.begin(), r.top5.end(),
-                            [&](const ClassScore& c) { return c.classIndex == r.label; });
+                            [&](const ClassScore& c) { return c.classIndex == r.classLabel(); });
     }
     sum.top1 = double(top1) / records.size();
     sum.top5 = double(top5) / records.size();
@@ -92,7 +94,7 @@ EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions
             iouSum += s->iou;
             const bool ok = s->iou >= 0.5;
             loc += ok;
-            top1Loc += ok && r.predicted == r.label;
+            top1Loc += ok && r.predicted == r.classLabel();
             for (int k = 0; k < 19; ++k)
                 iouCurveHits[static_cast<std::size_t>(k)] += s->iou >= 0.05 * (k + 1);
             auto& b = breed[r.label];
@@ -148,13 +150,15 @@ json recordToJson(const ImageRecord& r) {
     }
     json top = json::array();
     for (const auto& c : r.top5) top.push_back({c.classIndex, c.probability});
-    return {{"index", r.index},
-            {"file", r.relPath},
-            {"label", r.label},
-            {"predicted", r.predicted},
-            {"probability", r.probability},
-            {"top5", top},
-            {"scores", scores}};
+    json j = {{"index", r.index},
+              {"file", r.relPath},
+              {"label", r.label},
+              {"predicted", r.predicted},
+              {"probability", r.probability},
+              {"top5", top},
+              {"scores", scores}};
+    if (r.classLabel() != r.label) j["model_label"] = r.modelLabel;
+    return j;
 }
 
 ImageRecord recordFromJson(const json& j) {
@@ -162,6 +166,7 @@ ImageRecord recordFromJson(const json& j) {
     r.index = j.at("index").get<std::size_t>();
     r.relPath = j.at("file").get<std::string>();
     r.label = j.at("label").get<int>();
+    if (j.contains("model_label")) r.modelLabel = j.at("model_label").get<int>();
     r.predicted = j.at("predicted").get<int>();
     r.probability = j.at("probability").get<float>();
     for (const auto& t : j.at("top5"))
@@ -200,6 +205,7 @@ std::string runKey(const ModelSession& model, const std::vector<Sample>& samples
               {"limit", o.limit}};
     // Only when set, so fp32 evaluations written before the option existed still resume.
     if (o.bf16) j["precision"] = "bf16";
+    if (!o.datasetClassNames.empty()) j["dataset_classes"] = o.datasetClassNames;
     json methods = json::array();
     for (Method m : o.methods) methods.push_back(methodId(m));
     j["methods"] = methods;
@@ -221,16 +227,79 @@ bool sameRun(const std::string& savedKey, const std::string& key) {
 
 }  // namespace
 
+namespace {
+std::string normalisedClassName(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '_' || c == '-') c = ' ';
+        out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+}  // namespace
+
+ClassMatch matchClasses(const std::vector<std::string>& datasetNames,
+                        const std::vector<std::string>& modelNames) {
+    ClassMatch m;
+    if (datasetNames == modelNames) {
+        for (std::size_t i = 0; i < datasetNames.size(); ++i)
+            m.toModel.push_back(static_cast<int>(i));
+        m.how = "same names";
+        return m;
+    }
+    std::map<std::string, int> byName;
+    std::set<std::string> twice;
+    for (std::size_t i = 0; i < modelNames.size(); ++i)
+        if (!byName.emplace(normalisedClassName(modelNames[i]), static_cast<int>(i)).second)
+            twice.insert(normalisedClassName(modelNames[i]));
+    std::vector<int> found;
+    for (const auto& n : datasetNames) {
+        const auto it = byName.find(normalisedClassName(n));
+        if (it == byName.end() || twice.count(it->first)) break;
+        found.push_back(it->second);
+    }
+    if (!datasetNames.empty() && found.size() == datasetNames.size()) {
+        m.toModel = found;
+        m.how = "by name";
+        return m;
+    }
+    if (datasetNames.size() == modelNames.size()) {
+        for (std::size_t i = 0; i < datasetNames.size(); ++i)
+            m.toModel.push_back(static_cast<int>(i));
+        m.how = "by count and order (the names differ)";
+        return m;
+    }
+    const std::size_t missing = datasetNames.size() - found.size();
+    m.how = "the model's " + std::to_string(modelNames.size()) +
+            " classes do not match the dataset's " + std::to_string(datasetNames.size()) +
+            " (by name: '" + datasetNames[found.size()] + "'" + (missing > 1 ? " and others" : "") +
+            " not found; by count: different): classification is not scored, and each map "
+            "explains the predicted class";
+    return m;
+}
+
 EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const EvalOptions& o,
                          const fs::path& outDir, const JobContext& job) {
     const ModelInfo& info = model.info();
     for (int t : o.taps)
         if (t < 0 || t >= static_cast<int>(info.taps.size()))
             throw std::invalid_argument("unknown layer id " + std::to_string(t));
-    for (const auto& s : split.samples)
-        if (s.label >= info.numClasses())
-            throw std::invalid_argument("the dataset has more breeds than the model has classes (" +
-                                        std::to_string(info.numClasses()) + ")");
+    ClassMatch match;
+    if (o.datasetClassNames.empty()) {
+        for (const auto& s : split.samples)
+            if (s.label >= info.numClasses())
+                throw std::invalid_argument(
+                    "the dataset has more breeds than the model has classes (" +
+                    std::to_string(info.numClasses()) + ")");
+        for (int i = 0; i < info.numClasses(); ++i) match.toModel.push_back(i);
+    } else {
+        match = matchClasses(o.datasetClassNames, info.classNames);
+    }
+    auto modelLabel = [&](int label) {
+        return label >= 0 && label < static_cast<int>(match.toModel.size())
+                   ? match.toModel[static_cast<std::size_t>(label)]
+                   : -1;
+    };
     std::vector<Sample> samples = split.samples;
     if (o.limit && samples.size() > o.limit) samples.resize(o.limit);
     std::vector<std::string> tapNames;
@@ -294,7 +363,7 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
             continue;
         }
         std::vector<int> targets;
-        for (std::size_t j : batch->indices) targets.push_back(todoSamples[j].label);
+        for (std::size_t j : batch->indices) targets.push_back(modelLabel(todoSamples[j].label));
         const auto ex = model.explainPrepared(batch->images.data_ptr<float>(), n, targets, eo, job);
         std::vector<ImageRecord> records(static_cast<std::size_t>(n));
         for (int b = 0; b < n; ++b) {
@@ -304,6 +373,7 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
             r.index = todo[batch->indices[static_cast<std::size_t>(b)]];
             r.relPath = s.relPath;
             r.label = s.label;
+            r.modelLabel = modelLabel(s.label);
             r.top5 = e.top;
             if (!e.top.empty()) {
                 r.predicted = e.top[0].classIndex;
@@ -336,8 +406,11 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
     std::sort(result.records.begin(), result.records.end(),
               [](const ImageRecord& a, const ImageRecord& b) { return a.index < b.index; });
     result.summary = summarize(result.records, o, tapNames);
-    writePerImageCsv(outDir / "per_image.csv", result.records, info.classNames, tapNames);
-    writeSummaryJson(outDir / "summary.json", result.summary, info.classNames, o, result.skipped);
+    result.summary.classMatch = match.how;
+    const auto& labelNames = o.datasetClassNames.empty() ? info.classNames : o.datasetClassNames;
+    writePerImageCsv(outDir / "per_image.csv", result.records, labelNames, tapNames,
+                     info.classNames);
+    writeSummaryJson(outDir / "summary.json", result.summary, labelNames, o, result.skipped);
     {
         // Kept for the dashboard and `export --worst/--best`: the settings line, then a record
         // per image in split order.
@@ -421,7 +494,8 @@ SavedEvaluation loadEvaluation(const fs::path& dir, const std::vector<std::strin
 
 void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& records,
                       const std::vector<std::string>& classNames,
-                      const std::vector<std::string>& tapNames) {
+                      const std::vector<std::string>& tapNames,
+                      const std::vector<std::string>& modelClassNames) {
     CsvWriter csv;
     std::vector<std::string> header = {"index",       "file",      "label",
                                        "breed",       "predicted", "predicted_breed",
@@ -434,22 +508,24 @@ void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& reco
                 header.push_back(p + c);
         }
     csv.row(header);
-    auto name = [&](int c) {
-        return c >= 0 && c < static_cast<int>(classNames.size())
-                   ? classNames[static_cast<std::size_t>(c)]
-                   : std::string();
+    auto nameIn = [](const std::vector<std::string>& names, int c) {
+        return c >= 0 && c < static_cast<int>(names.size()) ? names[static_cast<std::size_t>(c)]
+                                                            : std::string();
     };
+    const auto& predictedNames = modelClassNames.empty() ? classNames : modelClassNames;
     for (const auto& r : records) {
         std::string top;
         for (const auto& c : r.top5) top += (top.empty() ? "" : " ") + std::to_string(c.classIndex);
         std::vector<std::string> row = {std::to_string(r.index),
                                         r.relPath,
                                         std::to_string(r.label),
-                                        name(r.label),
+                                        nameIn(classNames, r.label),
                                         std::to_string(r.predicted),
-                                        name(r.predicted),
+                                        nameIn(predictedNames, r.predicted),
                                         CsvWriter::number(r.probability),
-                                        r.predicted == r.label ? "1" : "0",
+                                        r.classLabel() < 0              ? ""
+                                        : r.predicted == r.classLabel() ? "1"
+                                                                        : "0",
                                         top};
         for (const auto& s : r.scores) {
             if (s.box)
@@ -492,8 +568,8 @@ void writeSummaryJson(const fs::path& path, const EvalSummary& s,
                            {"per_breed", breeds}});
     }
     json j = {{"images", s.images},
-              {"top1", s.top1},
-              {"top5", s.top5},
+              {"top1", s.classified ? json(s.top1) : json(nullptr)},
+              {"top5", s.classified ? json(s.top5) : json(nullptr)},
               {"tau", o.tau},
               {"box_mode", boxModeId(o.mode)},
               {"score", o.score == ScoreKind::Logit ? "logit" : "probability"},
@@ -504,6 +580,7 @@ void writeSummaryJson(const fs::path& path, const EvalSummary& s,
     for (const auto& issue : skipped)
         skippedJson.push_back({{"file", issue.file}, {"error", issue.message}});
     j["skipped_images"] = skippedJson;
+    if (!s.classMatch.empty()) j["class_match"] = s.classMatch;
     writeFileAtomically(path, jsonText(j, 2) + "\n");
 }
 

@@ -39,6 +39,9 @@ struct EvalOptions {
     // The backbone in bfloat16 (ExplainOptions::bf16): faster where the CPU has it, maps no
     // longer exact to fp32 rounding.
     bool bf16 = false;
+    // The dataset's class names, in label order. Given, the model's classes are matched to them
+    // (matchClasses); empty, labels are taken to be the model's class indices.
+    std::vector<std::string> datasetClassNames;
 
     static std::vector<float> defaultSweep(float step = 0.05f);  // 0, step, ..., < 1
 };
@@ -55,7 +58,12 @@ struct MapScore {
 struct ImageRecord {
     std::size_t index = 0;  // in the split
     std::string relPath;
-    int label = -1;
+    static constexpr int kSameAsLabel = -2;
+    int label = -1;  // the dataset's label
+    // That class among the model's outputs: -1 when the model has no such class, kSameAsLabel
+    // when the model's classes are the dataset's.
+    int modelLabel = kSameAsLabel;
+    int classLabel() const { return modelLabel == kSameAsLabel ? label : modelLabel; }
     int predicted = -1;
     float probability = 0;  // of the predicted class
     std::vector<ClassScore> top5;
@@ -83,6 +91,9 @@ struct MethodSummary {
 
 struct EvalSummary {
     std::size_t images = 0;
+    // Classification is scored only where the model's classes match the dataset's.
+    bool classified = true;
+    std::string classMatch;  // how they were matched, or why classification is not scored
     double top1 = 0, top5 = 0;
     std::vector<float> sweep;
     std::vector<MethodSummary> methods;
@@ -100,6 +111,17 @@ struct EvalResult {
 // Computes the summary from records (also used to rebuild it from a saved CSV/JSON).
 EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions& options,
                       const std::vector<std::string>& tapNames);
+
+// How a model's classes answer a dataset's: for each dataset label, the model's class index.
+// Matched by name (case, '_' and '-' ignored; a 1000-class ImageNet model answers Stanford Dogs'
+// 120 breeds), else by count and order, else not at all (`toModel` empty): then the evaluation
+// explains the predicted class, scores localisation only and says why.
+struct ClassMatch {
+    std::vector<int> toModel;
+    std::string how;  // "same names", "by name", "by count and order", or why none
+};
+ClassMatch matchClasses(const std::vector<std::string>& datasetNames,
+                        const std::vector<std::string>& modelNames);
 
 // Scores one image's maps against its boxes; shared by the evaluation and the explorer.
 MapScore scoreMap(const Heatmap& raw, Method method, int tap, int width, int height,
@@ -129,9 +151,12 @@ SavedEvaluation loadEvaluation(const std::filesystem::path& dir,
                                const std::vector<std::string>& tapNames);
 
 // Writes the outputs (atomic).
+// `classNames` name the dataset's labels (breed, per-breed scores); `modelClassNames`, when
+// given, name the model's predictions (else the same list).
 void writePerImageCsv(const std::filesystem::path& path, const std::vector<ImageRecord>& records,
                       const std::vector<std::string>& classNames,
-                      const std::vector<std::string>& tapNames);
+                      const std::vector<std::string>& tapNames,
+                      const std::vector<std::string>& modelClassNames = {});
 void writeSummaryJson(const std::filesystem::path& path, const EvalSummary& summary,
                       const std::vector<std::string>& classNames, const EvalOptions& options,
                       const std::vector<LoadIssue>& skipped = {});

@@ -31,6 +31,9 @@ Explainer::Explainer(CamNet net, c10::Device device) : m_net(std::move(net)), m_
     for (auto& p : m_net->parameters()) p.requires_grad_(false);
 }
 
+Explainer::Explainer(std::shared_ptr<ScriptedNet> net)
+    : m_script(std::move(net)), m_device(m_script->device()) {}
+
 at::Tensor Explainer::logits(const at::Tensor& images, bool reference) {
     std::lock_guard<std::mutex> lock(m_mutex);
     c10::InferenceMode guard;
@@ -40,7 +43,7 @@ at::Tensor Explainer::logits(const at::Tensor& images, bool reference) {
 }
 
 const InferenceNet* Explainer::fastNet(const ExplainOptions& o) {
-    if (o.referencePath) return nullptr;
+    if (o.referencePath || m_script) return nullptr;
     if (o.bf16 && m_device.is_cpu() && !cpuHasFastBf16())
         throw std::invalid_argument(
             "bf16 needs a CPU with AVX-512 BF16 or AMX (" + cpuBrand() +
@@ -54,6 +57,10 @@ const InferenceNet* Explainer::fastNet(const ExplainOptions& o) {
 }
 
 at::Tensor Explainer::forwardLogits(const at::Tensor& x, const ExplainOptions& o) {
+    if (m_script) {
+        if (o.bf16) throw std::invalid_argument("bf16 is offered for the built-in ResNets only");
+        return m_script->logits(x);
+    }
     const InferenceNet* fast = fastNet(o);
     return fast ? fast->logits(x) : m_net->forward(x);
 }
@@ -118,77 +125,64 @@ at::Tensor Explainer::scoreCam(const at::Tensor& x, const at::Tensor& A, const a
     return weightedSum(A, weights);
 }
 
-std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
-                                                 const std::vector<int>& targetsIn,
-                                                 const ExplainOptions& o, const JobContext& job) {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    const int64_t B = images.size(0);
-    if (static_cast<int64_t>(targetsIn.size()) != B)
-        throw std::invalid_argument("one target per image is needed");
-    const int numTaps = static_cast<int>(m_net->taps().size());
-    std::vector<int> taps = o.taps.empty() ? std::vector<int>{m_net->lastBlockTap()} : o.taps;
-    for (int t : taps)
-        if (t < 0 || t >= numTaps)
-            throw std::invalid_argument("unknown tap id " + std::to_string(t));
-    const int last = m_net->lastBlockTap();
+int Explainer::numTaps() const {
+    return static_cast<int>(m_script ? m_script->taps().size() : m_net->taps().size());
+}
 
-    // Which (method, tap) pairs to compute, and which taps need gradients.
-    std::vector<std::pair<Method, int>> jobs;
-    std::set<int> gradTaps, allTaps;
-    for (Method m : o.methods) {
-        if (m == Method::Cam) {
-            jobs.emplace_back(m, last);
-            allTaps.insert(last);
-            continue;
-        }
-        for (int t : taps) {
-            jobs.emplace_back(m, t);
-            allTaps.insert(t);
-            if (methodNeedsGradients(m)) gradTaps.insert(t);
-        }
+int Explainer::camTap() const {
+    return m_script ? m_script->camTap() : m_net->lastBlockTap();
+}
+
+int64_t Explainer::numClasses() const {
+    return m_script ? m_script->numClasses() : m_net->numClasses();
+}
+
+at::Tensor Explainer::pickTargets(const at::Tensor& logits, const std::vector<int>& want) const {
+    const at::Tensor predicted = logits.detach().argmax(1).cpu();
+    std::vector<int64_t> t(want.size());
+    for (std::size_t b = 0; b < want.size(); ++b) {
+        if (want[b] >= static_cast<int>(numClasses()))
+            throw std::invalid_argument("class " + std::to_string(want[b]) +
+                                        " does not exist; the model has " +
+                                        std::to_string(numClasses()));
+        t[b] = want[b] >= 0 ? want[b] : predicted[static_cast<int64_t>(b)].item<int64_t>();
     }
+    return at::tensor(t, at::kLong).to(logits.device());
+}
+
+Explainer::Pass Explainer::passResNet(const at::Tensor& x, const std::vector<int>& targetsIn,
+                                      const std::set<int>& allTaps, const std::set<int>& gradTaps,
+                                      const ExplainOptions& o) {
+    const int last = m_net->lastBlockTap();
     // The gradient leaf is the earliest tap (in network order) that needs gradients.
     int gradFrom = -1;
     for (int g : gradTaps)
         if (gradFrom < 0 || m_net->tapDepth(g) < m_net->tapDepth(gradFrom)) gradFrom = g;
-
     const std::vector<int> tapList(allTaps.begin(), allTaps.end());
     auto tapIndex = [&](int t) {
         return static_cast<std::size_t>(std::find(tapList.begin(), tapList.end(), t) -
                                         tapList.begin());
     };
-    const at::Tensor x = images.to(m_device);
     const InferenceNet* fast = fastNet(o);
     // At the last block the gradient has a closed form (see the header): no backward pass.
     const bool closedForm = fast && std::all_of(gradTaps.begin(), gradTaps.end(), [&](int t) {
                                 return m_net->tapDepth(t) == m_net->tapDepth(last);
                             });
     const bool backward = !gradTaps.empty() && !closedForm;
+    Pass pass;
     // The Dense weights of the network that computed the logits (the inference form's snapshot).
-    const at::Tensor classWeights =
-        fast ? fast->classWeights() : m_net->classifier()->weight.detach();
+    pass.classWeights = fast ? fast->classWeights() : m_net->classifier()->weight.detach();
     ForwardOutput out;
-    at::Tensor targets;
-    std::map<int, at::Tensor> grads;
     {
         torch::AutoGradMode gradMode(backward);
         const int leaf = backward ? gradFrom : -1;
         out = fast ? fast->forward(x, tapList, leaf) : m_net->forwardTaps(x, tapList, leaf);
-        at::Tensor predicted = out.logits.argmax(1);
-        std::vector<int64_t> t(static_cast<std::size_t>(B));
-        for (int64_t b = 0; b < B; ++b) {
-            const int want = targetsIn[static_cast<std::size_t>(b)];
-            if (want >= static_cast<int>(m_net->numClasses()))
-                throw std::invalid_argument("class " + std::to_string(want) +
-                                            " does not exist; the model has " +
-                                            std::to_string(m_net->numClasses()));
-            t[static_cast<std::size_t>(b)] = want >= 0 ? want : predicted[b].item<int64_t>();
-        }
-        targets = at::tensor(t, at::kLong).to(m_device);
+        pass.targets = pickTargets(out.logits, targetsIn);
+        const int64_t B = x.size(0);
         if (backward) {
             at::Tensor scores = o.score == ScoreKind::Logit ? out.logits : out.logits.softmax(1);
             // Images are independent in eval mode, so the sum's gradient is each image's own.
-            at::Tensor y = scores.gather(1, targets.unsqueeze(1)).sum();
+            at::Tensor y = scores.gather(1, pass.targets.unsqueeze(1)).sum();
             std::vector<at::Tensor> inputs;
             std::vector<int> order;
             for (int g : gradTaps) {
@@ -198,32 +192,105 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
             auto g = torch::autograd::grad({y}, inputs, {}, /*retain_graph=*/false, false,
                                            /*allow_unused=*/true);
             for (std::size_t k = 0; k < order.size(); ++k)
-                grads[order[k]] = g[k].defined() ? g[k] : at::zeros_like(inputs[k]);
+                pass.grads[order[k]] = g[k].defined() ? g[k] : at::zeros_like(inputs[k]);
         } else if (!gradTaps.empty()) {
             c10::InferenceMode inference;
             const at::Tensor A = out.taps[tapIndex(*gradTaps.begin())].detach();
-            const at::Tensor W = classWeights.to(at::kFloat);
-            at::Tensor g = W.index_select(0, targets);  // [B,C]
+            const at::Tensor W = pass.classWeights.to(at::kFloat);
+            at::Tensor g = W.index_select(0, pass.targets);  // [B,C]
             if (o.score == ScoreKind::Probability) {
                 const at::Tensor p = out.logits.detach().softmax(1);
-                g = p.gather(1, targets.unsqueeze(1)) * (g - p.matmul(W));
+                g = p.gather(1, pass.targets.unsqueeze(1)) * (g - p.matmul(W));
             }
             g = (g / static_cast<double>(A.size(2) * A.size(3))).view({B, -1, 1, 1}).expand_as(A);
-            for (int t : gradTaps) grads[t] = g;
+            for (int t : gradTaps) pass.grads[t] = g;
         }
     }
+    pass.logits = out.logits.detach();
+    for (int t : tapList) pass.acts[t] = out.taps[tapIndex(t)].detach();
+    for (auto& [t, g] : pass.grads) g = g.detach();
+    return pass;
+}
+
+Explainer::Pass Explainer::passScripted(const at::Tensor& x, const std::vector<int>& targetsIn,
+                                        const std::set<int>& allTaps, const std::set<int>& gradTaps,
+                                        const ExplainOptions& o) {
+    if (o.bf16) throw std::invalid_argument("bf16 is offered for the built-in ResNets only");
+    const std::vector<int> tapList(allTaps.begin(), allTaps.end());
+    const bool backward = !gradTaps.empty();
+    Pass pass;
+    pass.classWeights = m_script->classWeights();
+    ForwardOutput out = m_script->forward(x, tapList, backward);
+    pass.targets = pickTargets(out.logits, targetsIn);
+    std::map<int, at::Tensor> raw;
+    for (std::size_t k = 0; k < tapList.size(); ++k) raw[tapList[k]] = out.taps[k];
+    if (backward) {
+        at::Tensor scores = o.score == ScoreKind::Logit ? out.logits : out.logits.softmax(1);
+        at::Tensor y = scores.gather(1, pass.targets.unsqueeze(1)).sum();
+        std::vector<at::Tensor> inputs;
+        std::vector<int> order;
+        for (int g : gradTaps) {
+            order.push_back(g);
+            inputs.push_back(raw.at(g));
+        }
+        auto g = torch::autograd::grad({y}, inputs, {}, /*retain_graph=*/false, false,
+                                       /*allow_unused=*/true);
+        for (std::size_t k = 0; k < order.size(); ++k)
+            pass.grads[order[k]] = m_script->toMap(
+                (g[k].defined() ? g[k] : at::zeros_like(inputs[k])).detach(), order[k]);
+    }
+    pass.logits = out.logits.detach();
+    for (int t : tapList) pass.acts[t] = m_script->toMap(raw.at(t).detach(), t);
+    return pass;
+}
+
+std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
+                                                 const std::vector<int>& targetsIn,
+                                                 const ExplainOptions& o, const JobContext& job) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    const int64_t B = images.size(0);
+    if (static_cast<int64_t>(targetsIn.size()) != B)
+        throw std::invalid_argument("one target per image is needed");
+    const int last = m_script ? m_script->defaultTap() : m_net->lastBlockTap();
+    std::vector<int> taps = o.taps.empty() ? std::vector<int>{last} : o.taps;
+    for (int t : taps)
+        if (t < 0 || t >= numTaps())
+            throw std::invalid_argument("unknown tap id " + std::to_string(t));
+
+    // Which (method, tap) pairs to compute, and which taps need gradients.
+    std::vector<std::pair<Method, int>> jobs;
+    std::set<int> gradTaps, allTaps;
+    for (Method m : o.methods) {
+        if (m == Method::Cam) {
+            if (camTap() < 0)
+                throw std::invalid_argument("CAM is not available for this model: " +
+                                            m_script->camUnavailableReason());
+            jobs.emplace_back(m, camTap());
+            allTaps.insert(camTap());
+            continue;
+        }
+        for (int t : taps) {
+            jobs.emplace_back(m, t);
+            allTaps.insert(t);
+            if (methodNeedsGradients(m)) gradTaps.insert(t);
+        }
+    }
+    const at::Tensor x = images.to(m_device);
+    const Pass pass = m_script ? passScripted(x, targetsIn, allTaps, gradTaps, o)
+                               : passResNet(x, targetsIn, allTaps, gradTaps, o);
     job.throwIfCancelled();
 
     c10::InferenceMode inference;
-    auto tapTensor = [&](int t) { return out.taps[tapIndex(t)].detach(); };
-    const at::Tensor logitsCpu = out.logits.detach().to(at::kCPU, at::kFloat);
+    const at::Tensor& targets = pass.targets;
+    const at::Tensor logitsCpu = pass.logits.to(at::kCPU, at::kFloat);
     const at::Tensor probsCpu = logitsCpu.softmax(1);
     std::vector<ImageExplanation> result(static_cast<std::size_t>(B));
-    const int k = std::min<int>(o.topK, static_cast<int>(m_net->numClasses()));
+    const int k = std::min<int>(o.topK, static_cast<int>(numClasses()));
     auto topk = probsCpu.topk(k, 1);
+    const at::Tensor targetsCpu = targets.cpu();
     for (int64_t b = 0; b < B; ++b) {
         auto& r = result[static_cast<std::size_t>(b)];
-        r.target = static_cast<int>(targets[b].item<int64_t>());
+        r.target = static_cast<int>(targetsCpu[b].item<int64_t>());
         r.logits.assign(logitsCpu[b].data_ptr<float>(),
                         logitsCpu[b].data_ptr<float>() + logitsCpu.size(1));
         for (int j = 0; j < k; ++j) {
@@ -232,28 +299,29 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
         }
     }
     for (const auto& [method, tap] : jobs) {
-        const at::Tensor A = tapTensor(tap);
+        const at::Tensor& A = pass.acts.at(tap);
         at::Tensor maps;
         switch (method) {
             case Method::Cam: {
-                const at::Tensor W = classWeights.index_select(0, targets);
+                const at::Tensor W =
+                    pass.classWeights.to(A.device(), A.scalar_type()).index_select(0, targets);
                 maps = camRaw(A, W);
                 break;
             }
             case Method::GradCam:
-                maps = gradCamRaw(A, grads.at(tap));
+                maps = gradCamRaw(A, pass.grads.at(tap));
                 break;
             case Method::GradCamPlusPlus:
-                maps = gradCamPlusPlusRaw(A, grads.at(tap));
+                maps = gradCamPlusPlusRaw(A, pass.grads.at(tap));
                 break;
             case Method::XGradCam:
-                maps = xGradCamRaw(A, grads.at(tap));
+                maps = xGradCamRaw(A, pass.grads.at(tap));
                 break;
             case Method::LayerCam:
-                maps = layerCamRaw(A, grads.at(tap));
+                maps = layerCamRaw(A, pass.grads.at(tap));
                 break;
             case Method::HiResCam:
-                maps = hiResCamRaw(A, grads.at(tap));
+                maps = hiResCamRaw(A, pass.grads.at(tap));
                 break;
             case Method::EigenCam:
                 maps = eigenCamRaw(A);

@@ -13,14 +13,17 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "common/job.h"
 #include "explain/explanation.h"
 #include "nn/inference_net.h"
 #include "nn/resnet.h"
+#include "nn/scripted_net.h"
 
 namespace camx {
 
@@ -32,6 +35,9 @@ class Explainer {
 public:
     // Takes the network (shared), puts it in eval mode on `device` and freezes its parameters.
     explicit Explainer(CamNet net, c10::Device device = preferredDevice());
+    // A user's TorchScript model (already on its device). Every layer it lists is a tap; CAM
+    // exists where its head is GAP + one linear layer.
+    explicit Explainer(std::shared_ptr<ScriptedNet> net);
 
     // `images` [B,3,S,S] normalised; `targets` per image: a class index, or -1 for the predicted
     // class. Throws std::invalid_argument for a bad tap, class or method/tap pair.
@@ -41,7 +47,8 @@ public:
     // The forward pass alone (inference mode), on the inference form unless `reference`.
     at::Tensor logits(const at::Tensor& images, bool reference = false);
 
-    CamNet& net() { return m_net; }
+    CamNet& net() { return m_net; }  // null for a TorchScript model
+    ScriptedNet* scripted() { return m_script.get(); }
     c10::Device device() const { return m_device; }
 
 private:
@@ -50,7 +57,24 @@ private:
     // The inference form for this request; built on first use (bf16 only when asked for).
     const InferenceNet* fastNet(const ExplainOptions& o);
     at::Tensor forwardLogits(const at::Tensor& x, const ExplainOptions& o);
-    CamNet m_net;
+    int numTaps() const;
+    int camTap() const;
+    int64_t numClasses() const;
+    // One forward (and at most one backward) pass: the logits, the class explained per image,
+    // and every requested tap's map-shaped activations and gradients.
+    struct Pass {
+        at::Tensor logits, targets, classWeights;
+        std::map<int, at::Tensor> acts, grads;
+    };
+    Pass passResNet(const at::Tensor& x, const std::vector<int>& targets,
+                    const std::set<int>& allTaps, const std::set<int>& gradTaps,
+                    const ExplainOptions& o);
+    Pass passScripted(const at::Tensor& x, const std::vector<int>& targets,
+                      const std::set<int>& allTaps, const std::set<int>& gradTaps,
+                      const ExplainOptions& o);
+    at::Tensor pickTargets(const at::Tensor& logits, const std::vector<int>& targets) const;
+    CamNet m_net{nullptr};
+    std::shared_ptr<ScriptedNet> m_script;
     c10::Device m_device;
     std::unique_ptr<InferenceNet> m_fast, m_fastBf16;
     std::mutex m_mutex;

@@ -7,7 +7,10 @@
 #include "common/fs_util.h"
 #include "explain/explainer.h"
 #include "nn/checkpoint_io.h"
+#include "nn/pickle_scan.h"
 #include "nn/runtime.h"
+#include "nn/scripted_net.h"
+#include "nn/torch_zip.h"
 #include "nn/weights.h"
 
 namespace camx {
@@ -34,7 +37,8 @@ const ModelInfo& ModelSession::info() const {
 
 std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& file,
                                                  const std::vector<std::string>& classNames,
-                                                 const JobContext& job, Names names) {
+                                                 const JobContext& job, Names names,
+                                                 const ScriptMeta& scriptOverrides) {
     auto impl = std::make_unique<Impl>();
     CamNet net{nullptr};
     ModelInfo& info = impl->info;
@@ -59,6 +63,70 @@ std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& fi
     job.throwIfCancelled();
     info.contentDigest = toHex(hashBytes(bytes.data(), bytes.size()));
     // The kind comes from the name and the content, and that kind's error is the one reported.
+    auto nameClasses = [&](int64_t count) {
+        const bool fits = static_cast<int64_t>(classNames.size()) == count;
+        if (!classNames.empty() && (fits || names == Names::Required)) {
+            if (!fits)
+                throw WeightsError("'" + file.string() + "' has " + std::to_string(count) +
+                                   " classes but " + std::to_string(classNames.size()) +
+                                   " class names were given");
+            info.classNames = classNames;
+            return;
+        }
+        for (int64_t i = 0; i < count; ++i) info.classNames.push_back("class " + std::to_string(i));
+    };
+    // Our checkpoints are TorchScript archives too, told apart by their metadata record and
+    // their .ckpt name.
+    if (looksLikeTorchScriptModel(bytes) && file.extension() != ".ckpt") {
+        const std::string where = file.string();
+        try {
+            const TorchZip zip =
+                validateTorchZip(bytes.data(), bytes.size(), where, torchScriptZipLimits());
+            scanUserTorchScriptRecords(bytes.data(), bytes.size(), zip, where);
+        } catch (const TorchZipError& e) {
+            throw ScriptModelError("'" + where +
+                                   "' is not a readable TorchScript model: " + e.what());
+        } catch (const PickleScanError& e) {
+            throw ScriptModelError(e.what());
+        }
+        job.throwIfCancelled();
+        auto script = std::make_shared<ScriptedNet>(bytes, where, scriptOverrides,
+                                                    preferredDevice(), parseScriptMeta);
+        bytes = std::string();
+        info.torchScript = true;
+        info.fromCheckpoint = false;
+        info.archLabel = (script->typeName().empty() ? std::string("model") : script->typeName()) +
+                         " (TorchScript)";
+        info.fileMeta = script->fileMeta();
+        const ScriptMeta& meta = script->meta();
+        info.inputSize = script->inputSize();
+        if (meta.mean) info.norm.mean = *meta.mean;
+        if (meta.std) info.norm.std = *meta.std;
+        const int64_t count = script->numClasses();
+        if (!meta.classNames.empty()) {
+            if (static_cast<int64_t>(meta.classNames.size()) != count)
+                throw ScriptModelError("'" + where + "' outputs " + std::to_string(count) +
+                                       " classes but its metadata names " +
+                                       std::to_string(meta.classNames.size()));
+            info.classNames = meta.classNames;
+        } else if (count == 1000 && (classNames.empty() || names == Names::IfCountMatches) &&
+                   static_cast<int64_t>(classNames.size()) != count) {
+            info.classNames = imageNetClassNames();
+            info.notes.push_back(
+                "no class names in the file: a 1000-class model is given the "
+                "ImageNet-1k names");
+        } else {
+            nameClasses(count);
+        }
+        info.camAvailable = script->camAvailable();
+        info.camUnavailableReason = script->camUnavailableReason();
+        for (const auto& n : script->notes()) info.notes.push_back(n);
+        info.taps = script->taps();
+        info.lastBlockTap = script->defaultTap();
+        impl->explainer = std::make_unique<Explainer>(script);
+        info.device = deviceDescription();
+        return std::unique_ptr<ModelSession>(new ModelSession(std::move(impl)));
+    }
     if (looksLikeCheckpoint(file, bytes)) {
         LoadedCheckpoint l = loadCheckpointFromBytes(bytes, file.string());
         net = l.net;
@@ -80,18 +148,9 @@ std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& fi
         info.arch = inferred->arch;
         info.baseWidth = inferred->baseWidth;
         info.fromCheckpoint = false;
-        const bool fits = static_cast<int64_t>(classNames.size()) == inferred->numClasses;
-        if (!classNames.empty() && (fits || names == Names::Required)) {
-            if (!fits)
-                throw WeightsError("'" + file.string() + "' has " +
-                                   std::to_string(inferred->numClasses) + " classes but " +
-                                   std::to_string(classNames.size()) + " class names were given");
-            info.classNames = classNames;
-        } else {
-            for (int64_t i = 0; i < inferred->numClasses; ++i)
-                info.classNames.push_back("class " + std::to_string(i));
-        }
+        nameClasses(inferred->numClasses);
     }
+    info.archLabel = archName(info.arch);
     info.taps = net->taps();
     info.lastBlockTap = net->lastBlockTap();
     impl->explainer = std::make_unique<Explainer>(net);

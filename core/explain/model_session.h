@@ -15,6 +15,7 @@
 #include "data/image_io.h"
 #include "explain/explanation.h"
 #include "nn/arch.h"
+#include "nn/script_meta.h"
 
 namespace camx {
 
@@ -33,6 +34,15 @@ struct ModelInfo {
     // computed with this session are keyed by, e.g. an evaluation's resume key.
     std::string contentDigest;
     bool fromCheckpoint = true;
+    // A user's TorchScript model: `arch` means nothing then, `archLabel` names the model.
+    bool torchScript = false;
+    std::string archLabel;  // "resnet50", or "DenseNet (TorchScript)"
+    ScriptMeta fileMeta;    // what the TorchScript file says about itself (empty: nothing)
+    // CAM needs global average pooling + one linear layer; where the model has something else,
+    // the reason says what was found. Every other method works on every model.
+    bool camAvailable = true;
+    std::string camUnavailableReason;
+    std::vector<std::string> notes;  // things the user should be told about the model
 
     int numClasses() const { return static_cast<int>(classNames.size()); }
     int findTap(const std::string& nameOrKeras) const;
@@ -48,11 +58,17 @@ public:
     // WeightsError naming the file, or Cancelled when `job`'s token fires while reading.
     // `names` says whether `classNames` must fit the state dict (an error otherwise) or only
     // names its classes when their count fits (the explorer offers the open dataset's names).
+    //
+    // A TorchScript model (torch.jit.trace / torch.jit.script) is recognised by its content; its
+    // own metadata (script_meta.h) may be overridden by `scriptOverrides`. Its class names come
+    // from its metadata, else from `classNames` as above, else the ImageNet names for a
+    // 1000-class model, else "class 0", .... Throws ScriptModelError naming the file.
     enum class Names { Required, IfCountMatches };
     static std::unique_ptr<ModelSession> open(const std::filesystem::path& file,
                                               const std::vector<std::string>& classNames = {},
                                               const JobContext& job = {},
-                                              Names names = Names::Required);
+                                              Names names = Names::Required,
+                                              const ScriptMeta& scriptOverrides = {});
     ~ModelSession();
 
     const ModelInfo& info() const;

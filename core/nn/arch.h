@@ -20,6 +20,7 @@ struct TapInfo {
     int channels = 0;
     int stride = 0;        // input pixels per feature cell (4, 8, 16, 32)
     bool isStage = false;  // a stage tap is the same tensor as its last block
+    bool block = true;     // one of the taps "all blocks" means (blockTaps)
 };
 
 // Finds a tap by name ("layer4.2", "layer4", "stem") or Keras alias ("conv5_block3_out"), or -1.
