@@ -6,6 +6,7 @@
 #include <torch/cuda.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -150,6 +151,29 @@ at::Tensor Explainer::pickTargets(const at::Tensor& logits, const std::vector<in
     return at::tensor(t, at::kLong).to(logits.device());
 }
 
+namespace {
+// The gradient of each image's target score at each of `taps`, from one backward pass. Images are
+// independent in eval mode, so the gradient of the batch's summed score is each image's own.
+// A tap the score does not depend on gets zeros.
+std::map<int, at::Tensor> scoreGradients(const at::Tensor& logits, const at::Tensor& targets,
+                                         ScoreKind score, const std::set<int>& taps,
+                                         const std::function<at::Tensor(int)>& tapTensor) {
+    const at::Tensor scores = score == ScoreKind::Logit ? logits : logits.softmax(1);
+    const at::Tensor y = scores.gather(1, targets.unsqueeze(1)).sum();
+    std::vector<at::Tensor> inputs;
+    for (int t : taps) inputs.push_back(tapTensor(t));
+    const auto g = torch::autograd::grad({y}, inputs, {}, /*retain_graph=*/false, false,
+                                         /*allow_unused=*/true);
+    std::map<int, at::Tensor> out;
+    std::size_t k = 0;
+    for (int t : taps) {
+        out[t] = g[k].defined() ? g[k] : at::zeros_like(inputs[k]);
+        ++k;
+    }
+    return out;
+}
+}  // namespace
+
 Explainer::Pass Explainer::passResNet(const at::Tensor& x, const std::vector<int>& targetsIn,
                                       const std::set<int>& allTaps, const std::set<int>& gradTaps,
                                       const ExplainOptions& o) {
@@ -180,19 +204,8 @@ Explainer::Pass Explainer::passResNet(const at::Tensor& x, const std::vector<int
         pass.targets = pickTargets(out.logits, targetsIn);
         const int64_t B = x.size(0);
         if (backward) {
-            at::Tensor scores = o.score == ScoreKind::Logit ? out.logits : out.logits.softmax(1);
-            // Images are independent in eval mode, so the sum's gradient is each image's own.
-            at::Tensor y = scores.gather(1, pass.targets.unsqueeze(1)).sum();
-            std::vector<at::Tensor> inputs;
-            std::vector<int> order;
-            for (int g : gradTaps) {
-                order.push_back(g);
-                inputs.push_back(out.taps[tapIndex(g)]);
-            }
-            auto g = torch::autograd::grad({y}, inputs, {}, /*retain_graph=*/false, false,
-                                           /*allow_unused=*/true);
-            for (std::size_t k = 0; k < order.size(); ++k)
-                pass.grads[order[k]] = g[k].defined() ? g[k] : at::zeros_like(inputs[k]);
+            pass.grads = scoreGradients(out.logits, pass.targets, o.score, gradTaps,
+                                        [&](int t) { return out.taps[tapIndex(t)]; });
         } else if (!gradTaps.empty()) {
             c10::InferenceMode inference;
             const at::Tensor A = out.taps[tapIndex(*gradTaps.begin())].detach();
@@ -224,21 +237,10 @@ Explainer::Pass Explainer::passScripted(const at::Tensor& x, const std::vector<i
     pass.targets = pickTargets(out.logits, targetsIn);
     std::map<int, at::Tensor> raw;
     for (std::size_t k = 0; k < tapList.size(); ++k) raw[tapList[k]] = out.taps[k];
-    if (backward) {
-        at::Tensor scores = o.score == ScoreKind::Logit ? out.logits : out.logits.softmax(1);
-        at::Tensor y = scores.gather(1, pass.targets.unsqueeze(1)).sum();
-        std::vector<at::Tensor> inputs;
-        std::vector<int> order;
-        for (int g : gradTaps) {
-            order.push_back(g);
-            inputs.push_back(raw.at(g));
-        }
-        auto g = torch::autograd::grad({y}, inputs, {}, /*retain_graph=*/false, false,
-                                       /*allow_unused=*/true);
-        for (std::size_t k = 0; k < order.size(); ++k)
-            pass.grads[order[k]] = m_script->toMap(
-                (g[k].defined() ? g[k] : at::zeros_like(inputs[k])).detach(), order[k]);
-    }
+    if (backward)
+        for (auto& [t, g] : scoreGradients(out.logits, pass.targets, o.score, gradTaps,
+                                           [&](int tap) { return raw.at(tap); }))
+            pass.grads[t] = m_script->toMap(g.detach(), t);
     pass.logits = out.logits.detach();
     for (int t : tapList) pass.acts[t] = m_script->toMap(raw.at(t).detach(), t);
     return pass;

@@ -193,7 +193,8 @@ int findTap(const std::vector<TapInfo>& taps, const std::string& name) {
 std::vector<int> blockTaps(const std::vector<TapInfo>& taps) {
     std::vector<int> v;
     for (std::size_t i = 0; i < taps.size(); ++i)
-        if (taps[i].block && !taps[i].isStage && taps[i].name != "stem") v.push_back(static_cast<int>(i));
+        if (taps[i].block && !taps[i].isStage && taps[i].name != "stem")
+            v.push_back(static_cast<int>(i));
     return v;
 }
 
