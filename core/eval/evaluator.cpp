@@ -206,6 +206,12 @@ std::string runKey(const ModelSession& model, const std::vector<Sample>& samples
     // Only when set, so fp32 evaluations written before the option existed still resume.
     if (o.bf16) j["precision"] = "bf16";
     if (!o.datasetClassNames.empty()) j["dataset_classes"] = o.datasetClassNames;
+    // A TorchScript model's input size and normalisation may come from the user, not the file:
+    // they decide the maps as much as its bytes do.
+    const ModelInfo& info = model.info();
+    if (info.torchScript)
+        j["input"] = {info.inputSize,   info.norm.mean[0], info.norm.mean[1], info.norm.mean[2],
+                      info.norm.std[0], info.norm.std[1],  info.norm.std[2]};
     json methods = json::array();
     for (Method m : o.methods) methods.push_back(methodId(m));
     j["methods"] = methods;
