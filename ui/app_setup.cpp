@@ -31,7 +31,7 @@ void addStartupOptions(QCommandLineParser& parser) {
                         QStringLiteral("Open this dataset folder."),
                         QStringLiteral("DIR")},
                        {{QStringLiteral("m"), QStringLiteral("model")},
-                        QStringLiteral("Open this model (.ckpt or .pth)."),
+                        QStringLiteral("Open this model (.ckpt, .pth, or a TorchScript .pt)."),
                         QStringLiteral("FILE")},
                        {QStringLiteral("demo"),
                         QStringLiteral("Open the built-in demo dataset and demo model.")}});

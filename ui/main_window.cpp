@@ -2,6 +2,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QDockWidget>
@@ -15,6 +16,7 @@
 #include <QPainter>
 #include <QProgressBar>
 #include <QProgressDialog>
+#include <QPushButton>
 #include <QRegularExpression>
 #include <QScreen>
 #include <QSettings>
@@ -38,6 +40,8 @@
 #include "export/export_size_dialog.h"
 #include "export/grid_export_dialog.h"
 #include "figures/figure_batch.h"
+#include "model/model_files.h"
+#include "model/model_input_dialog.h"
 #include "nn/runtime.h"
 #include "start/demo_setup.h"
 #include "start/start_page.h"
@@ -103,6 +107,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_workspace, &Workspace::evaluationChanged, this, &MainWindow::onEvaluationChanged);
     connect(m_workspace, &Workspace::datasetLoadFinished, this, &MainWindow::onDatasetLoadFinished);
     connect(m_workspace, &Workspace::modelLoadFinished, this, &MainWindow::onModelLoadFinished);
+    connect(m_workspace, &Workspace::modelOpenHeld, this, &MainWindow::onModelOpenHeld);
     connect(m_workspace, &Workspace::datasetProgress, this,
             [this](int done, int total, const QString& stage) {
                 m_datasetProgress = {done, total, stage};
@@ -141,6 +146,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_explorer, &ExplorerView::targetChanged, this, &MainWindow::requestCurrent);
     connect(m_explorer, &ExplorerView::scoreCamWanted, this, [this](int tap) {
         if (auto r = m_explorer->result()) m_controller->requestScoreCam(r->key, tap);
+    });
+    // A TorchScript model's layers beyond its blocks: explained when shown, and from then on in
+    // every pass (the next images come with the layer the user is looking at).
+    connect(m_explorer, &ExplorerView::layerWanted, this, [this](int tap) {
+        m_controller->setExtraTap(tap);
+        if (auto r = m_explorer->result()) m_controller->requestTap(r->key, tap);
     });
     connect(m_explorer, &ExplorerView::iouChanged, this, [this] {
         m_workspace->setThreshold(m_explorer->threshold());
@@ -263,7 +274,9 @@ void MainWindow::buildActions() {
     QAction* openModelAct = file->addAction(tr("Open &Model…"), this, [this] {
         const QString f = QFileDialog::getOpenFileName(
             this, tr("Open a model"), QSettings().value("paths/lastModel").toString(),
-            tr("Models (*.ckpt *.pth *.pt);;All files (*)"));
+            tr("Models (*.ckpt *.pth *.pt *.pts *.torchscript);;CAM Explorer checkpoints "
+               "(*.ckpt);;PyTorch weights (*.pth *.pt);;TorchScript models (*.pt *.pts "
+               "*.torchscript);;All files (*)"));
         if (!f.isEmpty()) openModel(f);
     });
     openModelAct->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
@@ -306,6 +319,14 @@ void MainWindow::buildActions() {
     zout->setShortcut(QKeySequence::ZoomOut);
     QAction* fit = view->addAction(tr("&Fit"), this, [this] { m_explorer->setZoom(0); });
     fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+
+    QMenu* modelMenu = menuBar()->addMenu(tr("&Model"));
+    m_modelInputAction =
+        modelMenu->addAction(tr("Model &Input…"), this, &MainWindow::editModelInput);
+    m_modelInputAction->setObjectName(QStringLiteral("modelInputAction"));
+    m_modelInputAction->setStatusTip(
+        tr("The input size and normalisation of the open TorchScript model"));
+    m_modelInputAction->setEnabled(false);
 
     QMenu* go = menuBar()->addMenu(tr("&Go"));
     // Page Up/Down move through the images from anywhere. The arrow keys belong to the focused
@@ -419,10 +440,17 @@ void MainWindow::showError(const QString& title, const QString& message) {
 }
 
 void MainWindow::showStatus(const QString& message, int timeoutMs) {
+    m_keepStatusUntil = {};
     // Cut at a word, with an ellipsis, to what the status bar can show; the whole text is in the
     // tooltip.
     const QFontMetrics fm(statusBar()->font());
-    const int room = std::max(200, statusBar()->width() - 360);
+    // The permanent widgets on the right (a TorchScript model's label is long) keep their room.
+    int used = 0;
+    for (const QWidget* w : {static_cast<QWidget*>(m_busyText), static_cast<QWidget*>(m_busy),
+                             static_cast<QWidget*>(m_timing), static_cast<QWidget*>(m_modelLabel),
+                             static_cast<QWidget*>(m_device)})
+        if (!w->isHidden()) used += w->sizeHint().width() + 8;
+    const int room = std::max(200, statusBar()->width() - std::max(360, used + 120));
     QString shown = message;
     if (fm.horizontalAdvance(message) > room) {
         const QString ellipsis = QStringLiteral("…");
@@ -446,9 +474,135 @@ void MainWindow::openDataset(const QString& dir) {
 }
 
 void MainWindow::openModel(const QString& file) {
+    startModelOpen(file, false);
+}
+
+void MainWindow::startModelOpen(const QString& file, bool atStartup) {
+    closeModelQuestions();  // about another (or this) file: this request replaces them
     showStatus(tr("Loading %1…").arg(file));
-    m_workspace->openModel(file);
+    ModelOpenRequest request;
+    // At start nothing runs unasked; else the user's own folders and what they trusted before.
+    request.allowTorchScript = !atStartup && isTrustedModelLocation(file);
+    if (auto input = rememberedModelInput(file))
+        request.scriptOverrides = *input;
+    else
+        request.holdWithoutMetadata = true;  // asked first, not guessed
+    m_startupModel = atStartup ? file : QString();
+    m_workspace->openModel(file, request);
     updateBusy();
+}
+
+void MainWindow::closeModelQuestions() {
+    if (m_trustPrompt) {
+        m_trustPrompt->disconnect(this);
+        m_trustPrompt->close();
+    }
+    if (m_inputDialog) {
+        m_inputDialog->disconnect(this);
+        m_inputDialog->close();
+    }
+}
+
+void MainWindow::onModelOpenHeld(const QString& file, Workspace::Hold why) {
+    updateBusy();
+    finishStartupOpen();
+    const QString name = QFileInfo(file).fileName();
+    if (file == std::exchange(m_startupModel, QString())) {
+        // reopenLast() runs no TorchScript model; it stays in File ▸ Recent Models. Said once:
+        // now, or with the first image of the dataset still being read.
+        m_startupNotice = tr("The last model, %1, is a TorchScript model: CAM Explorer does not "
+                             "run a model's code at start-up. Open it from File ▸ Recent Models.")
+                              .arg(name);
+        if (!m_workspace->isLoadingDataset())
+            showStatus(std::exchange(m_startupNotice, QString()), 20000);
+        return;
+    }
+    if (why == Workspace::Hold::NotTrusted) {
+        askTrust(file);
+        return;
+    }
+    showStatus(tr("%1 does not say what input it takes").arg(name), 8000);
+    askModelInput(file, {}, {}, false, false);
+}
+
+void MainWindow::askTrust(const QString& file) {
+    const QFileInfo info(file);
+    auto* box = new QMessageBox(
+        QMessageBox::Warning, tr("Open a TorchScript model?"),
+        tr("%1 is a TorchScript model: it contains code that CAM Explorer will run. Open it only "
+           "if you trust where it came from.")
+            .arg(info.fileName()),
+        QMessageBox::NoButton, this);
+    box->setObjectName(QStringLiteral("torchScriptTrustPrompt"));
+    box->setInformativeText(tr("It is in %1, outside your own folders.")
+                                .arg(QDir::toNativeSeparators(info.absolutePath())));
+    QPushButton* open = box->addButton(tr("&Open"), QMessageBox::AcceptRole);
+    open->setObjectName(QStringLiteral("trustOpenButton"));
+    QPushButton* cancel = box->addButton(QMessageBox::Cancel);
+    cancel->setObjectName(QStringLiteral("trustCancelButton"));
+    box->setDefaultButton(cancel);  // the safe answer on Enter
+    box->setEscapeButton(cancel);
+    auto* folder = new QCheckBox(tr("Don't ask again for files in this folder"));
+    folder->setObjectName(QStringLiteral("trustFolderCheck"));
+    box->setCheckBox(folder);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setWindowModality(Qt::WindowModal);
+    connect(box, &QMessageBox::finished, this, [this, box, open, folder, file] {
+        if (box->clickedButton() != open) {
+            showStatus(tr("%1 was not opened").arg(QFileInfo(file).fileName()), 5000);
+            return;
+        }
+        trustModelFile(file);
+        if (folder->isChecked()) trustModelFolder(QFileInfo(file).absolutePath());
+        openModel(file);
+    });
+    m_trustPrompt = box;
+    box->open();
+    Q_EMIT modelQuestionAsked();
+}
+
+void MainWindow::askModelInput(const QString& file, const ScriptMeta& current, const QString& error,
+                               bool hasMetadata, bool reopenOnlyIfChanged) {
+    auto* dialog = new ModelInputDialog(QFileInfo(file).fileName(), hasMetadata, this);
+    dialog->setValues(current);
+    dialog->setError(error);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowModality(Qt::WindowModal);
+    connect(dialog, &QDialog::finished, this,
+            [this, dialog, file, current, reopenOnlyIfChanged](int result) {
+                if (result != QDialog::Accepted) {
+                    if (!reopenOnlyIfChanged)
+                        showStatus(tr("%1 was not opened").arg(QFileInfo(file).fileName()), 5000);
+                    return;
+                }
+                const ScriptMeta input = dialog->values();
+                rememberModelInput(file, input);
+                if (reopenOnlyIfChanged && scriptMetaToJson(input) == scriptMetaToJson(current)) {
+                    showStatus(tr("The model input is unchanged"), 4000);
+                    return;
+                }
+                openModel(file);
+            });
+    m_inputDialog = dialog;
+    dialog->open();
+    Q_EMIT modelQuestionAsked();
+}
+
+void MainWindow::editModelInput() {
+    const auto model = m_workspace->model();
+    if (!model || !model->info().torchScript) return;
+    const ModelInfo& info = model->info();
+    const QString file = QString::fromStdString(info.source.string());
+    // What the open model uses: the input size and normalisation it was opened with, and the
+    // tokens the user or the file gave.
+    ScriptMeta current = info.fileMeta;
+    if (auto remembered = rememberedModelInput(file)) current.overrideWith(*remembered);
+    current.classNames.clear();
+    current.layout = MapLayout::Auto;
+    current.inputSize = info.inputSize;
+    current.mean = info.norm.mean;
+    current.std = info.norm.std;
+    askModelInput(file, current, {}, !info.fileMeta.empty(), true);
 }
 
 bool MainWindow::reopenLast() {
@@ -465,13 +619,24 @@ bool MainWindow::reopenLast() {
     const QString data = s.value("paths/lastDataset").toString();
     const QString model = s.value("paths/lastModel").toString();
     const bool openData = !data.isEmpty() && QFileInfo(data).isDir();
-    const bool openModelFile = !model.isEmpty() && QFileInfo(model).isFile();
+    bool openModelFile = !model.isEmpty() && QFileInfo(model).isFile();
+    if (openModelFile && (s.value("paths/lastModelTorchScript", false).toBool() ||
+                          (hasTorchScriptSuffix(model) &&
+                           QFileInfo(model).suffix().toLower() != QLatin1String("pt")))) {
+        // Its code would run unasked. Said once: with the first image, or now.
+        openModelFile = false;
+        m_startupNotice = tr("The last model, %1, is a TorchScript model: CAM Explorer does not "
+                             "run a model's code at start-up. Open it from File ▸ Recent Models.")
+                              .arg(QFileInfo(model).fileName());
+        if (!openData) showStatus(std::exchange(m_startupNotice, QString()), 20000);
+    }
     if (!openData && !openModelFile) return false;
     s.setValue("start/openingLast", true);
     s.sync();
     m_openingLast = true;
     if (openData) openDataset(data);
-    if (openModelFile) openModel(model);
+    // A file that has become TorchScript since is held, not run (startModelOpen).
+    if (openModelFile) startModelOpen(model, true);
     return true;
 }
 
@@ -564,15 +729,24 @@ void MainWindow::onModelChanged() {
     // Nothing computed with the previous model stays on screen.
     m_datasetModel->clearResults();
     if (model) {
-        m_explorer->setModelInfo(&model->info());
-        m_device->setText(QString::fromStdString(model->info().device));
-        const QString path = QString::fromStdString(model->info().source.string());
-        m_modelLabel->setText(QFileInfo(path).fileName());
-        m_modelLabel->setToolTip(path);
+        const ModelInfo& info = model->info();
+        m_explorer->setModelInfo(&info);
+        m_device->setText(QString::fromStdString(info.device));
+        const QString path = QString::fromStdString(info.source.string());
+        // A user's own model says what it is; a ResNet's file name says enough.
+        m_modelLabel->setText(info.torchScript
+                                  ? tr("%1 · %2").arg(QFileInfo(path).fileName(),
+                                                      QString::fromStdString(info.archLabel))
+                                  : QFileInfo(path).fileName());
+        m_modelLabel->setToolTip(info.torchScript ? QDir::toNativeSeparators(path) +
+                                                        QLatin1Char('\n') + modelSummary(info)
+                                                  : path);
     } else {
+        m_explorer->setModelInfo(nullptr);
         m_modelLabel->clear();
         m_modelLabel->setToolTip({});
     }
+    m_modelInputAction->setEnabled(model && model->info().torchScript);
     updateTitle();
     updateStartPage();
     updateStatus();
@@ -611,16 +785,67 @@ void MainWindow::onDatasetLoadFinished(const QString& dir, const QString& error)
     m_browser->selectFirst();
 }
 
+QString MainWindow::modelSummary(const ModelInfo& info) const {
+    QStringList lines;
+    lines << tr("%1, %n class(es), %2 px input", nullptr, info.numClasses())
+                 .arg(QString::fromStdString(info.archLabel.empty() ? archName(info.arch)
+                                                                    : info.archLabel))
+                 .arg(info.inputSize);
+    if (info.torchScript) {
+        lines << tr("%n layer(s) with a map", nullptr, static_cast<int>(info.taps.size()));
+        if (info.fileMeta.empty())
+            lines << tr("The file says nothing about its input (Model ▸ Model Input…)");
+    }
+    if (!info.camAvailable)
+        lines << tr("CAM is not available: %1")
+                     .arg(QString::fromStdString(info.camUnavailableReason));
+    for (const auto& note : info.notes) lines << QString::fromStdString(note);
+    return lines.join(QLatin1Char('\n'));
+}
+
 void MainWindow::onModelLoadFinished(const QString& file, const QString& error) {
     updateBusy();
     finishStartupOpen();
+    m_startupModel.clear();
     if (!error.isEmpty()) {
+        const ModelFileProbe probe = m_workspace->lastModelProbe();
+        // A TorchScript model that says nothing about its input and fails at the size given:
+        // ask again, with what went wrong.
+        if (probe.torchScript && !probe.hasMetadata &&
+            error.contains(QLatin1String("fails on a batch of two"))) {
+            m_lastError = error;
+            showStatus(error, 8000);
+            Q_EMIT errorShown(error);
+            askModelInput(file, rememberedModelInput(file).value_or(ScriptMeta{}), error, false,
+                          false);
+            return;
+        }
         showError(tr("Cannot open the model"), error);
         return;
     }
     addRecent("recent/models", file);
-    QSettings().setValue("paths/lastModel", file);
-    statusBar()->clearMessage();
+    QSettings settings;
+    settings.setValue("paths/lastModel", file);
+    const auto model = m_workspace->model();
+    const bool script = model && model->info().torchScript;
+    settings.setValue("paths/lastModelTorchScript", script);
+    if (script) {
+        // What the model is, and what the user should know about it, once (the next
+        // explanation leaves it in place for a while; the model label's tooltip keeps it).
+        const ModelInfo& info = model->info();
+        QStringList parts{
+            tr("Opened %1: %2, %3 px input")
+                .arg(QFileInfo(file).fileName(), QString::fromStdString(info.archLabel))
+                .arg(info.inputSize)};
+        if (!info.camAvailable)
+            parts << tr("CAM is not available (%1)")
+                         .arg(QString::fromStdString(info.camUnavailableReason));
+        for (const auto& note : info.notes) parts << QString::fromStdString(note);
+        showStatus(parts.join(QStringLiteral(". ")), 15000);
+        m_keepStatusUntil = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    } else {
+        statusBar()->clearMessage();
+    }
     Q_EMIT modelLoaded();
     requestCurrent();
 }
@@ -676,7 +901,10 @@ void MainWindow::requestCurrent() {
     }
     if (path.isEmpty()) return;
     if (!m_workspace->model()) {
-        showStatus(tr("Open a model to see where it looks (File ▸ Open Model)"), 5000);
+        if (!m_startupNotice.isEmpty())
+            showStatus(std::exchange(m_startupNotice, QString()), 20000);
+        else
+            showStatus(tr("Open a model to see where it looks (File ▸ Open Model)"), 5000);
         return;
     }
     const int target = m_explorer->requestedTarget();  // -1: the prediction
@@ -707,7 +935,7 @@ void MainWindow::onReady(std::shared_ptr<const ExplainResult> r) {
         return;  // nothing is selected any more
     }
     m_explorer->showResult(r, truth, known, label);
-    statusBar()->clearMessage();
+    if (std::chrono::steady_clock::now() >= m_keepStatusUntil) statusBar()->clearMessage();
     m_timing->setText(tr("last pass %1 ms").arg(r->seconds * 1000.0, 0, 'f', 0));
     updateStatus();
     Q_EMIT explanationShown();
@@ -735,6 +963,7 @@ void MainWindow::updateStatus() {
                       .arg(m_datasetModel->breedNames()[static_cast<std::size_t>(label)].c_str());
         for (int i = 0; i < m_explorer->panelCount(); ++i) {
             const HeatmapPanel* p = m_explorer->panel(i);
+            if (p->method() == Method::Cam && !info.camAvailable) continue;
             text += QStringLiteral("   %1 IoU %2")
                         .arg(QString::fromStdString(methodName(p->method())))
                         .arg(p->iou(), 0, 'f', 3);
@@ -807,6 +1036,8 @@ QString MainWindow::defaultFigureName() const {
     const auto model = m_workspace->model();
     QString name = r ? QFileInfo(r->key.path).completeBaseName() : QStringLiteral("figure");
     for (int i = 0; i < m_explorer->panelCount(); ++i) {
+        if (m_explorer->panel(i)->method() == Method::Cam && model && !model->info().camAvailable)
+            continue;
         QString method = QString::fromStdString(methodName(m_explorer->panel(i)->method()));
         method.remove(QLatin1Char('-')).remove(QLatin1Char(' '));
         name += QLatin1Char('-') + method.toLower();
@@ -826,6 +1057,10 @@ void MainWindow::exportGrid() {
     }
     GridExportDialog dialog(m_workspace->evaluation() != nullptr,
                             static_cast<int>(m_browser->selectedSourceRows().size()), this);
+    const ModelInfo& info = m_workspace->model()->info();
+    if (!info.camAvailable)
+        dialog.setCamUnavailable(tr("CAM is not available for this model: %1")
+                                     .arg(QString::fromStdString(info.camUnavailableReason)));
     if (dialog.exec() != QDialog::Accepted) return;
     QString error;
     if (!startGridExport(dialog.request(), &error)) showError(tr("Cannot export a grid"), error);
@@ -887,9 +1122,18 @@ bool MainWindow::startGridExport(const GridExportRequest& req, QString* error) {
     for (int i = 0; i < m_explorer->panelCount(); ++i)
         fr.methods.push_back(m_explorer->panel(i)->method());
     fr.tap = m_explorer->currentTap();
-    // Score-CAM is too slow for a batch: the other panels only.
+    // Score-CAM is too slow for a batch: the other panels only. CAM only where the model has it.
     fr.methods.erase(std::remove(fr.methods.begin(), fr.methods.end(), Method::ScoreCam),
                      fr.methods.end());
+    if (!info.camAvailable) {
+        if (req.rankBy == Method::Cam &&
+            (req.source == Source::WorstIou || req.source == Source::BestIou))
+            return fail(tr("CAM is not available for this model: %1")
+                            .arg(QString::fromStdString(info.camUnavailableReason)));
+        fr.methods.erase(std::remove(fr.methods.begin(), fr.methods.end(), Method::Cam),
+                         fr.methods.end());
+    }
+    if (fr.methods.empty()) return fail(tr("The panels show no method that a grid can use"));
 
     auto* progress = new QProgressDialog(tr("Explaining %1 images…").arg(samples.size()),
                                          tr("Cancel"), 0, static_cast<int>(samples.size()), this);
@@ -953,13 +1197,13 @@ void MainWindow::dropEvent(QDropEvent* e) {
     const QFileInfo info(path);
     if (info.isDir())
         openDataset(path);
-    else if (info.suffix() == "ckpt" || info.suffix() == "pth" || info.suffix() == "pt")
+    else if (hasModelSuffix(path))
         openModel(path);
     else if (kImageSuffixes.contains(info.suffix().toLower()))
         openExternalImage(path);
     else
         showError(tr("Cannot open the dropped file"),
-                  tr("'%1' is not a dataset folder, a model (.ckpt, .pth) or an image")
+                  tr("'%1' is not a dataset folder, a model (.ckpt, .pth, .pt) or an image")
                       .arg(info.fileName()));
     e->acceptProposedAction();
 }

@@ -10,6 +10,9 @@
 
 #include <QFutureWatcher>
 #include <QMainWindow>
+#include <QMessageBox>
+#include <QPointer>
+#include <chrono>
 #include <memory>
 
 #include "common/job.h"
@@ -17,6 +20,7 @@
 #include "explorer/explain_controller.h"
 #include "export/grid_export_dialog.h"
 #include "figures/figure_writer.h"
+#include "model/model_input_dialog.h"
 #include "workspace.h"
 
 class QLabel;
@@ -27,7 +31,8 @@ class QDockWidget;
 
 namespace camx {
 class ModelSession;
-}
+struct ModelInfo;
+}  // namespace camx
 
 namespace camx::ui {
 
@@ -47,13 +52,21 @@ public:
 
     // Both load in the background (a newer request replaces a running one); errors show a dialog
     // naming the problem (unless `quietErrors`, for tests) and leave the window as it was.
+    // A TorchScript model is code: one from outside the user's own folders opens only once the
+    // user says so (trustPrompt(), remembered per file or folder), and one whose file does not say
+    // what input it takes asks for it first (modelInputDialog(), remembered per file). Both
+    // questions are window-modal and never block the caller.
     void openDataset(const QString& dir);
     void openModel(const QString& file);
+    // Model ▸ Model Input: the open TorchScript model's input size and normalisation; reopens
+    // it when the answers change them.
+    void editModelInput();
     // An image from outside the dataset: no ground truth, so no IoU.
     void openExternalImage(const QString& path);
     // At start without files on the command line: reopens the last dataset and model, unless the
-    // user turned that off or the previous start ended while opening them (no crash loop).
-    // Returns whether it started opening anything.
+    // user turned that off or the previous start ended while opening them (no crash loop). A
+    // TorchScript model is never opened at start (its code would run unasked): the status bar
+    // says so, and File ▸ Recent Models offers it. Returns whether it started opening anything.
     bool reopenLast();
     // The start page's "Try the demo": opens the cached demo, or makes it in the background.
     void tryDemo();
@@ -71,6 +84,9 @@ public:
     BrowserPanel* browser() const { return m_browser; }
     ExplainController* controller() const { return m_controller; }
     QString lastError() const { return m_lastError; }
+    // The questions a TorchScript model's open is waiting on, while they are shown (tests).
+    QMessageBox* trustPrompt() const { return m_trustPrompt; }
+    ModelInputDialog* modelInputDialog() const { return m_inputDialog; }
     void setQuietErrors(bool quiet) { m_quietErrors = quiet; }
     bool isLoading() const;
     // Saves the comparison figure; the format follows the suffix: .png, .jpg, .svg or .pdf.
@@ -90,6 +106,8 @@ Q_SIGNALS:
     void modelLoaded();
     void explanationShown();
     void errorShown(const QString& message);
+    // A model's open waits on the user: trustPrompt() or modelInputDialog() is shown.
+    void modelQuestionAsked();
     void gridExported(const QString& file, const QString& error);
 
 protected:
@@ -115,6 +133,16 @@ private:
     void onEvaluationChanged();
     void onDatasetLoadFinished(const QString& dir, const QString& error);
     void onModelLoadFinished(const QString& file, const QString& error);
+    void onModelOpenHeld(const QString& file, Workspace::Hold why);
+    // `atStartup`: reopenLast's open, which runs no TorchScript model.
+    void startModelOpen(const QString& file, bool atStartup);
+    void askTrust(const QString& file);
+    // `current`: what the controls start from; `error`: why the last answers did not work.
+    void askModelInput(const QString& file, const ScriptMeta& current, const QString& error,
+                       bool hasMetadata, bool reopenOnlyIfChanged);
+    void closeModelQuestions();
+    // The model's name and kind for the status bar, and its whole description for the tooltip.
+    QString modelSummary(const ModelInfo& info) const;
     void updateTitle();
     void updateStartPage();
     void updateBusy();
@@ -153,6 +181,13 @@ private:
     BusyProgress m_datasetProgress, m_demoProgress, m_explainProgress;
     bool m_explaining = false;
     bool m_openingLast = false;  // reopenLast() is opening: cleared once both loads end
+    QString m_startupModel;      // the model reopenLast() opens: not asked about when held
+    QString m_startupNotice;     // why reopenLast() left the last model closed, shown once
+    QPointer<QMessageBox> m_trustPrompt;
+    QPointer<ModelInputDialog> m_inputDialog;
+    QAction* m_modelInputAction = nullptr;
+    // A message that the next explanation must not clear (what a new model is and its notes).
+    std::chrono::steady_clock::time_point m_keepStatusUntil{};
     QMenu* m_recentData = nullptr;
     QMenu* m_recentModels = nullptr;
     QString m_lastError;

@@ -1,6 +1,7 @@
 #include "workspace.h"
 
 #include <QtConcurrent/QtConcurrent>
+#include <optional>
 
 #include "background_job.h"
 #include "common/thread_priority.h"
@@ -92,6 +93,8 @@ namespace {
 struct ModelOutcome {
     std::shared_ptr<ModelSession> model;
     QString error;
+    ModelFileProbe probe;
+    std::optional<Workspace::Hold> hold;  // stopped before loading
 };
 }  // namespace
 
@@ -122,7 +125,7 @@ void Workspace::openDataset(const QString& dir) {
         readDatasetInBackground(dir.toStdString(), std::move(options), m_reader, load->cancel));
 }
 
-void Workspace::openModel(const QString& file) {
+void Workspace::openModel(const QString& file, const ModelOpenRequest& request) {
     if (m_modelLoad) m_modelLoad->cancel->cancel();
     auto load = std::make_shared<Load>();
     load->path = file;
@@ -136,25 +139,41 @@ void Workspace::openModel(const QString& file) {
         if (m_modelLoad != load) return;
         m_modelLoad.reset();
         const auto outcome = watcher->future().resultCount() ? watcher->result() : ModelOutcome{};
+        m_lastProbe = outcome.probe;
+        if (outcome.hold) {
+            Q_EMIT modelOpenHeld(file, *outcome.hold);
+            return;
+        }
         if (outcome.model) setModel(outcome.model);
         Q_EMIT modelLoadFinished(file, outcome.model ? QString() : outcome.error);
     });
-    watcher->setFuture(
-        QtConcurrent::run(backgroundPool(), [load, file, names](QPromise<ModelOutcome>& promise) {
-            lowerCurrentThreadPriority();
-            ModelOutcome out;
-            try {
-                JobContext job;
-                job.cancel = load->cancel.get();
-                out.model = ModelSession::open(file.toStdString(), names, job,
-                                               ModelSession::Names::IfCountMatches);
-            } catch (const Cancelled&) {
-                out.error = tr("cancelled");
-            } catch (const std::exception& e) {
-                out.error = QString::fromStdString(e.what());
+    watcher->setFuture(QtConcurrent::run(backgroundPool(), [load, file, names, request](
+                                                               QPromise<ModelOutcome>& promise) {
+        lowerCurrentThreadPriority();
+        ModelOutcome out;
+        try {
+            // Nothing of a TorchScript model runs before the request lets it.
+            out.probe = probeModelFile(file.toStdString());
+            if (out.probe.torchScript && !request.allowTorchScript)
+                out.hold = Hold::NotTrusted;
+            else if (out.probe.torchScript && !out.probe.hasMetadata && request.holdWithoutMetadata)
+                out.hold = Hold::NeedsInput;
+            if (out.hold) {
+                promise.addResult(std::move(out));
+                return;
             }
-            promise.addResult(std::move(out));
-        }));
+            JobContext job;
+            job.cancel = load->cancel.get();
+            out.model =
+                ModelSession::open(file.toStdString(), names, job,
+                                   ModelSession::Names::IfCountMatches, request.scriptOverrides);
+        } catch (const Cancelled&) {
+            out.error = tr("cancelled");
+        } catch (const std::exception& e) {
+            out.error = QString::fromStdString(e.what());
+        }
+        promise.addResult(std::move(out));
+    }));
 }
 
 }  // namespace camx::ui

@@ -31,6 +31,8 @@
 #include "background_job.h"
 #include "common/job.h"
 #include "data/dataset.h"
+#include "model/model_files.h"
+#include "nn/script_meta.h"
 
 namespace camx {
 class ModelSession;
@@ -39,9 +41,25 @@ struct SavedEvaluation;
 
 namespace camx::ui {
 
+// How to open a model file (Workspace::openModel).
+struct ModelOpenRequest {
+    // Replace what a TorchScript model's own metadata says (input size, normalisation, tokens).
+    ScriptMeta scriptOverrides;
+    // A TorchScript model is code that opening it runs: without this, such a file is not
+    // opened but held (modelOpenHeld, NotTrusted).
+    bool allowTorchScript = true;
+    // Hold a TorchScript model whose file says nothing about its input (NeedsInput), so that
+    // the user says what it takes before it runs.
+    bool holdWithoutMetadata = false;
+};
+
 class Workspace : public QObject {
     Q_OBJECT
 public:
+    // Why a model open stopped before loading anything.
+    enum class Hold { NotTrusted, NeedsInput };
+    Q_ENUM(Hold)
+
     explicit Workspace(QObject* parent = nullptr);
     ~Workspace() override;
 
@@ -66,9 +84,13 @@ public:
 
     // Background loads. datasetLoadFinished / modelLoadFinished report the end of each (error
     // empty on success, and the new dataset or model already set); a load superseded by a newer
-    // one, or stopped by cancelLoads(), reports nothing.
+    // one, or stopped by cancelLoads(), reports nothing. A model open first looks at the file
+    // (probeModelFile, on the worker); one the request does not let through reports
+    // modelOpenHeld instead, having run nothing of it.
     void openDataset(const QString& dir);
-    void openModel(const QString& file);
+    void openModel(const QString& file, const ModelOpenRequest& request = {});
+    // What the last model open that reported (finished or held) found out about its file.
+    ModelFileProbe lastModelProbe() const { return m_lastProbe; }
     void cancelLoads();
     bool isLoadingDataset() const { return m_datasetLoad != nullptr; }
     bool isLoadingModel() const { return m_modelLoad != nullptr; }
@@ -96,6 +118,7 @@ Q_SIGNALS:
     void datasetProgress(int done, int total, const QString& stage);
     void datasetLoadFinished(const QString& dir, const QString& error);
     void modelLoadFinished(const QString& file, const QString& error);
+    void modelOpenHeld(const QString& file, camx::ui::Workspace::Hold why);
 
 private:
     struct Load;
@@ -109,6 +132,7 @@ private:
     std::uint64_t m_context = 1;
     std::shared_ptr<Load> m_datasetLoad;
     std::shared_ptr<Load> m_modelLoad;
+    ModelFileProbe m_lastProbe;
     QString m_cacheDir;
     DatasetReader m_reader;
 };

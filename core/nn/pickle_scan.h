@@ -69,11 +69,11 @@ void scanCheckpointRecords(const char* data, std::size_t size, const TorchZip& z
 // restore_type_tag (List/Dict of plain types), torch.device ("cpu", "cuda[:N]"), and classes
 // "__torch__[.<identifier>]* <identifier>", each defined by a "class <name>(Module):" in its code
 // record code/__torch__/<...>.py, which must be there. Code records: printable ASCII in the form
-// TorchScript's printer writes (classes of Module with their attribute, parameter and Final
-// constant lines, methods, functions), no imports or nested definitions, bounded nesting, and
-// every __torch__ name they use defined in the archive. Records under extra/ are not read by
-// LibTorch unless asked for and are left alone. Messages say "is not a readable TorchScript
-// model". Throws PickleScanError naming `where`.
+// TorchScript's printer writes (Module classes with their attribute, parameter and Final constant
+// lines and methods, NamedTuple classes of fields, functions), no imports or nested definitions,
+// bounded nesting, and every __torch__ name they use defined in the archive. Records under extra/
+// are not read by LibTorch unless asked for and are left alone. Messages say "is not a readable
+// TorchScript model". Throws PickleScanError naming `where`.
 void scanUserTorchScriptRecords(const char* data, std::size_t size, const TorchZip& zip,
                                 const std::string& where, const PickleScanLimits& limits = {});
 

@@ -2,18 +2,31 @@
 // drives it to a screen (the explorer, the dashboard after an evaluation, the wizard after
 // training) and saves it. A development tool, kept out of the application's own main().
 //   xvfb-run -a -s "-screen 0 1600x1000x24" build/tests/camx_screenshots --demo --screenshot FILE
-//       [--screen main|start|dashboard|wizard] [--size WxH]
+//       [--screen main|start|dashboard|wizard|trust|input] [--size WxH] [--layer NAME]
+//       [--input-size N]
+// A TorchScript model given with --model is opened as if the user answered its questions: Open
+// (the trust question, when it is outside the user's folders) and, for a file without metadata,
+// the Model Input dialog with --input-size (default 224). --screen trust / input saves those
+// questions instead.
 #include <QApplication>
 #include <QComboBox>
 #include <QCommandLineParser>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <cstdio>
 #include <filesystem>
 #include <utility>
 
 #include "app_setup.h"
 #include "dashboard/eval_dashboard.h"
+#include "explain/model_session.h"
+#include "explorer/explorer_view.h"
+#include "explorer/heatmap_panel.h"
 #include "main_window.h"
+#include "model/model_input_dialog.h"
 #include "training/train_wizard.h"
 
 int main(int argc, char** argv) {
@@ -29,13 +42,23 @@ int main(int argc, char** argv) {
     QCommandLineOption screen(
         QStringLiteral("screen"),
         QStringLiteral("With --screenshot: main (default), start (the start page: opens nothing), "
-                       "dashboard (evaluates the split first) or wizard (trains a small model for "
-                       "2 epochs into a temporary folder, then resumes it for a third)."),
+                       "dashboard (evaluates the split first), wizard (trains a small model for "
+                       "2 epochs into a temporary folder, then resumes it for a third), trust (the "
+                       "question a TorchScript model outside the user's folders asks) or input "
+                       "(the Model Input dialog of a TorchScript model without metadata)."),
         QStringLiteral("NAME"), QStringLiteral("main"));
     QCommandLineOption size(QStringLiteral("size"),
                             QStringLiteral("The main window's size, e.g. 1280x720."),
                             QStringLiteral("WxH"));
-    parser.addOptions({shot, screen, size});
+    QCommandLineOption layer(QStringLiteral("layer"),
+                             QStringLiteral("With --screen main: show this layer (a tap name, e.g. "
+                                            "layer3.1 or features.denseblock3)."),
+                             QStringLiteral("NAME"));
+    QCommandLineOption inputSize(
+        QStringLiteral("input-size"),
+        QStringLiteral("The input size to answer a TorchScript model's Model Input dialog with."),
+        QStringLiteral("N"), QStringLiteral("224"));
+    parser.addOptions({shot, screen, size, layer, inputSize});
     parser.process(app);
 
     camx::ui::MainWindow window;
@@ -52,19 +75,69 @@ int main(int argc, char** argv) {
         });
         return app.exec();
     }
+    // A TorchScript model's questions, answered as the user of this tool would (or saved).
+    const QString which = parser.value(screen);
+    const QString shotFile = parser.value(shot);
+    QObject::connect(
+        &window, &camx::ui::MainWindow::modelQuestionAsked, &window,
+        [&window, which, shotFile, answer = parser.value(inputSize).toInt()] {
+            QWidget* question = window.trustPrompt();
+            if (!question) question = window.modelInputDialog();
+            if (!question) return;
+            if (!shotFile.isEmpty() &&
+                ((which == QLatin1String("trust") && window.trustPrompt()) ||
+                 (which == QLatin1String("input") && window.modelInputDialog()))) {
+                QTimer::singleShot(800, question, [question, shotFile] {
+                    QApplication::exit(question->grab().save(shotFile) ? 0 : 1);
+                });
+                return;
+            }
+            if (auto* box = window.trustPrompt()) {
+                std::fprintf(stderr, "camx_screenshots: answering Open to: %s\n",
+                             qPrintable(box->text()));
+                if (auto* open = box->findChild<QPushButton*>(QStringLiteral("trustOpenButton")))
+                    QTimer::singleShot(0, open, &QPushButton::click);
+            } else if (auto* dialog = window.modelInputDialog()) {
+                std::fprintf(stderr, "camx_screenshots: model input %d px\n", answer);
+                if (auto* spin = dialog->findChild<QSpinBox*>(QStringLiteral("inputSizeSpin")))
+                    spin->setValue(answer);
+                QTimer::singleShot(0, dialog, &QDialog::accept);
+            }
+        });
     QTemporaryDir scratch;
     if (parser.isSet(shot)) {
-        const QString file = parser.value(shot);
-        const QString which = parser.value(screen);
+        const QString file = shotFile;
+        const QString wantedLayer = parser.value(layer);
         auto grabAndQuit = [file](QWidget* w) {
             QTimer::singleShot(1500, w,
                                [w, file] { QApplication::exit(w->grab().save(file) ? 0 : 1); });
         };
         QObject::connect(
             &window, &camx::ui::MainWindow::explanationShown, &window,
-            [&window, &scratch, which, grabAndQuit] {
+            [&window, &scratch, which, wantedLayer, grabAndQuit] {
                 static bool once = false;
                 if (std::exchange(once, true)) return;
+                if (!wantedLayer.isEmpty() && which == QLatin1String("main")) {
+                    // The layer asked for, once its maps are shown (a TorchScript model's
+                    // layers beyond its blocks are explained when chosen).
+                    camx::ui::ExplorerView* v = window.explorer();
+                    const int tap = window.model()->info().findTap(wantedLayer.toStdString());
+                    if (tap < 0 || !v->setCurrentTap(tap)) {
+                        std::fprintf(stderr, "camx_screenshots: no layer '%s' in the list\n",
+                                     qPrintable(wantedLayer));
+                        QApplication::exit(1);
+                        return;
+                    }
+                    auto* poll = new QTimer(&window);
+                    QObject::connect(poll, &QTimer::timeout, &window,
+                                     [v, poll, grabAndQuit, &window] {
+                                         if (!v->panel(1)->hasMap()) return;
+                                         poll->stop();
+                                         grabAndQuit(&window);
+                                     });
+                    poll->start(100);
+                    return;
+                }
                 if (which == QLatin1String("dashboard")) {
                     auto* d = window.dashboard();
                     d->resize(1600, 950);
@@ -125,7 +198,17 @@ int main(int argc, char** argv) {
         QObject::connect(&window, &camx::ui::MainWindow::errorShown, &window,
                          [](const QString&) { QApplication::exit(1); });
     }
-    if (!files.dataset.isEmpty()) window.openDataset(files.dataset);
-    if (!files.model.isEmpty()) window.openModel(files.model);
+    // The model after the dataset, as a user opens them: a model whose file names no classes
+    // takes the dataset's breed names.
+    if (!files.dataset.isEmpty()) {
+        window.openDataset(files.dataset);
+        if (!files.model.isEmpty())
+            QObject::connect(
+                &window, &camx::ui::MainWindow::datasetLoaded, &window,
+                [&window, model = files.model] { window.openModel(model); },
+                Qt::SingleShotConnection);
+    } else if (!files.model.isEmpty()) {
+        window.openModel(files.model);
+    }
     return app.exec();
 }

@@ -340,6 +340,18 @@ void EvalDashboard::setContext(std::shared_ptr<ModelSession> model,
         for (const auto& t : m_model->info().taps) m_tapNames.push_back(t.name);
         m_lastTap = m_model->info().lastBlockTap;
     }
+    // A TorchScript model's default layer is its CAM layer (else its last map), not a "last
+    // block"; its blocks are its containers' modules.
+    if (m_model && m_model->info().torchScript && m_lastTap >= 0) {
+        m_layers->setItemText(
+            0, tr("Default layer (%1)")
+                   .arg(QString::fromStdString(m_tapNames[static_cast<std::size_t>(m_lastTap)])));
+        m_layers->setItemText(1, tr("Every block (%n layer(s), per-layer chart)", nullptr,
+                                    static_cast<int>(m_model->info().blockTaps().size())));
+    } else {
+        m_layers->setItemText(0, tr("Last block"));
+        m_layers->setItemText(1, tr("Every block (per-layer chart)"));
+    }
     const bool ready = m_model && m_dataset;
     m_status->setText(
         ready ? tr("No saved evaluation of %1 on the %2 split yet: press Evaluate.")
@@ -481,6 +493,14 @@ void EvalDashboard::startEvaluation(std::size_t limit) {
     run->options = newRunOptions(m_workspace ? m_workspace->threshold() : EvalOptions{}.tau);
     run->options.taps = m_layers->currentData().toInt() == 1 ? m_model->info().blockTaps()
                                                              : std::vector<int>{m_lastTap};
+    // CAM only where the model has it (the run would fail on the first batch otherwise).
+    if (!m_model->info().camAvailable) {
+        auto& methods = run->options.methods;
+        methods.erase(std::remove(methods.begin(), methods.end(), Method::Cam), methods.end());
+    }
+    // The model's classes are matched to the dataset's by name (a 1000-class ImageNet model
+    // answers Stanford Dogs' breeds), else by count and order.
+    run->options.datasetClassNames = m_dataset->breedNames;
     run->options.limit = limit;
     m_run = run;
     m_noticeFor.reset();
@@ -618,6 +638,11 @@ void EvalDashboard::updateSettingsLine() {
                                "score: %3")
                                 .arg(next.tau, 0, 'f', 2)
                                 .arg(boxRuleText(next.mode), scoreText(next.score)));
+    if (m_model && !m_model->info().camAvailable)
+        m_settings->setText(
+            m_settings->text() + QStringLiteral("<br>") +
+            tr("CAM is not available for this model (%1): evaluations score the other methods.")
+                .arg(QString::fromStdString(m_model->info().camUnavailableReason).toHtmlEscaped()));
     const QString stale = staleWarning();
     m_stale->setText(stale);
     m_stale->setVisible(!stale.isEmpty());
@@ -710,12 +735,17 @@ void EvalDashboard::rebuild() {
                                       .arg((bin + 1) / double(kIouBins), 0, 'f', 1));
             });
 
-    QString html = tr("<b>%1 images</b> · top-1 %2 · top-5 %3 · boxes at τ %4<table "
-                      "cellspacing=6>")
-                       .arg(s.images)
-                       .arg(s.top1, 0, 'f', 3)
-                       .arg(s.top5, 0, 'f', 3)
-                       .arg(m_results->options.tau, 0, 'f', 2);
+    QString html = s.classified ? tr("<b>%1 images</b> · top-1 %2 · top-5 %3 · boxes at τ %4")
+                                      .arg(s.images)
+                                      .arg(s.top1, 0, 'f', 3)
+                                      .arg(s.top5, 0, 'f', 3)
+                                      .arg(m_results->options.tau, 0, 'f', 2)
+                                : tr("<b>%1 images</b> · boxes at τ %2 · no classification "
+                                     "scores (%3)")
+                                      .arg(s.images)
+                                      .arg(m_results->options.tau, 0, 'f', 2)
+                                      .arg(QString::fromStdString(s.classMatch).toHtmlEscaped());
+    html += QStringLiteral("<table cellspacing=6>");
     html +=
         tr("<tr><th align=left>method</th><th>layer</th><th>mean IoU</th><th>loc@0.5</th>"
            "<th>top-1 loc</th><th>MaxBoxAcc</th><th>V2</th></tr>");
@@ -748,7 +778,9 @@ void EvalDashboard::rebuild() {
         m_breeds->setHeaderData(c, Qt::Horizontal, tips[c], Qt::ToolTipRole);
     std::map<int, int> counts;
     for (const auto& r : m_results->records) ++counts[r.label];
-    const auto& names = m_model->info().classNames;
+    // Labels are the dataset's (the model's classes may be other ones, e.g. ImageNet's).
+    const auto& names = m_dataset && !m_dataset->breedNames.empty() ? m_dataset->breedNames
+                                                                    : m_model->info().classNames;
     for (const auto& [label, n] : counts) {
         QList<QStandardItem*> row;
         auto* name =

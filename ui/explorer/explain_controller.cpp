@@ -29,12 +29,31 @@ std::vector<Method> ExplainController::passMethods() {
             Method::LayerCam, Method::HiResCam, Method::EigenCam};
 }
 
+std::vector<Method> ExplainController::passMethods(const ModelInfo& info) {
+    std::vector<Method> methods = passMethods();
+    if (!info.camAvailable)
+        methods.erase(std::remove(methods.begin(), methods.end(), Method::Cam), methods.end());
+    return methods;
+}
+
+std::vector<int> ExplainController::passTaps(const ModelInfo& info, int extraTap) {
+    std::vector<int> taps = info.blockTaps();
+    // A TorchScript model's default layer (its CAM layer) need not be a block.
+    for (int t : {info.lastBlockTap, extraTap})
+        if (t >= 0 && t < static_cast<int>(info.taps.size()) &&
+            std::find(taps.begin(), taps.end(), t) == taps.end())
+            taps.push_back(t);
+    return taps;
+}
+
 void ExplainController::setModel(std::shared_ptr<ModelSession> model) {
     // A new generation: every pass of the old model is cancelled and will neither store nor
     // announce anything. Nothing here waits for a worker.
     ++m_generation;
     for (const auto& t : m_active) t->cancel();
     m_scoreCam.reset();
+    m_tapPass.reset();
+    m_extraTap = -1;
     std::lock_guard<std::mutex> lock(m_mutex);
     m_model = std::move(model);
     m_cache.clear();
@@ -51,6 +70,7 @@ std::shared_ptr<CancelToken> ExplainController::begin() {
 void ExplainController::finish(const std::shared_ptr<CancelToken>& token) {
     m_active.erase(std::remove(m_active.begin(), m_active.end(), token), m_active.end());
     if (m_scoreCam == token) m_scoreCam.reset();
+    if (m_tapPass == token) m_tapPass.reset();
     if (--m_running == 0) Q_EMIT busyChanged(false);
 }
 
@@ -102,9 +122,10 @@ void ExplainController::schedule(const ExplainKey& key, bool announce) {
     auto token = begin();
     auto model = m_model;
     const std::uint64_t generation = m_generation;
+    const int extraTap = m_extraTap;
     // The image the user asked for jumps ahead of prefetches.
     m_pool.start(
-        [this, key, model, token, generation] {
+        [this, key, model, token, generation, extraTap] {
             lowerCurrentThreadPriority();
             auto r = std::make_shared<ExplainResult>();
             r->key = key;
@@ -114,8 +135,8 @@ void ExplainController::schedule(const ExplainKey& key, bool announce) {
                 try {
                     r->photo = readRgb(key.path.toStdString());
                     ExplainOptions o;
-                    o.methods = passMethods();
-                    o.taps = model->info().blockTaps();
+                    o.methods = passMethods(model->info());
+                    o.taps = passTaps(model->info(), extraTap);
                     o.score = key.score;
                     const auto t0 = std::chrono::steady_clock::now();
                     r->explanation =
@@ -200,6 +221,73 @@ void ExplainController::requestScoreCam(const ExplainKey& key, int tap) {
                     }
                     store(r);
                     if (r->key == m_current) Q_EMIT scoreCamReady(r);
+                },
+                Qt::QueuedConnection);
+        },
+        1);
+}
+
+void ExplainController::requestTap(const ExplainKey& key, int tap) {
+    auto base = cached(key);
+    if (!base || !m_model || tap < 0 || tap >= static_cast<int>(m_model->info().taps.size()))
+        return;
+    if (m_tapPass) m_tapPass->cancel();  // the slider moved on: only the newest layer matters
+    auto token = begin();
+    m_tapPass = token;
+    auto model = m_model;
+    const std::uint64_t generation = m_generation;
+    m_pool.start(
+        [this, base, model, tap, token, generation] {
+            lowerCurrentThreadPriority();
+            auto r = std::make_shared<ExplainResult>(*base);
+            QString error;
+            bool cancelled = token->cancelled();
+            if (!cancelled) {
+                try {
+                    ExplainOptions o;
+                    o.methods = passMethods(model->info());
+                    // CAM lives at its own layer, which every pass has already explained.
+                    o.methods.erase(std::remove(o.methods.begin(), o.methods.end(), Method::Cam),
+                                    o.methods.end());
+                    o.taps = {tap};
+                    o.score = base->key.score;
+                    const auto t0 = std::chrono::steady_clock::now();
+                    auto ex = model
+                                  ->explain({base->photo}, {base->explanation.target}, o,
+                                            {{}, token.get()})
+                                  .front();
+                    for (auto& m : ex.maps)
+                        if (!r->explanation.find(m.method, m.tap))
+                            r->explanation.maps.push_back(std::move(m));
+                    r->seconds =
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                            .count();
+                } catch (const Cancelled&) {
+                    cancelled = true;
+                } catch (const std::exception& e) {
+                    error = QString::fromStdString(e.what());
+                }
+            }
+            QMetaObject::invokeMethod(
+                this,
+                [this, r, error, token, generation, cancelled] {
+                    finish(token);
+                    if (generation != m_generation || cancelled) return;
+                    if (!error.isEmpty()) {
+                        if (r->key == m_current) Q_EMIT failed(error);
+                        return;
+                    }
+                    // A Score-CAM that finished meanwhile stays: merge into the newest copy.
+                    auto merged = r;
+                    if (auto now = cached(r->key); now && now != r) {
+                        auto copy = std::make_shared<ExplainResult>(*now);
+                        for (const auto& m : r->explanation.maps)
+                            if (!copy->explanation.find(m.method, m.tap))
+                                copy->explanation.maps.push_back(m);
+                        merged = copy;
+                    }
+                    store(merged);
+                    if (merged->key == m_current) Q_EMIT ready(merged);
                 },
                 Qt::QueuedConnection);
         },

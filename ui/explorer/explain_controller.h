@@ -25,7 +25,8 @@
 
 namespace camx {
 class ModelSession;
-}
+struct ModelInfo;
+}  // namespace camx
 
 namespace camx::ui {
 
@@ -56,6 +57,15 @@ public:
 
     // The methods computed by every pass (Score-CAM is separate: see requestScoreCam).
     static std::vector<Method> passMethods();
+    // The same for a model: without CAM where the model has none.
+    static std::vector<Method> passMethods(const ModelInfo& info);
+    // The layers every pass explains: every block, the default (CAM) layer, and `extraTap`.
+    static std::vector<int> passTaps(const ModelInfo& info, int extraTap = -1);
+
+    // A layer the explorer shows besides the blocks (a TorchScript model lists every layer):
+    // every later pass explains it too. -1: none.
+    void setExtraTap(int tap) { m_extraTap = tap; }
+    int extraTap() const { return m_extraTap; }
 
     // Asks for an explanation. From the cache, ready() is emitted before this returns.
     void request(const ExplainKey& key);
@@ -64,6 +74,9 @@ public:
     // Score-CAM at one tap for a cached explanation: slow (one forward per channel), cancellable.
     void requestScoreCam(const ExplainKey& key, int tap);
     void cancelScoreCam();
+    // The pass methods at one more layer for a cached explanation; ready() brings the result
+    // with those maps added. The newest request wins.
+    void requestTap(const ExplainKey& key, int tap);
 
     std::shared_ptr<const ExplainResult> cached(const ExplainKey& key) const;
     int cacheSize() const;
@@ -95,6 +108,8 @@ private:
     std::uint64_t m_generation = 0;  // bumped by setModel (GUI thread only)
     std::vector<std::shared_ptr<CancelToken>> m_active;  // every pass not finished yet
     std::shared_ptr<CancelToken> m_scoreCam;             // the running Score-CAM, if any
+    std::shared_ptr<CancelToken> m_tapPass;              // the running extra-layer pass, if any
+    int m_extraTap = -1;
     static constexpr std::size_t kCacheSize = 48;
 };
 

@@ -1,7 +1,9 @@
 #include "explorer/explorer_view.h"
 
+#include <QAbstractItemView>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCompleter>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
@@ -9,9 +11,12 @@
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPainter>
 #include <QSignalBlocker>
 #include <QSlider>
+#include <QStandardItemModel>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <cmath>
 
@@ -31,10 +36,15 @@ QSlider* slider(int lo, int hi, int value, const QString& name) {
 }
 
 QString layerText(const TapInfo& t) {
+    if (t.kerasName.empty())
+        return QStringLiteral("%1, stride %2").arg(QString::fromStdString(t.name)).arg(t.stride);
     return QStringLiteral("%1  (%2), stride %3")
         .arg(QString::fromStdString(t.name), QString::fromStdString(t.kerasName))
         .arg(t.stride);
 }
+
+// Up to this many layers the slider has a tick per layer; beyond, ticks would be a grey bar.
+constexpr int kMaxTicks = 40;
 
 // A one-line label that elides its text to the width it gets instead of asking for it all
 // (the whole text stays in text() and the tool tip).
@@ -66,6 +76,26 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
     m_layer->setPageStep(1);
     m_layerLabel = new QLabel;
     m_layerLabel->setObjectName(QStringLiteral("layerLabel"));
+    // A TorchScript model lists every layer (often hundreds) by module path: the slider moves
+    // through them, the list names the one shown and finds one by any part of its name.
+    m_layerCombo = new QComboBox;
+    m_layerCombo->setObjectName(QStringLiteral("layerCombo"));
+    m_layerCombo->setEditable(true);
+    m_layerCombo->setInsertPolicy(QComboBox::NoInsert);
+    m_layerCombo->setMaxVisibleItems(20);
+    m_layerCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_layerCombo->setMinimumContentsLength(18);
+    m_layerCombo->lineEdit()->setPlaceholderText(tr("Find a layer…"));
+    auto* completer = new QCompleter(m_layerCombo->model(), m_layerCombo);
+    completer->setCaseSensitivity(Qt::CaseInsensitive);
+    completer->setFilterMode(Qt::MatchContains);
+    completer->setCompletionMode(QCompleter::PopupCompletion);
+    completer->setMaxVisibleItems(15);
+    m_layerCombo->setCompleter(completer);
+    m_layerCombo->setVisible(false);
+    m_layerTimer = new QTimer(this);
+    m_layerTimer->setSingleShot(true);
+    m_layerTimer->setInterval(150);
     m_threshold = slider(0, 100, 20, QStringLiteral("thresholdSlider"));
     m_threshold->setPageStep(10);
     m_thresholdSpin = new QDoubleSpinBox;
@@ -115,7 +145,10 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
     };
     controls->addWidget(label(tr("&Layer"), m_layer), 0, 0);
     controls->addWidget(m_layer, 0, 1);
-    controls->addWidget(m_layerLabel, 0, 2);
+    auto* layerName = new QHBoxLayout;
+    layerName->addWidget(m_layerLabel);
+    layerName->addWidget(m_layerCombo);
+    controls->addLayout(layerName, 0, 2);
     controls->addWidget(label(tr("&Threshold"), m_threshold), 1, 0);
     controls->addWidget(m_threshold, 1, 1);
     controls->addWidget(m_thresholdSpin, 1, 2, Qt::AlignLeft);
@@ -176,6 +209,7 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
         if (i == 2) holder->setVisible(false);
         connect(combo, &QComboBox::currentIndexChanged, this, [this] {
             m_scoreCamAsked.clear();  // picked by hand: ask again even if asked before
+            updateMethodItems();
             requestMissingScoreCam();
             refreshPanels();
         });
@@ -207,6 +241,27 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
         m_scoreCamAsked.clear();
         requestMissingScoreCam();
         refreshPanels();
+    });
+    connect(m_layerCombo, &QComboBox::currentIndexChanged, this, [this](int i) {
+        if (i >= 0 && i != m_layer->value()) m_layer->setValue(i);
+    });
+    // Typed text that names no layer goes back to the layer shown.
+    connect(m_layerCombo->lineEdit(), &QLineEdit::editingFinished, this, [this] {
+        const int i = m_layerCombo->findText(m_layerCombo->currentText());
+        if (i >= 0 && i != m_layer->value())
+            m_layer->setValue(i);
+        else if (i < 0)
+            m_layerCombo->setEditText(m_layerCombo->itemText(m_layer->value()));
+    });
+    connect(m_layerTimer, &QTimer::timeout, this, [this] {
+        if (!m_result || !missingLayerMaps()) return;
+        const int tap = currentTap();
+        m_layerAsked = QStringLiteral("%1|%2|%3|%4")
+                           .arg(m_result->key.path)
+                           .arg(m_result->key.target)
+                           .arg(static_cast<int>(m_result->key.score))
+                           .arg(tap);
+        Q_EMIT layerWanted(tap);
     });
     connect(m_threshold, &QSlider::valueChanged, this, [this](int v) {
         // Not while the user types into the spin box: setting it would rewrite the text and
@@ -275,17 +330,116 @@ QSize ExplorerView::minimumSizeHint() const {
 
 void ExplorerView::setModelInfo(const ModelInfo* info) {
     m_info = info;
-    m_taps = info ? info->blockTaps() : std::vector<int>{};
-    const QSignalBlocker block(m_layer);
-    m_layer->setRange(0, std::max(0, static_cast<int>(m_taps.size()) - 1));
-    m_layer->setValue(m_layer->maximum());
+    m_everyLayer = info && info->torchScript;
+    m_taps.clear();
+    if (m_everyLayer)
+        for (int t = 0; t < static_cast<int>(info->taps.size()); ++t) m_taps.push_back(t);
+    else if (info)
+        m_taps = info->blockTaps();
+    {
+        const QSignalBlocker block(m_layer);
+        const QSignalBlocker blockList(m_layerCombo);
+        m_layer->setRange(0, std::max(0, static_cast<int>(m_taps.size()) - 1));
+        m_layer->setTickPosition(static_cast<int>(m_taps.size()) > kMaxTicks ? QSlider::NoTicks
+                                                                             : QSlider::TicksBelow);
+        // Page Up/Down belong to the window; a long list moves by tens with the mouse.
+        m_layer->setPageStep(static_cast<int>(m_taps.size()) > kMaxTicks ? 10 : 1);
+        m_layerCombo->clear();
+        int longest = 0;
+        const QFontMetrics fm = m_layerCombo->fontMetrics();
+        if (m_everyLayer)
+            for (int t : m_taps) {
+                const TapInfo& tap = info->taps[static_cast<std::size_t>(t)];
+                const QString name = QString::fromStdString(tap.name);
+                m_layerCombo->addItem(name, t);
+                m_layerCombo->setItemData(
+                    m_layerCombo->count() - 1,
+                    tr("%1: %2 channels, stride %3").arg(name).arg(tap.channels).arg(tap.stride),
+                    Qt::ToolTipRole);
+                longest = std::max(longest, fm.horizontalAdvance(name));
+            }
+        // The list opens as wide as its longest name (within reason); the field stays put.
+        m_layerCombo->view()->setMinimumWidth(std::min(longest + 40, 640));
+        if (m_everyLayer && m_layerCombo->completer())
+            m_layerCombo->completer()->popup()->setMinimumWidth(std::min(longest + 40, 640));
+        // The default layer: the last block, or a TorchScript model's CAM layer (else its last
+        // map).
+        int start = m_layer->maximum();
+        if (m_everyLayer) {
+            const auto it = std::find(m_taps.begin(), m_taps.end(), info->lastBlockTap);
+            if (it != m_taps.end()) start = static_cast<int>(it - m_taps.begin());
+        }
+        m_layer->setValue(start);
+    }
+    m_layerLabel->setVisible(!m_everyLayer);
+    m_layerCombo->setVisible(m_everyLayer);
+    m_layerAsked.clear();
+    m_layerTimer->stop();
     updateLayerLabel();
+    updateMethodItems();
     m_result.reset();
     refreshClassCombo();
     refreshPanels();
 }
 
+bool ExplorerView::setCurrentTap(int tap) {
+    const auto it = std::find(m_taps.begin(), m_taps.end(), tap);
+    if (it == m_taps.end()) return false;
+    m_layer->setValue(static_cast<int>(it - m_taps.begin()));
+    return true;
+}
+
+QString ExplorerView::camUnavailableText() const {
+    if (!camUnavailable()) return {};
+    return tr("CAM is not available for this model: %1")
+        .arg(QString::fromStdString(m_info->camUnavailableReason));
+}
+
+void ExplorerView::updateMethodItems() {
+    const QString why = camUnavailableText();
+    for (QComboBox* combo : m_methods) {
+        auto* items = qobject_cast<QStandardItemModel*>(combo->model());
+        const int i = combo->findData(static_cast<int>(Method::Cam));
+        if (!items || i < 0) continue;
+        QStandardItem* cam = items->item(i);
+        cam->setEnabled(why.isEmpty());
+        cam->setToolTip(why);
+        combo->setToolTip(why.isEmpty() || combo->currentIndex() != i ? QString() : why);
+    }
+}
+
 void ExplorerView::updateLayerLabel() {
+    if (m_everyLayer && !m_taps.empty()) {
+        // The list names the layer, at one width per model (the row never re-lays out as the
+        // slider moves): its longest name, from the width of the label it replaces up to a
+        // third more; longer names scroll in the field and show whole in the list and tooltip.
+        const int base = m_layerLabel->fontMetrics().horizontalAdvance(
+                             QStringLiteral("layer3.35  (conv4_block36_out), stride 16")) +
+                         4;
+        int longest = 0;
+        for (int tap : m_taps)
+            longest = std::max(longest,
+                               m_layerCombo->fontMetrics().horizontalAdvance(QString::fromStdString(
+                                   m_info->taps[static_cast<std::size_t>(tap)].name)));
+        m_layerCombo->setFixedWidth(std::clamp(longest + 48, base, base * 4 / 3));
+        const QSignalBlocker block(m_layerCombo);
+        const int i = std::clamp(m_layer->value(), 0, std::max(0, m_layerCombo->count() - 1));
+        m_layerCombo->setCurrentIndex(i);
+        const TapInfo& t = m_info->taps[static_cast<std::size_t>(currentTap())];
+        QString tip = tr("%1: %2 channels, stride %3 (layer %4 of %5)")
+                          .arg(QString::fromStdString(t.name))
+                          .arg(t.channels)
+                          .arg(t.stride)
+                          .arg(i + 1)
+                          .arg(m_taps.size());
+        if (currentTap() == m_info->lastBlockTap)
+            tip += m_info->camAvailable ? tr("; the layer CAM uses") : tr("; the last map");
+        tip += tr(". Type part of a name to find a layer.");
+        m_layerCombo->setToolTip(tip);
+        m_layer->setToolTip(tip);
+        return;
+    }
+    m_layer->setToolTip({});
     // One width for every text it can show (the longest of this model's and of ResNet-152's),
     // so the row never re-lays out under the mouse as the slider moves.
     const QFontMetrics fm = m_layerLabel->fontMetrics();
@@ -492,16 +646,54 @@ void ExplorerView::refreshPanels() {
             p->setMap(nullptr, m, QString::fromStdString(methodName(m)));
             continue;
         }
+        if (m == Method::Cam && camUnavailable()) {
+            // No map, and why: the picker offers CAM no more, but the default set starts with it.
+            p->setMap(nullptr, m, tr("CAM: not available"));
+            p->setMessage(camUnavailableText());
+            continue;
+        }
         const int useTap = methodTap(m, tap, m_info->lastBlockTap);
         const Heatmap* raw = m_result->explanation.find(m, useTap);
         const TapInfo& t = m_info->taps[static_cast<std::size_t>(useTap)];
         QString title = QStringLiteral("%1 @ %2").arg(QString::fromStdString(methodName(m)),
                                                       QString::fromStdString(t.name));
-        if (m == Method::Cam && tap != useTap) title += tr(" (CAM: last block only)");
+        if (m == Method::Cam && tap != useTap)
+            title += m_info->torchScript ? tr(" (CAM: its pooled layer only)")
+                                         : tr(" (CAM: last block only)");
         p->setMap(raw, m, title);
-        if (!raw) p->setMessage(m == Method::ScoreCam ? tr("Score-CAM: computing…") : tr("no map"));
+        if (!raw)
+            p->setMessage(m == Method::ScoreCam ? tr("Score-CAM: computing…")
+                          : m_everyLayer        ? tr("computing this layer…")
+                                                : tr("no map"));
     }
+    requestMissingLayer();
     Q_EMIT iouChanged();
+}
+
+bool ExplorerView::missingLayerMaps() const {
+    if (!m_result || !m_info) return false;
+    const int tap = currentTap();
+    if (tap < 0) return false;
+    for (int i = 0; i < panelCount(); ++i) {
+        const Method m = panelMethod(i);
+        if (m == Method::Cam || m == Method::ScoreCam) continue;  // CAM: its own layer
+        if (!m_result->explanation.find(m, tap)) return true;
+    }
+    return false;
+}
+
+void ExplorerView::requestMissingLayer() {
+    if (!missingLayerMaps()) {
+        m_layerTimer->stop();
+        return;
+    }
+    const QString want = QStringLiteral("%1|%2|%3|%4")
+                             .arg(m_result->key.path)
+                             .arg(m_result->key.target)
+                             .arg(static_cast<int>(m_result->key.score))
+                             .arg(currentTap());
+    if (want == m_layerAsked) return;  // asked already; its maps are on their way
+    m_layerTimer->start();             // (re)started while the slider moves
 }
 
 ComparisonFigure ExplorerView::figure() const {
@@ -521,6 +713,7 @@ ComparisonFigure ExplorerView::figure() const {
     for (int i = 0; i < panelCount(); ++i) {
         const HeatmapPanel* p = m_panels[static_cast<std::size_t>(i)];
         const Method m = panelMethod(i);
+        if (m == Method::Cam && camUnavailable()) continue;  // nothing to show
         const int useTap = methodTap(m, tap, m_info->lastBlockTap);
         FigurePanel panel{p->scene(), {}};
         panel.caption = panelCaption(

@@ -16,6 +16,7 @@ class QComboBox;
 class QCheckBox;
 class QLabel;
 class QPainter;
+class QTimer;
 
 namespace camx::ui {
 
@@ -40,7 +41,13 @@ public:
     // the panels instead of "Choose an image".
     void clear(const QString& message = {});
 
+    // The layer shown (a tap id of the model). A ResNet's slider walks its blocks; a TorchScript
+    // model's walks every layer whose output is a map, and a searchable list names them.
     int currentTap() const;
+    // The taps the layer control offers, in its order.
+    const std::vector<int>& layerTaps() const { return m_taps; }
+    // Moves the layer control to a tap it offers (false when it does not offer it).
+    bool setCurrentTap(int tap);
     float threshold() const;
     float blend() const;
     Colormap colormap() const;
@@ -68,6 +75,9 @@ Q_SIGNALS:
     // The user picked another class or score kind: a new network pass is needed.
     void targetChanged();
     void scoreCamWanted(int tap);
+    // The current result lacks the maps of the layer now shown (a TorchScript model's layers
+    // beyond its blocks are explained on demand). Debounced while the slider moves.
+    void layerWanted(int tap);
     void iouChanged();
 
 protected:
@@ -82,12 +92,21 @@ private:
     QString className(int label) const;
     // Emits scoreCamWanted when a panel shows Score-CAM and the current result lacks it.
     void requestMissingScoreCam();
+    // Schedules layerWanted when a shown method lacks its map at the current layer.
+    void requestMissingLayer();
+    bool missingLayerMaps() const;
+    // CAM's entries in the method pickers: enabled, or disabled with the reason.
+    void updateMethodItems();
+    bool camUnavailable() const { return m_info && !m_info->camAvailable; }
+    QString camUnavailableText() const;
     void refreshClassCombo();
     void updateLayerLabel();
     Method panelMethod(int i) const;
 
     const ModelInfo* m_info = nullptr;
-    QString m_scoreCamAsked;  // image|class|score|tap of the last Score-CAM asked for
+    QString m_scoreCamAsked;    // image|class|score|tap of the last Score-CAM asked for
+    QString m_layerAsked;       // the same for the last layer asked for (layerWanted)
+    bool m_everyLayer = false;  // the layer control lists every layer (TorchScript)
     std::shared_ptr<const ExplainResult> m_result;
     std::vector<Box> m_truth;
     bool m_truthKnown = false;
@@ -97,6 +116,8 @@ private:
 
     QSlider* m_layer;
     QLabel* m_layerLabel;
+    QComboBox* m_layerCombo;  // every layer by name, searchable (TorchScript models)
+    QTimer* m_layerTimer;     // debounces layerWanted
     QSlider* m_threshold;
     QDoubleSpinBox* m_thresholdSpin;
     QSlider* m_blend;

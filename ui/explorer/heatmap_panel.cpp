@@ -141,10 +141,20 @@ void HeatmapPanel::paintEvent(QPaintEvent*) {
     paintPanelScene(p, m_scene, target, scale);
     if (!m_message.isEmpty() || !m_scene.hasMap) {
         const QString msg = m_message.isEmpty() ? tr("no map yet") : m_message;
-        QRectF box(target.center().x() - 110, target.center().y() - 16, 220, 32);
+        // Short notes in a fixed box; a longer one (why a method has no map) wraps within the
+        // picture.
+        const QFontMetrics fm = fontMetrics();
+        const int wrapWidth =
+            std::max(200, static_cast<int>(std::min(area.width() - 16.0, target.width() - 16.0)));
+        const QRect need =
+            fm.boundingRect(QRect(0, 0, wrapWidth, 10000), Qt::AlignCenter | Qt::TextWordWrap, msg);
+        const double w = std::max(220.0, need.width() + 20.0);
+        const double h = std::max(32.0, need.height() + 12.0);
+        const QPointF c = QRectF(area).intersected(target).center();
+        QRectF box(c.x() - w / 2, c.y() - h / 2, w, h);
         p.fillRect(box, QColor(0, 0, 0, 160));
         p.setPen(Qt::white);
-        p.drawText(box, Qt::AlignCenter, msg);
+        p.drawText(box.adjusted(10, 6, -10, -6), Qt::AlignCenter | Qt::TextWordWrap, msg);
     }
 }
 

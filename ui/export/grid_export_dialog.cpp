@@ -84,6 +84,16 @@ GridExportDialog::GridExportDialog(bool haveEvaluation, int selectedCount, QWidg
     f->addRow(buttons);
 }
 
+void GridExportDialog::setCamUnavailable(const QString& why) {
+    auto* items = qobject_cast<QStandardItemModel*>(m_rank->model());
+    const int cam = m_rank->findData(static_cast<int>(Method::Cam));
+    if (!items || cam < 0) return;
+    if (m_rank->currentIndex() == cam)
+        m_rank->setCurrentIndex(m_rank->findData(static_cast<int>(Method::GradCam)));
+    items->item(cam)->setEnabled(false);
+    items->item(cam)->setToolTip(why);
+}
+
 GridExportRequest GridExportDialog::request() const {
     GridExportRequest r;
     r.source = static_cast<GridExportRequest::Source>(m_source->currentData().toInt());

@@ -28,6 +28,8 @@ class GridExportDialog : public QDialog {
 public:
     GridExportDialog(bool haveEvaluation, int selectedCount, QWidget* parent = nullptr);
     GridExportRequest request() const;
+    // The model has no CAM: ranking by it is offered no more, and says why.
+    void setCamUnavailable(const QString& why);
 
 private:
     QComboBox* m_source;

@@ -46,8 +46,9 @@ StartPage::StartPage(QWidget* parent) : QWidget(parent) {
     openData->setObjectName(QStringLiteral("openDatasetButton"));
     auto* openModel = new QCommandLinkButton(
         tr("Open a model…"),
-        tr("A CAM Explorer checkpoint (.ckpt, from the training wizard or the CLI), or a "
-           "torchvision ResNet state dict (.pth) whose classes match the dataset."));
+        tr("A CAM Explorer checkpoint (.ckpt, from the training wizard or the CLI), a "
+           "torchvision ResNet state dict (.pth) whose classes match the dataset, or your own "
+           "TorchScript model (.pt, from torch.jit.trace or torch.jit.script)."));
     openModel->setObjectName(QStringLiteral("openModelButton"));
 
     m_demoProgress = new QProgressBar;
