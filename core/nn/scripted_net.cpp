@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/ir/constants.h>
@@ -640,12 +641,12 @@ ScriptedNet::ScriptedNet(const std::string& bytes, const std::string& source,
         if (m_camReason.empty())
             m_camReason = "the model has no global-average-pooling + linear head";
     }
-    m_defaultTap = m_camTap >= 0 ? m_camTap : static_cast<int>(m_taps.size()) - 1;
     // "All blocks": the composite modules of the model's containers; where it has none (VGG),
     // the last map at each resolution.
     for (std::size_t i = 0; i < m_taps.size(); ++i)
         if (m_taps[i].block) m_blockTaps.push_back(static_cast<int>(i));
-    if (m_blockTaps.size() < 2) {
+    const bool fallbackBlocks = m_blockTaps.size() < 2;
+    if (fallbackBlocks) {
         m_blockTaps.clear();
         for (std::size_t i = 0; i < m_taps.size(); ++i) {
             const bool lastAtStride =
@@ -654,6 +655,82 @@ ScriptedNet::ScriptedNet(const std::string& bytes, const std::string& source,
             if (lastAtStride) m_blockTaps.push_back(static_cast<int>(i));
         }
     }
+    m_defaultTap = m_camTap >= 0 ? m_camTap : lastLayerWithGradient(probeX.narrow(0, 0, 1));
+    // Where blocks are the last map at each resolution, a blank one at the default's resolution
+    // gives way to the default (a scripted ViT, whose blocks have no single output).
+    if (fallbackBlocks)
+        for (int& b : m_blockTaps) {
+            const auto& def = m_taps[static_cast<std::size_t>(m_defaultTap)];
+            if (b > m_defaultTap && m_taps[static_cast<std::size_t>(b)].stride == def.stride) {
+                m_taps[static_cast<std::size_t>(b)].block = false;
+                b = m_defaultTap;
+                m_taps[static_cast<std::size_t>(b)].block = true;
+            }
+        }
+}
+
+int ScriptedNet::lastLayerWithGradient(const at::Tensor& x) {
+    // Without a CAM head the default is the last layer whose map the class score depends on.
+    // The last layers of a ViT are not: past the last attention, each token goes its own way
+    // and only the class token reaches the head, so Grad-CAM there is zero everywhere (the
+    // known advice is the last block's first norm, which this finds). One forward and backward
+    // pass of one probe image; the backward goes down to the second-to-last block first, and
+    // further only where no layer there reaches the score.
+    const int last = static_cast<int>(m_taps.size()) - 1;
+    const int from =
+        m_blockTaps.size() >= 2 ? m_blockTaps[m_blockTaps.size() - 2] : std::max(0, last - 8);
+    std::vector<int> ids;
+    for (int i = 0; i <= last; ++i) ids.push_back(i);
+    c10::InferenceMode guard(false);
+    std::vector<bool> reaches(ids.size(), false);
+    bool any = false;
+    try {
+        ForwardOutput f = forward(x, ids, true);
+        const at::Tensor score = std::get<0>(f.logits.to(at::kFloat)[0].max(0));
+        auto check = [&](int lo, int hi, bool keep) {
+            std::vector<at::Tensor> inputs;
+            std::vector<int> which;
+            for (int k = lo; k <= hi; ++k)
+                if (f.taps[static_cast<std::size_t>(k)].requires_grad()) {
+                    inputs.push_back(f.taps[static_cast<std::size_t>(k)]);
+                    which.push_back(k);
+                }
+            if (inputs.empty()) return;
+            const auto g = torch::autograd::grad({score}, inputs, {}, keep, false, true);
+            for (std::size_t j = 0; j < which.size(); ++j) {
+                const bool r =
+                    g[j].defined() && toMap(g[j], which[j]).abs().max().item<double>() > 0.0;
+                reaches[static_cast<std::size_t>(which[j])] = r;
+                any = any || r;
+            }
+        };
+        check(from, last, from > 0);
+        if (!any && from > 0) check(0, from - 1, false);
+    } catch (const std::exception&) {
+        return last;  // the probe forward already worked; a backward failure shows when explaining
+    }
+    int best = -1;
+    for (int k = 0; k <= last; ++k)
+        if (reaches[static_cast<std::size_t>(k)]) best = k;
+    if (best < 0) {
+        m_notes.push_back(
+            "the class scores depend on none of its layers on a random image (a head with zero "
+            "weights, as an untrained ViT has?): its maps will be blank");
+        return last;
+    }
+    std::vector<std::string> flat;
+    for (int k = best + 1; k <= last; ++k)
+        if (m_taps[static_cast<std::size_t>(k)].block || k == last)
+            flat.push_back(m_taps[static_cast<std::size_t>(k)].name);
+    if (!flat.empty()) {
+        std::string names;
+        for (const auto& n : flat) names += (names.empty() ? "" : ", ") + n;
+        m_notes.push_back("Grad-CAM of " + names +
+                          " is zero everywhere: the class score reads none of its positions; "
+                          "the default layer is " +
+                          m_taps[static_cast<std::size_t>(best)].name);
+    }
+    return best;
 }
 
 ScriptedNet::~ScriptedNet() = default;

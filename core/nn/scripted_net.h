@@ -58,7 +58,8 @@ public:
     std::string typeName() const { return m_typeName; }  // "DenseNet", "VisionTransformer"
 
     const std::vector<TapInfo>& taps() const { return m_taps; }
-    int defaultTap() const { return m_defaultTap; }  // the CAM layer, else the last map
+    // The CAM layer, else the last map the class score depends on (checked by a backward pass).
+    int defaultTap() const { return m_defaultTap; }
     std::vector<int> blockTaps() const { return m_blockTaps; }
     Layout layout(int tap) const;
 
@@ -82,6 +83,8 @@ public:
     at::Tensor toMap(const at::Tensor& raw, int tap) const;
 
 private:
+    int lastLayerWithGradient(const at::Tensor& x);
+
     struct Impl;
     std::unique_ptr<Impl> d;
     ScriptMeta m_fileMeta, m_meta;

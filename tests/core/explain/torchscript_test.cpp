@@ -351,6 +351,41 @@ TEST(TorchScript, ListsSpatialLayersInForwardOrderAndDefaultsToTheCamLayer) {
     EXPECT_EQ(blocks.size(), 16u);
 }
 
+TEST(TorchScript, WithoutCamTheDefaultIsTheLastLayerTheScoreReads) {
+    // A ViT's layers after its last attention carry the class token alone to the head: Grad-CAM
+    // there is zero at every patch. The default is the last block's first norm instead (what
+    // pytorch-grad-cam's README advises), and a note names the blank layers.
+    for (const char* file : {"vit.traced.pt", "vit.scripted.pt"}) {
+        auto s = ModelSession::open(tsDir() / file);
+        const ModelInfo& info = s->info();
+        EXPECT_EQ(info.taps.at(static_cast<std::size_t>(info.lastBlockTap)).name,
+                  "encoder.layers.encoder_layer_1.ln_1")
+            << file;
+        const bool noted = std::any_of(info.notes.begin(), info.notes.end(), [](const auto& n) {
+            return n.find("zero everywhere") != std::string::npos &&
+                   n.find("encoder.ln") == std::string::npos &&
+                   n.find("encoder") != std::string::npos;
+        });
+        EXPECT_TRUE(noted) << file;
+        // And the map there is not blank.
+        ExplainOptions o;
+        o.methods = {Method::GradCam};
+        o.taps = {info.lastBlockTap};
+        const std::vector<float> x = input();
+        const auto r = s->explainPrepared(x.data(), 1, {-1}, o);
+        const auto& raw = r.front().maps.front().raw;
+        EXPECT_TRUE(std::any_of(raw.data.begin(), raw.data.end(), [](float v) {
+            return v != 0.0f;
+        })) << file;
+    }
+    // Where every layer reaches the score, the default stays the last map.
+    for (const char* file :
+         {"vgg11.traced.pt", "convnext_tiny.traced.pt", "mobilenet_v3.traced.pt"}) {
+        auto s = ModelSession::open(tsDir() / file);
+        EXPECT_EQ(s->info().lastBlockTap, static_cast<int>(s->info().taps.size()) - 1) << file;
+    }
+}
+
 TEST(TorchScript, ClassNamesComeFromMetadataElseTheDatasetElseNumbers) {
     auto withNames = ModelSession::open(tsDir() / "resnet_gap_head.traced.pt");
     EXPECT_EQ(withNames->info().classNames.front(), "class 0");
@@ -500,7 +535,8 @@ TEST(TorchScript, MetadataIsValidatedWithClearMessages) {
 
 TEST(TorchScript, MemoryStaysFlatOverRepeatedExplanations) {
 #if defined(__SANITIZE_ADDRESS__)
-    GTEST_SKIP() << "AddressSanitizer keeps freed memory in quarantine, so RSS says nothing about leaks here";
+    GTEST_SKIP() << "AddressSanitizer keeps freed memory in quarantine, so RSS says nothing about "
+                    "leaks here";
 #endif
     auto s = ModelSession::open(tsDir() / "resnet_gap_head.traced.pt");
     const std::vector<float> x = input();
