@@ -756,10 +756,11 @@ void MainWindow::onEvaluationChanged() {
     const auto ev = m_workspace->evaluation();
     const auto model = m_workspace->model();
     if (ev && model)
-        m_datasetModel->setEvaluation(ev->records, Method::GradCam, model->info().lastBlockTap);
+        m_datasetModel->setEvaluation(ev->records, Method::GradCam, model->info().lastBlockTap,
+                                      model->info().classNames);
     else
         m_datasetModel->clearResults();
-    m_browser->setEvaluationAvailable(ev != nullptr);
+    m_browser->setEvaluationAvailable(ev != nullptr, m_datasetModel->hasCorrectness());
 }
 
 void MainWindow::onDatasetLoadFinished(const QString& dir, const QString& error) {

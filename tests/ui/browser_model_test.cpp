@@ -78,6 +78,40 @@ TEST_F(BrowserModel, PassesTheModelTesterThroughResetsFiltersAndSorting) {
     filter.setCorrectness(DatasetFilter::Correctness::Any);
     for (int r = 0; r < 12; ++r)
         EXPECT_EQ(model.index(r).data(DatasetModel::IouRole).toDouble(), -1.0);
+
+    // A model with other classes (an ImageNet model on dog breeds): right and wrong compare the
+    // prediction with the breed's index among the model's classes, and the tooltip names the
+    // model's class, not the breed at that index.
+    const std::vector<std::string> modelNames{"tench", "goldfish", "shark",
+                                              "hen",   "cock",     "ostrich"};
+    for (auto& rec : records) {
+        rec.modelLabel = rec.label + 3;
+        rec.predicted = rec.index < 6 ? rec.modelLabel : rec.label;
+    }
+    model.setEvaluation(records, Method::GradCam, 3, modelNames);
+    EXPECT_TRUE(model.hasCorrectness());
+    EXPECT_EQ(model.index(0).data(DatasetModel::CorrectRole).toInt(), 1);
+    EXPECT_EQ(model.index(6).data(DatasetModel::CorrectRole).toInt(), 0);  // breed index != class
+    filter.setCorrectness(DatasetFilter::Correctness::Wrong);
+    EXPECT_EQ(filter.rowCount(), 6);
+    EXPECT_GE(filter.mapToSource(filter.index(0, 0)).row(), 6);
+    filter.setCorrectness(DatasetFilter::Correctness::Any);
+    const std::string tip0 = model.index(0).data(Qt::ToolTipRole).toString().toStdString();
+    EXPECT_NE(tip0.find("predicted " + modelNames[static_cast<std::size_t>(records[0].label + 3)]),
+              std::string::npos)
+        << tip0;
+    // No class of the dataset among the model's: nothing is right or wrong.
+    for (auto& rec : records) rec.modelLabel = -1;
+    model.setEvaluation(records, Method::GradCam, 3, modelNames);
+    EXPECT_FALSE(model.hasCorrectness());
+    for (int r = 0; r < 12; ++r)
+        EXPECT_EQ(model.index(r).data(DatasetModel::CorrectRole).toInt(), -1);
+    filter.setCorrectness(DatasetFilter::Correctness::Wrong);
+    EXPECT_EQ(filter.rowCount(), 0);
+    filter.setCorrectness(DatasetFilter::Correctness::Any);
+    // IoU still sorts.
+    EXPECT_NEAR(model.index(11).data(DatasetModel::IouRole).toDouble(), 11 * 0.07, 1e-6);
+
     model.setSplit({}, {});
     EXPECT_EQ(filter.rowCount(), 0);
 }

@@ -285,6 +285,18 @@ TEST_F(Window, ModelSwitchLeavesNoOldResultsAndFiltersWaitForAnEvaluation) {
     EXPECT_TRUE(enabled(correct, 2));
     correct->setCurrentIndex(2);  // Wrong
     EXPECT_EQ(w.browser()->visibleSourceRows().size(), 1u);
+    // One whose breeds are not among the model's classes: nothing is right or wrong, the
+    // filter goes back to every image and says why, and the IoU sort still works.
+    auto unmatched = std::make_shared<SavedEvaluation>(*ev);
+    unmatched->records[0].modelLabel = -1;
+    ASSERT_TRUE(w.workspace()->setEvaluation(unmatched, w.workspace()->context()));
+    EXPECT_FALSE(enabled(correct, 2));
+    EXPECT_EQ(correct->currentIndex(), 0);
+    EXPECT_TRUE(correct->toolTip().contains("classes")) << correct->toolTip().toStdString();
+    EXPECT_TRUE(enabled(sort, 3));
+    ASSERT_TRUE(w.workspace()->setEvaluation(ev, w.workspace()->context()));
+    EXPECT_TRUE(enabled(correct, 2));
+    correct->setCurrentIndex(2);
     // Another model: the old one's mistakes are not listed any more.
     QSignalSpy model(&w, &MainWindow::modelLoaded);
     w.openModel(path("model2/best.ckpt"));

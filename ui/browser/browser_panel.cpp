@@ -119,28 +119,39 @@ void BrowserPanel::setDataset(const Dataset* dataset, SplitKind split) {
     setEvaluationAvailable(false);
 }
 
-void BrowserPanel::setEvaluationAvailable(bool available) {
+void BrowserPanel::setEvaluationAvailable(bool available, bool correctness) {
     const QString why =
         tr("Needs an evaluation of this model on this split: run one in Tools ▸ "
            "Evaluation Dashboard (Ctrl+E).");
-    auto enableItems = [&](QComboBox* combo, std::initializer_list<int> values) {
+    const QString noClasses =
+        tr("The model's classes do not match the dataset's breeds, so its predictions are not "
+           "scored as right or wrong.");
+    auto enableItems = [&](QComboBox* combo, std::initializer_list<int> values, bool on,
+                           const QString& reason) {
         auto* items = qobject_cast<QStandardItemModel*>(combo->model());
         for (int v : values) {
             QStandardItem* item = items->item(combo->findData(v));
-            item->setEnabled(available);
-            item->setToolTip(available ? QString() : why);
+            item->setEnabled(on);
+            item->setToolTip(on ? QString() : reason);
         }
     };
-    enableItems(m_correct, {static_cast<int>(DatasetFilter::Correctness::Correct),
-                            static_cast<int>(DatasetFilter::Correctness::Wrong)});
-    enableItems(m_sort, {static_cast<int>(DatasetFilter::SortKey::Confidence),
-                         static_cast<int>(DatasetFilter::SortKey::Iou)});
-    m_correct->setToolTip(available ? QString() : why);
+    const bool correctOn = available && correctness;
+    const QString correctWhy = available ? noClasses : why;
+    enableItems(m_correct,
+                {static_cast<int>(DatasetFilter::Correctness::Correct),
+                 static_cast<int>(DatasetFilter::Correctness::Wrong)},
+                correctOn, correctWhy);
+    enableItems(m_sort,
+                {static_cast<int>(DatasetFilter::SortKey::Confidence),
+                 static_cast<int>(DatasetFilter::SortKey::Iou)},
+                available, why);
+    m_correct->setToolTip(correctOn ? QString() : correctWhy);
+    // Back to what works without them: every image, by name.
+    if (!correctOn &&
+        m_correct->currentData().toInt() != static_cast<int>(DatasetFilter::Correctness::Any))
+        m_correct->setCurrentIndex(
+            m_correct->findData(static_cast<int>(DatasetFilter::Correctness::Any)));
     if (!available) {
-        // Back to what works without one: every image, by name.
-        if (m_correct->currentData().toInt() != static_cast<int>(DatasetFilter::Correctness::Any))
-            m_correct->setCurrentIndex(
-                m_correct->findData(static_cast<int>(DatasetFilter::Correctness::Any)));
         const int sort = m_sort->currentData().toInt();
         if (sort == static_cast<int>(DatasetFilter::SortKey::Confidence) ||
             sort == static_cast<int>(DatasetFilter::SortKey::Iou))

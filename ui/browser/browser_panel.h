@@ -24,7 +24,8 @@ public:
     void setDataset(const Dataset* dataset, SplitKind split);
     // The Correct/Wrong filters and the confidence and IoU sorts need an evaluation of the
     // current model on this split: without one they are disabled, and say why.
-    void setEvaluationAvailable(bool available);
+    // `correctness`: whether it scores right and wrong (the model's classes match the dataset's).
+    void setEvaluationAvailable(bool available, bool correctness = true);
     SplitKind split() const;
     // The selected image as a row of the source model, or -1.
     int currentSourceRow() const;

@@ -3,6 +3,7 @@
 #include <QFileInfo>
 #include <QPainter>
 #include <QPixmap>
+#include <algorithm>
 
 #include "browser/thumbnail_loader.h"
 
@@ -27,16 +28,25 @@ void DatasetModel::setSplit(std::vector<Sample> samples, std::vector<std::string
     m_breeds = std::move(breedNames);
     m_extra.assign(m_samples.size(), Extra{});
     m_hasResults = false;
+    m_hasCorrectness = false;
     endResetModel();
 }
 
-void DatasetModel::setEvaluation(const std::vector<ImageRecord>& records, Method method, int tap) {
+void DatasetModel::setEvaluation(const std::vector<ImageRecord>& records, Method method, int tap,
+                                 const std::vector<std::string>& modelClassNames) {
     m_extra.assign(m_samples.size(), Extra{});
     m_hasResults = true;
+    m_hasCorrectness =
+        !records.empty() && std::all_of(records.begin(), records.end(),
+                                        [](const ImageRecord& r) { return r.classLabel() >= 0; });
+    const std::vector<std::string>& names = modelClassNames.empty() ? m_breeds : modelClassNames;
     for (const auto& r : records) {
         if (r.index >= m_extra.size() || m_samples[r.index].relPath != r.relPath) continue;
         Extra& e = m_extra[r.index];
         e.predicted = r.predicted;
+        e.correct = m_hasCorrectness ? int(r.predicted == r.classLabel()) : -1;
+        if (r.predicted >= 0 && r.predicted < static_cast<int>(names.size()))
+            e.predictedName = QString::fromStdString(names[static_cast<std::size_t>(r.predicted)]);
         e.confidence = r.probability;
         const MapScore* s = r.find(method, tap);
         e.iou = s ? s->iou : -1;
@@ -47,6 +57,7 @@ void DatasetModel::setEvaluation(const std::vector<ImageRecord>& records, Method
 void DatasetModel::clearResults() {
     m_extra.assign(m_samples.size(), Extra{});
     m_hasResults = false;
+    m_hasCorrectness = false;
     if (!m_samples.empty()) Q_EMIT dataChanged(index(0), index(rowCount() - 1));
 }
 
@@ -72,10 +83,9 @@ QVariant DatasetModel::data(const QModelIndex& index, int role) const {
                               .arg(s.width)
                               .arg(s.height)
                               .arg(s.boxes.size());
-            if (e.predicted >= 0 && e.predicted < static_cast<int>(m_breeds.size()))
+            if (!e.predictedName.isEmpty())
                 tip += QStringLiteral("\npredicted %1 (%2%)")
-                           .arg(QString::fromStdString(
-                               m_breeds[static_cast<std::size_t>(e.predicted)]))
+                           .arg(e.predictedName)
                            .arg(100.0 * e.confidence, 0, 'f', 1);
             if (e.iou >= 0) tip += QStringLiteral("\nIoU %1").arg(e.iou, 0, 'f', 3);
             return tip;
@@ -107,7 +117,7 @@ QVariant DatasetModel::data(const QModelIndex& index, int role) const {
         case IouRole:
             return e.iou;
         case CorrectRole:
-            return e.predicted < 0 ? -1 : (e.predicted == s.label ? 1 : 0);
+            return e.correct;
         default:
             return {};
     }

@@ -32,7 +32,13 @@ public:
 
     void setSplit(std::vector<Sample> samples, std::vector<std::string> breedNames);
     // Per-row results for one method and layer, from an evaluation of this split.
-    void setEvaluation(const std::vector<ImageRecord>& records, Method method, int tap);
+    // `modelClassNames` name the model's outputs (a record's `predicted`); empty: the breeds.
+    // Right or wrong is known only where every record's class is one of the model's (the
+    // evaluation's own rule for scoring classification).
+    void setEvaluation(const std::vector<ImageRecord>& records, Method method, int tap,
+                       const std::vector<std::string>& modelClassNames = {});
+    // Whether the evaluation set scores right and wrong predictions.
+    bool hasCorrectness() const { return m_hasCorrectness; }
     // Forgets every row's prediction, confidence and IoU (a new model, or no evaluation).
     void clearResults();
     bool hasResults() const { return m_hasResults; }
@@ -53,12 +59,15 @@ public:
 private:
     struct Extra {
         int predicted = -1;
+        int correct = -1;  // -1 not known
+        QString predictedName;
         double confidence = -1;
         double iou = -1;
     };
     std::vector<Sample> m_samples;
     std::vector<Extra> m_extra;
     bool m_hasResults = false;
+    bool m_hasCorrectness = false;
     std::vector<std::string> m_breeds;
     ThumbnailLoader* m_thumbs;
 };
