@@ -231,6 +231,12 @@ def _torchvision(name, out, weights, method):
         meta["layout"] = "nhwc"
     export(model, out, method=method, **meta)
     print(f"wrote {out}")
+    if weights is None:
+        linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+        if linears and not linears[-1].weight.detach().any():
+            print("warning: random weights, and the classifier's weights are all zero (as "
+                  "torchvision initialises this model): every class score is constant, so every "
+                  "map will be blank; pass --weights for a real model", file=sys.stderr)
     print(_meta_json(meta), end="")
 
 
