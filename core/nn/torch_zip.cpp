@@ -188,6 +188,8 @@ Parsed parse(const Bytes& b, const ZipLimits& limits, bool localHeaders = true) 
         }
         if (disk != 0) b.fail("multi-disk archives are not supported");
         if (flags & 0x41) b.fail("record '" + r.name + "' is encrypted");
+        // Compressed patched data: no PyTorch writer sets it, and miniz leaks on the error path.
+        if (flags & 0x20) b.fail("record '" + r.name + "' holds patched data (zip flag 0x20)");
         if (method == 8 && limits.maxDeflatedRecordBytes > 0) {
             deflatedTotal += std::min<std::uint64_t>(size, UINT64_MAX / 4);
             if (size > limits.maxDeflatedRecordBytes ||

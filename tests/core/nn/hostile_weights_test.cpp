@@ -270,6 +270,14 @@ TEST(TorchZip, DamagedContainersAreRefusedWithTheFileNamed) {
     for (int k = 0; k < 4; ++k) far[b->centralOffset + 42 + k] = '\x7f';
     expectError<TorchZipError>([&] { validateTorchZip(far.data(), far.size(), "far.pth"); },
                                "far.pth");
+    // Encrypted or "compressed patched data" records (flag bits 0, 6 and 5 of the directory).
+    for (const char bit : {'\x01', '\x40', '\x20'}) {
+        std::string flagged = good;
+        flagged[b->centralOffset + 8] = static_cast<char>(flagged[b->centralOffset + 8] | bit);
+        expectError<TorchZipError>(
+            [&] { validateTorchZip(flagged.data(), flagged.size(), "flag.pth"); }, "flag.pth",
+            "data/0");
+    }
     for (std::size_t cut : {good.size() - 1, good.size() - 30, good.size() / 2, std::size_t(10)})
         expectError<TorchZipError>([&] { validateTorchZip(good.data(), cut, "cut.pth"); },
                                    "cut.pth");
