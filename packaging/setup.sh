@@ -61,10 +61,11 @@ case "$CMD" in
     ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:alloc_dealloc_mismatch=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       "$BUILD_DIR-asan/tests/camx_core_tests" --gtest_brief=1
-    log "Fuzzing the XML, .mat, torch.save and checkpoint readers briefly (libFuzzer)"
+    log "Fuzzing the XML, .mat, torch.save, checkpoint and TorchScript readers briefly (libFuzzer)"
     CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCAMX_FUZZ=ON -DCAMX_BUILD_UI=OFF -DCAMX_BUILD_TESTS=OFF -DCAMX_BUILD_BENCH=OFF
-    cmake --build "$BUILD_DIR-fuzz" -j "$JOBS" --target fuzz_annotation fuzz_matlist fuzz_pickle fuzz_checkpoint
+    cmake --build "$BUILD_DIR-fuzz" -j "$JOBS" --target fuzz_annotation fuzz_matlist fuzz_pickle fuzz_checkpoint \
+      fuzz_torchscript
     # A fixed seed and run count keep CI reproducible; FUZZ_RUNS=0 fuzzes for FUZZ_SECONDS instead.
     for f in annotation matlist; do
       work=$(mktemp -d)
@@ -81,9 +82,14 @@ case "$CMD" in
     # The model readers link LibTorch, which is not instrumented: container-overflow checks give
     # false reports across that boundary, so they are off. Our readers must never allocate past
     # the limits, so allocator_may_return_null stays off here.
-    for f in pickle checkpoint; do
+    for f in pickle checkpoint torchscript; do
       work=$(mktemp -d)
-      cp -r "tests/fuzz/corpus/$f/." "$work/"
+      if [ "$f" = torchscript ]; then
+        # Its seeds are the small model fixtures the tests use.
+        cp tests/fixtures/torchscript_scan/*.pt tests/fixtures/torchscript_odd/*.pt "$work/"
+      else
+        cp -r "tests/fuzz/corpus/$f/." "$work/"
+      fi
       ASAN_OPTIONS=detect_container_overflow=0:alloc_dealloc_mismatch=0 \
         "$BUILD_DIR-fuzz/tests/fuzz/fuzz_$f" -seed=1 -runs="${FUZZ_RUNS:-50000}" \
         -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -malloc_limit_mb=1024 -detect_leaks=0 \
