@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <QApplication>
+#include <QFile>
+#include <QSettings>
 #include <QStandardPaths>
 
 #include "nn/runtime.h"
@@ -11,8 +13,14 @@ int main(int argc, char** argv) {
     QStandardPaths::setTestModeEnabled(true);  // QSettings go to a test location
     QApplication app(argc, argv);
     QApplication::setOrganizationName("CAM Explorer Tests");
-    QApplication::setApplicationName("cam-explorer-tests");
+    // ctest runs test processes in parallel: each gets its own settings file, or one test's
+    // clean-up wipes what another just remembered.
+    QApplication::setApplicationName(
+        QStringLiteral("cam-explorer-tests-%1").arg(QCoreApplication::applicationPid()));
     camx::initTorchRuntime();
     ::testing::InitGoogleTest(&argc, argv);
-    return RUN_ALL_TESTS();
+    const int result = RUN_ALL_TESTS();
+    const QString file = QSettings().fileName();
+    QFile::remove(file);
+    return result;
 }
