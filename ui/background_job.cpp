@@ -23,7 +23,7 @@ QThreadPool* backgroundPool() {
 
 DatasetReader standardDatasetReader() {
     return [](const std::filesystem::path& dir, const OpenOptions& options) {
-        return openStanfordDogs(dir, options);
+        return openDataset(dir, options);
     };
 }
 

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "data/dataset.h"
 #include "data/demo_generator.h"
+#include "data/formats/dataset_writer.h"
 #include "terminal_progress.h"
 
 namespace camx::cli {
@@ -33,14 +34,15 @@ void addDataCommands(CLI::App& app) {
     {
         auto* cmd = app.add_subcommand(
             "check-data",
-            "Read a Stanford Dogs folder (or its three archives) and print the counts and the load "
-            "report. Exits non-zero only when nothing can be loaded.");
-        static std::string dir;
+            "Read a dataset (Stanford Dogs or its three archives, CUB-200-2011, or images with "
+            "wsolevaluation metadata) and print the counts and the load report. Exits non-zero "
+            "only when nothing can be loaded.");
+        static DataOptions data;
         static bool verify = false;
         static std::size_t maxIssues = 20;
         static std::string cache;
         static bool quiet = false;
-        cmd->add_option("DIR", dir, "dataset folder")->required();
+        addDataOptions(cmd, data, true);
         cmd->add_flag("--quiet", quiet, "no progress bar");
         cmd->add_flag("--verify", verify, "decode every image instead of checking headers only");
         cmd->add_option("--max-issues", maxIssues, "issues listed per split")
@@ -53,11 +55,14 @@ void addDataCommands(CLI::App& app) {
             opt.verifyImages = verify;
             opt.cacheDir = cache;
             opt.job = {bar.callback(), &interruptToken()};
-            Dataset ds = openStanfordDogs(dir, opt);
+            Dataset ds = openData(data, opt);
             bar.finish();
             std::printf("dataset  %s\n", ds.root.c_str());
-            std::printf("breeds   %zu\n", ds.numClasses());
+            std::printf("format   %s\n", datasetFormatName(ds.format));
+            std::printf("classes  %zu\n", ds.numClasses());
             printReport("train", ds.train, maxIssues);
+            if (ds.val.report.listed > 0 || !ds.val.report.issues.empty())
+                printReport("val", ds.val, maxIssues);
             printReport("test", ds.test, maxIssues);
         });
     }
@@ -82,13 +87,49 @@ void addDataCommands(CLI::App& app) {
             ->capture_default_str()
             ->check(CLI::Range(1, 100000));
         cmd->add_flag("--overwrite", opt.overwrite, "replace a non-empty output folder");
+        static std::string format = "stanford-dogs";
+        cmd->add_option("--format", format,
+                        "layout: stanford-dogs, cub (CUB-200-2011's files) or wsol (images/ and "
+                        "wsolevaluation's metadata/)")
+            ->check(CLI::IsMember({"stanford-dogs", "cub", "wsol"}))
+            ->capture_default_str();
         cmd->callback([] {
             TerminalProgress bar(quiet);
             opt.job = {bar.callback(), &interruptToken()};
-            const DemoSummary s = generateDemoDataset(out, opt);
+            const DatasetFormat f = *parseDatasetFormat(format);
+            if (f == DatasetFormat::StanfordDogs) {
+                const DemoSummary s = generateDemoDataset(out, opt);
+                bar.finish();
+                std::printf("wrote %zu train and %zu test images (%zu boxes) to %s\n",
+                            s.trainImages, s.testImages, s.boxes, fs::absolute(out).c_str());
+                return;
+            }
+            // The demo in the Stanford Dogs layout first, beside the output, then rewritten.
+            const fs::path dest = fs::absolute(out);
+            const fs::path source =
+                dest.parent_path() / ("." + dest.filename().string() + ".stanford-dogs");
+            DemoOptions o = opt;
+            o.overwrite = true;
+            const DemoSummary s = generateDemoDataset(source, o);
+            std::error_code ec;
+            if (fs::exists(dest, ec) && !fs::is_empty(dest, ec)) {
+                if (!opt.overwrite) {
+                    fs::remove_all(source, ec);
+                    throw std::runtime_error("'" + out +
+                                             "' is not empty; give --overwrite to replace it");
+                }
+                fs::remove_all(dest, ec);
+            }
+            try {
+                writeDatasetAs(openStanfordDogs(source), dest, f);
+            } catch (...) {
+                fs::remove_all(source, ec);
+                throw;
+            }
+            fs::remove_all(source, ec);
             bar.finish();
-            std::printf("wrote %zu train and %zu test images (%zu boxes) to %s\n", s.trainImages,
-                        s.testImages, s.boxes, fs::absolute(out).c_str());
+            std::printf("wrote %zu train and %zu test images (%zu boxes) in the %s layout to %s\n",
+                        s.trainImages, s.testImages, s.boxes, format.c_str(), dest.c_str());
         });
     }
 }

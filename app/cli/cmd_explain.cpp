@@ -234,17 +234,15 @@ void addExplainCommands(CLI::App& app) {
         auto* cmd = app.add_subcommand(
             "eval", "Evaluate a split: per-image CSV and summary JSON (resumes if interrupted)");
         static ModelOptions mo;
-        static std::string data, split = "test", out = "eval-out", methods = "cam,gradcam",
-                                 layers = "last", score = "logit", mode = "largest",
-                                 precision = "fp32";
+        static DataOptions data;
+        static std::string split = "test", out = "eval-out", methods = "cam,gradcam",
+                           layers = "last", score = "logit", mode = "largest", precision = "fp32";
         static EvalOptions o;
         static int limit = 0;
         static float sweepStep = 0.05f;
         addModelOptions(cmd, mo);
-        cmd->add_option("--data", data, "dataset folder")->required();
-        cmd->add_option("--split", split)
-            ->check(CLI::IsMember({"test", "train"}))
-            ->capture_default_str();
+        addDataOptions(cmd, data);
+        addSplitOption(cmd, split);
         cmd->add_option("--limit", limit, "the first N images only")
             ->check(CLI::Range(1, std::numeric_limits<int>::max()));
         cmd->add_option("--methods", methods)->capture_default_str();
@@ -279,10 +277,15 @@ void addExplainCommands(CLI::App& app) {
             o.sweep = sweepStep > 0 ? EvalOptions::defaultSweep(sweepStep) : std::vector<float>{};
             OpenOptions oo;
             oo.job = {bar.callback(), &interruptToken()};
-            const Dataset ds = openStanfordDogs(data, oo);
+            const Dataset ds = openData(data, oo);
             o.datasetClassNames = ds.breedNames;
-            const EvalResult r = evaluateSplit(*session, split == "test" ? ds.test : ds.train, o,
-                                               out, {bar.callback(), &interruptToken()});
+            const SplitData& chosen = ds.split(*parseSplitName(split));
+            if (chosen.samples.empty())
+                throw std::runtime_error("the " + split + " split of '" + data.dir +
+                                         "' has no images" +
+                                         (chosen.report.listed ? " that could be loaded" : ""));
+            const EvalResult r =
+                evaluateSplit(*session, chosen, o, out, {bar.callback(), &interruptToken()});
             bar.finish();
             if (r.resumed) std::printf("resumed %zu images from an interrupted run\n", r.resumed);
             if (!r.skipped.empty()) {

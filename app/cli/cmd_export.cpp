@@ -34,19 +34,18 @@ void addExportCommand(CLI::App& app) {
         "export",
         "Comparison figures (photo, CAM, Grad-CAM with boxes and IoU) as PNG, SVG or PDF");
     static ModelOptions mo;
-    static std::string data, split = "test", out, images, breed, evalDir, methods = "cam,gradcam",
-                             layer = "last", mode = "largest", colormap = "jet", target = "pred",
-                             score = "logit", title;
+    static DataOptions data;
+    static std::string split = "test", out, images, breed, evalDir, methods = "cam,gradcam",
+                       layer = "last", mode = "largest", colormap = "jet", target = "pred",
+                       score = "logit", title;
     static std::size_t worst = 0, best = 0, first = 0;
     static SceneStyle style;
     static ExportOptions eo;
     static int columns = 2;
     static bool pages = false;
     addModelOptions(cmd, mo);
-    cmd->add_option("--data", data, "dataset folder")->required();
-    cmd->add_option("--split", split)
-        ->check(CLI::IsMember({"test", "train"}))
-        ->capture_default_str();
+    addDataOptions(cmd, data);
+    addSplitOption(cmd, split);
     cmd->add_option("--out", out, "figure file: .png, .jpg, .svg or .pdf")->required();
     cmd->add_option("--images", images, "comma-separated image names or list paths");
     cmd->add_option("--breed", breed, "only this breed (display name or folder)");
@@ -122,9 +121,9 @@ void addExportCommand(CLI::App& app) {
 
         OpenOptions oo;
         oo.job = {bar.callback(), &interruptToken()};
-        const Dataset ds = openStanfordDogs(data, oo);
-        const SplitKind kind = split == "test" ? SplitKind::Test : SplitKind::Train;
-        const SplitData& sd = kind == SplitKind::Test ? ds.test : ds.train;
+        const Dataset ds = openData(data, oo);
+        const SplitKind kind = *parseSplitName(split);
+        const SplitData& sd = ds.split(kind);
 
         // Which images: ranked by a saved evaluation, named, or the (filtered) split in order.
         std::vector<std::size_t> chosen;

@@ -13,13 +13,13 @@ namespace camx::cli {
 void addTrainCommand(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "train", "Train the CAM classifier; writes last.ckpt, best.ckpt and history.csv");
-    static std::string data, out = "runs/train", weights, resume, preset, arch = "resnet50",
-                             optimizer = "sgd", schedule = "cosine", precision = "auto";
+    static DataOptions data;
+    static std::string out = "runs/train", weights, resume, preset, arch = "resnet50",
+                       optimizer = "sgd", schedule = "cosine", precision = "auto";
     static TrainConfig c;
     static bool imagenet = false, flip = false, crop = false, jitter = false, quiet = false,
                 amp = false;
-    cmd->add_option("--data", data, "dataset folder (Stanford Dogs layout or its archives)")
-        ->required();
+    addDataOptions(cmd, data);
     cmd->add_option("--out", out, "output folder for checkpoints and the CSV log")
         ->capture_default_str();
     cmd->add_option("--arch", arch, "resnet18, resnet34, resnet50 or resnet101")
@@ -137,7 +137,7 @@ void addTrainCommand(CLI::App& app) {
         TerminalProgress bar(quiet);
         OpenOptions oo;
         oo.job = {bar.callback(), &interruptToken()};
-        const Dataset ds = openStanfordDogs(data, oo);
+        const Dataset ds = openData(data, oo);
         bar.finish();
         TrainCallbacks cb;
         cb.onLog = [&](const std::string& s) {

@@ -12,7 +12,9 @@
 
 namespace camx {
 class ModelSession;
-}
+struct Dataset;
+struct OpenOptions;
+}  // namespace camx
 
 namespace camx::cli {
 
@@ -66,5 +68,19 @@ std::unique_ptr<ModelSession> openModel(const ModelOptions& o);
 // note on stderr.
 std::vector<Method> methodsForModel(std::vector<Method> methods, const ModelSession& model,
                                     bool explicitlyAsked);
+
+// The options every dataset-reading subcommand shares: the folder, its format and (wsol) its
+// metadata folder.
+struct DataOptions {
+    std::string dir;
+    std::string format = "auto";
+    std::string metadata;
+};
+// --data (required unless `positional`), --format, --metadata.
+void addDataOptions(CLI::App* cmd, DataOptions& o, bool positional = false);
+// --split train|val|test (default test).
+void addSplitOption(CLI::App* cmd, std::string& split);
+// Opens the dataset the options name; `options` carries the progress and cancellation.
+Dataset openData(const DataOptions& d, OpenOptions options);
 
 }  // namespace camx::cli

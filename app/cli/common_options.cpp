@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "data/dataset.h"
 #include "explain/model_session.h"
 #include "nn/arch.h"
 
@@ -180,6 +181,33 @@ std::vector<Method> methodsForModel(std::vector<Method> methods, const ModelSess
     std::fprintf(stderr, "note: CAM left out: %s\n", info.camUnavailableReason.c_str());
     if (methods.empty()) methods.push_back(Method::GradCam);
     return methods;
+}
+
+void addDataOptions(CLI::App* cmd, DataOptions& o, bool positional) {
+    if (positional)
+        cmd->add_option("DIR", o.dir, "dataset folder (the image folder, for wsol)")->required();
+    else
+        cmd->add_option("--data", o.dir, "dataset folder (the image folder, for wsol)")->required();
+    cmd->add_option("--format", o.format,
+                    "auto (by the folder's files), stanford-dogs, cub, or wsol (with --metadata)")
+        ->check(CLI::IsMember({"auto", "stanford-dogs", "cub", "wsol"}))
+        ->capture_default_str();
+    cmd->add_option("--metadata", o.metadata,
+                    "wsolevaluation's metadata folder for the dataset (metadata/CUB, "
+                    "metadata/ILSVRC): its official train/val/test splits")
+        ->check(CLI::ExistingDirectory);
+}
+
+void addSplitOption(CLI::App* cmd, std::string& split) {
+    cmd->add_option("--split", split, "train, val or test (where the dataset has it)")
+        ->check(CLI::IsMember({"train", "val", "test"}))
+        ->capture_default_str();
+}
+
+Dataset openData(const DataOptions& d, OpenOptions options) {
+    options.format = *parseDatasetFormat(d.format);
+    options.metadataDir = d.metadata;
+    return openDataset(d.dir, options);
 }
 
 }  // namespace camx::cli

@@ -1,9 +1,8 @@
 #include "data/dataset.h"
 
-#include "data/archive_cache.h"
-
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <functional>
 #include <map>
 #include <memory>
@@ -11,6 +10,7 @@
 #include <thread>
 
 #include "data/archive_cache.h"
+#include "data/formats/reader_support.h"
 #include "data/image_header.h"
 #include "data/image_io.h"
 #include "data/safe_file.h"
@@ -45,7 +45,7 @@ std::string breedDisplayName(const std::string& folder) {
 // ---------------------------------------------------------------------------------------------
 // Image probing
 
-namespace {
+namespace detail {
 // The cheap check of an image file; on success also gives the size its header declares.
 std::optional<std::string> probeImage(const fs::path& path, ImageHeader* headerOut) {
     std::string why;
@@ -88,10 +88,53 @@ bool sizesDisagreeWildly(int aw, int ah, int iw, int ih) {
     auto close = [](int a, int b) { return a <= 2 * b && b <= 2 * a; };
     return !(close(aw, iw) && close(ah, ih)) && !(close(aw, ih) && close(ah, iw));
 }
-}  // namespace
+
+bool addSampleBoxes(Sample& s, const std::vector<Box>& raw, const std::string& file,
+                    LoadReport& report) {
+    for (std::size_t b = 0; b < raw.size(); ++b) {
+        bool clipped = false;
+        auto box = sanitizeBox(raw[b], s.width, s.height, &clipped);
+        const std::string boxText =
+            "box " + std::to_string(b + 1) + " [" + std::to_string(raw[b].xmin) + "," +
+            std::to_string(raw[b].ymin) + "," + std::to_string(raw[b].xmax) + "," +
+            std::to_string(raw[b].ymax) + "]";
+        if (!box) {
+            const bool inverted = raw[b].xmax < raw[b].xmin || raw[b].ymax < raw[b].ymin;
+            report.add(
+                LoadIssue::Kind::Repaired, file,
+                boxText + (inverted ? " is inverted" : " lies outside the image") + "; dropped");
+            continue;
+        }
+        if (clipped)
+            report.add(LoadIssue::Kind::Repaired, file,
+                       boxText + " passes the image border " + std::to_string(s.width) + "x" +
+                           std::to_string(s.height) + "; clipped");
+        s.boxes.push_back(*box);
+    }
+    if (s.boxes.empty()) {
+        report.add(LoadIssue::Kind::Skipped, file, "no usable bounding box remains");
+        return false;
+    }
+    return true;
+}
+}  // namespace detail
 
 std::optional<std::string> probeImageFile(const fs::path& path) {
-    return probeImage(path, nullptr);
+    return detail::probeImage(path, nullptr);
+}
+
+std::string classDisplayName(const std::string& folder) {
+    // "001.Black_footed_Albatross" (CUB) -> "Black footed Albatross"; "n02085620-Chihuahua"
+    // (Stanford Dogs, ImageNet) -> "Chihuahua".
+    std::string name = folder;
+    std::size_t digits = 0;
+    while (digits < name.size() && std::isdigit(static_cast<unsigned char>(name[digits]))) ++digits;
+    if (digits > 0 && digits < name.size() && name[digits] == '.')
+        name = name.substr(digits + 1);
+    else
+        return breedDisplayName(folder);
+    std::replace(name.begin(), name.end(), '_', ' ');
+    return name;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,7 +202,7 @@ SplitData loadSplit(const fs::path& root, const fs::path& listPath,
                                  std::to_string(list->labels[i]) + " but lies in folder '" +
                                  folderOf(rel) + "'; the folder's breed is used");
         ImageHeader header;
-        if (auto err = probeImage(s.imagePath, &header)) {
+        if (auto err = detail::probeImage(s.imagePath, &header)) {
             split.report.add(LoadIssue::Kind::Skipped, s.imagePath.string(), *err);
             continue;
         }
@@ -174,7 +217,7 @@ SplitData loadSplit(const fs::path& root, const fs::path& listPath,
         // Boxes and scores stay in the annotation's coordinates (which parseAnnotation bounded by
         // the pixel budget); a size far from the image's own is worth telling the user, as the
         // annotation may belong to another image.
-        if (sizesDisagreeWildly(ann.width, ann.height, header.width, header.height))
+        if (detail::sizesDisagreeWildly(ann.width, ann.height, header.width, header.height))
             split.report.add(LoadIssue::Kind::Repaired, annPath.string(),
                              "<size> says " + std::to_string(ann.width) + "x" +
                                  std::to_string(ann.height) + " but the image '" +
@@ -184,37 +227,15 @@ SplitData loadSplit(const fs::path& root, const fs::path& listPath,
                                  "boxes are kept in its own coordinates)");
         s.width = ann.width;
         s.height = ann.height;
-        for (std::size_t b = 0; b < ann.boxes.size(); ++b) {
-            bool clipped = false;
-            const Box& raw = ann.boxes[b];
-            auto box = sanitizeBox(raw, ann.width, ann.height, &clipped);
-            const std::string boxText = "box " + std::to_string(b + 1) + " [" +
-                                        std::to_string(raw.xmin) + "," + std::to_string(raw.ymin) +
-                                        "," + std::to_string(raw.xmax) + "," +
-                                        std::to_string(raw.ymax) + "]";
-            if (!box) {
-                const bool inverted = raw.xmax < raw.xmin || raw.ymax < raw.ymin;
-                split.report.add(LoadIssue::Kind::Repaired, annPath.string(),
-                                 boxText + (inverted ? " is inverted" : " lies outside the image") +
-                                     "; dropped");
-                continue;
-            }
-            if (clipped)
-                split.report.add(LoadIssue::Kind::Repaired, annPath.string(),
-                                 boxText + " passes the image border " + std::to_string(ann.width) +
-                                     "x" + std::to_string(ann.height) + "; clipped");
-            s.boxes.push_back(*box);
-        }
-        if (s.boxes.empty()) {
-            split.report.add(LoadIssue::Kind::Skipped, annPath.string(),
-                             "no usable bounding box remains");
-            continue;
-        }
+        if (!detail::addSampleBoxes(s, ann.boxes, annPath.string(), split.report)) continue;
         split.samples.push_back(std::move(s));
     }
     return split;
 }
 
+}  // namespace
+
+namespace detail {
 // Decodes every sample at reduced scale on all cores; drops and reports those that fail.
 void verifyImages(SplitData& split, const JobContext& job, const std::string& stage) {
     const std::size_t n = split.samples.size();
@@ -253,7 +274,26 @@ void verifyImages(SplitData& split, const JobContext& job, const std::string& st
     split.samples = std::move(kept);
 }
 
-}  // namespace
+void finishDataset(Dataset& ds, const fs::path& dirIn, const OpenOptions& options) {
+    if (options.verifyImages)
+        for (auto [split, name] : {std::pair{&ds.train, "train"}, std::pair{&ds.val, "val"},
+                                   std::pair{&ds.test, "test"}})
+            if (!split->samples.empty())
+                verifyImages(*split, options.job, std::string("Decoding ") + name + " images");
+    for (SplitData* split : {&ds.train, &ds.val, &ds.test})
+        split->report.loaded = split->samples.size();
+    if (ds.train.samples.empty() && ds.val.samples.empty() && ds.test.samples.empty()) {
+        std::string why;
+        for (const auto* r : {&ds.train.report, &ds.val.report, &ds.test.report})
+            for (const auto& i : r->issues) {
+                if (why.empty()) why = i.file + ": " + i.message;
+            }
+        throw DatasetError(
+            "nothing could be loaded from '" + dirIn.string() + "'" +
+            (why.empty() ? std::string(": the lists name no images") : "; first problem: " + why));
+    }
+}
+}  // namespace detail
 
 Dataset openStanfordDogs(const fs::path& dirIn, const OpenOptions& options) {
     std::error_code ec;
@@ -275,6 +315,7 @@ Dataset openStanfordDogs(const fs::path& dirIn, const OpenOptions& options) {
 
     Dataset ds;
     ds.root = root;
+    ds.format = DatasetFormat::StanfordDogs;
     const fs::path trainPath = findList(root, "train_list.mat");
     const fs::path testPath = findList(root, "test_list.mat");
     std::optional<ListFile> trainList, testList;
@@ -309,25 +350,8 @@ Dataset openStanfordDogs(const fs::path& dirIn, const OpenOptions& options) {
         ds.train.report.add(LoadIssue::Kind::Skipped, trainPath.string(), listErrors.front());
     if (!testList)
         ds.test.report.add(LoadIssue::Kind::Skipped, testPath.string(), listErrors.back());
-    if (options.verifyImages) {
-        verifyImages(ds.train, options.job, "Decoding train images");
-        verifyImages(ds.test, options.job, "Decoding test images");
-    }
-    ds.train.report.loaded = ds.train.samples.size();
-    ds.test.report.loaded = ds.test.samples.size();
+    detail::finishDataset(ds, dirIn, options);
     options.job.report(total, total, "Loaded");
-
-    if (ds.train.samples.empty() && ds.test.samples.empty()) {
-        std::string why;
-        for (const auto* r : {&ds.train.report, &ds.test.report})
-            for (const auto& i : r->issues) {
-                why = i.file + ": " + i.message;
-                break;
-            }
-        throw DatasetError(
-            "nothing could be loaded from '" + dirIn.string() + "'" +
-            (why.empty() ? std::string(": the lists name no images") : "; first problem: " + why));
-    }
     return ds;
 }
 

@@ -1,7 +1,11 @@
 #pragma once
-// Stanford Dogs, as its authors distribute it, read into plain values.
+// Datasets read into plain values: one Dataset of splits of Samples, whatever the format.
+// openDataset() detects the format (or is told it) and calls its reader:
+//   * Stanford Dogs (below);
+//   * CUB-200-2011 as its authors distribute it (data/formats/cub_reader.h);
+//   * wsolevaluation's metadata for CUB, ImageNet and OpenImages (data/formats/wsol_reader.h).
 //
-// Layouts read by openStanfordDogs():
+// Stanford Dogs layouts read by openStanfordDogs():
 //   * the authors' layout: Images/<wnid>-<Breed>/*.jpg, Annotation/<wnid>-<Breed>/<name> (PASCAL
 //     VOC XML without extension) and train_list.mat / test_list.mat in lists/ or at the root;
 //   * a folder holding images.tar, annotation.tar and lists.tar, unpacked once into a cache.
@@ -26,9 +30,9 @@ namespace camx {
 struct Sample {
     std::filesystem::path imagePath;  // absolute path of the JPEG
     std::string relPath;              // as listed: "n02085620-Chihuahua/n02085620_10074.jpg"
-    int label = -1;                   // 0-based breed index
-    int width = 0, height = 0;        // from the annotation's <size>
-    std::vector<Box> boxes;           // every <object>, clipped to the image; at least one
+    int label = -1;                   // 0-based class index
+    int width = 0, height = 0;        // from the annotation's <size>, else the image's header
+    std::vector<Box> boxes;           // every object, clipped to the image; at least one
 };
 
 struct LoadIssue {
@@ -53,16 +57,30 @@ struct SplitData {
     LoadReport report;
 };
 
-enum class SplitKind { Train, Test };
+enum class SplitKind { Train, Val, Test };
+// "train", "val", "test".
+const char* splitName(SplitKind k);
+std::optional<SplitKind> parseSplitName(const std::string& name);
+
+enum class DatasetFormat { Auto, StanfordDogs, Cub, Wsol };
+// "stanford-dogs", "cub", "wsol" ("auto" for Auto): the names --format takes.
+const char* datasetFormatName(DatasetFormat f);
+std::optional<DatasetFormat> parseDatasetFormat(const std::string& name);
 
 struct Dataset {
-    std::filesystem::path root;             // the folder holding Images/, Annotation/, lists
-    std::vector<std::string> breedFolders;  // "n02085620-Chihuahua", sorted by wnid
-    std::vector<std::string> breedNames;    // "Chihuahua"
+    std::filesystem::path root;  // the folder the images are under
+    DatasetFormat format = DatasetFormat::StanfordDogs;
+    // One per class, in label order. The folder (or id) names the class in the files
+    // ("n02085620-Chihuahua", "001.Black_footed_Albatross"); the name is for people ("Chihuahua").
+    std::vector<std::string> breedFolders;
+    std::vector<std::string> breedNames;
     SplitData train;
+    SplitData val;  // empty where the dataset has no validation split
     SplitData test;
 
-    const SplitData& split(SplitKind k) const { return k == SplitKind::Train ? train : test; }
+    const SplitData& split(SplitKind k) const {
+        return k == SplitKind::Train ? train : k == SplitKind::Val ? val : test;
+    }
     std::size_t numClasses() const { return breedFolders.size(); }
 };
 
@@ -72,6 +90,11 @@ public:
 };
 
 struct OpenOptions {
+    // Auto: detected from the folder (detectDatasetFormat).
+    DatasetFormat format = DatasetFormat::Auto;
+    // wsolevaluation's metadata folder for the dataset (metadata/CUB: train/, val/, test/ with
+    // image_ids.txt, class_labels.txt, localization.txt, image_sizes.txt). Given, it means Wsol.
+    std::filesystem::path metadataDir;
     // Decode every image (at reduced scale) instead of checking headers and end markers only.
     bool verifyImages = false;
     // Where archives are unpacked; empty means userCacheDir()/datasets.
@@ -79,9 +102,22 @@ struct OpenOptions {
     JobContext job;
 };
 
-// Reads a dataset folder in either layout. Throws DatasetError naming the folder when it holds no
-// loadable split (empty, wrong folder, or every list unreadable), camx::Cancelled when cancelled.
+// Reads a dataset in any format: options.format, else Wsol when options.metadataDir is given, else
+// what detectDatasetFormat() finds. Throws DatasetError naming the folder when it is none of
+// them or holds no loadable split, camx::Cancelled when cancelled.
+Dataset openDataset(const std::filesystem::path& dir, const OpenOptions& options = {});
+// The format a folder holds by its files (Auto when none is recognised; `why` then says what each
+// format would need).
+DatasetFormat detectDatasetFormat(const std::filesystem::path& dir, std::string* why = nullptr);
+
+// Reads a Stanford Dogs folder in either layout. Throws DatasetError naming the folder when it
+// holds no loadable split (empty, wrong folder, or every list unreadable), camx::Cancelled when
+// cancelled.
 Dataset openStanfordDogs(const std::filesystem::path& dir, const OpenOptions& options = {});
+
+// A class folder as people read it: "n02116738-African_hunting_dog" -> "African hunting dog",
+// "001.Black_footed_Albatross" -> "Black footed Albatross".
+std::string classDisplayName(const std::string& folder);
 
 // "n02116738-African_hunting_dog" -> "African hunting dog".
 std::string breedDisplayName(const std::string& folder);

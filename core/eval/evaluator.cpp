@@ -449,8 +449,7 @@ std::string splitDigest(const std::vector<Sample>& samples) {
 }
 
 fs::path evaluationDirFor(const fs::path& model, SplitKind split) {
-    return model.parent_path() /
-           (model.stem().string() + (split == SplitKind::Test ? ".eval-test" : ".eval-train"));
+    return model.parent_path() / (model.stem().string() + ".eval-" + splitName(split));
 }
 
 SavedEvaluation loadEvaluation(const fs::path& dir, const std::vector<std::string>& tapNames) {

@@ -57,15 +57,51 @@ TEST_F(Cli, CheckDataPrintsCountsAndFailsOnlyWhenNothingLoads) {
     CliRun r = cli("check-data " + (s_dir->path() / "demo").string());
     EXPECT_EQ(r.code, 0) << r.output;
     EXPECT_NE(r.output.find("train      12 loaded /     12 listed"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("breeds   3"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("classes  3"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("format   stanford-dogs"), std::string::npos) << r.output;
     test::TempDir empty;
     r = cli("check-data " + empty.path().string());
     EXPECT_EQ(r.code, 1);
-    EXPECT_NE(r.output.find("is not a Stanford Dogs folder"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("is not a dataset CAM Explorer reads"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("CUB-200-2011"), std::string::npos) << r.output;
     r = cli("check-data");
     EXPECT_EQ(r.code, 2) << r.output;  // a required argument is missing: bad arguments
     r = cli("frobnicate");
     EXPECT_EQ(r.code, 2) << r.output;
+}
+
+TEST_F(Cli, OtherLayoutsAreWrittenDetectedAndEvaluated) {
+    test::TempDir t;
+    const std::string small = " --breeds 3 --train-per-breed 2 --test-per-breed 2 --quiet";
+    CliRun r = cli("make-demo --format cub --out " + (t / "cub").string() + small);
+    ASSERT_EQ(r.code, 0) << r.output;
+    r = cli("check-data " + (t / "cub").string());
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("format   cub"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("test        6 loaded /      6 listed"), std::string::npos) << r.output;
+    // No Stanford Dogs source is left beside it.
+    EXPECT_FALSE(fs::exists(t / ".cub.stanford-dogs"));
+
+    r = cli("make-demo --format wsol --out " + (t / "wsol").string() + small);
+    ASSERT_EQ(r.code, 0) << r.output;
+    const std::string data =
+        " --data " + (t / "wsol/images").string() + " --metadata " + (t / "wsol/metadata").string();
+    const fs::path out = t / "ev";
+    r = cli("eval --model " + (s_dir->path() / "m/best.ckpt").string() + data +
+            " --split test --out " + out.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto j = nlohmann::json::parse(test::slurp(out / "summary.json"));
+    EXPECT_EQ(j["images"].get<int>(), 6);
+    EXPECT_EQ(j["class_match"].get<std::string>(), "same names");
+    // wsolevaluation has a val split; this metadata has none.
+    r = cli("eval --model " + (s_dir->path() / "m/best.ckpt").string() + data +
+            " --split val --out " + (t / "ev2").string());
+    EXPECT_EQ(r.code, 1) << r.output;
+    EXPECT_NE(r.output.find("the val split"), std::string::npos) << r.output;
+    // The metadata given as the data: said what to do.
+    r = cli("check-data " + (t / "wsol/metadata").string());
+    EXPECT_EQ(r.code, 1) << r.output;
+    EXPECT_NE(r.output.find("--metadata"), std::string::npos) << r.output;
 }
 
 TEST_F(Cli, InfoNamesTheLibraries) {

@@ -1,0 +1,187 @@
+#include "data/formats/cub_reader.h"
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "data/formats/reader_support.h"
+#include "data/safe_file.h"
+#include "data/table_file.h"
+
+namespace camx {
+namespace fs = std::filesystem;
+
+namespace {
+const char* const kCubFiles[] = {"images.txt", "image_class_labels.txt", "train_test_split.txt",
+                                 "bounding_boxes.txt", "classes.txt"};
+
+bool hasCubFiles(const fs::path& dir) {
+    std::error_code ec;
+    return fs::is_regular_file(dir / "images.txt", ec) &&
+           fs::is_regular_file(dir / "image_class_labels.txt", ec) &&
+           fs::is_directory(dir / "images", ec);
+}
+
+// "<id> <value...>" rows into id -> fields after the id; malformed rows are reported.
+std::map<long, std::vector<std::string>> readIdTable(const fs::path& file, std::size_t values,
+                                                     LoadReport& report) {
+    std::map<long, std::vector<std::string>> out;
+    for (auto& row : readTableFile(file, ' ')) {
+        long id = 0;
+        std::size_t used = 0;
+        try {
+            id = std::stol(row.fields.at(0), &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (row.fields.size() != values + 1 || used != row.fields[0].size() || id <= 0) {
+            report.add(LoadIssue::Kind::Skipped, file.string(),
+                       "row " + std::to_string(row.number) + " is not '<image id> " +
+                           (values == 1 ? "<value>" : "<" + std::to_string(values) + " values>") +
+                           "'");
+            continue;
+        }
+        if (out.count(id)) {
+            report.add(LoadIssue::Kind::Skipped, file.string(),
+                       "row " + std::to_string(row.number) + " repeats id " + std::to_string(id));
+            continue;
+        }
+        row.fields.erase(row.fields.begin());
+        out.emplace(id, std::move(row.fields));
+    }
+    return out;
+}
+
+std::optional<double> number(const std::string& s) {
+    try {
+        std::size_t used = 0;
+        const double v = std::stod(s, &used);
+        if (used == s.size() && std::isfinite(v)) return v;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+}
+}  // namespace
+
+std::optional<fs::path> findCubRoot(const fs::path& dir) {
+    for (const fs::path& d : {dir, dir / "CUB_200_2011"})
+        if (hasCubFiles(d)) return d;
+    return std::nullopt;
+}
+
+Dataset openCub(const fs::path& dirIn, const OpenOptions& options) {
+    const auto found = findCubRoot(fs::absolute(dirIn));
+    if (!found)
+        throw DatasetError("'" + dirIn.string() +
+                           "' is not a CUB-200-2011 folder: expected images.txt, "
+                           "image_class_labels.txt, train_test_split.txt, bounding_boxes.txt, "
+                           "classes.txt and images/ (in it or in its CUB_200_2011/)");
+    const fs::path root = *found;
+    Dataset ds;
+    ds.root = root;
+    ds.format = DatasetFormat::Cub;
+
+    // Problems with whole files concern both splits; they go in the test split's report, which
+    // is the one shown first.
+    LoadReport& general = ds.test.report;
+    const auto images = readIdTable(root / "images.txt", 1, general);
+    const auto labels = readIdTable(root / "image_class_labels.txt", 1, general);
+    const auto splitOf = readIdTable(root / "train_test_split.txt", 1, general);
+    std::map<long, std::vector<std::string>> boxes;
+    if (fs::exists(root / "bounding_boxes.txt"))
+        boxes = readIdTable(root / "bounding_boxes.txt", 4, general);
+    else
+        general.add(LoadIssue::Kind::Skipped, (root / "bounding_boxes.txt").string(),
+                    "missing: no image has a box");
+    std::map<long, std::vector<std::string>> classes;
+    if (fs::exists(root / "classes.txt")) classes = readIdTable(root / "classes.txt", 1, general);
+
+    // Classes: classes.txt's ids in order; where it is missing, the image folders in order.
+    std::map<long, int> classIndex;
+    if (!classes.empty()) {
+        for (const auto& [id, f] : classes) {
+            classIndex[id] = static_cast<int>(ds.breedFolders.size());
+            ds.breedFolders.push_back(f[0]);
+        }
+    } else {
+        std::set<long> ids;
+        for (const auto& [id, f] : labels)
+            if (auto v = number(f[0])) ids.insert(static_cast<long>(*v));
+        for (long id : ids) {
+            classIndex[id] = static_cast<int>(ds.breedFolders.size());
+            ds.breedFolders.push_back("class " + std::to_string(id));
+        }
+    }
+    for (const auto& f : ds.breedFolders) ds.breedNames.push_back(classDisplayName(f));
+
+    const std::string imagesTxt = (root / "images.txt").string();
+    std::size_t done = 0;
+    for (const auto& [id, f] : images) {
+        if (done++ % 256 == 0) {
+            options.job.throwIfCancelled();
+            options.job.report(done, images.size(), "Reading images.txt");
+        }
+        const std::string idText = "image " + std::to_string(id);
+        auto sit = splitOf.find(id);
+        SplitData& split = sit != splitOf.end() && sit->second[0] == "1" ? ds.train : ds.test;
+        ++split.report.listed;
+        if (sit == splitOf.end() || (sit->second[0] != "0" && sit->second[0] != "1")) {
+            ds.test.report.add(LoadIssue::Kind::Skipped, (root / "train_test_split.txt").string(),
+                               idText + " has no train (1) or test (0) entry");
+            continue;
+        }
+        const std::string& rel = f[0];
+        if (!isSafeRelativePath(rel)) {
+            split.report.add(LoadIssue::Kind::Skipped, imagesTxt,
+                             idText + ": '" + rel + "' is not a path under images/");
+            continue;
+        }
+        Sample s;
+        s.relPath = rel;
+        s.imagePath = root / "images" / rel;
+        auto lit = labels.find(id);
+        const auto labelId = lit == labels.end() ? std::nullopt : number(lit->second[0]);
+        auto cit = labelId ? classIndex.find(static_cast<long>(*labelId)) : classIndex.end();
+        if (cit == classIndex.end()) {
+            split.report.add(LoadIssue::Kind::Skipped, (root / "image_class_labels.txt").string(),
+                             idText + " has no class, or one classes.txt does not list");
+            continue;
+        }
+        s.label = cit->second;
+        ImageHeader header;
+        if (auto err = detail::probeImage(s.imagePath, &header)) {
+            split.report.add(LoadIssue::Kind::Skipped, s.imagePath.string(), *err);
+            continue;
+        }
+        s.width = header.width;
+        s.height = header.height;
+        auto bit = boxes.find(id);
+        const std::string boxFile = (root / "bounding_boxes.txt").string();
+        if (bit == boxes.end()) {
+            split.report.add(LoadIssue::Kind::Skipped, boxFile, idText + " has no box");
+            continue;
+        }
+        const auto x = number(bit->second[0]), y = number(bit->second[1]),
+                   w = number(bit->second[2]), h = number(bit->second[3]);
+        if (!x || !y || !w || !h || std::abs(*x) > 1e6 || std::abs(*y) > 1e6 ||
+            std::abs(*w) > 1e6 || std::abs(*h) > 1e6) {
+            split.report.add(LoadIssue::Kind::Skipped, boxFile,
+                             idText + "'s box is not four numbers");
+            continue;
+        }
+        const Box raw{static_cast<int>(std::lround(*x)), static_cast<int>(std::lround(*y)),
+                      static_cast<int>(std::lround(*x + *w)) - 1,
+                      static_cast<int>(std::lround(*y + *h)) - 1};
+        if (!detail::addSampleBoxes(s, {raw}, boxFile, split.report)) continue;
+        split.samples.push_back(std::move(s));
+    }
+    for (const auto& [id, f] : labels)
+        if (!images.count(id))
+            general.add(LoadIssue::Kind::Repaired, (root / "image_class_labels.txt").string(),
+                        "image " + std::to_string(id) + " is not in images.txt; ignored");
+    detail::finishDataset(ds, dirIn, options);
+    options.job.report(images.size(), images.size(), "Loaded");
+    return ds;
+}
+
+}  // namespace camx

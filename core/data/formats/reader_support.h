@@ -1,0 +1,36 @@
+#pragma once
+// What every dataset reader shares (internal to camx_data): the cheap image check, boxes into a
+// sample with repairs reported, and the end of a load (optional decoding, counts, "nothing
+// loaded").
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+#include "data/image_header.h"
+
+namespace camx::detail {
+
+// A regular file with a JPEG or PNG header, a declared size within the pixel budget and (JPEG) an
+// end marker. Returns the problem, or nothing; on success *header has the declared size.
+std::optional<std::string> probeImage(const std::filesystem::path& path, ImageHeader* header);
+
+// Whether an annotation's size is far from the image's own (a side off by more than 2x, also
+// when swapped).
+bool sizesDisagreeWildly(int aw, int ah, int iw, int ih);
+
+// Clips `raw` boxes to the sample's width x height into s.boxes. Clipped and dropped boxes are
+// reported against `file`; when none remains the sample is reported skipped and false returned.
+bool addSampleBoxes(Sample& s, const std::vector<Box>& raw, const std::string& file,
+                    LoadReport& report);
+
+// Decodes every sample at reduced scale on all cores; drops and reports those that fail.
+void verifyImages(SplitData& split, const JobContext& job, const std::string& stage);
+
+// Decodes the splits when options.verifyImages, sets each report's `loaded`, and throws
+// DatasetError naming `dir` and the first problem when no split has a sample.
+void finishDataset(Dataset& ds, const std::filesystem::path& dir, const OpenOptions& options);
+
+}  // namespace camx::detail
