@@ -70,7 +70,8 @@ DatasetFormat detectDatasetFormat(const fs::path& dir, std::string* why) {
             "expected Stanford Dogs (Images/, Annotation/ and train_list.mat or test_list.mat, "
             "or images.tar, annotation.tar and lists.tar), CUB-200-2011 (images.txt, "
             "image_class_labels.txt, train_test_split.txt, bounding_boxes.txt, classes.txt "
-            "and images/), or an image folder with wsolevaluation metadata (--metadata)";
+            "and images/), or an image folder with wsolevaluation metadata (given as its metadata "
+            "folder: --metadata on the command line)";
     return DatasetFormat::Auto;
 }
 

@@ -210,7 +210,8 @@ TEST_F(Walkthrough, BadFolderAndBadModelGiveErrorsAndTheWindowKeepsWorking) {
     QSignalSpy errors(window.get(), &MainWindow::errorShown);
     window->openDataset(QString::fromStdString(junk.path().string()));
     ASSERT_TRUE(errors.wait(20000));
-    EXPECT_TRUE(window->lastError().contains("not a Stanford Dogs folder"))
+    EXPECT_TRUE(
+        window->lastError().contains("is not a dataset CAM Explorer reads: expected Stanford Dogs"))
         << window->lastError().toStdString();
     ASSERT_TRUE(QTest::qWaitFor([&] { return !window->isLoading(); }, 5000));
     window->openModel(QString::fromStdString((junk / "model.ckpt").string()));
