@@ -89,6 +89,17 @@ bool sizesDisagreeWildly(int aw, int ah, int iw, int ih) {
     return !(close(aw, iw) && close(ah, ih)) && !(close(aw, ih) && close(ah, iw));
 }
 
+bool readSampleSize(Sample& s, LoadReport& report) {
+    ImageHeader header;
+    if (auto err = probeImage(s.imagePath, &header)) {
+        report.add(LoadIssue::Kind::Skipped, s.imagePath.string(), *err);
+        return false;
+    }
+    s.width = header.width;
+    s.height = header.height;
+    return true;
+}
+
 bool addSampleBoxes(Sample& s, const std::vector<Box>& raw, const std::string& file,
                     LoadReport& report) {
     for (std::size_t b = 0; b < raw.size(); ++b) {

@@ -148,13 +148,7 @@ Dataset openCub(const fs::path& dirIn, const OpenOptions& options) {
             continue;
         }
         s.label = cit->second;
-        ImageHeader header;
-        if (auto err = detail::probeImage(s.imagePath, &header)) {
-            split.report.add(LoadIssue::Kind::Skipped, s.imagePath.string(), *err);
-            continue;
-        }
-        s.width = header.width;
-        s.height = header.height;
+        if (!detail::readSampleSize(s, split.report)) continue;
         auto bit = boxes.find(id);
         const std::string boxFile = (root / "bounding_boxes.txt").string();
         if (bit == boxes.end()) {

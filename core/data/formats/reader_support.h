@@ -21,6 +21,10 @@ std::optional<std::string> probeImage(const std::filesystem::path& path, ImageHe
 // when swapped).
 bool sizesDisagreeWildly(int aw, int ah, int iw, int ih);
 
+// Sets s.width and s.height from s.imagePath's header (probeImage). When the image fails the
+// probe, reports it skipped and returns false.
+bool readSampleSize(Sample& s, LoadReport& report);
+
 // Clips `raw` boxes to the sample's width x height into s.boxes. Clipped and dropped boxes are
 // reported against `file`; when none remains the sample is reported skipped and false returned.
 bool addSampleBoxes(Sample& s, const std::vector<Box>& raw, const std::string& file,

@@ -212,14 +212,8 @@ Dataset openWsol(const fs::path& dataIn, const fs::path& metaIn, const OpenOptio
                 }
                 s.width = row.width;
                 s.height = row.height;
-            } else {
-                ImageHeader header;
-                if (auto err = detail::probeImage(s.imagePath, &header)) {
-                    split.report.add(LoadIssue::Kind::Skipped, s.imagePath.string(), *err);
-                    continue;
-                }
-                s.width = header.width;
-                s.height = header.height;
+            } else if (!detail::readSampleSize(s, split.report)) {
+                continue;
             }
             if (!detail::addSampleBoxes(s, row.boxes, locFile, split.report)) continue;
             split.samples.push_back(std::move(s));
