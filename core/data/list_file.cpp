@@ -135,13 +135,23 @@ public:
 
     void run() {
         if (m_b.size() < 128) fail("is too short to be a MATLAB file");
-        m_swapped = m_b[126] == 'M' && m_b[127] == 'I';
+        // Level 5 only (what the authors and SciPy write): the endian mark "IM" or "MI" and
+        // version 0x0100. Without them matio reads the file as level 4, whose header sizes it
+        // allocates before any check (1.6 GB for a 129-byte file, found by fuzzing).
+        const bool im = m_b[126] == 'I' && m_b[127] == 'M', mi = m_b[126] == 'M' && m_b[127] == 'I';
+        if (!im && !mi) fail("is not a MATLAB level 5 file (no endian mark at byte 126)");
+        m_swapped = mi;
+        if (u16(124) != 0x0100) fail("is not a MATLAB level 5 file (version is not 0x0100)");
         elements(128, m_b.size(), 0);
     }
 
 private:
     [[noreturn]] void fail(const std::string& why) const {
         throw DatasetError("list file " + m_where + " " + why);
+    }
+    uint16_t u16(std::size_t at) const {
+        const auto* p = reinterpret_cast<const unsigned char*>(m_b.data() + at);
+        return m_swapped ? uint16_t(p[0] << 8 | p[1]) : uint16_t(p[1] << 8 | p[0]);
     }
     uint32_t u32(std::size_t at) const {
         const auto* p = reinterpret_cast<const unsigned char*>(m_b.data() + at);

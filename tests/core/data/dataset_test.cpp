@@ -127,6 +127,20 @@ TEST(ListFile, NamesTheFileAndVariableWhenTheShapeIsWrong) {
     EXPECT_THROW(readListFile(dir / "missing.mat"), DatasetError);
 }
 
+TEST(ListFile, OnlyLevel5FilesReachMatio) {
+    // Found by the fuzzer: 129 bytes without a level 5 header made matio read them as level 4
+    // and allocate 1.6 GB for a variable name in Mat_Open.
+    const auto path = fs::path(CAMX_FIXTURES) / ".." / "fuzz" / "corpus" / "matlist" /
+                      "regression_level4_header.mat";
+    try {
+        readListFile(path);
+        ADD_FAILURE() << "opened";
+    } catch (const DatasetError& e) {
+        EXPECT_NE(std::string(e.what()).find("is not a MATLAB level 5 file"), std::string::npos)
+            << e.what();
+    }
+}
+
 TEST(ListFile, ElementsThatClaimMoreThanTheFileHoldsAreRejectedBeforeMatioAllocates) {
     // Found by the fuzzer: a name and a text cell claiming gigabytes made matio allocate them.
     for (const char* f : {"regression_name_length.mat", "regression_data_length.mat"}) {
