@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
     const ModelInfo& info = model->info();
     const int S = info.inputSize;
     std::vector<float> x(3u * static_cast<std::size_t>(S) * S);
-    for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.5f * std::sin(0.01f * static_cast<float>(i));
+    for (std::size_t i = 0; i < x.size(); ++i)
+        x[i] = 0.5f * std::sin(0.01f * static_cast<float>(i));
     ExplainOptions o;
     o.methods = {Method::GradCam, Method::GradCamPlusPlus, Method::LayerCam};
     o.taps = info.blockTaps();
@@ -47,8 +48,10 @@ int main(int argc, char** argv) {
     one.taps = {info.lastBlockTap};
     for (int r = 0; r < rounds; ++r) {
         fwd = std::min(fwd, camx::bench::seconds([&] { model->classifyPrepared(x.data(), 1); }));
-        all = std::min(all, camx::bench::seconds([&] { model->explainPrepared(x.data(), 1, {-1}, o); }));
-        last = std::min(last, camx::bench::seconds([&] { model->explainPrepared(x.data(), 1, {-1}, one); }));
+        all = std::min(all,
+                       camx::bench::seconds([&] { model->explainPrepared(x.data(), 1, {-1}, o); }));
+        last = std::min(
+            last, camx::bench::seconds([&] { model->explainPrepared(x.data(), 1, {-1}, one); }));
     }
     std::printf("forward            %8.1f ms  1.00x (baseline)\n", fwd * 1e3);
     std::printf("default layer, 3 methods %8.1f ms  %.2fx forward\n", last * 1e3, last / fwd);

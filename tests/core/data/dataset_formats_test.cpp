@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <map>
 
+#include "../test_support.h"
 #include "data/dataset.h"
 #include "data/formats/dataset_writer.h"
 #include "data/table_file.h"
-#include "../test_support.h"
 
 namespace camx {
 namespace {
