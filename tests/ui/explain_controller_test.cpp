@@ -67,5 +67,35 @@ TEST_F(ControllerSwitch, ARunningScoreCamIsCancelledBySwitchingNotWaitedFor) {
     EXPECT_EQ(c.cacheSize(), 0);
 }
 
+// A layer pass and a Score-CAM for the same image, both asked for before either finished: the
+// one that finishes last must not drop the other's maps from the cache (Score-CAM used to store
+// its own copy of the image's result over the layer's).
+TEST_F(ControllerSwitch, ALayerPassAndAScoreCamKeepEachOthersMaps) {
+    ExplainController c;
+    QSignalSpy ready(&c, &ExplainController::ready);
+    QSignalSpy scoreCam(&c, &ExplainController::scoreCamReady);
+    // A TorchScript model: its listed layers are more than the blocks a pass explains.
+    auto model = std::shared_ptr<ModelSession>(
+        ModelSession::open(test::fixture("torchscript") / "resnet_gap_head.traced.pt"));
+    c.setModel(model);
+    const ExplainKey key{image(2), -1, ScoreKind::Logit};
+    c.request(key);
+    ASSERT_TRUE(ready.wait(60000));
+    const int layer = model->info().findTap("trunk.conv1");
+    ASSERT_GE(layer, 0);
+    ASSERT_FALSE(c.cached(key)->explanation.find(Method::GradCam, layer));
+    // The controller's single worker is busy with a prefetch, so both queue behind it and run in
+    // order: the layer pass, then Score-CAM, which started from the result without the layer.
+    c.prefetch({image(3), -1, ScoreKind::Logit});
+    c.requestTap(key, layer);
+    c.requestScoreCam(key, model->info().lastBlockTap);
+    ASSERT_TRUE(scoreCam.wait(60000));
+    ASSERT_EQ(ready.count(), 2) << "the layer pass did not finish first";
+    const auto now = c.cached(key);
+    ASSERT_TRUE(now);
+    EXPECT_TRUE(now->explanation.find(Method::GradCam, layer)) << "the layer's maps were dropped";
+    EXPECT_TRUE(now->explanation.find(Method::ScoreCam, model->info().lastBlockTap));
+}
+
 }  // namespace
 }  // namespace camx::ui

@@ -4,11 +4,25 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 
 #include "data/image_io.h"
 #include "explain/model_session.h"
 
 namespace camx::ui {
+
+namespace {
+// Runs a pass on a worker thread: a cancellation sets *cancelled, any other failure *error.
+void runCatching(const std::function<void()>& work, QString* error, bool* cancelled) {
+    try {
+        work();
+    } catch (const Cancelled&) {
+        *cancelled = true;
+    } catch (const std::exception& e) {
+        *error = QString::fromStdString(e.what());
+    }
+}
+}  // namespace
 
 ExplainController::ExplainController(QObject* parent) : QObject(parent) {
     qRegisterMetaType<std::shared_ptr<const ExplainResult>>();
@@ -93,6 +107,20 @@ void ExplainController::store(std::shared_ptr<const ExplainResult> r) {
     while (m_cache.size() > kCacheSize) m_cache.pop_back();
 }
 
+std::shared_ptr<const ExplainResult> ExplainController::storeMerged(
+    std::shared_ptr<const ExplainResult> r) {
+    // Another pass for the same image (a layer, Score-CAM) may have finished meanwhile: its maps
+    // stay, with these added to the newest copy.
+    if (auto now = cached(r->key); now && now != r) {
+        auto copy = std::make_shared<ExplainResult>(*now);
+        for (const auto& m : r->explanation.maps)
+            if (!copy->explanation.find(m.method, m.tap)) copy->explanation.maps.push_back(m);
+        r = std::move(copy);
+    }
+    store(r);
+    return r;
+}
+
 void ExplainController::request(const ExplainKey& key) {
     m_current = key;
     if (auto hit = cached(key)) {
@@ -132,23 +160,21 @@ void ExplainController::schedule(const ExplainKey& key, bool announce) {
             QString error;
             bool cancelled = token->cancelled();  // the model changed while it was queued
             if (!cancelled) {
-                try {
-                    r->photo = readRgb(key.path.toStdString());
-                    ExplainOptions o;
-                    o.methods = passMethods(model->info());
-                    o.taps = passTaps(model->info(), extraTap);
-                    o.score = key.score;
-                    const auto t0 = std::chrono::steady_clock::now();
-                    r->explanation =
-                        model->explain({r->photo}, {key.target}, o, {{}, token.get()}).front();
-                    r->seconds =
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-                            .count();
-                } catch (const Cancelled&) {
-                    cancelled = true;
-                } catch (const std::exception& e) {
-                    error = QString::fromStdString(e.what());
-                }
+                runCatching(
+                    [&] {
+                        r->photo = readRgb(key.path.toStdString());
+                        ExplainOptions o;
+                        o.methods = passMethods(model->info());
+                        o.taps = passTaps(model->info(), extraTap);
+                        o.score = key.score;
+                        const auto t0 = std::chrono::steady_clock::now();
+                        r->explanation =
+                            model->explain({r->photo}, {key.target}, o, {{}, token.get()}).front();
+                        r->seconds =
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                                .count();
+                    },
+                    &error, &cancelled);
             }
             QMetaObject::invokeMethod(
                 this,
@@ -185,31 +211,30 @@ void ExplainController::requestScoreCam(const ExplainKey& key, int tap) {
             auto r = std::make_shared<ExplainResult>(*base);
             QString error;
             bool cancelled = false;
-            try {
-                ExplainOptions o;
-                o.methods = {Method::ScoreCam};
-                o.taps = {tap};
-                o.score = base->key.score;
-                JobContext job;
-                job.cancel = token.get();
-                job.progress = [this, token](const Progress& p) {
-                    QMetaObject::invokeMethod(
-                        this,
-                        [this, p, token] {
-                            if (token->cancelled()) return;
-                            Q_EMIT progress(static_cast<int>(p.done), static_cast<int>(p.total),
-                                            QStringLiteral("Score-CAM"));
-                        },
-                        Qt::QueuedConnection);
-                };
-                job.throwIfCancelled();
-                auto ex = model->explain({base->photo}, {base->explanation.target}, o, job).front();
-                for (auto& m : ex.maps) r->explanation.maps.push_back(std::move(m));
-            } catch (const Cancelled&) {
-                cancelled = true;
-            } catch (const std::exception& e) {
-                error = QString::fromStdString(e.what());
-            }
+            runCatching(
+                [&] {
+                    ExplainOptions o;
+                    o.methods = {Method::ScoreCam};
+                    o.taps = {tap};
+                    o.score = base->key.score;
+                    JobContext job;
+                    job.cancel = token.get();
+                    job.progress = [this, token](const Progress& p) {
+                        QMetaObject::invokeMethod(
+                            this,
+                            [this, p, token] {
+                                if (token->cancelled()) return;
+                                Q_EMIT progress(static_cast<int>(p.done), static_cast<int>(p.total),
+                                                QStringLiteral("Score-CAM"));
+                            },
+                            Qt::QueuedConnection);
+                    };
+                    job.throwIfCancelled();
+                    auto ex =
+                        model->explain({base->photo}, {base->explanation.target}, o, job).front();
+                    for (auto& m : ex.maps) r->explanation.maps.push_back(std::move(m));
+                },
+                &error, &cancelled);
             QMetaObject::invokeMethod(
                 this,
                 [this, r, error, token, generation, cancelled] {
@@ -219,8 +244,8 @@ void ExplainController::requestScoreCam(const ExplainKey& key, int tap) {
                         Q_EMIT failed(error);
                         return;
                     }
-                    store(r);
-                    if (r->key == m_current) Q_EMIT scoreCamReady(r);
+                    const auto merged = storeMerged(r);
+                    if (merged->key == m_current) Q_EMIT scoreCamReady(merged);
                 },
                 Qt::QueuedConnection);
         },
@@ -243,30 +268,29 @@ void ExplainController::requestTap(const ExplainKey& key, int tap) {
             QString error;
             bool cancelled = token->cancelled();
             if (!cancelled) {
-                try {
-                    ExplainOptions o;
-                    o.methods = passMethods(model->info());
-                    // CAM lives at its own layer, which every pass has already explained.
-                    o.methods.erase(std::remove(o.methods.begin(), o.methods.end(), Method::Cam),
-                                    o.methods.end());
-                    o.taps = {tap};
-                    o.score = base->key.score;
-                    const auto t0 = std::chrono::steady_clock::now();
-                    auto ex = model
-                                  ->explain({base->photo}, {base->explanation.target}, o,
-                                            {{}, token.get()})
-                                  .front();
-                    for (auto& m : ex.maps)
-                        if (!r->explanation.find(m.method, m.tap))
-                            r->explanation.maps.push_back(std::move(m));
-                    r->seconds =
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-                            .count();
-                } catch (const Cancelled&) {
-                    cancelled = true;
-                } catch (const std::exception& e) {
-                    error = QString::fromStdString(e.what());
-                }
+                runCatching(
+                    [&] {
+                        ExplainOptions o;
+                        o.methods = passMethods(model->info());
+                        // CAM lives at its own layer, which every pass has already explained.
+                        o.methods.erase(
+                            std::remove(o.methods.begin(), o.methods.end(), Method::Cam),
+                            o.methods.end());
+                        o.taps = {tap};
+                        o.score = base->key.score;
+                        const auto t0 = std::chrono::steady_clock::now();
+                        auto ex = model
+                                      ->explain({base->photo}, {base->explanation.target}, o,
+                                                {{}, token.get()})
+                                      .front();
+                        for (auto& m : ex.maps)
+                            if (!r->explanation.find(m.method, m.tap))
+                                r->explanation.maps.push_back(std::move(m));
+                        r->seconds =
+                            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+                                .count();
+                    },
+                    &error, &cancelled);
             }
             QMetaObject::invokeMethod(
                 this,
@@ -277,16 +301,7 @@ void ExplainController::requestTap(const ExplainKey& key, int tap) {
                         if (r->key == m_current) Q_EMIT failed(error);
                         return;
                     }
-                    // A Score-CAM that finished meanwhile stays: merge into the newest copy.
-                    auto merged = r;
-                    if (auto now = cached(r->key); now && now != r) {
-                        auto copy = std::make_shared<ExplainResult>(*now);
-                        for (const auto& m : r->explanation.maps)
-                            if (!copy->explanation.find(m.method, m.tap))
-                                copy->explanation.maps.push_back(m);
-                        merged = copy;
-                    }
-                    store(merged);
+                    const auto merged = storeMerged(r);
                     if (merged->key == m_current) Q_EMIT ready(merged);
                 },
                 Qt::QueuedConnection);

@@ -93,6 +93,8 @@ Q_SIGNALS:
 private:
     void schedule(const ExplainKey& key, bool announce);
     void store(std::shared_ptr<const ExplainResult> r);
+    // Stores r's maps merged into the newest cached result of its key; returns what was stored.
+    std::shared_ptr<const ExplainResult> storeMerged(std::shared_ptr<const ExplainResult> r);
     // A new pass of the current generation: counts as busy until finish() is called for it.
     std::shared_ptr<CancelToken> begin();
     // On the GUI thread, when a pass is over (done, failed, cancelled or stale).
