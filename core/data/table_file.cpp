@@ -2,6 +2,9 @@
 
 #include <csv.h>
 
+#include <charconv>
+#include <cmath>
+
 #include "data/dataset.h"
 #include "data/safe_file.h"
 
@@ -52,6 +55,23 @@ std::vector<TableRow> readTableFile(const std::filesystem::path& path, char deli
     if (!readRegularFile(path, maxBytes, true, text, why))
         throw DatasetError("'" + path.string() + "' " + why);
     return parseTable(text, delimiter, path.string());
+}
+
+std::optional<long> tableInteger(const std::string& field) {
+    long v = 0;
+    const char* end = field.data() + field.size();
+    const auto r = std::from_chars(field.data(), end, v);
+    if (field.empty() || r.ec != std::errc() || r.ptr != end) return std::nullopt;
+    return v;
+}
+
+std::optional<double> tableNumber(const std::string& field) {
+    double v = 0;
+    const char* end = field.data() + field.size();
+    const auto r = std::from_chars(field.data(), end, v);
+    if (field.empty() || r.ec != std::errc() || r.ptr != end || !std::isfinite(v))
+        return std::nullopt;
+    return v;
 }
 
 }  // namespace camx

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,5 +26,10 @@ std::vector<TableRow> readTableFile(const std::filesystem::path& path, char deli
 // The same on text in memory; `source` names it in messages.
 std::vector<TableRow> parseTable(const std::string& text, char delimiter,
                                  const std::string& source);
+
+// A whole field as a number (no sign of anything else around it, no locale): "12", "-3";
+// "60.5", "1e2" for tableNumber. Nothing when the field is not one.
+std::optional<long> tableInteger(const std::string& field);
+std::optional<double> tableNumber(const std::string& field);
 
 }  // namespace camx

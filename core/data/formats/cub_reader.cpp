@@ -27,40 +27,25 @@ std::map<long, std::vector<std::string>> readIdTable(const fs::path& file, std::
                                                      LoadReport& report) {
     std::map<long, std::vector<std::string>> out;
     for (auto& row : readTableFile(file, ' ')) {
-        long id = 0;
-        std::size_t used = 0;
-        try {
-            id = std::stol(row.fields.at(0), &used);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (row.fields.size() != values + 1 || used != row.fields[0].size() || id <= 0) {
+        const auto id = row.fields.empty() ? std::nullopt : tableInteger(row.fields[0]);
+        if (row.fields.size() != values + 1 || !id || *id <= 0) {
             report.add(LoadIssue::Kind::Skipped, file.string(),
                        "row " + std::to_string(row.number) + " is not '<image id> " +
                            (values == 1 ? "<value>" : "<" + std::to_string(values) + " values>") +
                            "'");
             continue;
         }
-        if (out.count(id)) {
+        if (out.count(*id)) {
             report.add(LoadIssue::Kind::Skipped, file.string(),
-                       "row " + std::to_string(row.number) + " repeats id " + std::to_string(id));
+                       "row " + std::to_string(row.number) + " repeats id " + std::to_string(*id));
             continue;
         }
         row.fields.erase(row.fields.begin());
-        out.emplace(id, std::move(row.fields));
+        out.emplace(*id, std::move(row.fields));
     }
     return out;
 }
 
-std::optional<double> number(const std::string& s) {
-    try {
-        std::size_t used = 0;
-        const double v = std::stod(s, &used);
-        if (used == s.size() && std::isfinite(v)) return v;
-    } catch (const std::exception&) {
-    }
-    return std::nullopt;
-}
 }  // namespace
 
 std::optional<fs::path> findCubRoot(const fs::path& dir) {
@@ -106,7 +91,7 @@ Dataset openCub(const fs::path& dirIn, const OpenOptions& options) {
     } else {
         std::set<long> ids;
         for (const auto& [id, f] : labels)
-            if (auto v = number(f[0])) ids.insert(static_cast<long>(*v));
+            if (auto v = tableInteger(f[0])) ids.insert(*v);
         for (long id : ids) {
             classIndex[id] = static_cast<int>(ds.breedFolders.size());
             ds.breedFolders.push_back("class " + std::to_string(id));
@@ -140,8 +125,8 @@ Dataset openCub(const fs::path& dirIn, const OpenOptions& options) {
         s.relPath = rel;
         s.imagePath = root / "images" / rel;
         auto lit = labels.find(id);
-        const auto labelId = lit == labels.end() ? std::nullopt : number(lit->second[0]);
-        auto cit = labelId ? classIndex.find(static_cast<long>(*labelId)) : classIndex.end();
+        const auto labelId = lit == labels.end() ? std::nullopt : tableInteger(lit->second[0]);
+        auto cit = labelId ? classIndex.find(*labelId) : classIndex.end();
         if (cit == classIndex.end()) {
             split.report.add(LoadIssue::Kind::Skipped, (root / "image_class_labels.txt").string(),
                              idText + " has no class, or one classes.txt does not list");
@@ -155,8 +140,8 @@ Dataset openCub(const fs::path& dirIn, const OpenOptions& options) {
             split.report.add(LoadIssue::Kind::Skipped, boxFile, idText + " has no box");
             continue;
         }
-        const auto x = number(bit->second[0]), y = number(bit->second[1]),
-                   w = number(bit->second[2]), h = number(bit->second[3]);
+        const auto x = tableNumber(bit->second[0]), y = tableNumber(bit->second[1]),
+                   w = tableNumber(bit->second[2]), h = tableNumber(bit->second[3]);
         if (!x || !y || !w || !h || std::abs(*x) > 1e6 || std::abs(*y) > 1e6 ||
             std::abs(*w) > 1e6 || std::abs(*h) > 1e6) {
             split.report.add(LoadIssue::Kind::Skipped, boxFile,

@@ -13,16 +13,6 @@ namespace camx {
 namespace fs = std::filesystem;
 
 namespace {
-std::optional<long> integer(const std::string& s) {
-    try {
-        std::size_t used = 0;
-        const long v = std::stol(s, &used);
-        if (used == s.size()) return v;
-    } catch (const std::exception&) {
-    }
-    return std::nullopt;
-}
-
 std::string parentOf(const std::string& id) {
     const auto slash = id.rfind('/');
     return slash == std::string::npos ? std::string() : id.substr(0, slash);
@@ -80,7 +70,7 @@ Dataset openWsol(const fs::path& dataIn, const fs::path& metaIn, const OpenOptio
                        locFile = dir / "localization.txt", sizesFile = dir / "image_sizes.txt";
         std::map<std::string, int> labelOf;
         for (const auto& r : readTableFile(labelsFile, ',')) {
-            const auto v = r.fields.size() == 2 ? integer(r.fields[1]) : std::nullopt;
+            const auto v = r.fields.size() == 2 ? tableInteger(r.fields[1]) : std::nullopt;
             if (!v || *v < 0 || *v > 1000000) {
                 report.add(LoadIssue::Kind::Skipped, labelsFile.string(),
                            "row " + std::to_string(r.number) + " is not '<image id>,<class>'");
@@ -97,7 +87,7 @@ Dataset openWsol(const fs::path& dataIn, const fs::path& metaIn, const OpenOptio
                                    "read yet");
             std::optional<long> c[4];
             if (r.fields.size() == 5)
-                for (int k = 0; k < 4; ++k) c[k] = integer(r.fields[1 + k]);
+                for (int k = 0; k < 4; ++k) c[k] = tableInteger(r.fields[1 + k]);
             if (!c[0] || !c[1] || !c[2] || !c[3] || std::abs(*c[0]) > 1000000 ||
                 std::abs(*c[1]) > 1000000 || std::abs(*c[2]) > 1000000 ||
                 std::abs(*c[3]) > 1000000) {
@@ -114,8 +104,8 @@ Dataset openWsol(const fs::path& dataIn, const fs::path& metaIn, const OpenOptio
         std::map<std::string, std::pair<int, int>> sizeOf;
         if (fs::exists(sizesFile, ec))
             for (const auto& r : readTableFile(sizesFile, ',')) {
-                const auto w = r.fields.size() == 3 ? integer(r.fields[1]) : std::nullopt;
-                const auto h = r.fields.size() == 3 ? integer(r.fields[2]) : std::nullopt;
+                const auto w = r.fields.size() == 3 ? tableInteger(r.fields[1]) : std::nullopt;
+                const auto h = r.fields.size() == 3 ? tableInteger(r.fields[2]) : std::nullopt;
                 if (!w || !h || *w <= 0 || *h <= 0 || *w > kMaxImageSide || *h > kMaxImageSide) {
                     report.add(LoadIssue::Kind::Skipped, sizesFile.string(),
                                "row " + std::to_string(r.number) +
@@ -180,7 +170,7 @@ Dataset openWsol(const fs::path& dataIn, const fs::path& metaIn, const OpenOptio
         if (it != foldersOfLabel.end() && it->second.size() == 1 &&
             folderUse[*it->second.begin()] == 1)
             folder = lastComponent(*it->second.begin());
-        const bool named = !folder.empty() && !integer(folder);
+        const bool named = !folder.empty() && !tableInteger(folder);
         ds.breedFolders.push_back(named ? folder : "class " + std::to_string(c));
         ds.breedNames.push_back(named ? classDisplayName(folder) : "class " + std::to_string(c));
     }

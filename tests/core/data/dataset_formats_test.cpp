@@ -227,6 +227,17 @@ TEST(DatasetFormats, UnknownFoldersAndFormatsSayWhatIsExpected) {
     EXPECT_EQ(classDisplayName("n02085620-Chihuahua"), "Chihuahua");
 }
 
+TEST(TableFile, FieldsAreNumbersOnlyWhenWhole) {
+    EXPECT_EQ(tableInteger("12"), 12);
+    EXPECT_EQ(tableInteger("-3"), -3);
+    for (const char* bad : {"", "1.5", "3 ", " 3", "x", "99999999999999999999"})
+        EXPECT_FALSE(tableInteger(bad)) << bad;
+    EXPECT_DOUBLE_EQ(*tableNumber("60.5"), 60.5);
+    EXPECT_DOUBLE_EQ(*tableNumber("27"), 27.0);
+    for (const char* bad : {"", "nan", "inf", "1e400", "4,5", "1.0x"})
+        EXPECT_FALSE(tableNumber(bad)) << bad;
+}
+
 TEST(TableFile, QuotedFieldsCrLfAndEmptyLinesAreCsv) {
     const auto rows = parseTable("a,\"b,c\"\r\n\r\nd,e\n", ',', "t.csv");
     ASSERT_EQ(rows.size(), 2u);
