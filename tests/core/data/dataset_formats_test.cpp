@@ -2,6 +2,7 @@
 // back from the demo written in its layout, detected automatically, and their damaged files
 // reported with the file at fault.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <map>
@@ -201,6 +202,34 @@ TEST_F(Formats, WsolBadRowsAreReportedAndMaskMetadataIsRefusedClearly) {
     } catch (const DatasetError& e) {
         EXPECT_NE(std::string(e.what()).find("segmentation masks"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("localization.txt"), std::string::npos) << e.what();
+    }
+}
+
+TEST_F(Formats, AFifoOrAFolderAsAMetadataFileIsRefusedWithoutHanging) {
+    test::TempDir out;
+    writeDatasetAs(*s_ds, out.path(), DatasetFormat::Wsol);
+    const fs::path loc = out / "metadata" / "test" / "localization.txt";
+    fs::remove(loc);
+    ASSERT_EQ(::mkfifo(loc.c_str(), 0600), 0);
+    OpenOptions o;
+    o.metadataDir = out / "metadata";
+    try {
+        openDataset(out / "images", o);
+        FAIL() << "opened";
+    } catch (const DatasetError& e) {
+        EXPECT_NE(std::string(e.what()).find(loc.string()), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("FIFO"), std::string::npos) << e.what();
+    }
+    test::TempDir cub;
+    writeDatasetAs(*s_ds, cub.path(), DatasetFormat::Cub);
+    fs::remove(cub / "train_test_split.txt");
+    fs::create_directory(cub / "train_test_split.txt");
+    try {
+        openDataset(cub.path());
+        FAIL() << "opened";
+    } catch (const DatasetError& e) {
+        EXPECT_NE(std::string(e.what()).find("train_test_split.txt"), std::string::npos)
+            << e.what();
     }
 }
 
