@@ -208,10 +208,17 @@ std::string runKey(const ModelSession& model, const std::vector<Sample>& samples
     if (!o.datasetClassNames.empty()) j["dataset_classes"] = o.datasetClassNames;
     // A TorchScript model's input size and normalisation may come from the user, not the file:
     // they decide the maps as much as its bytes do.
+    // So may its class names (they decide which dataset class is which model output) and how its
+    // layers are read (layout, tokens, grid: the channels and stride of each layer).
     const ModelInfo& info = model.info();
-    if (info.torchScript)
+    if (info.torchScript) {
         j["input"] = {info.inputSize,   info.norm.mean[0], info.norm.mean[1], info.norm.mean[2],
                       info.norm.std[0], info.norm.std[1],  info.norm.std[2]};
+        j["classes"] = info.classNames;
+        json layers = json::array();
+        for (const TapInfo& t : info.taps) layers.push_back({t.name, t.channels, t.stride});
+        j["layers"] = layers;
+    }
     json methods = json::array();
     for (Method m : o.methods) methods.push_back(methodId(m));
     j["methods"] = methods;

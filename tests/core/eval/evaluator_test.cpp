@@ -263,6 +263,40 @@ TEST_F(SplitEval, AnotherDatasetOfTheSameSizeDoesNotResumeTheOldRows) {
     EXPECT_GE(evaluateSplit(*model, other, o, again.path()).resumed, 4u);
 }
 
+TEST_F(SplitEval, ATorchScriptModelGivenOtherSettingsDoesNotResumeTheOldRows) {
+    // The same file, but what the user says about it changes the results: the class names
+    // (which dataset class is which output) and the input size.
+    const fs::path file = test::fixture("torchscript") / "resnet_gap_head.traced.pt";
+    EvalOptions o;
+    o.batchSize = 4;
+    o.datasetClassNames = s_ds->breedNames;
+    auto interrupted = [&](ModelSession& m, const fs::path& out) {
+        CancelToken stop;
+        EXPECT_THROW(evaluateSplit(m, s_ds->test, o, out, stopAfter(stop, 4)), Cancelled);
+    };
+    test::TempDir out;
+    auto plain = ModelSession::open(file);
+    interrupted(*plain, out / "a");
+    std::vector<std::string> names = s_ds->breedNames;
+    while (names.size() < 10) names.push_back("other " + std::to_string(names.size()));
+    ScriptMeta renamed;  // what --class-names or the Model Input dialog give
+    renamed.classNames = names;
+    auto named = ModelSession::open(file, {}, {}, ModelSession::Names::Required, renamed);
+    const EvalResult r = evaluateSplit(*named, s_ds->test, o, out / "a");
+    EXPECT_EQ(r.resumed, 0u);
+    EXPECT_TRUE(r.summary.classified);  // the names now match the breeds
+    for (const auto& rec : r.records) EXPECT_EQ(rec.classLabel(), rec.label);
+
+    interrupted(*plain, out / "b");
+    ScriptMeta bigger;
+    bigger.inputSize = 96;
+    auto resized = ModelSession::open(file, {}, {}, ModelSession::Names::Required, bigger);
+    EXPECT_EQ(evaluateSplit(*resized, s_ds->test, o, out / "b").resumed, 0u);
+    // The same settings again do resume.
+    interrupted(*plain, out / "c");
+    EXPECT_GE(evaluateSplit(*ModelSession::open(file), s_ds->test, o, out / "c").resumed, 4u);
+}
+
 TEST_F(SplitEval, AnUndecodableImageIsReportedNotDroppedSilently) {
     auto model = ModelSession::open(modelFile());
     test::TempDir out;
