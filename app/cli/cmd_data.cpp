@@ -89,9 +89,13 @@ void addDataCommands(CLI::App& app) {
         cmd->add_flag("--overwrite", opt.overwrite, "replace a non-empty output folder");
         static std::string format = "stanford-dogs";
         cmd->add_option("--format", format,
-                        "layout: stanford-dogs, cub (CUB-200-2011's files) or wsol (images/ and "
-                        "wsolevaluation's metadata/)")
-            ->check(CLI::IsMember({"stanford-dogs", "cub", "wsol"}))
+                        "layout: stanford-dogs, cub (CUB-200-2011's files), wsol (images/ and "
+                        "wsolevaluation's metadata/), imagefolder (train/ and test/ of class "
+                        "folders, no boxes), voc (PASCAL VOC's Annotations/, JPEGImages/, "
+                        "ImageSets/Main/) or imagenet (the test images as ImageNet validation in "
+                        "Kaggle's layout)")
+            ->check(
+                CLI::IsMember({"stanford-dogs", "cub", "wsol", "imagefolder", "voc", "imagenet"}))
             ->capture_default_str();
         cmd->callback([] {
             TerminalProgress bar(quiet);
@@ -128,8 +132,18 @@ void addDataCommands(CLI::App& app) {
             }
             fs::remove_all(source, ec);
             bar.finish();
-            std::printf("wrote %zu train and %zu test images (%zu boxes) in the %s layout to %s\n",
-                        s.trainImages, s.testImages, s.boxes, format.c_str(), dest.c_str());
+            if (f == DatasetFormat::ImageFolder)  // no boxes
+                std::printf(
+                    "wrote %zu train and %zu test images (no boxes) in the %s layout to "
+                    "%s\n",
+                    s.trainImages, s.testImages, format.c_str(), dest.c_str());
+            else if (f == DatasetFormat::ImageNet)  // validation only: one split
+                std::printf("wrote the %zu test images in the %s layout to %s\n", s.testImages,
+                            format.c_str(), dest.c_str());
+            else
+                std::printf(
+                    "wrote %zu train and %zu test images (%zu boxes) in the %s layout to %s\n",
+                    s.trainImages, s.testImages, s.boxes, format.c_str(), dest.c_str());
         });
     }
 }

@@ -9,13 +9,13 @@
 #include "common/fs_util.h"
 #include "common/json_text.h"
 #include "common/limits.h"
+#include "common/npy_file.h"
 #include "common/staged_folder.h"
 #include "data/dataset.h"
 #include "data/image_io.h"
 #include "eval/evaluator.h"
 #include "explain/model_session.h"
 #include "explain/postprocess.h"
-#include "npy.h"
 #include "terminal_progress.h"
 
 namespace camx::cli {
@@ -236,10 +236,11 @@ void addExplainCommands(CLI::App& app) {
         static ModelOptions mo;
         static DataOptions data;
         static std::string split = "test", out = "eval-out", methods = "cam,gradcam",
-                           layers = "last", score = "logit", mode = "largest", precision = "fp32";
+                           layers = "last", score = "logit", mode = "largest", precision = "fp32",
+                           protocol = "ours", saveMaps;
         static EvalOptions o;
         static int limit = 0;
-        static float sweepStep = 0.05f;
+        static double sweepStep = 0.05;
         addModelOptions(cmd, mo);
         addDataOptions(cmd, data);
         addSplitOption(cmd, split);
@@ -257,9 +258,18 @@ void addExplainCommands(CLI::App& app) {
             ->check(CLI::IsMember({"logit", "prob"}))
             ->capture_default_str();
         cmd->add_option("--sweep-step", sweepStep,
-                        "threshold step for MaxBoxAcc; 0 turns the sweep off")
-            ->check(FiniteNumber & CLI::Range(0.0f, 0.5f))
+                        "threshold step for MaxBoxAcc; 0 turns the sweep off. With --protocol "
+                        "wsol: their step, 0.01 unless given (0.001 as their config.py)")
+            ->check(FiniteNumber & CLI::Range(0.0, 0.5))
             ->capture_default_str();
+        cmd->add_option("--protocol", protocol,
+                        "ours, or wsol: wsolevaluation's protocol exactly (224 x 224 maps, "
+                        "contours, MaxBoxAccV2 at IoU 30/50/70, PxAP on masks)")
+            ->check(CLI::IsMember({"ours", "wsol"}))
+            ->capture_default_str();
+        cmd->add_option("--save-maps", saveMaps,
+                        "write every evaluated map as DIR/<image id>.npy (wsolevaluation's "
+                        "score-map layout; DIR/<method>@<layer>/ when several)");
         cmd->add_option("--batch", o.batchSize)->check(CLI::Range(1, 1024))->capture_default_str();
         addPrecisionOption(cmd, precision);
         cmd->add_option("--out", out, "output folder")->capture_default_str();
@@ -274,7 +284,17 @@ void addExplainCommands(CLI::App& app) {
             o.score = score == "prob" ? ScoreKind::Probability : ScoreKind::Logit;
             o.bf16 = precision == "bf16";
             parseBoxMode(mode, &o.mode);
-            o.sweep = sweepStep > 0 ? EvalOptions::defaultSweep(sweepStep) : std::vector<float>{};
+            parseEvalProtocol(protocol, &o.protocol);
+            if (o.protocol == EvalProtocol::Wsol) {
+                if (cmd->count("--sweep-step") && !(sweepStep > 0))
+                    throw CLI::ValidationError("--sweep-step",
+                                               "the WSOL protocol needs a step above 0");
+                o.wsolStep = cmd->count("--sweep-step") ? sweepStep : 0.01;
+            } else {
+                o.sweep = sweepStep > 0 ? EvalOptions::defaultSweep(static_cast<float>(sweepStep))
+                                        : std::vector<float>{};
+            }
+            o.saveMapsDir = saveMaps;
             OpenOptions oo;
             oo.job = {bar.callback(), &interruptToken()};
             const Dataset ds = openData(data, oo);
@@ -311,10 +331,52 @@ void addExplainCommands(CLI::App& app) {
                             : ("  (" + std::to_string(r.skipped.size()) + " skipped)").c_str());
             std::printf("%-10s %-10s %8s %8s %8s %9s %9s\n", "method", "layer", "meanIoU",
                         "loc@0.5", "top1loc", "MaxBoxAcc", "MaxBoxV2");
-            for (const auto& m : r.summary.methods)
-                std::printf("%-10s %-10s %8.3f %8.3f %8.3f %9.3f %9.3f\n",
-                            methodId(m.method).c_str(), m.tapName.c_str(), m.meanIou, m.locAccuracy,
-                            m.top1Loc, m.maxBoxAcc, m.maxBoxAccV2);
+            // Our sweep's figures; under the WSOL protocol theirs replace them (table below).
+            const bool wsol = r.summary.protocol == EvalProtocol::Wsol;
+            auto figure = [](bool shown, double v, int width, int digits = 3) {
+                char text[32];
+                if (shown)
+                    std::snprintf(text, sizeof text, "%*.*f", width, digits, v);
+                else
+                    std::snprintf(text, sizeof text, "%*s", width, "-");
+                return std::string(text);
+            };
+            for (const auto& m : r.summary.methods) {
+                if (m.boxedImages == 0) {
+                    std::printf("%-10s %-10s (no ground-truth boxes: IoU is not scored)\n",
+                                methodId(m.method).c_str(), m.tapName.c_str());
+                    continue;
+                }
+                std::printf("%-10s %-10s %8.3f %8.3f %8.3f %s %s\n", methodId(m.method).c_str(),
+                            m.tapName.c_str(), m.meanIou, m.locAccuracy, m.top1Loc,
+                            figure(!r.summary.sweep.empty(), m.maxBoxAcc, 9).c_str(),
+                            figure(!r.summary.sweep.empty(), m.maxBoxAccV2, 9).c_str());
+            }
+            if (wsol) {
+                std::printf("WSOL protocol (wsolevaluation), %zu thresholds, percent:\n",
+                            r.summary.wsolThresholds.size());
+                std::printf("%-10s %-10s %9s %7s %7s %7s %9s %7s\n", "method", "layer", "MaxBoxAcc",
+                            "V2@30", "V2@50", "V2@70", "MaxBoxV2", "PxAP");
+                for (const auto& m : r.summary.methods) {
+                    if (!m.wsol) continue;
+                    const auto& w = *m.wsol;
+                    const bool boxes = w.maxBoxAccV2At.size() == 3;
+                    auto cell = [&](bool shown, double v, int width) {
+                        return figure(shown, v, width, 2);
+                    };
+                    std::printf("%-10s %-10s %s %s %s %s %s %s\n", methodId(m.method).c_str(),
+                                m.tapName.c_str(), cell(boxes, w.maxBoxAcc, 9).c_str(),
+                                cell(boxes, boxes ? w.maxBoxAccV2At[0] : 0, 7).c_str(),
+                                cell(boxes, boxes ? w.maxBoxAccV2At[1] : 0, 7).c_str(),
+                                cell(boxes, boxes ? w.maxBoxAccV2At[2] : 0, 7).c_str(),
+                                cell(boxes, w.maxBoxAccV2, 9).c_str(),
+                                cell(w.pxap.has_value(), w.pxap.value_or(0), 7).c_str());
+                }
+            }
+            for (const auto& w : r.warnings)
+                std::fprintf(stderr, "warning: %s: %s\n", w.file.c_str(), w.message.c_str());
+            if (!o.saveMapsDir.empty())
+                std::printf("maps in %s\n", fs::absolute(o.saveMapsDir).c_str());
             std::printf("wrote %s and %s\n", (fs::path(out) / "per_image.csv").c_str(),
                         (fs::path(out) / "summary.json").c_str());
         });

@@ -185,12 +185,22 @@ std::vector<Method> methodsForModel(std::vector<Method> methods, const ModelSess
 
 void addDataOptions(CLI::App* cmd, DataOptions& o, bool positional) {
     if (positional)
-        cmd->add_option("DIR", o.dir, "dataset folder (the image folder, for wsol)")->required();
+        cmd->add_option("DIR", o.dir,
+                        "dataset folder (the image folder, for wsol; CUB_200_2011.tgz itself "
+                        "for CUB)")
+            ->required();
     else
-        cmd->add_option("--data", o.dir, "dataset folder (the image folder, for wsol)")->required();
+        cmd->add_option("--data", o.dir,
+                        "dataset folder (the image folder, for wsol; CUB_200_2011.tgz itself "
+                        "for CUB)")
+            ->required();
     cmd->add_option("--format", o.format,
-                    "auto (by the folder's files), stanford-dogs, cub, or wsol (with --metadata)")
-        ->check(CLI::IsMember({"auto", "stanford-dogs", "cub", "wsol"}))
+                    "auto (by the folder's files), stanford-dogs, cub (CUB-200-2011, also its "
+                    ".tgz), wsol (with --metadata), imagenet (ILSVRC validation: XML or "
+                    "LOC_val_solution.csv), voc (PASCAL VOC) or imagefolder (class folders, no "
+                    "boxes)")
+        ->check(CLI::IsMember(
+            {"auto", "stanford-dogs", "cub", "wsol", "imagenet", "voc", "imagefolder"}))
         ->capture_default_str();
     cmd->add_option("--metadata", o.metadata,
                     "wsolevaluation's metadata folder for the dataset (metadata/CUB, "

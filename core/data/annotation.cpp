@@ -31,7 +31,7 @@ int parseCoordinate(const pugi::xml_node& parent, const char* name, const char* 
 
 }  // namespace
 
-Annotation parseAnnotation(const char* data, std::size_t size) {
+Annotation parseAnnotation(const char* data, std::size_t size, bool sizeRequired) {
     pugi::xml_document doc;
     pugi::xml_parse_result res = doc.load_buffer(data, size);
     if (!res)
@@ -41,11 +41,15 @@ Annotation parseAnnotation(const char* data, std::size_t size) {
     if (!root) throw DatasetError("not a PASCAL VOC annotation: no <annotation> element");
     Annotation a;
     pugi::xml_node sz = root.child("size");
-    if (!sz) throw DatasetError("missing <size>");
-    a.width = parseCoordinate(sz, "width", "size");
-    a.height = parseCoordinate(sz, "height", "size");
-    if (sz.child("depth")) a.depth = parseCoordinate(sz, "depth", "size");
-    if (a.width <= 0 || a.height <= 0)
+    if (!sz && sizeRequired) throw DatasetError("missing <size>");
+    if (sz) {
+        a.width = parseCoordinate(sz, "width", "size");
+        a.height = parseCoordinate(sz, "height", "size");
+        if (sz.child("depth")) a.depth = parseCoordinate(sz, "depth", "size");
+    }
+    // Without a size (allowed), the caller reads it from the image.
+    const bool sizeless = !sizeRequired && a.width == 0 && a.height == 0;
+    if (!sizeless && (a.width <= 0 || a.height <= 0))
         throw DatasetError("<size> is " + std::to_string(a.width) + "x" + std::to_string(a.height) +
                            ", not a positive image size");
     // The declared size sets the resolution of everything computed for the image downstream
@@ -70,12 +74,18 @@ Annotation parseAnnotation(const char* data, std::size_t size) {
         b.xmax = parseCoordinate(bb, "xmax", "bndbox");
         b.ymax = parseCoordinate(bb, "ymax", "bndbox");
         a.boxes.push_back(b);
+        std::string name = obj.child("name").child_value();
+        const auto first = name.find_first_not_of(" \t\r\n");
+        name = first == std::string::npos
+                   ? std::string()
+                   : name.substr(first, name.find_last_not_of(" \t\r\n") - first + 1);
+        a.names.push_back(std::move(name));
     }
     if (a.boxes.empty()) throw DatasetError("no <object> element (no bounding box)");
     return a;
 }
 
-Annotation readAnnotationFile(const fs::path& path) {
+Annotation readAnnotationFile(const fs::path& path, bool sizeRequired) {
     // A VOC annotation is a few hundred bytes; 16 MB is far beyond any real one.
     constexpr std::uintmax_t kMaxAnnotationBytes = 16u << 20;
     std::string bytes, why;
@@ -84,7 +94,7 @@ Annotation readAnnotationFile(const fs::path& path) {
                                                        : "annotation " + *reason);
     if (!readRegularFile(path, kMaxAnnotationBytes, true, bytes, why))
         throw DatasetError("annotation " + why);
-    return parseAnnotation(bytes.data(), bytes.size());
+    return parseAnnotation(bytes.data(), bytes.size(), sizeRequired);
 }
 
 std::optional<Box> sanitizeBox(const Box& raw, int width, int height, bool* clipped) {

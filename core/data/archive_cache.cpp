@@ -26,8 +26,15 @@ struct WriterFree {
     }
 };
 
+// What an unpack may still write (kMaxUnpackedBytes, kMaxUnpackedEntries, the free space).
+struct UnpackBudget {
+    std::uint64_t bytes = kMaxUnpackedBytes;
+    std::uint64_t entries = kMaxUnpackedEntries;
+    std::string why;  // "the N GB limit" or "the free space in '<cache>'"
+};
+
 void extractTar(const fs::path& tar, const fs::path& dest, const JobContext& job,
-                std::uintmax_t doneBefore, std::uintmax_t totalBytes) {
+                std::uintmax_t doneBefore, std::uintmax_t totalBytes, UnpackBudget& budget) {
     std::unique_ptr<archive, ArchiveFree> in(archive_read_new());
     archive_read_support_format_tar(in.get());
     archive_read_support_filter_all(in.get());
@@ -50,6 +57,23 @@ void extractTar(const fs::path& tar, const fs::path& dest, const JobContext& job
         if (!name || !isSafeRelativePath(name))
             throw DatasetError("archive '" + tar.string() + "' holds an unsafe path '" +
                                (name ? name : "") + "'");
+        if (budget.entries-- == 0)
+            throw DatasetError("archive '" + tar.string() + "' holds more than " +
+                               std::to_string(kMaxUnpackedEntries) + " entries; not unpacked");
+        // Folders and regular files only: a link could point out of the cache, a device or FIFO
+        // has no place in a dataset.
+        const auto type = archive_entry_filetype(entry);
+        if ((type != AE_IFREG && type != AE_IFDIR) || archive_entry_hardlink(entry)) {
+            archive_read_data_skip(in.get());
+            continue;
+        }
+        auto overBudget = [&] {
+            return DatasetError("archive '" + tar.string() + "' unpacks to more than " +
+                                budget.why + "; not unpacked");
+        };
+        if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > 0 &&
+            static_cast<std::uint64_t>(archive_entry_size(entry)) > budget.bytes)
+            throw overBudget();
         const fs::path target = dest / name;
         archive_entry_set_pathname(entry, target.c_str());
         if (archive_write_header(out.get(), entry) < ARCHIVE_WARN)
@@ -59,6 +83,8 @@ void extractTar(const fs::path& tar, const fs::path& dest, const JobContext& job
         size_t size;
         la_int64_t offset;
         while ((r = archive_read_data_block(in.get(), &buf, &size, &offset)) == ARCHIVE_OK) {
+            if (size > budget.bytes) throw overBudget();
+            budget.bytes -= size;
             if (archive_write_data_block(out.get(), buf, size, offset) < ARCHIVE_WARN)
                 throw DatasetError("cannot write while unpacking '" + tar.string() +
                                    "': " + archive_error_string(out.get()));
@@ -89,14 +115,27 @@ std::string archiveCacheName(const fs::path& canonicalDir, std::uint64_t imagesT
 }
 
 fs::path unpackArchives(const fs::path& dir, const OpenOptions& options) {
-    const fs::path cacheRoot =
-        options.cacheDir.empty() ? userCacheDir() / "datasets" : options.cacheDir;
     const auto imagesSize = fs::file_size(dir / "images.tar");
     const auto annotationSize = fs::file_size(dir / "annotation.tar");
     const auto listsSize = fs::file_size(dir / "lists.tar");
-    const std::uintmax_t total = imagesSize + annotationSize + listsSize;
     const std::string name =
         archiveCacheName(fs::weakly_canonical(dir), imagesSize, annotationSize, listsSize);
+    return unpackArchivesToCache({dir / "lists.tar", dir / "annotation.tar", dir / "images.tar"},
+                                 name, options);
+}
+
+fs::path unpackArchivesToCache(const std::vector<fs::path>& archives, const std::string& name,
+                               const OpenOptions& options) {
+    const fs::path cacheRoot =
+        options.cacheDir.empty() ? userCacheDir() / "datasets" : options.cacheDir;
+    std::uintmax_t total = 0;
+    for (const fs::path& a : archives) {
+        std::error_code sizeError;
+        const auto size = fs::file_size(a, sizeError);
+        if (sizeError)
+            throw DatasetError("cannot read archive '" + a.string() + "': " + sizeError.message());
+        total += size;
+    }
     const fs::path target = cacheRoot / name;
     if (fs::is_regular_file(target / ".complete")) return target;
 
@@ -106,13 +145,25 @@ fs::path unpackArchives(const fs::path& dir, const OpenOptions& options) {
     fs::create_directories(partial, ec);
     if (!fs::is_directory(partial))
         throw DatasetError("cannot create the unpack folder '" + partial.string() + "'");
+    UnpackBudget budget;
+    budget.why = std::to_string(kMaxUnpackedBytes >> 30) + " GB";
+    const auto space = fs::space(cacheRoot, ec);
+    if (!ec && space.available < budget.bytes) {
+        budget.bytes = space.available;
+        budget.why = "the free space in '" + cacheRoot.string() + "' (" +
+                     std::to_string(space.available >> 20) + " MB)";
+    }
     try {
         std::uintmax_t done = 0;
-        for (const char* a : {"lists.tar", "annotation.tar", "images.tar"}) {
-            extractTar(dir / a, partial, options.job, done, total);
-            done += fs::file_size(dir / a);
+        for (const fs::path& a : archives) {
+            extractTar(a, partial, options.job, done, total, budget);
+            done += fs::file_size(a);
         }
-        std::ofstream(partial / ".complete") << "unpacked from " << dir.string() << "\n";
+        std::ofstream marker(partial / ".complete");
+        for (const fs::path& a : archives) marker << "unpacked from " << a.string() << "\n";
+        marker.close();
+        if (!marker)
+            throw DatasetError("cannot write the unpack marker in '" + partial.string() + "'");
         fs::remove_all(target, ec);
         fs::rename(partial, target);
     } catch (...) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -303,6 +304,38 @@ void finishDataset(Dataset& ds, const fs::path& dirIn, const OpenOptions& option
             "nothing could be loaded from '" + dirIn.string() + "'" +
             (why.empty() ? std::string(": the lists name no images") : "; first problem: " + why));
     }
+}
+
+void forEachOnAllCores(std::size_t n, const JobContext& job, const std::string& stage,
+                       const std::function<void(std::size_t)>& fn) {
+    std::atomic<std::size_t> next{0}, done{0};
+    std::atomic<bool> stop{false};
+    std::exception_ptr error;
+    std::mutex errorMutex;
+    auto work = [&](bool reporting) {
+        try {
+            for (std::size_t i; !stop.load(std::memory_order_relaxed) && (i = next++) < n;) {
+                fn(i);
+                const std::size_t d = ++done;
+                if (job.cancelled()) stop = true;
+                if (reporting && d % 256 == 0) job.report(d, n, stage);
+            }
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(errorMutex);
+            if (!error) error = std::current_exception();
+            stop = true;
+        }
+    };
+    // Threads cost more than a few small files.
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const unsigned helpers = n < 64 ? 0u : cores - 1;
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < helpers; ++t) pool.emplace_back(work, false);
+    work(true);
+    for (auto& t : pool) t.join();
+    if (error) std::rethrow_exception(error);
+    job.throwIfCancelled();
+    if (n > 0) job.report(n, n, stage);
 }
 }  // namespace detail
 

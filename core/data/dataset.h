@@ -3,7 +3,12 @@
 // openDataset() detects the format (or is told it) and calls its reader:
 //   * Stanford Dogs (below);
 //   * CUB-200-2011 as its authors distribute it (data/formats/cub_reader.h);
-//   * wsolevaluation's metadata for CUB, ImageNet and OpenImages (data/formats/wsol_reader.h).
+//   * wsolevaluation's metadata for CUB, ImageNet and OpenImages (data/formats/wsol_reader.h);
+//   * ImageNet (ILSVRC) validation: per-image XML or LOC_val_solution.csv
+//     (data/formats/imagenet_reader.h);
+//   * PASCAL VOC (data/formats/voc_reader.h);
+//   * a plain folder of class subfolders without boxes, torchvision's ImageFolder
+//     (data/formats/imagefolder_reader.h).
 //
 // Stanford Dogs layouts read by openStanfordDogs():
 //   * the authors' layout: Images/<wnid>-<Breed>/*.jpg, Annotation/<wnid>-<Breed>/<name> (PASCAL
@@ -32,7 +37,18 @@ struct Sample {
     std::string relPath;              // as listed: "n02085620-Chihuahua/n02085620_10074.jpg"
     int label = -1;                   // 0-based class index
     int width = 0, height = 0;        // from the annotation's <size>, else the image's header
-    std::vector<Box> boxes;           // every object, clipped to the image; at least one
+    std::vector<Box> boxes;  // every object, clipped to the image; none where the dataset has no
+                             // boxes (an image folder): then nothing is scored by IoU
+    // The boxes exactly as the metadata lists them, before clipping, where a protocol scores
+    // against those (wsolevaluation's localization.txt: x1 may equal the width). Empty: `boxes`.
+    std::vector<Box> listedBoxes;
+    // Segmentation masks (OpenImages in wsolevaluation's layout): one file per instance, and the
+    // one `ignore` mask of the image (empty when it has none). Paths are absolute.
+    std::vector<std::filesystem::path> maskPaths;
+    std::filesystem::path ignoreMaskPath;
+
+    bool hasBoxes() const { return !boxes.empty(); }
+    bool hasMasks() const { return !maskPaths.empty(); }
 };
 
 struct LoadIssue {
@@ -62,8 +78,9 @@ enum class SplitKind { Train, Val, Test };
 const char* splitName(SplitKind k);
 std::optional<SplitKind> parseSplitName(const std::string& name);
 
-enum class DatasetFormat { Auto, StanfordDogs, Cub, Wsol };
-// "stanford-dogs", "cub", "wsol" ("auto" for Auto): the names --format takes.
+enum class DatasetFormat { Auto, StanfordDogs, Cub, Wsol, ImageNet, Voc, ImageFolder };
+// "stanford-dogs", "cub", "wsol", "imagenet", "voc", "imagefolder" ("auto" for Auto): the names
+// --format takes.
 const char* datasetFormatName(DatasetFormat f);
 std::optional<DatasetFormat> parseDatasetFormat(const std::string& name);
 
@@ -74,6 +91,12 @@ struct Dataset {
     // ("n02085620-Chihuahua", "001.Black_footed_Albatross"); the name is for people ("Chihuahua").
     std::vector<std::string> breedFolders;
     std::vector<std::string> breedNames;
+    // Where an image's single class label comes from when that is not obvious, for the UI and
+    // the load report (VOC: "the class of the image's largest object"). Empty otherwise.
+    std::string labelRule;
+    // The WSOL benchmark this dataset is, where it is one ("CUB", "ILSVRC", "OpenImages"): the
+    // dashboard puts the published figures for it beside the user's. Empty otherwise.
+    std::string benchmark;
     SplitData train;
     SplitData val;  // empty where the dataset has no validation split
     SplitData test;
@@ -126,16 +149,21 @@ std::string breedDisplayName(const std::string& folder);
 struct Annotation {
     int width = 0, height = 0, depth = 0;
     std::vector<Box> boxes;  // raw, as written (may be inverted or pass the border)
+    // Each object's <name> (trimmed; empty when it has none), in the order of `boxes`: the class
+    // in ImageNet ("n01751748") and PASCAL VOC ("dog") annotations.
+    std::vector<std::string> names;
 };
 
 // Parses annotation XML held in memory. Throws DatasetError with a message (without the file
 // name, which the caller adds) when the XML is malformed or lacks <size> or <object>/<bndbox>, or
 // when <size> declares more than camx::pixelBudget() pixels or a side over kMaxImageSide (the size
 // sets the resolution of what is computed for the image downstream). Entities are not expanded.
-Annotation parseAnnotation(const char* data, std::size_t size);
+// With `sizeRequired` false, a missing <size> or one of 0x0 gives width = height = 0 (the caller
+// then reads the image's header) instead of an error.
+Annotation parseAnnotation(const char* data, std::size_t size, bool sizeRequired = true);
 // The same from a file; refuses anything that is not a regular file (a FIFO would block) before
 // opening it, and files over 16 MB. Messages do not name the file either.
-Annotation readAnnotationFile(const std::filesystem::path& path);
+Annotation readAnnotationFile(const std::filesystem::path& path, bool sizeRequired = true);
 
 // One list file (train_list.mat / test_list.mat): the relative image paths and 1-based labels.
 struct ListFile {

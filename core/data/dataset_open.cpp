@@ -4,6 +4,9 @@
 #include "data/archive_cache.h"
 #include "data/dataset.h"
 #include "data/formats/cub_reader.h"
+#include "data/formats/imagefolder_reader.h"
+#include "data/formats/imagenet_reader.h"
+#include "data/formats/voc_reader.h"
 #include "data/formats/wsol_reader.h"
 
 namespace camx {
@@ -35,6 +38,12 @@ const char* datasetFormatName(DatasetFormat f) {
             return "cub";
         case DatasetFormat::Wsol:
             return "wsol";
+        case DatasetFormat::ImageNet:
+            return "imagenet";
+        case DatasetFormat::Voc:
+            return "voc";
+        case DatasetFormat::ImageFolder:
+            return "imagefolder";
         case DatasetFormat::Auto:
             break;
     }
@@ -42,8 +51,9 @@ const char* datasetFormatName(DatasetFormat f) {
 }
 
 std::optional<DatasetFormat> parseDatasetFormat(const std::string& name) {
-    for (DatasetFormat f : {DatasetFormat::Auto, DatasetFormat::StanfordDogs, DatasetFormat::Cub,
-                            DatasetFormat::Wsol})
+    for (DatasetFormat f :
+         {DatasetFormat::Auto, DatasetFormat::StanfordDogs, DatasetFormat::Cub, DatasetFormat::Wsol,
+          DatasetFormat::ImageNet, DatasetFormat::Voc, DatasetFormat::ImageFolder})
         if (name == datasetFormatName(f)) return f;
     return std::nullopt;
 }
@@ -57,7 +67,9 @@ DatasetFormat detectDatasetFormat(const fs::path& dir, std::string* why) {
     if ((fs::is_directory(dir / "Images", ec) && dogsLists) ||
         (has(dir / "images.tar") && has(dir / "annotation.tar") && has(dir / "lists.tar")))
         return DatasetFormat::StanfordDogs;
-    if (findCubRoot(dir)) return DatasetFormat::Cub;
+    if (findCubRoot(dir) || findCubArchive(dir)) return DatasetFormat::Cub;
+    if (findVocRoot(dir)) return DatasetFormat::Voc;
+    if (looksLikeImageNet(dir)) return DatasetFormat::ImageNet;
     if (looksLikeWsolMetadata(dir)) {
         if (why)
             *why =
@@ -65,12 +77,20 @@ DatasetFormat detectDatasetFormat(const fs::path& dir, std::string* why) {
                 "and the image folder as the data";
         return DatasetFormat::Auto;
     }
+    // Last: any folder of class subfolders with images would pass.
+    if (looksLikeImageFolder(dir)) return DatasetFormat::ImageFolder;
     if (why)
         *why =
             "expected Stanford Dogs (Images/, Annotation/ and train_list.mat or test_list.mat, "
             "or images.tar, annotation.tar and lists.tar), CUB-200-2011 (images.txt, "
             "image_class_labels.txt, train_test_split.txt, bounding_boxes.txt, classes.txt "
-            "and images/), or an image folder with wsolevaluation metadata (given as its metadata "
+            "and images/, or the archive CUB_200_2011.tgz), PASCAL VOC (Annotations/, "
+            "JPEGImages/ and ImageSets/Main/, or VOCdevkit/VOC2012 holding them), ImageNet "
+            "validation (LOC_val_solution.csv and ILSVRC/Data/CLS-LOC/val/, or val/ with "
+            "its per-image XML in bbox_val/ or ILSVRC2012_bbox_val_v3/val/), class "
+            "subfolders holding images "
+            "(torchvision's ImageFolder: <class>/<image>.jpg, optionally under train/, val/ and "
+            "test/), or an image folder with wsolevaluation metadata (given as its metadata "
             "folder: --metadata on the command line)";
     return DatasetFormat::Auto;
 }
@@ -78,6 +98,11 @@ DatasetFormat detectDatasetFormat(const fs::path& dir, std::string* why) {
 Dataset openDataset(const fs::path& dir, const OpenOptions& options) {
     std::error_code ec;
     if (!fs::exists(dir, ec)) throw DatasetError("folder '" + dir.string() + "' does not exist");
+    // CUB_200_2011.tgz as downloaded, given itself.
+    if (!fs::is_directory(dir, ec) && options.metadataDir.empty() &&
+        (options.format == DatasetFormat::Auto || options.format == DatasetFormat::Cub) &&
+        findCubArchive(dir))
+        return openCub(dir, options);
     if (!fs::is_directory(dir, ec)) throw DatasetError("'" + dir.string() + "' is not a folder");
     DatasetFormat format = options.format;
     if (format == DatasetFormat::Auto && !options.metadataDir.empty()) format = DatasetFormat::Wsol;
@@ -94,6 +119,12 @@ Dataset openDataset(const fs::path& dir, const OpenOptions& options) {
                                    "': the wsol format needs its metadata folder (--metadata, for "
                                    "example metadata/CUB)");
             return openWsol(dir, options.metadataDir, options);
+        case DatasetFormat::ImageNet:
+            return openImageNet(dir, options);
+        case DatasetFormat::Voc:
+            return openVoc(dir, options);
+        case DatasetFormat::ImageFolder:
+            return openImageFolder(dir, options);
         case DatasetFormat::Auto:
             break;
     }

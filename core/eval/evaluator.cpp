@@ -8,11 +8,15 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include "common/csv_writer.h"
 #include "common/fs_util.h"
 #include "common/hash.h"
 #include "common/json_text.h"
+#include "common/npy_file.h"
 #include "data/loader.h"
+#include "eval/wsol_protocol.h"
 #include "explain/model_session.h"
 #include "explain/postprocess.h"
 #include "localize/box_sweep.h"
@@ -27,6 +31,20 @@ std::vector<float> EvalOptions::defaultSweep(float step) {
     return v;
 }
 
+const char* evalProtocolId(EvalProtocol p) {
+    return p == EvalProtocol::Wsol ? "wsol" : "ours";
+}
+
+bool parseEvalProtocol(const std::string& id, EvalProtocol* out) {
+    if (id == "ours")
+        *out = EvalProtocol::Ours;
+    else if (id == "wsol")
+        *out = EvalProtocol::Wsol;
+    else
+        return false;
+    return true;
+}
+
 const MapScore* ImageRecord::find(Method m, int tap) const {
     for (const auto& s : scores)
         if (s.method == m && s.tap == tap) return &s;
@@ -39,6 +57,12 @@ MapScore scoreMap(const Heatmap& raw, Method method, int tap, int width, int hei
     s.method = method;
     s.tap = tap;
     const Heatmap map = displayMap(raw, method, width, height);
+    if (truth.empty()) {
+        // Nothing to score against: the box only, by the rule that needs no truth.
+        s.box =
+            boxFromMap(map, o.tau, o.mode == BoxMode::BestOfAll ? BoxMode::Largest : o.mode, truth);
+        return s;
+    }
     // With a sweep the reported box comes from the same pass, tau being one more threshold; the
     // course rule reads contours, which the pass does not give.
     const bool boxFromSweep = !o.sweep.empty() && o.mode != BoxMode::CourseContour;
@@ -58,11 +82,102 @@ MapScore scoreMap(const Heatmap& raw, Method method, int tap, int width, int hei
     return s;
 }
 
+namespace {
+
+const std::vector<int> kWsolIouThresholds{30, 50, 70};
+
+// The threshold indices at which `curve` reaches `needed`, as half-open ranges.
+std::vector<std::pair<int, int>> hitRanges(const std::vector<double>& curve, double needed) {
+    std::vector<std::pair<int, int>> out;
+    for (std::size_t t = 0; t < curve.size(); ++t) {
+        if (!(curve[t] >= needed)) continue;
+        const int i = static_cast<int>(t);
+        if (!out.empty() && out.back().second == i)
+            out.back().second = i + 1;
+        else
+            out.push_back({i, i + 1});
+    }
+    return out;
+}
+
+// A per-threshold IoU that crosses exactly the IoU thresholds the ranges say it reached: the
+// accumulator then counts what it counted when the maps were scored.
+void raiseTo(std::vector<double>& ious, const std::vector<std::pair<int, int>>& ranges,
+             double value) {
+    for (const auto& [a, b] : ranges)
+        for (int t = std::max(0, a); t < b && t < static_cast<int>(ious.size()); ++t)
+            ious[static_cast<std::size_t>(t)] = value;
+}
+
+std::vector<std::int64_t> denseHistogram(const std::vector<std::pair<int, std::int64_t>>& sparse,
+                                         std::size_t bins) {
+    std::vector<std::int64_t> h(bins, 0);
+    for (const auto& [bin, count] : sparse)
+        if (bin >= 0 && static_cast<std::size_t>(bin) < bins)
+            h[static_cast<std::size_t>(bin)] += count;
+    return h;
+}
+
+std::vector<std::pair<int, std::int64_t>> sparseHistogram(const std::vector<std::int64_t>& h) {
+    std::vector<std::pair<int, std::int64_t>> out;
+    for (std::size_t i = 0; i < h.size(); ++i)
+        if (h[i]) out.push_back({static_cast<int>(i), h[i]});
+    return out;
+}
+
+std::optional<MethodSummary::Wsol> summarizeWsol(const std::vector<ImageRecord>& records,
+                                                 Method method, int tap, const EvalOptions& o) {
+    const std::vector<double> thresholds = wsolThresholds(o.wsolStep);
+    WsolBoxAccumulator v2 = WsolBoxAccumulator::maxBoxAccV2(thresholds);
+    WsolBoxAccumulator v1 = WsolBoxAccumulator::maxBoxAcc(thresholds);
+    WsolMaskAccumulator px(thresholds);
+    const std::size_t bins = px.foregroundHistogram().size();
+    for (const auto& r : records) {
+        const MapScore* s = r.find(method, tap);
+        if (!s) continue;
+        if (s->wsolV2Hits.size() == kWsolIouThresholds.size()) {
+            std::vector<double> ious(thresholds.size(), 0.0);
+            for (std::size_t k = 0; k < kWsolIouThresholds.size(); ++k)
+                raiseTo(ious, s->wsolV2Hits[k], kWsolIouThresholds[k] / 100.0);
+            v2.accumulateBestIous(ious);
+            std::vector<double> largest(thresholds.size(), 0.0);
+            raiseTo(largest, s->wsolV1Hits, 50 / 100.0);
+            v1.accumulateBestIous(largest);
+        }
+        if (!s->wsolForeground.empty() || !s->wsolBackground.empty())
+            px.accumulateHistograms(denseHistogram(s->wsolForeground, bins),
+                                    denseHistogram(s->wsolBackground, bins));
+    }
+    if (v2.imageCount() == 0 && px.imageCount() == 0) return std::nullopt;
+    MethodSummary::Wsol w;
+    w.iouThresholds = kWsolIouThresholds;
+    if (v2.imageCount()) {
+        const WsolBoxResult r2 = v2.compute();
+        w.maxBoxAccV2At = r2.maxBoxAcc;
+        w.maxBoxAccV2 = r2.meanOverIou;
+        w.boxAccCurve50 = r2.accuracyCurve[1];
+        w.maxBoxAcc = v1.compute().maxBoxAccAt(50);
+    }
+    w.maskedImages = px.imageCount();
+    if (px.imageCount()) {
+        try {
+            w.pxap = px.compute().pxap;
+        } catch (const std::runtime_error&) {
+            // No foreground pixel or no scored pixel in the masks: PxAP is undefined.
+        }
+    }
+    return w;
+}
+
+}  // namespace
+
 EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions& o,
                       const std::vector<std::string>& tapNames) {
     EvalSummary sum;
     sum.images = records.size();
     sum.sweep = o.sweep;
+    sum.protocol = o.protocol;
+    if (o.protocol == EvalProtocol::Wsol) sum.wsolThresholds = wsolThresholds(o.wsolStep);
     if (records.empty()) return sum;
     std::size_t top1 = 0, top5 = 0;
     sum.classified = std::all_of(records.begin(), records.end(),
@@ -91,6 +206,8 @@ EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions
             const MapScore* s = r.find(m.method, m.tap);
             if (!s) continue;
             ++m.images;
+            if (!r.hasBoxes) continue;
+            ++m.boxedImages;
             iouSum += s->iou;
             const bool ok = s->iou >= 0.5;
             loc += ok;
@@ -108,7 +225,7 @@ EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions
                 hits7[t] += s->sweepBest[t] >= 0.7f;
             }
         }
-        const double n = std::max<std::size_t>(1, m.images);
+        const double n = std::max<std::size_t>(1, m.boxedImages);
         m.meanIou = iouSum / n;
         m.locAccuracy = loc / n;
         m.gtKnownLoc = m.locAccuracy;
@@ -129,6 +246,7 @@ EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions
         m.maxBoxAccV2 = T ? (best3 + best5 + best7) / 3.0 : 0.0;
         for (const auto& [label, v] : breed)
             m.perBreed[label] = {std::get<0>(v) / std::get<2>(v), std::get<1>(v) / std::get<2>(v)};
+        if (o.protocol == EvalProtocol::Wsol) m.wsol = summarizeWsol(records, m.method, m.tap, o);
         sum.methods.push_back(std::move(m));
     }
     return sum;
@@ -141,12 +259,21 @@ json recordToJson(const ImageRecord& r) {
     for (const auto& s : r.scores) {
         json box = s.box ? json::array({s.box->xmin, s.box->ymin, s.box->xmax, s.box->ymax})
                          : json(nullptr);
-        scores.push_back({{"method", methodId(s.method)},
-                          {"tap", s.tap},
-                          {"box", box},
-                          {"iou", s.iou},
-                          {"sweep_largest", s.sweepLargest},
-                          {"sweep_best", s.sweepBest}});
+        json one = {{"method", methodId(s.method)},
+                    {"tap", s.tap},
+                    {"box", box},
+                    {"iou", s.iou},
+                    {"sweep_largest", s.sweepLargest},
+                    {"sweep_best", s.sweepBest}};
+        if (!s.wsolV2Hits.empty()) {
+            one["wsol_v2"] = s.wsolV2Hits;
+            one["wsol_v1"] = s.wsolV1Hits;
+        }
+        if (!s.wsolForeground.empty() || !s.wsolBackground.empty()) {
+            one["wsol_fg"] = s.wsolForeground;
+            one["wsol_bg"] = s.wsolBackground;
+        }
+        scores.push_back(std::move(one));
     }
     json top = json::array();
     for (const auto& c : r.top5) top.push_back({c.classIndex, c.probability});
@@ -158,6 +285,7 @@ json recordToJson(const ImageRecord& r) {
               {"top5", top},
               {"scores", scores}};
     if (r.classLabel() != r.label) j["model_label"] = r.modelLabel;
+    if (!r.hasBoxes) j["no_boxes"] = true;
     return j;
 }
 
@@ -167,6 +295,7 @@ ImageRecord recordFromJson(const json& j) {
     r.relPath = j.at("file").get<std::string>();
     r.label = j.at("label").get<int>();
     if (j.contains("model_label")) r.modelLabel = j.at("model_label").get<int>();
+    if (j.contains("no_boxes")) r.hasBoxes = !j.at("no_boxes").get<bool>();
     r.predicted = j.at("predicted").get<int>();
     r.probability = j.at("probability").get<float>();
     for (const auto& t : j.at("top5"))
@@ -184,6 +313,14 @@ ImageRecord recordFromJson(const json& j) {
         m.iou = s.at("iou").get<double>();
         m.sweepLargest = s.at("sweep_largest").get<std::vector<float>>();
         m.sweepBest = s.at("sweep_best").get<std::vector<float>>();
+        if (s.contains("wsol_v2")) {
+            m.wsolV2Hits = s.at("wsol_v2").get<std::vector<std::vector<std::pair<int, int>>>>();
+            m.wsolV1Hits = s.at("wsol_v1").get<std::vector<std::pair<int, int>>>();
+        }
+        if (s.contains("wsol_fg")) {
+            m.wsolForeground = s.at("wsol_fg").get<std::vector<std::pair<int, std::int64_t>>>();
+            m.wsolBackground = s.at("wsol_bg").get<std::vector<std::pair<int, std::int64_t>>>();
+        }
         r.scores.push_back(std::move(m));
     }
     return r;
@@ -206,6 +343,12 @@ std::string runKey(const ModelSession& model, const std::vector<Sample>& samples
     // Only when set, so fp32 evaluations written before the option existed still resume.
     if (o.bf16) j["precision"] = "bf16";
     if (!o.datasetClassNames.empty()) j["dataset_classes"] = o.datasetClassNames;
+    if (o.protocol == EvalProtocol::Wsol) {
+        j["protocol"] = evalProtocolId(o.protocol);
+        j["wsol_step"] = o.wsolStep;
+    }
+    // Maps saved by an earlier run are only in the folder it wrote to.
+    if (!o.saveMapsDir.empty()) j["save_maps"] = fs::absolute(o.saveMapsDir).string();
     // A TorchScript model's input size and normalisation may come from the user, not the file:
     // they decide the maps as much as its bytes do.
     // So may its class names (they decide which dataset class is which model output) and how its
@@ -291,8 +434,77 @@ ClassMatch matchClasses(const std::vector<std::string>& datasetNames,
     return m;
 }
 
-EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const EvalOptions& o,
+namespace {
+
+// One map under the WSOL protocol: prepared as their inference.py does, scored against the boxes
+// and the mask, saved where asked.
+void scoreWsol(MapScore& score, const Heatmap& raw, const Sample& sample, const cv::Mat& gtMask,
+               const std::vector<double>& thresholds, const fs::path& saveTo) {
+    std::vector<float> values = raw.data;
+    // The method's own definition up to normalisation: Grad-CAM's ReLU is part of it, CAM has
+    // none (their CAM is the raw weighted sum).
+    if (methodUsesRelu(score.method))
+        for (float& v : values) v = std::max(v, 0.0f);
+    const cv::Mat prepared = wsolPrepareMap(values.data(), raw.height, raw.width);
+    if (!saveTo.empty()) {
+        fs::create_directories(saveTo.parent_path());
+        writeNpy(
+            saveTo, prepared.ptr<double>(0),
+            {static_cast<std::size_t>(prepared.rows), static_cast<std::size_t>(prepared.cols)});
+    }
+    if (sample.hasBoxes()) {
+        // The boxes as the metadata lists them (x1, y1 one past the last pixel), else ours
+        // (inclusive) in that convention.
+        std::vector<WsolBox> gt;
+        if (!sample.listedBoxes.empty())
+            for (const Box& b : sample.listedBoxes) gt.push_back({b.xmin, b.ymin, b.xmax, b.ymax});
+        else
+            for (const Box& b : sample.boxes)
+                gt.push_back({std::max(0, b.xmin), std::max(0, b.ymin), std::max(0, b.xmax) + 1,
+                              std::max(0, b.ymax) + 1});
+        for (WsolBox& b : gt) b = wsolResizeBox(b, sample.width, sample.height);
+        const WsolBestIouCurves curves = wsolBestIouCurves(prepared, thresholds, gt);
+        for (int iou : kWsolIouThresholds)
+            score.wsolV2Hits.push_back(hitRanges(curves.all, iou / 100.0));
+        score.wsolV1Hits = hitRanges(curves.largest, 50 / 100.0);
+    }
+    if (!gtMask.empty()) {
+        WsolMaskAccumulator one(thresholds);
+        one.accumulate(prepared, gtMask);
+        score.wsolForeground = sparseHistogram(one.foregroundHistogram());
+        score.wsolBackground = sparseHistogram(one.backgroundHistogram());
+    }
+}
+
+// The image's ground-truth mask for PxAP (their get_mask); an empty matrix without masks.
+cv::Mat readGroundTruthMask(const Sample& s) {
+    if (!s.hasMasks()) return {};
+    auto read = [](const fs::path& p) {
+        cv::Mat m = cv::imread(p.string(), cv::IMREAD_GRAYSCALE);
+        if (m.empty()) throw std::runtime_error("mask '" + p.string() + "' cannot be read");
+        return m;
+    };
+    std::vector<cv::Mat> instances;
+    for (const auto& p : s.maskPaths) instances.push_back(read(p));
+    const cv::Mat ignore = s.ignoreMaskPath.empty() ? cv::Mat() : read(s.ignoreMaskPath);
+    return wsolGroundTruthMask(instances, ignore);
+}
+
+}  // namespace
+
+fs::path savedMapsFolder(const fs::path& dir, const EvalOptions& o, Method method,
+                         const std::string& tapName) {
+    const bool single = o.methods.size() == 1 && o.taps.size() <= 1;
+    return single ? dir : dir / (methodId(method) + "@" + tapName);
+}
+
+EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const EvalOptions& options,
                          const fs::path& outDir, const JobContext& job) {
+    EvalOptions o = options;
+    // Their thresholds replace our sweep; the per-image box at tau stays ours.
+    if (o.protocol == EvalProtocol::Wsol) o.sweep.clear();
+    const std::vector<double> thresholds =
+        o.protocol == EvalProtocol::Wsol ? wsolThresholds(o.wsolStep) : std::vector<double>{};
     const ModelInfo& info = model.info();
     for (int t : o.taps)
         if (t < 0 || t >= static_cast<int>(info.taps.size()))
@@ -385,6 +597,7 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
             ImageRecord& r = records[static_cast<std::size_t>(b)];
             r.index = todo[batch->indices[static_cast<std::size_t>(b)]];
             r.relPath = s.relPath;
+            r.hasBoxes = s.hasBoxes();
             r.label = s.label;
             r.modelLabel = modelLabel(s.label);
             r.top5 = e.top;
@@ -394,6 +607,26 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
             }
             r.scores.resize(e.maps.size());
         }
+        // The WSOL protocol's masks, once per image (every map of the image shares them).
+        std::vector<cv::Mat> gtMasks(static_cast<std::size_t>(n));
+        std::vector<std::string> maskErrors(static_cast<std::size_t>(n));
+        if (o.protocol == EvalProtocol::Wsol)
+            at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+                for (int64_t b = begin; b < end; ++b) {
+                    const auto i = static_cast<std::size_t>(b);
+                    try {
+                        gtMasks[i] = readGroundTruthMask(todoSamples[batch->indices[i]]);
+                    } catch (const std::exception& e) {
+                        maskErrors[i] = e.what();
+                    }
+                }
+            });
+        for (int b = 0; b < n; ++b)
+            if (!maskErrors[static_cast<std::size_t>(b)].empty())
+                result.warnings.push_back(
+                    {LoadIssue::Kind::Skipped,
+                     todoSamples[batch->indices[static_cast<std::size_t>(b)]].relPath,
+                     maskErrors[static_cast<std::size_t>(b)] + ": the image is left out of PxAP"});
         // Maps to boxes on every core LibTorch uses: serial, this step left one of two cores
         // idle for a tenth of the evaluation.
         const std::size_t perImage = ex.empty() ? 0 : ex.front().maps.size();
@@ -405,6 +638,24 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
                 const MapResult& m = ex[b].maps[j];
                 records[b].scores[j] =
                     scoreMap(m.raw, m.method, m.tap, s.width, s.height, s.boxes, o);
+                if (o.protocol == EvalProtocol::Wsol) {
+                    fs::path saveTo;
+                    if (!o.saveMapsDir.empty())
+                        saveTo = savedMapsFolder(o.saveMapsDir, o, m.method,
+                                                 tapNames[static_cast<std::size_t>(m.tap)]) /
+                                 (s.relPath + ".npy");
+                    scoreWsol(records[b].scores[j], m.raw, s, gtMasks[b], thresholds, saveTo);
+                } else if (!o.saveMapsDir.empty()) {
+                    // Our protocol's map: normalised, at the image's own size.
+                    const Heatmap map = displayMap(m.raw, m.method, s.width, s.height);
+                    const fs::path to = savedMapsFolder(o.saveMapsDir, o, m.method,
+                                                        tapNames[static_cast<std::size_t>(m.tap)]) /
+                                        (s.relPath + ".npy");
+                    fs::create_directories(to.parent_path());
+                    writeNpy(to, map.data,
+                             {static_cast<std::size_t>(map.height),
+                              static_cast<std::size_t>(map.width)});
+                }
             }
         });
         for (ImageRecord& r : records) {
@@ -423,7 +674,8 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
     const auto& labelNames = o.datasetClassNames.empty() ? info.classNames : o.datasetClassNames;
     writePerImageCsv(outDir / "per_image.csv", result.records, labelNames, tapNames,
                      info.classNames);
-    writeSummaryJson(outDir / "summary.json", result.summary, labelNames, o, result.skipped);
+    writeSummaryJson(outDir / "summary.json", result.summary, labelNames, o, result.skipped,
+                     result.warnings);
     {
         // Kept for the dashboard and `export --worst/--best`: the settings line, then a record
         // per image in split order.
@@ -478,6 +730,10 @@ SavedEvaluation loadEvaluation(const fs::path& dir, const std::vector<std::strin
         o.score = key.at("score").get<std::string>() == "logit" ? ScoreKind::Logit
                                                                 : ScoreKind::Probability;
         o.limit = key.at("limit").get<std::size_t>();
+        if (key.contains("protocol") &&
+            !parseEvalProtocol(key.at("protocol").get<std::string>(), &o.protocol))
+            throw std::runtime_error("unknown protocol");
+        if (key.contains("wsol_step")) o.wsolStep = key.at("wsol_step").get<double>();
         o.methods.clear();
         for (const auto& m : key.at("methods")) {
             Method method;
@@ -545,7 +801,7 @@ void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& reco
                     row.push_back(std::to_string(v));
             else
                 row.insert(row.end(), 4, "");
-            row.push_back(CsvWriter::number(s.iou));
+            row.push_back(r.hasBoxes ? CsvWriter::number(s.iou) : std::string());
         }
         csv.row(row);
     }
@@ -554,7 +810,8 @@ void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& reco
 
 void writeSummaryJson(const fs::path& path, const EvalSummary& s,
                       const std::vector<std::string>& classNames, const EvalOptions& o,
-                      const std::vector<LoadIssue>& skipped) {
+                      const std::vector<LoadIssue>& skipped,
+                      const std::vector<LoadIssue>& warnings) {
     json methods = json::array();
     for (const auto& m : s.methods) {
         json breeds = json::object();
@@ -577,7 +834,21 @@ void writeSummaryJson(const fs::path& path, const EvalSummary& s,
                            {"max_box_acc_v2", m.maxBoxAccV2},
                            {"sweep_box_acc", m.sweepCurve},
                            {"loc_accuracy_by_iou", m.iouThresholdCurve},
-                           {"per_breed", breeds}});
+                           {"per_breed", breeds},
+                           {"boxed_images", m.boxedImages}});
+        if (m.wsol) {
+            const auto& w = *m.wsol;
+            json at = json::object();
+            for (std::size_t k = 0; k < w.iouThresholds.size() && k < w.maxBoxAccV2At.size(); ++k)
+                at[std::to_string(w.iouThresholds[k])] = w.maxBoxAccV2At[k];
+            json wj = {{"max_box_acc_v2", w.maxBoxAccV2},
+                       {"max_box_acc_v2_at_iou", at},
+                       {"max_box_acc", w.maxBoxAcc},
+                       {"box_acc_curve_iou50", w.boxAccCurve50},
+                       {"pxap", w.pxap ? json(*w.pxap) : json(nullptr)},
+                       {"masked_images", w.maskedImages}};
+            methods.back()["wsol"] = wj;
+        }
     }
     json j = {{"images", s.images},
               {"top1", s.classified ? json(s.top1) : json(nullptr)},
@@ -593,6 +864,16 @@ void writeSummaryJson(const fs::path& path, const EvalSummary& s,
         skippedJson.push_back({{"file", issue.file}, {"error", issue.message}});
     j["skipped_images"] = skippedJson;
     if (!s.classMatch.empty()) j["class_match"] = s.classMatch;
+    j["protocol"] = evalProtocolId(s.protocol);
+    if (s.protocol == EvalProtocol::Wsol) {
+        // Percent, as wsolevaluation reports; the thresholds are np.arange(0, 1, step).
+        j["wsol_threshold_step"] = o.wsolStep;
+        j["wsol_thresholds"] = s.wsolThresholds.size();
+    }
+    json warningsJson = json::array();
+    for (const auto& issue : warnings)
+        warningsJson.push_back({{"file", issue.file}, {"warning", issue.message}});
+    if (!warnings.empty()) j["warnings"] = warningsJson;
     writeFileAtomically(path, jsonText(j, 2) + "\n");
 }
 

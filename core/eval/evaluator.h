@@ -11,6 +11,7 @@
 // copied to the same path, or another dataset of the same size, starts afresh instead of reusing
 // rows. The final outputs are written atomically.
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -25,6 +26,17 @@
 namespace camx {
 
 class ModelSession;
+
+// How maps become boxes and scores.
+//  - Ours (the default, README "Localisation"): the map at the image's own size, inclusive
+//    8-connected component boxes, the thresholds of `sweep`.
+//  - Wsol: wsolevaluation's protocol exactly (eval/wsol_protocol.h): the map at 224 x 224
+//    (bicubic, min-max), uint8 cuts, per-threshold contours, their IoU, their threshold list
+//    (`wsolStep`), MaxBoxAcc, MaxBoxAccV2 at IoU 30/50/70 and PxAP on masks. The per-image box
+//    and IoU at tau stay ours; the summary's box accuracies are theirs.
+enum class EvalProtocol { Ours, Wsol };
+const char* evalProtocolId(EvalProtocol p);  // "ours", "wsol"
+bool parseEvalProtocol(const std::string& id, EvalProtocol* out);
 
 struct EvalOptions {
     std::vector<Method> methods{Method::Cam, Method::GradCam};
@@ -42,6 +54,14 @@ struct EvalOptions {
     // The dataset's class names, in label order. Given, the model's classes are matched to them
     // (matchClasses); empty, labels are taken to be the model's class indices.
     std::vector<std::string> datasetClassNames;
+    EvalProtocol protocol = EvalProtocol::Ours;
+    // The WSOL protocol's threshold step: 0.01 as their evaluation.py command line, 0.001 as
+    // their config.py.
+    double wsolStep = 0.01;
+    // Where to write every evaluated map as wsolevaluation's score maps: <dir>/<image id>.npy
+    // (float64, 224 x 224, in [0, 1]), so their evaluation.py runs on them unchanged. With more
+    // than one method or layer, each gets its own folder: <dir>/<method>@<layer>/. Empty: none.
+    std::filesystem::path saveMapsDir;
 
     static std::vector<float> defaultSweep(float step = 0.05f);  // 0, step, ..., < 1
 };
@@ -53,6 +73,15 @@ struct MapScore {
     double iou = 0;
     std::vector<float> sweepLargest;  // IoU of the largest component's box at each sweep threshold
     std::vector<float> sweepBest;     // IoU of the best component's box at each threshold
+    // The WSOL protocol's outcome for this map, kept compact and exact: for each of
+    // wsolV2Hits' IoU thresholds (30, 50, 70) and for wsolV1Hits (50, largest contour), the
+    // half-open ranges [first, last) of score-map threshold indices at which the best box reaches
+    // it. Empty without the protocol (or without boxes).
+    std::vector<std::vector<std::pair<int, int>>> wsolV2Hits;
+    std::vector<std::pair<int, int>> wsolV1Hits;
+    // PxAP's two histograms for this map (foreground, background pixels per bin), sparse as
+    // (bin, count) pairs. Empty without masks.
+    std::vector<std::pair<int, std::int64_t>> wsolForeground, wsolBackground;
 };
 
 struct ImageRecord {
@@ -64,6 +93,9 @@ struct ImageRecord {
     // when the model's classes are the dataset's.
     int modelLabel = kSameAsLabel;
     int classLabel() const { return modelLabel == kSameAsLabel ? label : modelLabel; }
+    // False for an image without ground-truth boxes (an image folder, OpenImages' masks): its
+    // IoU is not scored and it counts in no IoU figure.
+    bool hasBoxes = true;
     int predicted = -1;
     float probability = 0;  // of the predicted class
     std::vector<ClassScore> top5;
@@ -87,6 +119,22 @@ struct MethodSummary {
     std::vector<double> sweepCurve;         // box accuracy (delta 0.5, largest) at each threshold
     std::vector<double> iouThresholdCurve;  // localisation accuracy at IoU >= 0.05, 0.10, ..., 0.95
     std::map<int, std::pair<double, double>> perBreed;  // label -> (mean IoU, loc accuracy)
+    // Images with ground-truth boxes: only they count in the IoU figures above (an image folder
+    // has none, and then they stay 0 with `images - boxedImages` saying why).
+    std::size_t boxedImages = 0;
+
+    // The WSOL protocol's figures, in percent as wsolevaluation reports them; set when the
+    // evaluation used it.
+    struct Wsol {
+        std::vector<int> iouThresholds;     // 30, 50, 70
+        std::vector<double> maxBoxAccV2At;  // per IoU threshold, every contour
+        double maxBoxAccV2 = 0;             // their mean of the three
+        double maxBoxAcc = 0;               // the largest contour at IoU 50
+        std::vector<double> boxAccCurve50;  // every contour, IoU 50, per score-map threshold
+        std::optional<double> pxap;         // where the split has masks
+        std::size_t maskedImages = 0;
+    };
+    std::optional<Wsol> wsol;
 };
 
 struct EvalSummary {
@@ -96,6 +144,8 @@ struct EvalSummary {
     std::string classMatch;  // how they were matched, or why classification is not scored
     double top1 = 0, top5 = 0;
     std::vector<float> sweep;
+    EvalProtocol protocol = EvalProtocol::Ours;
+    std::vector<double> wsolThresholds;  // the WSOL protocol's score-map thresholds
     std::vector<MethodSummary> methods;
 };
 
@@ -106,6 +156,9 @@ struct EvalResult {
     // Images of the split that could not be decoded: not in the records, named here (and in
     // summary.json's "skipped_images"), never dropped silently. A resumed run tries them again.
     std::vector<LoadIssue> skipped;
+    // Images scored only in part (a mask that cannot be read leaves the image out of PxAP):
+    // named here and in summary.json's "warnings".
+    std::vector<LoadIssue> warnings;
 };
 
 // Computes the summary from records (also used to rebuild it from a saved CSV/JSON).
@@ -123,7 +176,8 @@ struct ClassMatch {
 ClassMatch matchClasses(const std::vector<std::string>& datasetNames,
                         const std::vector<std::string>& modelNames);
 
-// Scores one image's maps against its boxes; shared by the evaluation and the explorer.
+// Scores one image's maps against its boxes; shared by the evaluation and the explorer. Without
+// boxes (`truth` empty) only the box is made (largest component) and the IoU left at 0.
 MapScore scoreMap(const Heatmap& raw, Method method, int tap, int width, int height,
                   const std::vector<Box>& truth, const EvalOptions& options);
 
@@ -159,7 +213,13 @@ void writePerImageCsv(const std::filesystem::path& path, const std::vector<Image
                       const std::vector<std::string>& modelClassNames = {});
 void writeSummaryJson(const std::filesystem::path& path, const EvalSummary& summary,
                       const std::vector<std::string>& classNames, const EvalOptions& options,
-                      const std::vector<LoadIssue>& skipped = {});
+                      const std::vector<LoadIssue>& skipped = {},
+                      const std::vector<LoadIssue>& warnings = {});
+
+// Where --save-maps puts one method's maps at one layer: `dir` itself when the evaluation makes a
+// single kind of map, else dir/<method>@<layer>/.
+std::filesystem::path savedMapsFolder(const std::filesystem::path& dir, const EvalOptions& options,
+                                      Method method, const std::string& tapName);
 
 // A digest of what an evaluation reads from a split: every image's path, file size, label, size
 // and boxes. Two splits with the same digest evaluate alike.

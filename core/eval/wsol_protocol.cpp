@@ -1,6 +1,7 @@
 #include "eval/wsol_protocol.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -297,6 +298,87 @@ std::vector<double> wsolBestIous(const cv::Mat& scoreMap, const std::vector<doub
     return best;
 }
 
+WsolBestIouCurves wsolBestIouCurves(const cv::Mat& scoreMap, const std::vector<double>& thresholds,
+                                    const std::vector<WsolBox>& gtBoxes) {
+    if (gtBoxes.empty()) throw std::invalid_argument("wsolBestIouCurves: no ground-truth box");
+    for (const auto& g : gtBoxes) checkBox(g, "wsolBestIouCurves (ground truth)");
+    checkThresholdsFinite(thresholds);
+    const cv::Mat quantised = wsolQuantize(scoreMap);
+    // Which quantised levels occur: the cut at level L keeps the pixels with value > L, i.e.
+    // those at or above the first occurring value above L. That value names the binary image.
+    std::array<bool, 256> present{};
+    int maxQuantised = 0;
+    for (int y = 0; y < quantised.rows; ++y) {
+        const auto* row = quantised.ptr<std::uint8_t>(y);
+        for (int x = 0; x < quantised.cols; ++x) {
+            present[row[x]] = true;
+            maxQuantised = std::max<int>(maxQuantised, row[x]);
+        }
+    }
+    const int width = scoreMap.cols, height = scoreMap.rows;
+    auto bestIou = [&](const WsolBox& box) {
+        double best = -std::numeric_limits<double>::infinity();
+        for (const auto& g : gtBoxes) best = std::max(best, wsolIou(box, g));
+        return best;
+    };
+    auto boxOf = [&](const std::vector<cv::Point>& contour) {
+        const cv::Rect r = cv::boundingRect(contour);
+        return WsolBox{r.x, r.y, std::min(r.x + r.width, width - 1),
+                       std::min(r.y + r.height, height - 1)};
+    };
+    // Keyed by the first occurring value above the cut (256: nothing survives).
+    std::array<int, 257> memo;
+    memo.fill(-1);
+    std::vector<std::pair<double, double>> computed;  // (largest, all) per distinct image
+    WsolBestIouCurves out;
+    out.largest.reserve(thresholds.size());
+    out.all.reserve(thresholds.size());
+    cv::Mat binary;
+    std::vector<std::vector<cv::Point>> contours;
+    std::vector<cv::Vec4i> hierarchy;
+    for (double threshold : thresholds) {
+        const int level = thresholdLevel(threshold, maxQuantised);
+        // cv2.threshold on uint8 compares with the level floored (a fractional level cannot
+        // occur: thresholdLevel is int(); a negative one keeps everything).
+        int first = level < 0 ? 0 : static_cast<int>(level) + 1;
+        while (first < 256 && !present[static_cast<std::size_t>(first)]) ++first;
+        first = std::min(first, 256);  // a level of 255 or more: nothing survives
+        int& slot = memo[static_cast<std::size_t>(first)];
+        if (slot < 0) {
+            std::pair<double, double> r;
+            if (first >= 256) {
+                r.first = r.second = bestIou(WsolBox{0, 0, 0, 0});
+            } else {
+                cv::threshold(quantised, binary, level, 255, cv::THRESH_BINARY);
+                contours.clear();
+                cv::findContours(binary, contours, hierarchy, cv::RETR_TREE,
+                                 cv::CHAIN_APPROX_SIMPLE);
+                if (contours.empty()) {
+                    r.first = r.second = bestIou(WsolBox{0, 0, 0, 0});
+                } else {
+                    std::size_t largest = 0;
+                    double largestArea = cv::contourArea(contours[0]);
+                    double all = -std::numeric_limits<double>::infinity();
+                    for (std::size_t i = 0; i < contours.size(); ++i) {
+                        if (i > 0) {
+                            const double area = cv::contourArea(contours[i]);
+                            if (area > largestArea) largestArea = area, largest = i;
+                        }
+                        all = std::max(all, bestIou(boxOf(contours[i])));
+                    }
+                    r.first = bestIou(boxOf(contours[largest]));
+                    r.second = all;
+                }
+            }
+            slot = static_cast<int>(computed.size());
+            computed.push_back(r);
+        }
+        out.largest.push_back(computed[static_cast<std::size_t>(slot)].first);
+        out.all.push_back(computed[static_cast<std::size_t>(slot)].second);
+    }
+    return out;
+}
+
 double WsolBoxResult::maxBoxAccAt(int iouThreshold) const {
     for (std::size_t i = 0; i < iouThresholds.size(); ++i) {
         if (iouThresholds[i] == iouThreshold) return maxBoxAcc[i];
@@ -490,6 +572,25 @@ void WsolMaskAccumulator::accumulate(const cv::Mat& scoreMap, const cv::Mat& gtM
             }
             ++(m[x] == 1 ? foregroundHistogram_ : backgroundHistogram_)[bin];
         }
+    }
+    ++imageCount_;
+}
+
+void WsolMaskAccumulator::accumulateHistograms(const std::vector<std::int64_t>& foreground,
+                                               const std::vector<std::int64_t>& background) {
+    const std::size_t bins = foregroundHistogram_.size();
+    if (foreground.size() != bins || background.size() != bins) {
+        throw std::invalid_argument("WsolMaskAccumulator: expected " + std::to_string(bins) +
+                                    " bins per histogram");
+    }
+    for (std::size_t i = 0; i < bins; ++i) {
+        if (foreground[i] < 0 || background[i] < 0) {
+            throw std::invalid_argument("WsolMaskAccumulator: negative histogram count");
+        }
+    }
+    for (std::size_t i = 0; i < bins; ++i) {
+        foregroundHistogram_[i] += foreground[i];
+        backgroundHistogram_[i] += background[i];
     }
     ++imageCount_;
 }

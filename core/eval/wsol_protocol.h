@@ -121,6 +121,17 @@ double wsolIou(const WsolBox& a, const WsolBox& b);
 std::vector<double> wsolBestIous(const cv::Mat& scoreMap, const std::vector<double>& thresholds,
                                  const std::vector<WsolBox>& gtBoxes, bool multiContour);
 
+// wsolBestIous for both contour modes at once, as an evaluation needs them: one findContours per
+// distinct binary image serves both modes, and cuts that keep the same pixels (no quantised value
+// lies between them, common with step 0.001 where 1000 thresholds meet at most 256 levels) share
+// it. Equal to wsolBestIous(..., false) in `largest` and wsolBestIous(..., true) in `all`.
+struct WsolBestIouCurves {
+    std::vector<double> largest;  // MaxBoxAcc: the largest contour's box
+    std::vector<double> all;      // MaxBoxAccV2: every contour's box
+};
+WsolBestIouCurves wsolBestIouCurves(const cv::Mat& scoreMap, const std::vector<double>& thresholds,
+                                    const std::vector<WsolBox>& gtBoxes);
+
 // ---------------------------------------------------------------------------------------------
 // MaxBoxAcc and MaxBoxAccV2
 
@@ -229,6 +240,11 @@ public:
     // Throws std::invalid_argument for mismatched sizes, a mask that is not CV_8UC1, or mask
     // values other than 0, 1 and 255 (theirs would silently drop such pixels).
     void accumulate(const cv::Mat& scoreMap, const cv::Mat& gtMask);
+    // Adds one image's histograms as foregroundHistogram()/backgroundHistogram() give them (kept
+    // per image by an evaluation so that it can resume). Throws std::invalid_argument for a
+    // length other than the number of bins or a negative count.
+    void accumulateHistograms(const std::vector<std::int64_t>& foreground,
+                              const std::vector<std::int64_t>& background);
     // Throws std::invalid_argument unless both have the same thresholds.
     void merge(const WsolMaskAccumulator& other);
 

@@ -3,7 +3,8 @@
 //  - the inference form's forward (batch norm folded, oneDNN / channels-last), fp32 and bf16;
 //  - PyTorch's own eager forward of torchvision's network, when a Python with torch is found;
 //  - split evaluation (decode, CAM + Grad-CAM at the last block, boxes, IoU) without a sweep,
-//    with the default 20-threshold MaxBoxAcc sweep, with wsolevaluation's 100 thresholds, and
+//    with the default 20-threshold MaxBoxAcc sweep, with wsolevaluation's 100 thresholds, the
+//    WSOL protocol (--protocol wsol) against ours at the same steps (0.01 and 0.001), and
 //    in bf16;
 //  - training steps in fp32 and in bf16 autocast + channels-last.
 // The forward passes run on images decoded beforehand; evaluation decodes its own.
@@ -170,11 +171,15 @@ int main(int argc, char** argv) {
 
     SplitData split;
     split.samples = samples;
-    auto evaluate = [&](const std::vector<float>& sweep, bool bf16) {
+    auto evaluate = [&](const std::vector<float>& sweep, bool bf16, double wsolStep = 0) {
         EvalOptions o;
         o.batchSize = batch;
         o.sweep = sweep;
         o.bf16 = bf16;
+        if (wsolStep > 0) {
+            o.protocol = EvalProtocol::Wsol;
+            o.wsolStep = wsolStep;
+        }
         fs::remove_all(tmp / "eval");
         return bench::seconds([&] { evaluateSplit(*session, split, o, tmp / "eval"); });
     };
@@ -183,7 +188,7 @@ int main(int argc, char** argv) {
     // the best of `rounds` runs, the rounds interleaved: each ratio compares best with best.
     const double inf = std::numeric_limits<double>::infinity();
     double tEager = inf, tFast = inf, tBf16 = inf, tEval = inf, tSweep = inf, tSweep100 = inf,
-           tEvalBf16 = inf, worstEager = 0;
+           tEvalBf16 = inf, tSweep1000 = inf, tWsol100 = inf, tWsol1000 = inf, worstEager = 0;
     for (int r = 0; r < rounds; ++r) {
         const double e = forwardAll(eager);
         tEager = std::min(tEager, e);
@@ -194,6 +199,9 @@ int main(int argc, char** argv) {
         tSweep = std::min(tSweep, evaluate(EvalOptions::defaultSweep(0.05f), false));
         tSweep100 = std::min(tSweep100, evaluate(EvalOptions::defaultSweep(0.01f), false));
         tEvalBf16 = std::min(tEvalBf16, evaluate({}, true));
+        tWsol100 = std::min(tWsol100, evaluate({}, false, 0.01));
+        tSweep1000 = std::min(tSweep1000, evaluate(EvalOptions::defaultSweep(0.001f), false));
+        tWsol1000 = std::min(tWsol1000, evaluate({}, false, 0.001));
     }
     const double base = n / tEager;
 
@@ -216,6 +224,13 @@ int main(int argc, char** argv) {
     row("100-threshold sweep (wsolevaluation's 0.01)", n / tSweep100, base);
     std::printf("  %-52s %7.2fx of no sweep (target >= 0.8x)\n", "", tEval / tSweep100);
     row("no sweep, bf16", n / tEvalBf16, base);
+    std::printf("\nthe WSOL protocol (--protocol wsol: 224 x 224 maps, per-threshold contours)\n");
+    row("WSOL, step 0.01 (100 thresholds)", n / tWsol100, base);
+    std::printf("  %-52s %7.2fx of ours at step 0.01 (target >= 0.9x)\n", "", tSweep100 / tWsol100);
+    row("ours, step 0.001 (1000 thresholds)", n / tSweep1000, base);
+    row("WSOL, step 0.001 (1000 thresholds)", n / tWsol1000, base);
+    std::printf("  %-52s %7.2fx of ours at step 0.001 (target >= 0.9x)\n", "",
+                tSweep1000 / tWsol1000);
     std::printf(
         "  (best of %d interleaved rounds; the eager baseline's slowest round: %.2f img/s)\n",
         rounds, n / worstEager);

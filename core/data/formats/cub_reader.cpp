@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "common/hash.h"
+#include "data/archive_cache.h"
 #include "data/formats/reader_support.h"
 #include "data/safe_file.h"
 #include "data/table_file.h"
@@ -54,13 +56,63 @@ std::optional<fs::path> findCubRoot(const fs::path& dir) {
     return std::nullopt;
 }
 
+namespace {
+bool endsWith(const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+}  // namespace
+
+std::optional<fs::path> findCubArchive(const fs::path& path) {
+    std::error_code ec;
+    if (fs::is_regular_file(path, ec)) {
+        const std::string name = path.filename().string();
+        if (endsWith(name, ".tgz") || endsWith(name, ".tar.gz")) return path;
+        return std::nullopt;
+    }
+    for (const char* name : {"CUB_200_2011.tgz", "CUB_200_2011.tar.gz"})
+        if (fs::is_regular_file(path / name, ec)) return path / name;
+    return std::nullopt;
+}
+
+std::string cubArchiveCacheName(const fs::path& archive) {
+    Hasher h;
+    const std::string path = fs::weakly_canonical(archive).string();
+    h.updateNumber(path.size()).update(path);
+    h.updateNumber(fs::file_size(archive));
+    h.updateNumber(
+        static_cast<std::uint64_t>(fs::last_write_time(archive).time_since_epoch().count()));
+    return "cub-200-2011-" + h.hex();
+}
+
 Dataset openCub(const fs::path& dirIn, const OpenOptions& options) {
-    const auto found = findCubRoot(fs::absolute(dirIn));
+    std::error_code ec;
+    const fs::path given = fs::absolute(dirIn);
+    auto found = fs::is_directory(given, ec) ? findCubRoot(given) : std::nullopt;
+    if (!found) {
+        if (const auto archive = findCubArchive(given)) {
+            std::string name;
+            try {
+                name = cubArchiveCacheName(*archive);
+            } catch (const fs::filesystem_error& e) {
+                throw DatasetError("cannot read archive '" + archive->string() +
+                                   "': " + e.code().message());
+            }
+            const fs::path unpacked = unpackArchivesToCache({*archive}, name, options);
+            found = findCubRoot(unpacked);
+            if (!found) {
+                fs::remove_all(unpacked, ec);  // not CUB: nothing worth keeping
+                throw DatasetError("archive '" + archive->string() +
+                                   "' does not hold CUB-200-2011: expected CUB_200_2011/ with "
+                                   "images.txt, image_class_labels.txt and images/ in it");
+            }
+        }
+    }
     if (!found)
         throw DatasetError("'" + dirIn.string() +
                            "' is not a CUB-200-2011 folder: expected images.txt, "
                            "image_class_labels.txt, train_test_split.txt, bounding_boxes.txt, "
-                           "classes.txt and images/ (in it or in its CUB_200_2011/)");
+                           "classes.txt and images/ (in it or in its CUB_200_2011/), or the "
+                           "archive CUB_200_2011.tgz");
     const fs::path root = *found;
     Dataset ds;
     ds.root = root;

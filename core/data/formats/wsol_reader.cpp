@@ -1,5 +1,6 @@
 #include "data/formats/wsol_reader.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -48,10 +49,21 @@ Dataset openWsol(const fs::path& dataIn, const fs::path& metaIn, const OpenOptio
     ds.root = fs::absolute(dataIn);
     ds.format = DatasetFormat::Wsol;
 
+    // The benchmark, from the metadata folder's name as wsolevaluation spells it.
+    {
+        fs::path meta = fs::absolute(metaIn).lexically_normal();
+        if (meta.filename().empty()) meta = meta.parent_path();  // "metadata/CUB/"
+        const std::string name = meta.filename().string();
+        if (name == "CUB" || name == "ILSVRC" || name == "OpenImages") ds.benchmark = name;
+        if (name == "ImageNet") ds.benchmark = "ILSVRC";
+    }
+
     struct Row {
         std::string id;
         int label = -1;
-        std::vector<Box> boxes;
+        std::vector<Box> boxes, listed;
+        std::vector<std::string> masks;
+        std::string ignore;
         int width = 0, height = 0;
     };
     std::map<SplitKind, std::vector<Row>> rows;
@@ -78,13 +90,29 @@ Dataset openWsol(const fs::path& dataIn, const fs::path& metaIn, const OpenOptio
             }
             labelOf[r.fields[0]] = static_cast<int>(*v);
         }
-        std::map<std::string, std::vector<Box>> boxesOf;
+        std::map<std::string, std::vector<Box>> boxesOf, listedOf;
+        // OpenImages: "<image id>,<mask>,<ignore mask>" per instance; the ignore mask is named on
+        // the image's first row only (data_loaders.py get_mask_paths).
+        std::map<std::string, std::vector<std::string>> masksOf;
+        std::map<std::string, std::string> ignoreOf;
         for (const auto& r : readTableFile(locFile, ',')) {
-            if (r.fields.size() == 3)
-                throw DatasetError("'" + locFile.string() +
-                                   "' lists segmentation masks (OpenImages): CAM Explorer reads "
-                                   "box metadata (CUB, ILSVRC) so far; masks and PxAP are not "
-                                   "read yet");
+            if (r.fields.size() == 3) {
+                const std::string& id = r.fields[0];
+                const bool first = !masksOf.count(id);
+                if (!isSafeRelativePath(r.fields[1]) ||
+                    (!r.fields[2].empty() && !isSafeRelativePath(r.fields[2])) ||
+                    (!first && !r.fields[2].empty())) {
+                    report.add(LoadIssue::Kind::Skipped, locFile.string(),
+                               "row " + std::to_string(r.number) +
+                                   " is not '<image id>,<mask file>,<ignore mask file>' with "
+                                   "paths under the data folder (the ignore mask on the "
+                                   "image's first row only)");
+                    continue;
+                }
+                masksOf[id].push_back(r.fields[1]);
+                if (first) ignoreOf[id] = r.fields[2];
+                continue;
+            }
             std::optional<long> c[4];
             if (r.fields.size() == 5)
                 for (int k = 0; k < 4; ++k) c[k] = tableInteger(r.fields[1 + k]);
@@ -96,6 +124,9 @@ Dataset openWsol(const fs::path& dataIn, const fs::path& metaIn, const OpenOptio
                                " is not '<image id>,<x0>,<y0>,<x1>,<y1>' in whole pixels");
                 continue;
             }
+            // Kept as listed for the WSOL protocol, which scores against these values.
+            listedOf[r.fields[0]].push_back(Box{static_cast<int>(*c[0]), static_cast<int>(*c[1]),
+                                                static_cast<int>(*c[2]), static_cast<int>(*c[3])});
             // x1, y1 are one past the last pixel (x + w); ours are inclusive.
             boxesOf[r.fields[0]].push_back(Box{static_cast<int>(*c[0]), static_cast<int>(*c[1]),
                                                static_cast<int>(*c[2]) - 1,
@@ -145,11 +176,20 @@ Dataset openWsol(const fs::path& dataIn, const fs::path& metaIn, const OpenOptio
             }
             row.label = l->second;
             auto b = boxesOf.find(id);
-            if (b == boxesOf.end()) {
-                report.add(LoadIssue::Kind::Skipped, locFile.string(), "'" + id + "' has no box");
+            auto m = masksOf.find(id);
+            if (b == boxesOf.end() && m == masksOf.end()) {
+                report.add(LoadIssue::Kind::Skipped, locFile.string(),
+                           "'" + id + "' has no box or mask");
                 continue;
             }
-            row.boxes = b->second;
+            if (b != boxesOf.end()) {
+                row.boxes = b->second;
+                row.listed = listedOf[id];
+            }
+            if (m != masksOf.end()) {
+                row.masks = m->second;
+                row.ignore = ignoreOf[id];
+            }
             auto sz = sizeOf.find(id);
             if (sz != sizeOf.end()) std::tie(row.width, row.height) = sz->second;
             labelSet.insert(row.label);
@@ -205,7 +245,38 @@ Dataset openWsol(const fs::path& dataIn, const fs::path& metaIn, const OpenOptio
             } else if (!detail::readSampleSize(s, split.report)) {
                 continue;
             }
-            if (!detail::addSampleBoxes(s, row.boxes, locFile, split.report)) continue;
+            if (!row.masks.empty()) {
+                // Masks are read when scored; here they only have to exist.
+                bool ok = true;
+                for (const std::string& f : row.masks) {
+                    s.maskPaths.push_back(ds.root / f);
+                    if (auto why = notRegularFileReason(s.maskPaths.back())) {
+                        split.report.add(LoadIssue::Kind::Skipped, s.maskPaths.back().string(),
+                                         "mask of '" + row.id + "' " + *why);
+                        ok = false;
+                        break;
+                    }
+                }
+                if (ok && !row.ignore.empty()) {
+                    s.ignoreMaskPath = ds.root / row.ignore;
+                    if (auto why = notRegularFileReason(s.ignoreMaskPath)) {
+                        split.report.add(LoadIssue::Kind::Skipped, s.ignoreMaskPath.string(),
+                                         "ignore mask of '" + row.id + "' " + *why);
+                        ok = false;
+                    }
+                }
+                if (!ok) continue;
+            }
+            if (!row.boxes.empty()) {
+                if (!detail::addSampleBoxes(s, row.boxes, locFile, split.report)) continue;
+                // Only boxes that keep their convention (x0 <= x1, none negative) are kept as
+                // listed; otherwise the protocol scores the repaired boxes.
+                const bool valid =
+                    std::all_of(row.listed.begin(), row.listed.end(), [](const Box& b) {
+                        return b.xmin >= 0 && b.ymin >= 0 && b.xmin <= b.xmax && b.ymin <= b.ymax;
+                    });
+                if (valid) s.listedBoxes = row.listed;
+            }
             split.samples.push_back(std::move(s));
         }
     }

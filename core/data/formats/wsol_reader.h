@@ -8,9 +8,12 @@
 //                      (x1, y1 one past the last pixel), or, for OpenImages,
 //                      "<image id>,<mask png>,<ignore png or empty>" per mask
 //   image_sizes.txt    "<image id>,<width>,<height>"
-// as data_loaders.py reads them. Mask metadata (OpenImages) is refused with a message for now:
-// scoring masks (PxAP) is not built yet. Boxes become inclusive pixel boxes [x0, y0, x1 - 1, y1 -
-// 1]. Class names: the folder that holds each class's images where it is one per class
+// as data_loaders.py reads them. Boxes become inclusive pixel boxes [x0, y0, x1 - 1, y1 - 1];
+// Sample::listedBoxes keeps them as listed for the WSOL protocol. Masks (OpenImages) are paths
+// under the data folder (their mask_root is the data root's OpenImages/, the same folder), kept in
+// Sample::maskPaths / ignoreMaskPath and read only when scored; such images have no boxes.
+// Dataset::benchmark is the metadata folder's name when it is CUB, ILSVRC (or ImageNet) or
+// OpenImages. Class names: the folder that holds each class's images where it is one per class
 // ("001.Black_footed_Albatross"), else "class N". Sizes come from image_sizes.txt where it lists
 // the image, else from the image header.
 

@@ -164,7 +164,7 @@ TEST_F(Formats, WsolSeveralBoxesPerImageAndAValidationSplit) {
     EXPECT_EQ(&w.split(SplitKind::Val), &w.val);
 }
 
-TEST_F(Formats, WsolBadRowsAreReportedAndMaskMetadataIsRefusedClearly) {
+TEST_F(Formats, WsolBadRowsAreReported) {
     test::TempDir out;
     writeDatasetAs(*s_ds, out.path(), DatasetFormat::Wsol);
     const fs::path test = out / "metadata" / "test";
@@ -193,16 +193,89 @@ TEST_F(Formats, WsolBadRowsAreReportedAndMaskMetadataIsRefusedClearly) {
         << all;
     EXPECT_NE(all.find("class_labels.txt: row 1 is not '<image id>,<class>'"), std::string::npos)
         << all;
-    EXPECT_NE(all.find("'" + ids.at(1).fields[0] + "' has no box"), std::string::npos) << all;
+    EXPECT_NE(all.find("'" + ids.at(1).fields[0] + "' has no box or mask"), std::string::npos)
+        << all;
+}
 
-    test::spit(test / "localization.txt", ids.front().fields[0] + ",m.png,ignore.png\n");
-    try {
-        openDataset(out / "images", o);
-        FAIL() << "mask metadata opened";
-    } catch (const DatasetError& e) {
-        EXPECT_NE(std::string(e.what()).find("segmentation masks"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("localization.txt"), std::string::npos) << e.what();
-    }
+TEST_F(Formats, WsolMaskMetadataOpenImagesStyle) {
+    // OpenImages' localization.txt: one row per instance mask, the ignore mask on the first row
+    // only; masks are paths under the data folder. Boxes rows elsewhere keep their listed values.
+    test::TempDir out;
+    writeDatasetAs(*s_ds, out.path(), DatasetFormat::Wsol);
+    const fs::path meta = out / "metadata";
+    fs::rename(meta, out / "OpenImages");
+    const fs::path test = out / "OpenImages" / "test";
+    const auto ids = readTableFile(test / "image_ids.txt", ',');
+    ASSERT_GE(ids.size(), 4u);
+    const std::string a = ids[0].fields[0], b = ids[1].fields[0], c = ids[2].fields[0],
+                      d = ids[3].fields[0];
+    for (const char* f : {"a_m0.png", "a_m1.png", "a_ignore.png", "b_m0.png", "d_m0.png"})
+        test::spit(out / "images" / f, "png bytes are read when scored");
+    test::spit(test / "localization.txt",
+               a + ",a_m0.png,a_ignore.png\n" + a + ",a_m1.png,\n" +  // two instances
+                   b + ",b_m0.png,\n" +                               // no ignore mask
+                   c + ",missing.png,\n" +                            // a mask that is not there
+                   d + ",d_m0.png,\n" + d + ",../escape.png,\n");     // a path leaving the folder
+    OpenOptions o;
+    o.metadataDir = out / "OpenImages";
+    const Dataset w = openDataset(out / "images", o);
+    EXPECT_EQ(w.benchmark, "OpenImages");
+    auto find = [&](const std::string& id) -> const Sample* {
+        for (const auto& s : w.test.samples)
+            if (s.relPath == id) return &s;
+        return nullptr;
+    };
+    const Sample* sa = find(a);
+    ASSERT_TRUE(sa);
+    EXPECT_FALSE(sa->hasBoxes());
+    ASSERT_EQ(sa->maskPaths.size(), 2u);
+    EXPECT_EQ(sa->maskPaths[1], w.root / "a_m1.png");
+    EXPECT_EQ(sa->ignoreMaskPath, w.root / "a_ignore.png");
+    const Sample* sb = find(b);
+    ASSERT_TRUE(sb);
+    EXPECT_EQ(sb->maskPaths.size(), 1u);
+    EXPECT_TRUE(sb->ignoreMaskPath.empty());
+    EXPECT_FALSE(find(c));
+    std::string all;
+    for (const auto& i : w.test.report.issues) all += i.file + ": " + i.message + "\n";
+    EXPECT_NE(all.find("missing.png: mask of '" + c + "' does not exist"), std::string::npos)
+        << all;
+    EXPECT_NE(all.find("localization.txt: row 6 is not '<image id>,<mask file>"), std::string::npos)
+        << all;
+    // d keeps the mask that is fine; the bad row is named, not applied.
+    const Sample* sd = find(d);
+    ASSERT_TRUE(sd);
+    EXPECT_EQ(sd->maskPaths.size(), 1u);
+}
+
+TEST_F(Formats, WsolBoxesAreKeptAsListedForTheProtocol) {
+    // x1 = width (one past the last pixel) is clipped for our boxes but kept as listed, which is
+    // what wsolevaluation scores against; the metadata folder's name names the benchmark.
+    test::TempDir out;
+    writeDatasetAs(*s_ds, out.path(), DatasetFormat::Wsol);
+    fs::rename(out / "metadata", out / "CUB");
+    const fs::path test = out / "CUB" / "test";
+    const auto ids = readTableFile(test / "image_ids.txt", ',');
+    std::string id = ids.at(0).fields[0], w, h;
+    for (const auto& r : readTableFile(test / "image_sizes.txt", ','))
+        if (r.fields[0] == id) w = r.fields[1], h = r.fields[2];
+    ASSERT_FALSE(w.empty());
+    std::string loc = id + ",3,4," + w + "," + h + "\n";
+    for (const auto& r : readTableFile(test / "localization.txt", ','))
+        if (r.fields[0] != id)
+            loc += r.fields[0] + "," + r.fields[1] + "," + r.fields[2] + "," + r.fields[3] + "," +
+                   r.fields[4] + "\n";
+    test::spit(test / "localization.txt", loc);
+    OpenOptions o;
+    o.metadataDir = out / "CUB/";
+    const Dataset ds = openDataset(out / "images", o);
+    EXPECT_EQ(ds.benchmark, "CUB");
+    const Sample& s = ds.test.samples.at(0);
+    ASSERT_EQ(s.relPath, id);
+    ASSERT_EQ(s.listedBoxes.size(), 1u);
+    EXPECT_EQ(s.listedBoxes[0], (Box{3, 4, std::stoi(w), std::stoi(h)}));
+    ASSERT_EQ(s.boxes.size(), 1u);
+    EXPECT_EQ(s.boxes[0], (Box{3, 4, std::stoi(w) - 1, std::stoi(h) - 1}));
 }
 
 TEST_F(Formats, AFifoOrAFolderAsAMetadataFileIsRefusedWithoutHanging) {

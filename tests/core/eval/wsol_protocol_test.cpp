@@ -404,6 +404,39 @@ TEST(WsolBoxes, MatchFloodFillReferenceOnRandomMaps) {
     EXPECT_GT(holes, 10);
 }
 
+TEST(WsolBoxes, BothModesAtOnceEqualThePerModeComputation) {
+    // wsolBestIouCurves shares one contour search between the modes and between cuts that keep
+    // the same pixels; it must give exactly wsolBestIous' values, at both of their steps, on
+    // smooth maps, maps with plateaus (few quantised levels) and an all-zero map.
+    const std::vector<WsolBox> gt = {{10, 8, 40, 30}, {3, 40, 20, 60}};
+    std::vector<cv::Mat> maps;
+    for (std::uint64_t seed : {1u, 2u, 3u, 4u}) maps.push_back(randomMap(64, 72, seed));
+    cv::Mat plateaus = randomMap(64, 72, 9);
+    for (int y = 0; y < plateaus.rows; ++y)
+        for (int x = 0; x < plateaus.cols; ++x)
+            plateaus.at<double>(y, x) = std::floor(plateaus.at<double>(y, x) * 5) / 5;
+    maps.push_back(plateaus);
+    maps.push_back(mapOf(64, 72, 0.0));
+    cv::Mat peak = mapOf(64, 72, 0.0);
+    peak.at<double>(30, 30) = 1.0;
+    maps.push_back(peak);
+    for (double step : {0.01, 0.001, 0.05}) {
+        const auto thresholds = wsolThresholds(step);
+        for (std::size_t i = 0; i < maps.size(); ++i) {
+            const WsolBestIouCurves both = wsolBestIouCurves(maps[i], thresholds, gt);
+            EXPECT_EQ(both.largest, wsolBestIous(maps[i], thresholds, gt, false))
+                << "map " << i << " step " << step;
+            EXPECT_EQ(both.all, wsolBestIous(maps[i], thresholds, gt, true))
+                << "map " << i << " step " << step;
+        }
+    }
+    // Unordered and out-of-range thresholds too (the cache must not assume an order).
+    const std::vector<double> odd = {0.9, 0.1, -0.5, 0.5, 1.5, 0.1};
+    EXPECT_EQ(wsolBestIouCurves(maps[0], odd, gt).all, wsolBestIous(maps[0], odd, gt, true));
+    EXPECT_EQ(wsolBestIouCurves(maps[0], odd, gt).largest, wsolBestIous(maps[0], odd, gt, false));
+    EXPECT_THROW(wsolBestIouCurves(maps[0], odd, {}), std::invalid_argument);
+}
+
 TEST(WsolBoxes, RejectsInvalidMaps) {
     const std::vector<double> t{0.5};
     EXPECT_THROW(wsolBoxesFromScoreMap(cv::Mat(), t, true), std::invalid_argument);
@@ -671,6 +704,29 @@ TEST(WsolMaskAccumulator, MergeEqualsOneAccumulator) {
     EXPECT_EQ(first.compute().pxap, all.compute().pxap);
     EXPECT_EQ(first.imageCount(), 2u);
     EXPECT_THROW(first.merge(WsolMaskAccumulator({0.0, 0.5})), std::invalid_argument);
+}
+
+TEST(WsolMaskAccumulator, PerImageHistogramsAddUpToTheAccumulator) {
+    // An evaluation keeps each image's histograms and adds them later (to resume): the same PxAP.
+    const HandPxap c;
+    cv::Mat secondMap = c.map.clone();
+    secondMap.at<double>(0, 0) = 0.0;
+    WsolMaskAccumulator all(c.thresholds), sum(c.thresholds);
+    for (const cv::Mat* m : {&c.map, static_cast<const cv::Mat*>(&secondMap)}) {
+        all.accumulate(*m, c.truth);
+        WsolMaskAccumulator one(c.thresholds);
+        one.accumulate(*m, c.truth);
+        sum.accumulateHistograms(one.foregroundHistogram(), one.backgroundHistogram());
+    }
+    EXPECT_EQ(sum.foregroundHistogram(), all.foregroundHistogram());
+    EXPECT_EQ(sum.backgroundHistogram(), all.backgroundHistogram());
+    EXPECT_EQ(sum.imageCount(), 2u);
+    EXPECT_EQ(sum.compute().pxap, all.compute().pxap);
+    EXPECT_THROW(sum.accumulateHistograms({1, 2}, {1, 2}), std::invalid_argument);
+    std::vector<std::int64_t> negative(all.foregroundHistogram().size(), 0);
+    negative[0] = -1;
+    EXPECT_THROW(sum.accumulateHistograms(negative, all.backgroundHistogram()),
+                 std::invalid_argument);
 }
 
 TEST(WsolMaskAccumulator, RejectsBadInput) {
