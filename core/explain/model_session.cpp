@@ -1,6 +1,7 @@
 #include "explain/model_session.h"
 
 #include "common/hash.h"
+#include "data/imagenet_classes.h"
 
 #include <ATen/ATen.h>
 

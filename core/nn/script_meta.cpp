@@ -1,5 +1,7 @@
 #include "nn/script_meta.h"
 
+#include "data/imagenet_classes.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -130,19 +132,6 @@ std::string scriptMetaToJson(const ScriptMeta& m) {
     if (m.prefixTokens) j["prefix_tokens"] = *m.prefixTokens;
     if (m.patchGrid) j["patch_grid"] = {(*m.patchGrid)[0], (*m.patchGrid)[1]};
     return j.dump(2);
-}
-
-extern const char* const kImageNetClassesText;  // generated from resources/imagenet_classes.txt
-
-const std::vector<std::string>& imageNetClassNames() {
-    static const std::vector<std::string> names = [] {
-        std::vector<std::string> out;
-        std::istringstream in(kImageNetClassesText);
-        for (std::string line; std::getline(in, line);)
-            if (!line.empty()) out.push_back(line);
-        return out;
-    }();
-    return names;
 }
 
 }  // namespace camx

@@ -63,9 +63,6 @@ std::string scriptMetaToJson(const ScriptMeta& meta);
 std::string mapLayoutName(MapLayout l);  // "auto", "nchw", "nhwc"
 std::optional<MapLayout> parseMapLayout(const std::string& name);
 
-// The 1000 ImageNet-1k class names, in torchvision's order (shipped with the app).
-const std::vector<std::string>& imageNetClassNames();
-
 }  // namespace camx
 
 namespace camx {

@@ -13,6 +13,7 @@
 #include "data/formats/reader_support.h"
 #include "data/image_header.h"
 #include "data/image_io.h"
+#include "data/imagenet_classes.h"
 #include "data/safe_file.h"
 #include "data/table_file.h"
 
@@ -406,6 +407,8 @@ Dataset openImageNet(const fs::path& dirIn, const OpenOptions& options) {
         }
         wnids.assign(seen.begin(), seen.end());
         names = wnids;
+        // All of ImageNet-1k: sorted wnids are torchvision's class order, so its names fit.
+        if (wnids.size() == imageNetClassNames().size()) names = imageNetClassNames();
     }
     std::map<std::string, int> classOf;
     for (std::size_t c = 0; c < wnids.size(); ++c) classOf[wnids[c]] = static_cast<int>(c);

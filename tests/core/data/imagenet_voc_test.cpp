@@ -12,6 +12,7 @@
 #include "data/formats/dataset_writer.h"
 #include "data/formats/voc_reader.h"
 #include "data/image_io.h"
+#include "data/imagenet_classes.h"
 #include "data/table_file.h"
 
 namespace camx {
@@ -303,6 +304,34 @@ TEST_F(ImageNetFormat, AGoneImageWithOnlyACsvRowAndACancelledOpen) {
     OpenOptions o;
     o.job.cancel = &cancel;
     EXPECT_THROW(openDataset(out.path(), o), Cancelled);
+}
+
+TEST(ImageNetNames, AllThousandWnidsWithoutTheMappingGetTorchvisionsNames) {
+    // Without LOC_synset_mapping.txt the classes are the sorted wnids, which is torchvision's
+    // order: with all 1000 of them the compiled-in names apply, class i being names[i].
+    test::TempDir dir;
+    const fs::path images = dir / "ILSVRC" / "Data" / "CLS-LOC" / "val";
+    fs::create_directories(images);
+    const fs::path first = images / "ILSVRC2012_val_00000001.JPEG";
+    writeRgb(first, cv::Mat(12, 16, CV_8UC3, cv::Scalar(10, 20, 30)));
+    std::string csv = "ImageId,PredictionString\n";
+    for (int i = 0; i < 1000; ++i) {
+        char id[32], wnid[16];
+        std::snprintf(id, sizeof id, "ILSVRC2012_val_%08d", i + 1);
+        std::snprintf(wnid, sizeof wnid, "n%08d", 999 - i);  // listed out of order
+        if (i > 0) fs::create_hard_link(first, images / (std::string(id) + ".JPEG"));
+        csv += std::string(id) + "," + wnid + " 1 2 10 8\n";
+    }
+    test::spit(dir / "LOC_val_solution.csv", csv);
+    const Dataset ds = openDataset(dir.path());
+    ASSERT_EQ(ds.numClasses(), 1000u);
+    EXPECT_EQ(ds.breedFolders.front(), "n00000000");
+    EXPECT_EQ(ds.breedNames, imageNetClassNames());
+    EXPECT_EQ(ds.breedNames.front(), "tench");
+    ASSERT_EQ(ds.test.samples.size(), 1000u);
+    // Image 1 is wnid n00000999: class 999, "toilet tissue" in torchvision's list.
+    for (const Sample& s : ds.test.samples)
+        if (s.relPath.find("00000001") != std::string::npos) EXPECT_EQ(s.label, 999);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@
 #include <map>
 
 #include "../test_support.h"
+#include "data/imagenet_classes.h"
 #include "explain/cam_methods.h"
 #include "explain/model_session.h"
 #include "nn/script_meta.h"
