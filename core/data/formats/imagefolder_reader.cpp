@@ -3,12 +3,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <iterator>
 #include <map>
 #include <set>
-#include <thread>
 #include <utility>
 
 #include "data/formats/reader_support.h"
@@ -191,33 +189,19 @@ SplitScan scanSplit(SplitKind kind, const fs::path& dir, const JobContext& job,
 std::vector<std::optional<std::string>> probeAll(std::vector<Sample>& samples,
                                                  const JobContext& job, std::size_t& done,
                                                  std::size_t total) {
-    const std::size_t n = samples.size();
-    std::vector<std::optional<std::string>> problems(n);
-    std::atomic<std::size_t> next{0}, finished{0};
-    std::atomic<bool> stop{false};
-    auto probe = [&](bool reporter) {
-        std::size_t mine = 0;
-        for (std::size_t i; !stop && (i = next++) < n;) {
-            if (job.cancelled()) stop = true;
-            ImageHeader header;
-            problems[i] = detail::probeImage(samples[i].imagePath, &header);
-            if (!problems[i]) {
-                samples[i].width = header.width;
-                samples[i].height = header.height;
-            }
-            ++finished;
-            if (reporter && ++mine % 64 == 0)
-                job.report(done + finished, total, "Reading image headers");
-        }
-    };
-    const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-    const std::size_t helpers = n < 64 ? 0 : std::min<std::size_t>(hw, 16) - 1;
-    std::vector<std::thread> pool;
-    for (std::size_t t = 0; t < helpers; ++t) pool.emplace_back(probe, false);
-    probe(true);  // this thread reports progress and watches for cancellation
-    for (auto& t : pool) t.join();
-    job.throwIfCancelled();
-    done += n;
+    std::vector<std::optional<std::string>> problems(samples.size());
+    detail::forEachOnAllCores(samples.size(), job,
+                              "Reading image headers (" + std::to_string(done + samples.size()) +
+                                  " of " + std::to_string(total) + ")",
+                              [&](std::size_t i) {
+                                  ImageHeader header;
+                                  problems[i] = detail::probeImage(samples[i].imagePath, &header);
+                                  if (!problems[i]) {
+                                      samples[i].width = header.width;
+                                      samples[i].height = header.height;
+                                  }
+                              });
+    done += samples.size();
     return problems;
 }
 
