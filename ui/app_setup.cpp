@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QMessageBox>
+#include <cstdio>
 
 #include "data/demo_generator.h"
 #include "data/image_io.h"
@@ -30,6 +31,15 @@ void addStartupOptions(QCommandLineParser& parser) {
     parser.addOptions({{{QStringLiteral("d"), QStringLiteral("data")},
                         QStringLiteral("Open this dataset folder."),
                         QStringLiteral("DIR")},
+                       {QStringLiteral("format"),
+                        QStringLiteral("How to read the dataset folder: auto (the default), "
+                                       "stanford-dogs, cub, wsol, imagenet, voc or imagefolder."),
+                        QStringLiteral("NAME")},
+                       {QStringLiteral("metadata"),
+                        QStringLiteral("wsolevaluation's metadata folder for the dataset "
+                                       "(metadata/CUB, metadata/ILSVRC or metadata/OpenImages); "
+                                       "implies --format wsol."),
+                        QStringLiteral("DIR")},
                        {{QStringLiteral("m"), QStringLiteral("model")},
                         QStringLiteral("Open this model (.ckpt, .pth, or a TorchScript .pt)."),
                         QStringLiteral("FILE")},
@@ -38,7 +48,19 @@ void addStartupOptions(QCommandLineParser& parser) {
 }
 
 StartupFiles startupFiles(const QCommandLineParser& parser) {
-    StartupFiles f{parser.value(QStringLiteral("data")), parser.value(QStringLiteral("model"))};
+    StartupFiles f;
+    f.dataset = parser.value(QStringLiteral("data"));
+    f.model = parser.value(QStringLiteral("model"));
+    f.metadataDir = parser.value(QStringLiteral("metadata"));
+    if (parser.isSet(QStringLiteral("format"))) {
+        const QString name = parser.value(QStringLiteral("format"));
+        if (auto format = parseDatasetFormat(name.toStdString()))
+            f.format = *format;
+        else
+            std::fprintf(stderr, "cam-explorer: unknown --format '%s'; detecting the format\n",
+                         qPrintable(name));
+    }
+    if (f.format == DatasetFormat::Auto && !f.metadataDir.isEmpty()) f.format = DatasetFormat::Wsol;
     if (parser.isSet(QStringLiteral("demo"))) {
         if (f.dataset.isEmpty()) f.dataset = QString::fromStdString(demoDatasetDir().string());
         if (f.model.isEmpty()) f.model = QString::fromStdString(demoModelFile().string());
@@ -50,6 +72,12 @@ StartupFiles startupFiles(const QCommandLineParser& parser) {
                     .arg(f.dataset));
     }
     return f;
+}
+
+DatasetChoice StartupFiles::datasetChoice() const {
+    if (format == DatasetFormat::Auto && metadataDir.isEmpty())
+        return DatasetChoice::rememberedFor(dataset);
+    return DatasetChoice{dataset, format, metadataDir};
 }
 
 }  // namespace camx::ui

@@ -38,7 +38,7 @@ ProgressFn progressTo(QPromise<T>& promise) {
 // Other dataset formats plug in here.
 using DatasetReader =
     std::function<Dataset(const std::filesystem::path& dir, const OpenOptions& options)>;
-// openStanfordDogs.
+// openDataset: every format, detected unless the options name one.
 DatasetReader standardDatasetReader();
 
 struct DatasetReadOutcome {

@@ -29,6 +29,9 @@
 #include "background_job.h"
 #include "browser/browser_panel.h"
 #include "browser/dataset_model.h"
+#include "browser/dataset_text.h"
+#include "browser/load_report_dialog.h"
+#include "browser/open_dataset_dialog.h"
 #include "browser/thumbnail_loader.h"
 #include "common/image_convert.h"
 #include "common/thread_priority.h"
@@ -37,6 +40,7 @@
 #include "explain/model_session.h"
 #include "explorer/explorer_view.h"
 #include "explorer/heatmap_panel.h"
+#include "explorer/mask_outlines.h"
 #include "export/export_size_dialog.h"
 #include "export/grid_export_dialog.h"
 #include "figures/figure_batch.h"
@@ -61,6 +65,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_browser = new BrowserPanel(m_datasetModel);
     m_explorer = new ExplorerView;
     m_controller = new ExplainController(this);
+    m_masks = new MaskOutlineLoader(this);
     m_start = new StartPage;
     m_demo = new DemoSetup(this);
     m_stack = new QStackedWidget;
@@ -116,10 +121,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
     connect(m_browser, &BrowserPanel::currentChanged, this, &MainWindow::onCurrentRow);
     connect(m_browser, &BrowserPanel::splitChanged, this, [this](SplitKind s) {
-        QSettings().setValue("browser/split", static_cast<int>(s));
+        rememberSplit(s);
         m_workspace->setSplit(s);
         m_browser->selectFirst();
     });
+    connect(m_browser, &BrowserPanel::loadReportRequested, this, &MainWindow::showLoadReport);
+    // A sample's mask outlines, read in the background: the explorer shows them with the image
+    // they belong to, whenever that is shown.
+    connect(m_masks, &MaskOutlineLoader::ready, this,
+            [this](const QString& path, std::shared_ptr<const MaskOutlines> outlines) {
+                m_explorer->setTruthOutlines(path, std::move(outlines));
+            });
     connect(m_controller, &ExplainController::ready, this, &MainWindow::onReady);
     connect(m_controller, &ExplainController::scoreCamReady, this, &MainWindow::onReady);
     connect(m_controller, &ExplainController::failed, this, [this](const QString& msg) {
@@ -171,7 +183,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_start, &StartPage::openModelRequested, this, [this] {
         if (auto* a = findChild<QAction*>(QStringLiteral("openModelAction"))) a->trigger();
     });
-    connect(m_start, &StartPage::recentDatasetChosen, this, &MainWindow::openDataset);
+    connect(m_start, &StartPage::recentDatasetChosen, this,
+            qOverload<const QString&>(&MainWindow::openDataset));
     connect(m_start, &StartPage::recentModelChosen, this, &MainWindow::openModel);
     connect(m_demo, &DemoSetup::progress, m_start, &StartPage::showDemoProgress);
     connect(m_demo, &DemoSetup::progress, this, [this](int done, int total, const QString& s) {
@@ -207,9 +220,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
     buildActions();
     restoreSettings();
-    // The split the user browsed last (a view preference, kept across datasets).
-    m_workspace->setSplit(
-        static_cast<SplitKind>(QSettings().value("browser/split", int(SplitKind::Test)).toInt()));
+    // The split the user browsed last (a view preference, kept across datasets that have it).
+    m_workspace->setSplit(rememberedSplit());
     m_start->setDemoReady(DemoSetup::ready());
     updateTitle();
     updateStartPage();
@@ -263,14 +275,11 @@ bool MainWindow::isLoading() const {
 
 void MainWindow::buildActions() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* openData = file->addAction(tr("Open &Dataset…"), this, [this] {
-        const QString dir =
-            QFileDialog::getExistingDirectory(this, tr("Open a Stanford Dogs folder"),
-                                              QSettings().value("paths/lastDataset").toString());
-        if (!dir.isEmpty()) openDataset(dir);
-    });
+    QAction* openData =
+        file->addAction(tr("Open &Dataset…"), this, &MainWindow::showOpenDatasetDialog);
     openData->setShortcut(QKeySequence::Open);
     openData->setObjectName(QStringLiteral("openDatasetAction"));
+    openData->setStatusTip(tr("Open a dataset folder in any format CAM Explorer reads"));
     QAction* openModelAct = file->addAction(tr("Open &Model…"), this, [this] {
         const QString f = QFileDialog::getOpenFileName(
             this, tr("Open a model"), QSettings().value("paths/lastModel").toString(),
@@ -291,6 +300,12 @@ void MainWindow::buildActions() {
         m_stack->setCurrentWidget(m_start);
         m_dock->hide();
     });
+    m_loadReportAction =
+        file->addAction(tr("Dataset &Load Report…"), this, &MainWindow::showLoadReport);
+    m_loadReportAction->setObjectName(QStringLiteral("loadReportAction"));
+    m_loadReportAction->setStatusTip(
+        tr("What was read from the open dataset, and every image skipped or repaired"));
+    m_loadReportAction->setEnabled(false);
     m_recentData = file->addMenu(tr("Recent Datasets"));
     m_recentModels = file->addMenu(tr("Recent Models"));
     file->addSeparator();
@@ -401,6 +416,7 @@ void MainWindow::restoreSettings() {
         t->setValue(s.value("view/threshold", 20).toInt());
     if (auto* b = m_explorer->findChild<QSlider*>("blendSlider"))
         b->setValue(s.value("view/blend", 50).toInt());
+    m_explorer->setTruthShown(s.value("view/showTruth", true).toBool());
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {
@@ -411,6 +427,7 @@ void MainWindow::closeEvent(QCloseEvent* e) {
         s.setValue("view/threshold", t->value());
     if (auto* b = m_explorer->findChild<QSlider*>("blendSlider"))
         s.setValue("view/blend", b->value());
+    s.setValue("view/showTruth", m_explorer->truthShown());
     if (m_wizard && m_wizard->isTraining()) {
         // The wizard asks whether to stop; the main window stays until training has stopped.
         m_wizard->show();
@@ -467,10 +484,41 @@ void MainWindow::showStatus(const QString& message, int timeoutMs) {
 }
 
 void MainWindow::openDataset(const QString& dir) {
-    showStatus(tr("Reading %1…").arg(dir));
+    openDataset(DatasetChoice::rememberedFor(dir));
+}
+
+void MainWindow::openDataset(const DatasetChoice& choice) {
+    showStatus(choice.format == DatasetFormat::Auto
+                   ? tr("Reading %1…").arg(choice.dir)
+                   : tr("Reading %1 as %2…").arg(choice.dir, formatDisplayName(choice.format)));
     m_datasetProgress = {};
-    m_workspace->openDataset(dir);
+    m_datasetChoice = choice;
+    m_workspace->openDataset(choice.dir, choice.options());
     updateBusy();
+}
+
+void MainWindow::showOpenDatasetDialog() {
+    if (m_openDialog) {
+        m_openDialog->raise();
+        m_openDialog->activateWindow();
+        return;
+    }
+    auto* dialog = new OpenDatasetDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowModality(Qt::WindowModal);
+    connect(dialog, &QDialog::accepted, this, [this, dialog] { openDataset(dialog->choice()); });
+    m_openDialog = dialog;
+    dialog->open();
+}
+
+void MainWindow::showLoadReport() {
+    if (!m_loadReport) {
+        m_loadReport = new LoadReportDialog(this);
+        m_loadReport->setDataset(m_workspace->dataset().get());
+    }
+    m_loadReport->show();
+    m_loadReport->raise();
+    m_loadReport->activateWindow();
 }
 
 void MainWindow::openModel(const QString& file) {
@@ -717,6 +765,11 @@ void MainWindow::updateTitle() {
 void MainWindow::onDatasetChanged() {
     m_external.clear();
     const auto data = m_workspace->dataset();
+    m_masks->clear();
+    m_explorer->setDatasetClasses(data ? data->breedNames : std::vector<std::string>{},
+                                  data ? QString::fromStdString(data->labelRule) : QString());
+    if (m_loadReport) m_loadReport->setDataset(data.get());
+    m_loadReportAction->setEnabled(data != nullptr);
     m_browser->setDataset(data.get(), m_workspace->split());
     clearImage();
     updateTitle();
@@ -766,22 +819,39 @@ void MainWindow::onEvaluationChanged() {
 void MainWindow::onDatasetLoadFinished(const QString& dir, const QString& error) {
     updateBusy();
     finishStartupOpen();
+    const DatasetChoice choice =
+        m_datasetChoice.dir == dir ? m_datasetChoice : DatasetChoice{dir, DatasetFormat::Auto, {}};
     if (!error.isEmpty()) {
-        showError(tr("Cannot open the dataset"), error);
+        // Core names what each format needs; the way to say which one it is lives in the dialog.
+        QString message = error;
+        if (choice.format == DatasetFormat::Auto && error != tr("cancelled"))
+            message += QStringLiteral("\n\n") +
+                       tr("To choose the format yourself (and, for wsolevaluation metadata, its "
+                          "metadata folder), use File ▸ Open Dataset….");
+        showError(tr("Cannot open the dataset"), message);
         return;
     }
     const auto data = m_workspace->dataset();
     addRecent("recent/datasets", dir);
     QSettings().setValue("paths/lastDataset", dir);
-    const SplitKind split = m_workspace->split();
-    const auto& r = data->split(split).report;
-    showStatus(tr("%1: %2 train, %3 test images, %4 breeds; %5 skipped")
-                   .arg(dir)
-                   .arg(data->train.samples.size())
-                   .arg(data->test.samples.size())
-                   .arg(data->numClasses())
-                   .arg(data->train.report.skipped() + r.skipped()),
-               8000);
+    choice.remember();
+    // What was read, how much of it, and whether the report has anything to say.
+    QStringList counts;
+    for (SplitKind k : {SplitKind::Train, SplitKind::Val, SplitKind::Test})
+        if (!data->split(k).samples.empty() || k != SplitKind::Val)
+            counts << QStringLiteral("%1 %2")
+                          .arg(data->split(k).samples.size())
+                          .arg(splitDisplayName(k));
+    QString text = tr("Read %1 from %2: %3 images, %4")
+                       .arg(formatDisplayName(*data), dir, counts.join(QStringLiteral(", ")),
+                            classCount(data->numClasses()));
+    const std::size_t skipped = totalSkipped(*data), repaired = totalRepaired(*data);
+    if (skipped || repaired)
+        text +=
+            tr("; %1 skipped, %2 repaired (File ▸ Dataset Load Report)").arg(skipped).arg(repaired);
+    showStatus(text, 10000);
+    // The first image's "open a model" hint or explanation must not wipe this at once.
+    m_keepStatusUntil = std::chrono::steady_clock::now() + std::chrono::seconds(6);
     Q_EMIT datasetLoaded();
     m_browser->selectFirst();
 }
@@ -844,8 +914,8 @@ void MainWindow::onModelLoadFinished(const QString& file, const QString& error) 
         for (const auto& note : info.notes) parts << QString::fromStdString(note);
         showStatus(parts.join(QStringLiteral(". ")), 15000);
         m_keepStatusUntil = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    } else {
-        statusBar()->clearMessage();
+    } else if (std::chrono::steady_clock::now() >= m_keepStatusUntil) {
+        statusBar()->clearMessage();  // not a dataset's load summary that has just been shown
     }
     Q_EMIT modelLoaded();
     requestCurrent();
@@ -899,12 +969,14 @@ void MainWindow::requestCurrent() {
         truth = s.boxes;
         label = s.label;
         size = QSize(s.width, s.height);
+        // Masks are read off the GUI thread; the explorer shows them with this image.
+        if (auto outlines = m_masks->request(s)) m_explorer->setTruthOutlines(path, outlines);
     }
     if (path.isEmpty()) return;
     if (!m_workspace->model()) {
         if (!m_startupNotice.isEmpty())
             showStatus(std::exchange(m_startupNotice, QString()), 20000);
-        else
+        else if (std::chrono::steady_clock::now() >= m_keepStatusUntil)
             showStatus(tr("Open a model to see where it looks (File ▸ Open Model)"), 5000);
         return;
     }
@@ -914,8 +986,10 @@ void MainWindow::requestCurrent() {
         QImage thumb = m_row >= 0 && m_external.isEmpty()
                            ? m_datasetModel->thumbnails()->thumbnail(m_row, path)
                            : QImage();
-        m_explorer->showPending(thumb, truth, !m_external.isEmpty() ? false : label >= 0, label,
-                                path, size);
+        // The IoU needs boxes: an image without them (an image folder's) says it has no
+        // ground truth.
+        m_explorer->showPending(thumb, truth, m_external.isEmpty() && label >= 0 && !truth.empty(),
+                                label, path, size);
     }
     m_controller->request(key);
 }
@@ -931,7 +1005,7 @@ void MainWindow::onReady(std::shared_ptr<const ExplainResult> r) {
         if (QString::fromStdString(s.imagePath.string()) != r->key.path) return;
         truth = s.boxes;
         label = s.label;
-        known = true;
+        known = s.hasBoxes();
     } else {
         return;  // nothing is selected any more
     }
@@ -956,19 +1030,24 @@ void MainWindow::updateStatus() {
             .arg(QString::fromStdString(info.classNames[static_cast<std::size_t>(top.classIndex)]))
             .arg(100.0 * top.probability, 0, 'f', 1);
     if (m_external.isEmpty() && m_row >= 0) {
-        const int label = m_datasetModel->sample(m_row).label;
+        const Sample& sample = m_datasetModel->sample(m_row);
+        const int label = sample.label;
         text +=
             top.classIndex == label
                 ? tr("  ✔ correct")
                 : tr("  ✘ wrong (truth: %1)")
                       .arg(m_datasetModel->breedNames()[static_cast<std::size_t>(label)].c_str());
-        for (int i = 0; i < m_explorer->panelCount(); ++i) {
-            const HeatmapPanel* p = m_explorer->panel(i);
-            if (p->method() == Method::Cam && !info.camAvailable) continue;
-            text += QStringLiteral("   %1 IoU %2")
-                        .arg(QString::fromStdString(methodName(p->method())))
-                        .arg(p->iou(), 0, 'f', 3);
-        }
+        if (!sample.hasBoxes())
+            text += sample.hasMasks() ? tr("   (masks only: no box IoU)")
+                                      : tr("   (no ground truth: no IoU)");
+        else
+            for (int i = 0; i < m_explorer->panelCount(); ++i) {
+                const HeatmapPanel* p = m_explorer->panel(i);
+                if (p->method() == Method::Cam && !info.camAvailable) continue;
+                text += QStringLiteral("   %1 IoU %2")
+                            .arg(QString::fromStdString(methodName(p->method())))
+                            .arg(p->iou(), 0, 'f', 3);
+            }
     } else {
         text += tr("   (external image: no ground truth, no IoU)");
     }
@@ -1197,7 +1276,8 @@ void MainWindow::dropEvent(QDropEvent* e) {
     const QString path = urls.first().toLocalFile();
     const QFileInfo info(path);
     if (info.isDir())
-        openDataset(path);
+        openDataset(DatasetChoice{
+            path, DatasetFormat::Auto, {}});  // detected: File ▸ Open Dataset… names a format
     else if (hasModelSuffix(path))
         openModel(path);
     else if (kImageSuffixes.contains(info.suffix().toLower()))

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <memory>
 
+#include "browser/open_dataset_dialog.h"
 #include "common/job.h"
 #include "data/dataset.h"
 #include "explorer/explain_controller.h"
@@ -43,6 +44,8 @@ class ExplorerView;
 class TrainWizard;
 class StartPage;
 class DemoSetup;
+class LoadReportDialog;
+class MaskOutlineLoader;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -56,8 +59,19 @@ public:
     // user says so (trustPrompt(), remembered per file or folder), and one whose file does not say
     // what input it takes asks for it first (modelInputDialog(), remembered per file). Both
     // questions are window-modal and never block the caller.
+    // A folder alone opens the way it was last opened (its format and metadata folder, when
+    // one was chosen), else with the format detected; a choice says how.
     void openDataset(const QString& dir);
+    void openDataset(const DatasetChoice& choice);
     void openModel(const QString& file);
+    // File ▸ Open Dataset…: the folder, format and metadata folder (window-modal, never blocks
+    // the caller); Open opens what it says.
+    void showOpenDatasetDialog();
+    OpenDatasetDialog* openDatasetDialog() const { return m_openDialog; }
+    // File ▸ Dataset Load Report: what the open dataset's reader listed, loaded, skipped and
+    // repaired, issue by issue (created on first use).
+    void showLoadReport();
+    LoadReportDialog* loadReport() const { return m_loadReport; }
     // Model ▸ Model Input: the open TorchScript model's input size and normalisation; reopens
     // it when the answers change them.
     void editModelInput();
@@ -183,6 +197,12 @@ private:
     bool m_openingLast = false;  // reopenLast() is opening: cleared once both loads end
     QString m_startupModel;      // the model reopenLast() opens: not asked about when held
     QString m_startupNotice;     // why reopenLast() left the last model closed, shown once
+    QPointer<OpenDatasetDialog> m_openDialog;
+    LoadReportDialog* m_loadReport = nullptr;
+    QAction* m_loadReportAction = nullptr;
+    // How the dataset being opened (or open) was asked for: remembered for its folder once read.
+    DatasetChoice m_datasetChoice;
+    MaskOutlineLoader* m_masks;
     QPointer<QMessageBox> m_trustPrompt;
     QPointer<ModelInputDialog> m_inputDialog;
     QAction* m_modelInputAction = nullptr;

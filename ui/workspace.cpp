@@ -42,6 +42,15 @@ void Workspace::bumpContext() {
 
 void Workspace::setDataset(std::shared_ptr<const Dataset> dataset) {
     m_dataset = std::move(dataset);
+    if (m_dataset && m_dataset->split(m_split).samples.empty()) {
+        // Test first (the default), then whichever split has images.
+        for (SplitKind k : {SplitKind::Test, SplitKind::Val, SplitKind::Train})
+            if (!m_dataset->split(k).samples.empty()) {
+                m_split = k;
+                break;
+            }
+        if (m_dataset->split(m_split).samples.empty()) m_split = SplitKind::Test;
+    }
     Q_EMIT datasetChanged();
     bumpContext();
 }
@@ -98,7 +107,7 @@ struct ModelOutcome {
 };
 }  // namespace
 
-void Workspace::openDataset(const QString& dir) {
+void Workspace::openDataset(const QString& dir, OpenOptions options) {
     if (m_datasetLoad) m_datasetLoad->cancel->cancel();  // the newer request wins
     auto load = std::make_shared<Load>();
     load->path = dir;
@@ -119,8 +128,8 @@ void Workspace::openDataset(const QString& dir) {
         if (outcome.dataset) setDataset(outcome.dataset);
         Q_EMIT datasetLoadFinished(dir, outcome.dataset ? QString() : outcome.error);
     });
-    OpenOptions options;
-    if (!m_cacheDir.isEmpty()) options.cacheDir = m_cacheDir.toStdString();
+    if (!m_cacheDir.isEmpty() && options.cacheDir.empty())
+        options.cacheDir = m_cacheDir.toStdString();
     watcher->setFuture(
         readDatasetInBackground(dir.toStdString(), std::move(options), m_reader, load->cancel));
 }

@@ -8,7 +8,9 @@
 //    pointer or reference to it across an event-loop turn.
 //  * The open model is a shared_ptr<ModelSession>, shared the same way (passes, evaluations and
 //    grid exports hold it while they run).
-//  * The split being browsed, and the box threshold τ the views show.
+//  * The split being browsed, and the box threshold τ the views show. A new dataset without
+//    images in that split (no validation split, say) moves it to the test split (or the first
+//    split with images) before datasetChanged: observers read split() there; no splitChanged.
 //  * The current evaluation of that model on that split (shared_ptr<const SavedEvaluation>), set
 //    by the dashboard when one is loaded or finished; it is cleared on every context change.
 //  * context(): a number that changes whenever the dataset, the model or the split does. A
@@ -87,7 +89,10 @@ public:
     // one, or stopped by cancelLoads(), reports nothing. A model open first looks at the file
     // (probeModelFile, on the worker); one the request does not let through reports
     // modelOpenHeld instead, having run nothing of it.
-    void openDataset(const QString& dir);
+    // `options` say how to read the folder (its format, wsolevaluation's metadata folder); they
+    // reach the dataset reader as given, with the job (cancel, progress) and the cache folder
+    // filled in here.
+    void openDataset(const QString& dir, OpenOptions options = {});
     void openModel(const QString& file, const ModelOpenRequest& request = {});
     // What the last model open that reported (finished or held) found out about its file.
     ModelFileProbe lastModelProbe() const { return m_lastProbe; }
@@ -101,8 +106,8 @@ public:
 
     // Where first-time unpacked archives go; empty: the default cache.
     void setDatasetCacheDir(const QString& dir) { m_cacheDir = dir; }
-    // What reads a dataset folder (background_job.h; empty: openStanfordDogs). The training
-    // wizard reads other folders with the same reader.
+    // What reads a dataset folder (background_job.h; empty: openDataset, every format). The
+    // training wizard reads other folders with the same reader.
     using DatasetReader = camx::ui::DatasetReader;
     void setDatasetReader(DatasetReader reader);
     const DatasetReader& datasetReader() const { return m_reader; }

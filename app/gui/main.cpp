@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     const camx::ui::StartupFiles files = camx::ui::startupFiles(parser);
     window.show();
     if (files.dataset.isEmpty() && files.model.isEmpty()) window.reopenLast();
-    if (!files.dataset.isEmpty()) window.openDataset(files.dataset);
+    if (!files.dataset.isEmpty()) window.openDataset(files.datasetChoice());
     if (!files.model.isEmpty()) window.openModel(files.model);
     return app.exec();
 }

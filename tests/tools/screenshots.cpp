@@ -2,8 +2,11 @@
 // drives it to a screen (the explorer, the dashboard after an evaluation, the wizard after
 // training) and saves it. A development tool, kept out of the application's own main().
 //   xvfb-run -a -s "-screen 0 1600x1000x24" build/tests/camx_screenshots --demo --screenshot FILE
-//       [--screen main|start|dashboard|wizard|trust|input] [--size WxH] [--layer NAME]
-//       [--input-size N]
+//       [--screen main|start|dashboard|wizard|trust|input|open-dataset|load-report]
+//       [--size WxH] [--layer NAME] [--input-size N] [--protocol ours|wsol]
+// --format and --metadata say how to read --data (as for cam-explorer); --protocol picks the
+// dashboard's evaluation protocol. open-dataset saves File ▸ Open Dataset's dialog filled in with
+// --data, --format and --metadata; load-report the open dataset's load report.
 // A TorchScript model given with --model is opened as if the user answered its questions: Open
 // (the trust question, when it is outside the user's folders) and, for a file without metadata,
 // the Model Input dialog with --input-size (default 224). --screen trust / input saves those
@@ -21,6 +24,8 @@
 #include <utility>
 
 #include "app_setup.h"
+#include "browser/load_report_dialog.h"
+#include "browser/open_dataset_dialog.h"
 #include "dashboard/eval_dashboard.h"
 #include "explain/model_session.h"
 #include "explorer/explorer_view.h"
@@ -58,7 +63,11 @@ int main(int argc, char** argv) {
         QStringLiteral("input-size"),
         QStringLiteral("The input size to answer a TorchScript model's Model Input dialog with."),
         QStringLiteral("N"), QStringLiteral("224"));
-    parser.addOptions({shot, screen, size, layer, inputSize});
+    QCommandLineOption protocol(
+        QStringLiteral("protocol"),
+        QStringLiteral("With --screen dashboard: evaluate with this protocol (ours or wsol)."),
+        QStringLiteral("NAME"), QStringLiteral("ours"));
+    parser.addOptions({shot, screen, size, layer, inputSize, protocol});
     parser.process(app);
 
     camx::ui::MainWindow window;
@@ -68,6 +77,21 @@ int main(int argc, char** argv) {
         if (wh.size() == 2) window.resize(wh[0].toInt(), wh[1].toInt());
     }
     window.show();
+    if (parser.isSet(shot) && parser.value(screen) == QLatin1String("open-dataset")) {
+        // The dialog as File ▸ Open Dataset… shows it, filled in as the command line says.
+        const QString file = parser.value(shot);
+        window.showOpenDatasetDialog();
+        camx::ui::OpenDatasetDialog* dialog = window.openDatasetDialog();
+        dialog->setChoice(files.datasetChoice());
+        QTimer::singleShot(1500, dialog, [dialog, file] {
+            QApplication::exit(dialog->grab().save(file) ? 0 : 1);
+        });
+        return app.exec();
+    }
+    if (parser.isSet(protocol))
+        window.dashboard()->setProtocol(parser.value(protocol) == QLatin1String("wsol")
+                                            ? camx::EvalProtocol::Wsol
+                                            : camx::EvalProtocol::Ours);
     if (parser.isSet(shot) && parser.value(screen) == QLatin1String("start")) {
         const QString file = parser.value(shot);
         QTimer::singleShot(1000, &window, [&window, file] {
@@ -154,6 +178,9 @@ int main(int argc, char** argv) {
                     if (auto* layers = d->findChild<QComboBox*>("evalLayersCombo"))
                         layers->setCurrentIndex(1);  // every block: the per-layer chart
                     d->startEvaluation(0);
+                } else if (which == QLatin1String("load-report")) {
+                    window.showLoadReport();
+                    grabAndQuit(window.loadReport());
                 } else if (which == QLatin1String("wizard")) {
                     auto* w = window.showTrainWizard();
                     camx::TrainConfig c;
@@ -201,7 +228,7 @@ int main(int argc, char** argv) {
     // The model after the dataset, as a user opens them: a model whose file names no classes
     // takes the dataset's breed names.
     if (!files.dataset.isEmpty()) {
-        window.openDataset(files.dataset);
+        window.openDataset(files.datasetChoice());
         if (!files.model.isEmpty())
             QObject::connect(
                 &window, &camx::ui::MainWindow::datasetLoaded, &window,

@@ -1,6 +1,7 @@
 #include "browser/browser_panel.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -13,6 +14,7 @@
 
 #include "browser/dataset_filter.h"
 #include "browser/dataset_model.h"
+#include "browser/dataset_text.h"
 
 namespace camx::ui {
 
@@ -21,12 +23,20 @@ BrowserPanel::BrowserPanel(DatasetModel* model, QWidget* parent) : QWidget(paren
     m_filter->setSourceModel(model);
     m_filter->setSortKey(DatasetFilter::SortKey::Name);
 
+    m_info = new QLabel;
+    m_info->setObjectName(QStringLiteral("datasetInfo"));
+    m_info->setWordWrap(true);
+    m_info->setTextFormat(Qt::RichText);
+    m_info->setTextInteractionFlags(Qt::LinksAccessibleByMouse | Qt::LinksAccessibleByKeyboard);
+    m_info->hide();
     m_split = new QComboBox;
     m_split->setObjectName(QStringLiteral("splitCombo"));
-    m_split->addItem(tr("Test split"), static_cast<int>(SplitKind::Test));
-    m_split->addItem(tr("Train split"), static_cast<int>(SplitKind::Train));
-    m_breed = new QComboBox;
-    m_breed->setObjectName(QStringLiteral("breedFilter"));
+    fillSplitCombo(m_split, nullptr, SplitKind::Test);
+    m_class = new QComboBox;
+    m_class->setObjectName(QStringLiteral("classFilter"));
+    // A thousand ImageNet classes must not set the dock's width.
+    m_class->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_class->setMinimumContentsLength(14);
     m_correct = new QComboBox;
     m_correct->setObjectName(QStringLiteral("correctFilter"));
     m_correct->addItem(tr("All predictions"), static_cast<int>(DatasetFilter::Correctness::Any));
@@ -35,10 +45,13 @@ BrowserPanel::BrowserPanel(DatasetModel* model, QWidget* parent) : QWidget(paren
     m_sort = new QComboBox;
     m_sort->setObjectName(QStringLiteral("sortCombo"));
     m_sort->addItem(tr("Name"), static_cast<int>(DatasetFilter::SortKey::Name));
-    m_sort->addItem(tr("Breed"), static_cast<int>(DatasetFilter::SortKey::Breed));
+    m_sort->addItem(tr("Class"), static_cast<int>(DatasetFilter::SortKey::Breed));
     m_sort->addItem(tr("Confidence (low first)"),
                     static_cast<int>(DatasetFilter::SortKey::Confidence));
     m_sort->addItem(tr("IoU (low first)"), static_cast<int>(DatasetFilter::SortKey::Iou));
+    m_sort->setItemData(m_sort->count() - 1,
+                        tr("Images without ground-truth boxes have no IoU: they come last"),
+                        Qt::ToolTipRole);
     m_name = new QLineEdit;
     m_name->setObjectName(QStringLiteral("nameFilter"));
     m_name->setPlaceholderText(tr("File name contains…"));
@@ -70,11 +83,12 @@ BrowserPanel::BrowserPanel(DatasetModel* model, QWidget* parent) : QWidget(paren
 
     auto* form = new QFormLayout;
     form->addRow(tr("&Split"), m_split);
-    form->addRow(tr("B&reed"), m_breed);
+    form->addRow(tr("C&lass"), m_class);
     form->addRow(tr("Show"), m_correct);
     form->addRow(tr("S&ort"), m_sort);
     form->addRow(tr("&Find"), m_name);
     auto* layout = new QVBoxLayout(this);
+    layout->addWidget(m_info);
     layout->addLayout(form);
     layout->addWidget(m_banner);
     layout->addWidget(m_view, 1);
@@ -89,8 +103,9 @@ BrowserPanel::BrowserPanel(DatasetModel* model, QWidget* parent) : QWidget(paren
     connect(m_filter, &QAbstractItemModel::layoutChanged, this, updateCount);
     connect(m_split, &QComboBox::currentIndexChanged, this,
             [this] { Q_EMIT splitChanged(split()); });
-    connect(m_breed, &QComboBox::currentIndexChanged, this,
-            [this] { m_filter->setBreed(m_breed->currentData().toInt()); });
+    connect(m_class, &QComboBox::currentIndexChanged, this,
+            [this] { m_filter->setBreed(m_class->currentData().toInt()); });
+    connect(m_info, &QLabel::linkActivated, this, [this] { Q_EMIT loadReportRequested(); });
     connect(m_correct, &QComboBox::currentIndexChanged, this, [this] {
         m_filter->setCorrectness(
             static_cast<DatasetFilter::Correctness>(m_correct->currentData().toInt()));
@@ -107,15 +122,40 @@ BrowserPanel::BrowserPanel(DatasetModel* model, QWidget* parent) : QWidget(paren
 
 void BrowserPanel::setDataset(const Dataset* dataset, SplitKind split) {
     clearShowOnly();
-    {
-        const QSignalBlocker b(m_split);
-        m_split->setCurrentIndex(m_split->findData(static_cast<int>(split)));
-    }
+    fillSplitCombo(m_split, dataset, split);
     if (dataset)
         m_model->setSplit(dataset->split(split).samples, dataset->breedNames);
     else
         m_model->setSplit({}, {});
-    refreshBreeds();
+    const QString rule = dataset ? QString::fromStdString(dataset->labelRule) : QString();
+    refreshClasses(rule);
+    if (dataset) {
+        // What was read, and whether anything was left out: the report says what and why.
+        const std::size_t skipped = totalSkipped(*dataset), repaired = totalRepaired(*dataset);
+        QString issues;
+        if (skipped && repaired)
+            issues = tr("%1 skipped, %2 repaired").arg(skipped).arg(repaired);
+        else if (skipped)
+            issues = tr("%1 skipped").arg(skipped);
+        else if (repaired)
+            issues = tr("%1 repaired").arg(repaired);
+        QString text = tr("<b>%1</b> · %2")
+                           .arg(formatDisplayName(*dataset).toHtmlEscaped(),
+                                classCount(dataset->numClasses()));
+        text += QStringLiteral(" · <a href=\"report\">%1</a>")
+                    .arg(issues.isEmpty() ? tr("load report") : tr("load report (%1)").arg(issues));
+        if (!rule.isEmpty())
+            text += QStringLiteral("<br><span>%1</span>")
+                        .arg(tr("label: %1").arg(rule.toHtmlEscaped()));
+        m_info->setText(text);
+        m_info->setToolTip(
+            QDir::toNativeSeparators(QString::fromStdString(dataset->root.string())) +
+            QLatin1Char('\n') + loadReportSummary(*dataset));
+    } else {
+        m_info->clear();
+        m_info->setToolTip({});
+    }
+    m_info->setVisible(dataset != nullptr);
     setEvaluationAvailable(false);
 }
 
@@ -124,8 +164,8 @@ void BrowserPanel::setEvaluationAvailable(bool available, bool correctness) {
         tr("Needs an evaluation of this model on this split: run one in Tools ▸ "
            "Evaluation Dashboard (Ctrl+E).");
     const QString noClasses =
-        tr("The model's classes do not match the dataset's breeds, so its predictions are not "
-           "scored as right or wrong.");
+        tr("The model's classes do not match the dataset's classes, so its predictions are "
+           "not scored as right or wrong.");
     auto enableItems = [&](QComboBox* combo, std::initializer_list<int> values, bool on,
                            const QString& reason) {
         auto* items = qobject_cast<QStandardItemModel*>(combo->model());
@@ -192,12 +232,16 @@ std::vector<int> BrowserPanel::selectedSourceRows() const {
     return rows;
 }
 
-void BrowserPanel::refreshBreeds() {
-    const QSignalBlocker b(m_breed);
-    m_breed->clear();
-    m_breed->addItem(tr("All breeds"), -1);
+void BrowserPanel::refreshClasses(const QString& labelRule) {
+    const QSignalBlocker b(m_class);
+    m_class->clear();
+    m_class->addItem(tr("All classes"), -1);
     for (std::size_t i = 0; i < m_model->breedNames().size(); ++i)
-        m_breed->addItem(QString::fromStdString(m_model->breedNames()[i]), static_cast<int>(i));
+        m_class->addItem(QString::fromStdString(m_model->breedNames()[i]), static_cast<int>(i));
+    // Where an image's one label had to be chosen (VOC: among its objects), say how.
+    m_class->setToolTip(labelRule.isEmpty()
+                            ? tr("Show the images of one class")
+                            : tr("Show the images of one class (label: %1)").arg(labelRule));
     m_filter->setBreed(-1);
 }
 

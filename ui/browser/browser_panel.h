@@ -1,5 +1,7 @@
 #pragma once
-// The dataset panel: split, filters, sorting and the thumbnail grid.
+// The dataset panel: what the open dataset is (its format, how its labels were chosen, a link to
+// its load report), the split, filters (class, right or wrong, file name), sorting and the
+// thumbnail grid.
 
 #include <QWidget>
 
@@ -20,7 +22,8 @@ class BrowserPanel : public QWidget {
 public:
     explicit BrowserPanel(DatasetModel* model, QWidget* parent = nullptr);
 
-    // Shows a split of `dataset` (read during the call only; nullptr: nothing).
+    // Shows a split of `dataset` (read during the call only; nullptr: nothing). The split picker
+    // offers the splits the dataset has (validation only where it has one).
     void setDataset(const Dataset* dataset, SplitKind split);
     // The Correct/Wrong filters and the confidence and IoU sorts need an evaluation of the
     // current model on this split: without one they are disabled, and say why.
@@ -50,13 +53,16 @@ public:
 Q_SIGNALS:
     void currentChanged(int sourceRow);
     void splitChanged(camx::SplitKind split);
+    // The dataset line's "load report" link was clicked.
+    void loadReportRequested();
 
 private:
-    void refreshBreeds();
+    void refreshClasses(const QString& labelRule);
     DatasetModel* m_model;
     DatasetFilter* m_filter;
+    QLabel* m_info;
     QComboBox* m_split;
-    QComboBox* m_breed;
+    QComboBox* m_class;
     QComboBox* m_correct;
     QComboBox* m_sort;
     QLineEdit* m_name;

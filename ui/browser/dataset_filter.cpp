@@ -35,8 +35,8 @@ void DatasetFilter::setRowSet(const QSet<int>& rows) {
 }
 
 bool DatasetFilter::filterAcceptsRow(int row, const QModelIndex& parent) const {
-    // A "show only" list (a histogram bar, a breed row) is exact: the other filters would cut it
-    // by values that arrive later (the per-breed count said 2 and the grid showed 1).
+    // A "show only" list (a histogram bar, a class row) is exact: the other filters would cut it
+    // by values that arrive later (the per-class count said 2 and the grid showed 1).
     if (!m_rows.isEmpty()) return m_rows.contains(row);
     const QModelIndex i = sourceModel()->index(row, 0, parent);
     if (m_breed >= 0 && i.data(DatasetModel::LabelRole).toInt() != m_breed) return false;
@@ -62,11 +62,17 @@ bool DatasetFilter::lessThan(const QModelIndex& l, const QModelIndex& r) const {
             return l.row() < r.row();
         }
         case SortKey::Confidence:
-            return l.data(DatasetModel::ConfidenceRole).toDouble() <
-                   r.data(DatasetModel::ConfidenceRole).toDouble();
-        case SortKey::Iou:
-            return l.data(DatasetModel::IouRole).toDouble() <
-                   r.data(DatasetModel::IouRole).toDouble();
+        case SortKey::Iou: {
+            const int role =
+                m_key == SortKey::Iou ? DatasetModel::IouRole : DatasetModel::ConfidenceRole;
+            const double a = l.data(role).toDouble(), b = r.data(role).toDouble();
+            // No value (-1) sorts last whatever the order: the view reverses lessThan for a
+            // descending sort, so a missing value is "greater" ascending and "less" descending.
+            const bool noA = a < 0, noB = b < 0;
+            if (noA != noB) return sortOrder() == Qt::AscendingOrder ? noB : noA;
+            if (a != b) return a < b;
+            return l.row() < r.row();
+        }
     }
     return l.row() < r.row();
 }

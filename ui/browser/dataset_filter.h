@@ -1,6 +1,7 @@
 #pragma once
-// Filtering (breed, right/wrong prediction, file name) and sorting (name, breed, confidence,
-// IoU) over the dataset model.
+// Filtering (class, right/wrong prediction, file name) and sorting (name, class, confidence,
+// IoU) over the dataset model. Rows without a value to sort by (no IoU: no ground-truth box, or
+// no evaluation) come last in either order.
 
 #include <QSet>
 #include <QSortFilterProxyModel>
@@ -15,7 +16,7 @@ public:
 
     explicit DatasetFilter(QObject* parent = nullptr);
 
-    void setBreed(int label);  // -1: every breed
+    void setBreed(int label);  // a class label; -1: every class
     void setCorrectness(Correctness c);
     void setNameFilter(const QString& text);
     void setSortKey(SortKey key, Qt::SortOrder order = Qt::AscendingOrder);

@@ -48,8 +48,9 @@ void DatasetModel::setEvaluation(const std::vector<ImageRecord>& records, Method
         if (r.predicted >= 0 && r.predicted < static_cast<int>(names.size()))
             e.predictedName = QString::fromStdString(names[static_cast<std::size_t>(r.predicted)]);
         e.confidence = r.probability;
+        // An image without ground-truth boxes has no IoU (its score's 0 means nothing).
         const MapScore* s = r.find(method, tap);
-        e.iou = s ? s->iou : -1;
+        e.iou = s && r.hasBoxes && m_samples[r.index].hasBoxes() ? s->iou : -1;
     }
     if (!m_samples.empty()) Q_EMIT dataChanged(index(0), index(rowCount() - 1));
 }
@@ -78,16 +79,26 @@ QVariant DatasetModel::data(const QModelIndex& index, int role) const {
         case FileNameRole:
             return QFileInfo(QString::fromStdString(s.relPath)).completeBaseName();
         case Qt::ToolTipRole: {
-            QString tip = QStringLiteral("%1\n%2\n%3 x %4, %5 box(es)")
+            QString truth =
+                s.hasBoxes()
+                    ? (s.boxes.size() == 1 ? tr("1 box") : tr("%1 boxes").arg(s.boxes.size()))
+                    : tr("no ground-truth box");
+            if (s.hasMasks())
+                truth += s.maskPaths.size() == 1 ? tr(", 1 mask")
+                                                 : tr(", %1 masks").arg(s.maskPaths.size());
+            QString tip = QStringLiteral("%1\n%2\n%3 x %4, %5")
                               .arg(QString::fromStdString(s.relPath), breed)
                               .arg(s.width)
                               .arg(s.height)
-                              .arg(s.boxes.size());
+                              .arg(truth);
             if (!e.predictedName.isEmpty())
                 tip += QStringLiteral("\npredicted %1 (%2%)")
                            .arg(e.predictedName)
                            .arg(100.0 * e.confidence, 0, 'f', 1);
-            if (e.iou >= 0) tip += QStringLiteral("\nIoU %1").arg(e.iou, 0, 'f', 3);
+            if (e.iou >= 0)
+                tip += QStringLiteral("\nIoU %1").arg(e.iou, 0, 'f', 3);
+            else if (m_hasResults && !s.hasBoxes())
+                tip += tr("\nIoU: no ground truth");
             return tip;
         }
         case Qt::DecorationRole: {

@@ -1,6 +1,7 @@
 #pragma once
-// The split being browsed, as a list model: one row per image, with its breed and (once an
-// evaluation exists) prediction, confidence and IoU for sorting and filtering.
+// The split being browsed, as a list model: one row per image, with its class and (once an
+// evaluation exists) prediction, confidence and IoU for sorting and filtering. An image without
+// ground-truth boxes has no IoU (-1), like an image without evaluation.
 
 #include <QAbstractListModel>
 #include <QSize>
@@ -17,12 +18,12 @@ class DatasetModel : public QAbstractListModel {
     Q_OBJECT
 public:
     enum Role {
-        BreedRole = Qt::UserRole + 1,  // display name
+        BreedRole = Qt::UserRole + 1,  // the class's display name
         LabelRole,                     // int
         PathRole,                      // QString
         PredictedRole,                 // int, -1 without evaluation
         ConfidenceRole,                // double, -1 without evaluation
-        IouRole,                       // double, -1 without evaluation
+        IouRole,                       // double, -1 without evaluation or ground-truth boxes
         CorrectRole,                   // int: -1 unknown, 0 wrong, 1 right
         FileNameRole,
     };

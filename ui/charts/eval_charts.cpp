@@ -55,10 +55,30 @@ int iouBin(double iou) {
 std::vector<int> iouHistogram(const std::vector<ImageRecord>& records, Method method, int tap) {
     std::vector<int> bins(kIouBins, 0);
     for (const auto& r : records)
-        if (const MapScore* s = r.find(method, tap))
+        if (const MapScore* s = r.find(method, tap); s && r.hasBoxes)
             ++bins[static_cast<std::size_t>(iouBin(s->iou))];
     return bins;
 }
+
+bool withoutBoxes(const MethodSummary& m) {
+    return m.images > 0 && m.boxedImages == 0;
+}
+
+QString noBoxesText() {
+    return QObject::tr("no ground-truth boxes");
+}
+
+namespace {
+// Whether every method shown lacks boxes: the chart says so in its title and draws nothing.
+bool noneWithBoxes(const std::vector<const MethodSummary*>& methods) {
+    return !methods.empty() && std::all_of(methods.begin(), methods.end(),
+                                           [](const MethodSummary* m) { return withoutBoxes(*m); });
+}
+
+void sayNoBoxes(QChart* c) {
+    c->setTitle(QObject::tr("%1: %2").arg(c->title(), noBoxesText()));
+}
+}  // namespace
 
 std::vector<const MethodSummary*> summariesAt(const EvalSummary& s, int tap, int lastTap) {
     std::vector<const MethodSummary*> out;
@@ -76,9 +96,11 @@ std::vector<const MethodSummary*> summariesAt(const EvalSummary& s, int tap, int
 QChart* makeIouHistogramChart(const std::vector<ImageRecord>& records,
                               const std::vector<const MethodSummary*>& methods) {
     QChart* c = newChart(QObject::tr("IoU with the ground truth"));
+    if (noneWithBoxes(methods)) sayNoBoxes(c);
     auto* series = new QBarSeries;
     int top = 1;
     for (const MethodSummary* m : methods) {
+        if (withoutBoxes(*m)) continue;
         auto* set = new QBarSet(label(*m));
         set->setColor(colourFor(m->method));
         for (int v : iouHistogram(records, m->method, m->tap)) {
@@ -113,6 +135,12 @@ QChart* makeIouHistogramChart(const std::vector<ImageRecord>& records,
 
 QChart* makeLayerChart(const EvalSummary& s, const std::vector<std::string>& tapNames) {
     QChart* c = newChart(QObject::tr("Mean IoU per layer"));
+    std::vector<const MethodSummary*> all;
+    for (const auto& m : s.methods) all.push_back(&m);
+    if (noneWithBoxes(all)) {
+        sayNoBoxes(c);
+        return c;
+    }
     std::vector<int> taps;
     std::vector<Method> methods;
     for (const auto& m : s.methods) {
@@ -154,14 +182,59 @@ QChart* makeLayerChart(const EvalSummary& s, const std::vector<std::string>& tap
     return c;
 }
 
+namespace {
+// The WSOL protocol sweeps its own thresholds (0 to 1 in steps of 0.01 or 0.001) and scores the
+// best contour's box: its curve at IoU 50, in percent, with its best point.
+QChart* makeWsolSweepChart(const EvalSummary& s, const std::vector<const MethodSummary*>& methods) {
+    QChart* c = newChart(QObject::tr("WSOL box accuracy at IoU 0.5 by threshold; ● best"));
+    auto* x = valueAxis(QObject::tr("score-map threshold"), 0, 1);
+    auto* y = valueAxis(QObject::tr("box accuracy (%)"), 0, 100, "%d");
+    c->addAxis(x, Qt::AlignBottom);
+    c->addAxis(y, Qt::AlignLeft);
+    for (const MethodSummary* m : methods) {
+        if (!m->wsol || withoutBoxes(*m)) continue;
+        const auto& curve = m->wsol->boxAccCurve50;
+        if (curve.size() != s.wsolThresholds.size() || curve.empty()) continue;
+        const auto best = std::max_element(curve.begin(), curve.end()) - curve.begin();
+        auto* line = new QLineSeries;
+        line->setName(QObject::tr("%1 %2 @ %3")
+                          .arg(label(*m))
+                          .arg(curve[static_cast<std::size_t>(best)], 0, 'f', 1)
+                          .arg(s.wsolThresholds[static_cast<std::size_t>(best)], 0, 'g', 3));
+        line->setColor(colourFor(m->method));
+        for (std::size_t i = 0; i < curve.size(); ++i) line->append(s.wsolThresholds[i], curve[i]);
+        c->addSeries(line);
+        line->attachAxis(x);
+        line->attachAxis(y);
+        auto* dot = new QScatterSeries;
+        dot->setColor(colourFor(m->method));
+        dot->setMarkerSize(12);
+        dot->append(s.wsolThresholds[static_cast<std::size_t>(best)],
+                    curve[static_cast<std::size_t>(best)]);
+        c->addSeries(dot);
+        dot->attachAxis(x);
+        dot->attachAxis(y);
+        for (auto* marker : c->legend()->markers(dot)) marker->setVisible(false);
+    }
+    return c;
+}
+}  // namespace
+
 QChart* makeSweepChart(const EvalSummary& s, const std::vector<const MethodSummary*>& methods) {
+    const bool wsolCurves =
+        s.protocol == EvalProtocol::Wsol && !s.wsolThresholds.empty() &&
+        std::any_of(methods.begin(), methods.end(), [&](const MethodSummary* m) {
+            return m->wsol && m->wsol->boxAccCurve50.size() == s.wsolThresholds.size();
+        });
+    if (wsolCurves && !noneWithBoxes(methods)) return makeWsolSweepChart(s, methods);
     QChart* c = newChart(QObject::tr("Box accuracy (IoU ≥ 0.5) against τ; ● MaxBoxAcc"));
+    if (noneWithBoxes(methods)) sayNoBoxes(c);
     auto* x = valueAxis(QObject::tr("threshold τ (fraction of the maximum)"), 0, 1);
     auto* y = valueAxis(QObject::tr("box accuracy"), 0, 1);
     c->addAxis(x, Qt::AlignBottom);
     c->addAxis(y, Qt::AlignLeft);
     for (const MethodSummary* m : methods) {
-        if (m->sweepCurve.size() != s.sweep.size() || s.sweep.empty()) continue;
+        if (m->sweepCurve.size() != s.sweep.size() || s.sweep.empty() || withoutBoxes(*m)) continue;
         auto* line = new QLineSeries;
         line->setName(QObject::tr("%1: %2 (τ %3)")
                           .arg(label(*m))
@@ -186,11 +259,13 @@ QChart* makeSweepChart(const EvalSummary& s, const std::vector<const MethodSumma
 
 QChart* makeIouThresholdChart(const std::vector<const MethodSummary*>& methods) {
     QChart* c = newChart(QObject::tr("Localisation accuracy against the IoU threshold"));
+    if (noneWithBoxes(methods)) sayNoBoxes(c);
     auto* x = valueAxis(QObject::tr("IoU threshold"), 0, 1);
     auto* y = valueAxis(QObject::tr("images localised"), 0, 1);
     c->addAxis(x, Qt::AlignBottom);
     c->addAxis(y, Qt::AlignLeft);
     for (const MethodSummary* m : methods) {
+        if (withoutBoxes(*m)) continue;
         auto* line = new QLineSeries;
         line->setName(label(*m));
         line->setColor(colourFor(m->method));

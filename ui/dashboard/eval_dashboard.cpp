@@ -35,6 +35,7 @@
 #include <utility>
 
 #include "background_job.h"
+#include "browser/dataset_text.h"
 #include "charts/eval_charts.h"
 #include "common/thread_priority.h"
 #include "explain/model_session.h"
@@ -75,13 +76,39 @@ QString scoreText(ScoreKind s) {
     return s == ScoreKind::Logit ? QObject::tr("logit") : QObject::tr("softmax probability");
 }
 
-// The options a new run uses: the explorer's τ, the dashboard's layer choice and limit.
-EvalOptions newRunOptions(double tau) {
-    EvalOptions o;
-    o.tau = static_cast<float>(tau);
-    o.sweep = EvalOptions::defaultSweep(0.05f);
-    return o;
+QString protocolText(const EvalOptions& o) {
+    return o.protocol == EvalProtocol::Wsol
+               ? QObject::tr("WSOL (wsolevaluation, 224 px, threshold step %1)")
+                     .arg(o.wsolStep, 0, 'g', 3)
+               : QObject::tr("CAM Explorer's (image size, τ sweep)");
 }
+
+// The figures wsolevaluation's authors publish for CAM with a ResNet-50 backbone (Choe et al.,
+// "Evaluating Weakly Supervised Object Localization Methods Right", CVPR 2020, Table 4), per
+// benchmark: ImageNet and CUB by MaxBoxAccV2, OpenImages by PxAP, all in percent.
+struct PublishedFigure {
+    const char* benchmark;  // Dataset::benchmark
+    const char* dataset;    // as people name it
+    const char* metric;
+    double value;
+};
+constexpr PublishedFigure kPublished[] = {
+    {"CUB", "CUB-200-2011", "MaxBoxAccV2", 63.0},
+    {"ILSVRC", "ImageNet (ILSVRC)", "MaxBoxAccV2", 63.7},
+    {"OpenImages", "OpenImages", "PxAP", 58.5},
+};
+
+const PublishedFigure* publishedFor(const std::string& benchmark) {
+    QString b = QString::fromStdString(benchmark);
+    if (b.compare(QLatin1String("ImageNet"), Qt::CaseInsensitive) == 0)
+        b = QStringLiteral("ILSVRC");
+    for (const auto& p : kPublished)
+        if (b.compare(QLatin1String(p.benchmark), Qt::CaseInsensitive) == 0) return &p;
+    return nullptr;
+}
+
+constexpr const char* kProtocolKey = "eval/protocol";
+constexpr const char* kWsolStepKey = "eval/wsolStep";
 
 // τ as it is written in a resume key (a float) against the explorer's (a double).
 bool sameTau(double a, double b) {
@@ -119,10 +146,48 @@ struct EvalDashboard::LoadedEvaluation {
     double partialTau = 0;
     std::vector<int> partialTaps;
     std::size_t partialLimit = 0;
+    EvalProtocol partialProtocol = EvalProtocol::Ours;
+    double partialWsolStep = 0.01;
 };
 
 EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     setWindowTitle(tr("Evaluation Dashboard"));
+    m_splitCombo = new QComboBox;
+    m_splitCombo->setObjectName(QStringLiteral("evalSplitCombo"));
+    m_splitCombo->setToolTip(tr("The split to evaluate (the explorer browses the same one)"));
+    m_protocol = new QComboBox;
+    m_protocol->setObjectName(QStringLiteral("evalProtocolCombo"));
+    m_protocol->addItem(tr("Ours"), static_cast<int>(EvalProtocol::Ours));
+    m_protocol->setItemData(0,
+                            tr("CAM Explorer's protocol: maps at the image's own size, "
+                               "connected-component boxes, the τ sweep of 0.05 steps"),
+                            Qt::ToolTipRole);
+    m_protocol->addItem(tr("WSOL"), static_cast<int>(EvalProtocol::Wsol));
+    m_protocol->setItemData(1,
+                            tr("wsolevaluation's protocol exactly (Choe et al., CVPR 2020): maps "
+                               "at 224 × 224, contours per threshold, MaxBoxAccV2 at IoU 30/50/70, "
+                               "MaxBoxAcc, and PxAP where the split has masks; comparable with the "
+                               "published figures"),
+                            Qt::ToolTipRole);
+    m_protocol->setToolTip(tr("How maps become boxes and scores in a new evaluation"));
+    m_wsolStep = new QComboBox;
+    m_wsolStep->setObjectName(QStringLiteral("evalWsolStepCombo"));
+    m_wsolStep->addItem(tr("step 0.01"), 0.01);
+    m_wsolStep->setItemData(0, tr("The threshold step of wsolevaluation's evaluation.py"),
+                            Qt::ToolTipRole);
+    m_wsolStep->addItem(tr("step 0.001"), 0.001);
+    m_wsolStep->setItemData(1, tr("The threshold step of wsolevaluation's config.py (slower)"),
+                            Qt::ToolTipRole);
+    m_wsolStep->setToolTip(tr("The WSOL protocol's score-map threshold step"));
+    {
+        const QSettings s;
+        EvalProtocol p = EvalProtocol::Ours;
+        if (s.value(kProtocolKey).toString() == QLatin1String("wsol")) p = EvalProtocol::Wsol;
+        m_protocol->setCurrentIndex(m_protocol->findData(static_cast<int>(p)));
+        const double step = s.value(kWsolStepKey, 0.01).toDouble();
+        m_wsolStep->setCurrentIndex(step < 0.005 ? 1 : 0);
+        m_wsolStep->setEnabled(p == EvalProtocol::Wsol);
+    }
     m_layers = new QComboBox;
     m_layers->setObjectName(QStringLiteral("evalLayersCombo"));
     m_layers->addItem(tr("Last block"), 0);
@@ -162,14 +227,47 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     m_view = new QComboBox;
     m_view->setObjectName(QStringLiteral("evalViewLayerCombo"));
     m_summary = new QLabel;
+    m_summary->setObjectName(QStringLiteral("evalSummary"));
     m_summary->setTextFormat(Qt::RichText);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_wsolFigures = new QLabel;
+    m_wsolFigures->setObjectName(QStringLiteral("evalWsolFigures"));
+    m_wsolFigures->setTextFormat(Qt::RichText);
+    m_wsolFigures->setWordWrap(true);
+    m_wsolFigures->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_wsolFigures->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_published = new QLabel;
+    m_published->setObjectName(QStringLiteral("evalPublished"));
+    m_published->setTextFormat(Qt::RichText);
+    m_published->setWordWrap(true);
+    m_published->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_published->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    // Set apart: these are someone else's numbers, not this evaluation's.
+    m_published->setStyleSheet(
+        QStringLiteral("QLabel { background: palette(alternate-base); border: 1px solid "
+                       "palette(mid); padding: 4px; }"));
+    m_published->setToolTip(
+        tr("Figures published by Choe et al., \"Evaluating Weakly Supervised Object "
+           "Localization Methods Right\", CVPR 2020: CAM with a ResNet-50 backbone, on the "
+           "benchmark's test split. Not computed here."));
+    m_wsolBox = new QWidget;
+    m_wsolBox->setObjectName(QStringLiteral("evalWsolBox"));
+    auto* wsolRow = new QHBoxLayout(m_wsolBox);
+    wsolRow->setContentsMargins(0, 0, 0, 0);
+    wsolRow->addWidget(m_wsolFigures, 3);
+    wsolRow->addWidget(m_published, 2);
+    m_wsolBox->hide();
 
     auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Split:")));
+    top->addWidget(m_splitCombo);
     top->addWidget(new QLabel(tr("Layers:")));
     top->addWidget(m_layers);
     top->addWidget(new QLabel(tr("Images:")));
     top->addWidget(m_limit);
+    top->addWidget(new QLabel(tr("Protocol:")));
+    top->addWidget(m_protocol);
+    top->addWidget(m_wsolStep);
     top->addWidget(m_evaluate);
     top->addWidget(m_stop);
     top->addWidget(m_progress, 1);
@@ -178,7 +276,7 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     viewRow->addWidget(m_view);
     // Interaction hints live on screen, never inside a chart (a saved chart has no use for them).
     auto* hint =
-        new QLabel(tr("Click a histogram bar or a breed to see its images in the "
+        new QLabel(tr("Click a histogram bar or a class to see its images in the "
                       "explorer; right-click a chart to save it."));
     hint->setObjectName(QStringLiteral("evalHint"));
     hint->setEnabled(false);  // drawn in the muted colour
@@ -211,7 +309,7 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     m_table->setObjectName(QStringLiteral("breedTable"));
     m_table->setModel(proxy);
     m_table->setSortingEnabled(true);
-    m_table->sortByColumn(0, Qt::AscendingOrder);  // A→Z by breed
+    m_table->sortByColumn(0, Qt::AscendingOrder);  // A→Z by class
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -221,10 +319,10 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     m_table->horizontalHeader()->setMinimumSectionSize(40);
     m_table->horizontalHeader()->setDefaultAlignment(Qt::AlignCenter);
     m_table->setMinimumWidth(260);
-    m_table->setToolTip(tr("Click a breed to see its evaluated images in the explorer"));
+    m_table->setToolTip(tr("Click a class to see its evaluated images in the explorer"));
     connect(m_table, &QTableView::clicked, this, [this](const QModelIndex& index) {
         if (!index.isValid()) return;
-        // The breed of the clicked row, from the row itself (the view may be sorted), and its
+        // The class of the clicked row, from the row itself (the view may be sorted), and its
         // images from the same records the row counts: the list always matches the table.
         const QModelIndex nameCell = index.sibling(index.row(), 0);
         const int label = nameCell.data(kLabelRole).toInt();
@@ -242,6 +340,7 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     auto* right = new QVBoxLayout(rightPane);
     right->setContentsMargins(0, 0, 0, 0);
     right->addWidget(m_summary);
+    right->addWidget(m_wsolBox);
     right->addWidget(m_table, 1);
     auto* body = new QSplitter(Qt::Horizontal);
     body->setObjectName(QStringLiteral("evalSplitter"));
@@ -262,6 +361,14 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
             [this] { startEvaluation(static_cast<std::size_t>(m_limit->value())); });
     connect(m_stop, &QPushButton::clicked, this, &EvalDashboard::cancel);
     connect(m_view, &QComboBox::currentIndexChanged, this, [this] { rebuild(); });
+    connect(m_splitCombo, &QComboBox::currentIndexChanged, this, [this] {
+        const auto split = static_cast<SplitKind>(m_splitCombo->currentData().toInt());
+        rememberSplit(split);
+        if (m_workspace) m_workspace->setSplit(split);
+    });
+    auto protocolChanged = [this] { setProtocol(protocol(), wsolStep()); };
+    connect(m_protocol, &QComboBox::currentIndexChanged, this, protocolChanged);
+    connect(m_wsolStep, &QComboBox::currentIndexChanged, this, protocolChanged);
     setContext(nullptr, nullptr, SplitKind::Test, 0);
 }
 
@@ -286,7 +393,47 @@ bool EvalDashboard::isRunning() const {
 }
 
 QString EvalDashboard::splitName(SplitKind split) const {
-    return split == SplitKind::Test ? tr("test") : tr("training");
+    return splitDisplayName(split);
+}
+
+void EvalDashboard::updateSplitCombo() {
+    fillSplitCombo(m_splitCombo, m_dataset.get(), m_split);
+}
+
+void EvalDashboard::setProtocol(EvalProtocol protocol, double wsolStep) {
+    {
+        const QSignalBlocker a(m_protocol), b(m_wsolStep);
+        m_protocol->setCurrentIndex(m_protocol->findData(static_cast<int>(protocol)));
+        m_wsolStep->setCurrentIndex(wsolStep < 0.005 ? 1 : 0);
+    }
+    m_wsolStep->setEnabled(protocol == EvalProtocol::Wsol);
+    QSettings s;
+    s.setValue(kProtocolKey,
+               protocol == EvalProtocol::Wsol ? QStringLiteral("wsol") : QStringLiteral("ours"));
+    s.setValue(kWsolStepKey, this->wsolStep());
+    updateSettingsLine();
+}
+
+EvalProtocol EvalDashboard::protocol() const {
+    return static_cast<EvalProtocol>(m_protocol->currentData().toInt());
+}
+
+double EvalDashboard::wsolStep() const {
+    return m_wsolStep->currentData().toDouble();
+}
+
+EvalOptions EvalDashboard::newRunOptions() const {
+    EvalOptions o;
+    o.tau = static_cast<float>(m_workspace ? m_workspace->threshold() : EvalOptions{}.tau);
+    o.sweep = EvalOptions::defaultSweep(0.05f);
+    o.protocol = protocol();
+    o.wsolStep = wsolStep();
+    return o;
+}
+
+void EvalDashboard::showEvaluation(std::shared_ptr<const SavedEvaluation> evaluation) {
+    ++m_generation;  // a read still under way is older
+    setResults(std::move(evaluation), m_context);
 }
 
 void EvalDashboard::setWorkspace(Workspace* workspace) {
@@ -333,6 +480,7 @@ void EvalDashboard::setContext(std::shared_ptr<ModelSession> model,
     m_model = std::move(model);
     m_dataset = std::move(dataset);
     m_split = split;
+    updateSplitCombo();
     m_results.reset();
     m_tapNames.clear();
     m_lastTap = -1;
@@ -424,6 +572,9 @@ void EvalDashboard::tryReload() {
                     loaded->partialLimit ? std::min(loaded->partialLimit, images) : images;
                 for (const auto& t : key.value(QLatin1String("taps")).toArray())
                     loaded->partialTaps.push_back(t.toInt());
+                if (key.value(QLatin1String("protocol")).toString() == QLatin1String("wsol"))
+                    loaded->partialProtocol = EvalProtocol::Wsol;
+                loaded->partialWsolStep = key.value(QLatin1String("wsol_step")).toDouble(0.01);
                 std::size_t n = 0;
                 while (std::getline(in, line))
                     if (!in.eof() && !line.empty()) ++n;
@@ -450,6 +601,7 @@ void EvalDashboard::onLoaded(const std::shared_ptr<LoadedEvaluation>& loaded) {
         const bool every = loaded->partialTaps.size() > 1 && loaded->partialTaps == blocks;
         m_layers->setCurrentIndex(every ? 1 : 0);
         m_limit->setValue(static_cast<int>(loaded->partialLimit));
+        setProtocol(loaded->partialProtocol, loaded->partialWsolStep);
         QString partial =
             tr("An interrupted evaluation (%1 of %2 images, at τ %3, %4) is kept in %5. Evaluate "
                "resumes it.")
@@ -490,7 +642,7 @@ void EvalDashboard::startEvaluation(std::size_t limit) {
     run->modelName = QString::fromStdString(m_model->info().source.filename().string());
     run->modelSource = m_model->info().source.string();
     run->split = m_split;
-    run->options = newRunOptions(m_workspace ? m_workspace->threshold() : EvalOptions{}.tau);
+    run->options = newRunOptions();
     run->options.taps = m_layers->currentData().toInt() == 1 ? m_model->info().blockTaps()
                                                              : std::vector<int>{m_lastTap};
     // CAM only where the model has it (the run would fail on the first batch otherwise).
@@ -509,9 +661,12 @@ void EvalDashboard::startEvaluation(std::size_t limit) {
     m_progress->setRange(
         0, static_cast<int>(limit ? std::min(limit, split.samples.size()) : split.samples.size()));
     m_progress->setValue(0);
-    m_status->setText(tr("Evaluating %1 on the %2 split at τ %3 in the background…")
-                          .arg(run->modelName, splitName(m_split))
-                          .arg(run->options.tau, 0, 'f', 2));
+    m_status->setText(
+        tr("Evaluating %1 on the %2 split at τ %3 with the %4 protocol in the "
+           "background…")
+            .arg(run->modelName, splitName(m_split))
+            .arg(run->options.tau, 0, 'f', 2)
+            .arg(run->options.protocol == EvalProtocol::Wsol ? tr("WSOL") : tr("CAM Explorer")));
 
     // The worker holds the run, the model and the dataset, and reports through its promise; it
     // never touches this object. The watcher is this object's, and goes with it.
@@ -611,9 +766,12 @@ void EvalDashboard::onRunFinished(const std::shared_ptr<Run>& run) {
 QString EvalDashboard::evaluationSettings() const {
     if (!m_results) return {};
     const EvalOptions& o = m_results->options;
-    return tr("τ %1 · box: %2 · score: %3")
-        .arg(o.tau, 0, 'f', 2)
-        .arg(boxRuleText(o.mode), scoreText(o.score));
+    QString text = tr("τ %1 · box: %2 · score: %3")
+                       .arg(o.tau, 0, 'f', 2)
+                       .arg(boxRuleText(o.mode), scoreText(o.score));
+    if (o.protocol == EvalProtocol::Wsol || m_results->summary.protocol == EvalProtocol::Wsol)
+        text += tr(" · protocol: %1").arg(protocolText(o));
+    return text;
 }
 
 bool EvalDashboard::isStale() const {
@@ -629,15 +787,15 @@ QString EvalDashboard::staleWarning() const {
 }
 
 void EvalDashboard::updateSettingsLine() {
-    const EvalOptions next =
-        newRunOptions(m_workspace ? m_workspace->threshold() : EvalOptions{}.tau);
+    const EvalOptions next = newRunOptions();
     if (m_results)
         m_settings->setText(tr("<b>Shown evaluation:</b> %1").arg(evaluationSettings()));
     else
-        m_settings->setText(tr("A new evaluation runs at the explorer's τ %1 · box: %2 · "
-                               "score: %3")
-                                .arg(next.tau, 0, 'f', 2)
-                                .arg(boxRuleText(next.mode), scoreText(next.score)));
+        m_settings->setText(
+            tr("A new evaluation runs at the explorer's τ %1 · box: %2 · "
+               "score: %3 · protocol: %4")
+                .arg(next.tau, 0, 'f', 2)
+                .arg(boxRuleText(next.mode), scoreText(next.score), protocolText(next)));
     if (m_model && !m_model->info().camAvailable)
         m_settings->setText(
             m_settings->text() + QStringLiteral("<br>") +
@@ -656,7 +814,7 @@ std::vector<int> EvalDashboard::rowsInBin(int methodIndex, int bin) const {
     if (methodIndex < 0 || methodIndex >= static_cast<int>(shown.size())) return rows;
     const MethodSummary* m = shown[static_cast<std::size_t>(methodIndex)];
     for (const auto& r : m_results->records)
-        if (const MapScore* s = r.find(m->method, m->tap))
+        if (const MapScore* s = r.find(m->method, m->tap); s && r.hasBoxes)
             if (iouBin(s->iou) == bin) rows.push_back(static_cast<int>(r.index));
     return rows;
 }
@@ -674,7 +832,7 @@ QString EvalDashboard::defaultChartFileName(ChartId id) const {
     QString name = QString::fromLatin1(names[id]);
     if (m_model)
         name += QLatin1Char('-') + QString::fromStdString(m_model->info().source.stem().string());
-    name += m_split == SplitKind::Test ? QStringLiteral("-test") : QStringLiteral("-train");
+    name += QLatin1Char('-') + QString::fromLatin1(camx::splitName(m_split));
     return name + QStringLiteral(".png");
 }
 
@@ -710,6 +868,7 @@ void EvalDashboard::rebuild() {
     m_breeds->clear();
     if (!m_results) {
         m_summary->clear();
+        rebuildWsol({});
         return;
     }
     const EvalSummary& s = m_results->summary;
@@ -749,35 +908,61 @@ void EvalDashboard::rebuild() {
     html +=
         tr("<tr><th align=left>method</th><th>layer</th><th>mean IoU</th><th>loc@0.5</th>"
            "<th>top-1 loc</th><th>MaxBoxAcc</th><th>V2</th></tr>");
-    for (const MethodSummary* m : shown)
-        html += QStringLiteral(
-                    "<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td>"
-                    "<td>%6</td><td>%7</td></tr>")
-                    .arg(QString::fromStdString(methodName(m->method)),
-                         QString::fromStdString(m->tapName))
-                    .arg(m->meanIou, 0, 'f', 3)
-                    .arg(m->locAccuracy, 0, 'f', 3)
-                    .arg(m->top1Loc, 0, 'f', 3)
-                    .arg(m->maxBoxAcc, 0, 'f', 3)
-                    .arg(m->maxBoxAccV2, 0, 'f', 3);
-    m_summary->setText(html + QStringLiteral("</table>"));
+    std::size_t boxed = 0;
+    for (const MethodSummary* m : shown) {
+        const QString head =
+            QStringLiteral("<tr><td style=\"white-space:nowrap\">%1</td><td>%2</td>")
+                .arg(QString::fromStdString(methodName(m->method)),
+                     QString::fromStdString(m->tapName));
+        boxed = std::max(boxed, m->boxedImages);
+        // Zeros without boxes would read as a method that never finds the object.
+        if (withoutBoxes(*m))
+            html +=
+                head +
+                QStringLiteral("<td colspan=5 align=center><i>%1</i></td></tr>").arg(noBoxesText());
+        else
+            html +=
+                head +
+                QStringLiteral("<td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td></tr>")
+                    .arg(QString::number(m->meanIou, 'f', 3),
+                         QString::number(m->locAccuracy, 'f', 3),
+                         QString::number(m->top1Loc, 'f', 3),
+                         // Under the WSOL protocol these are its own, in the table below.
+                         m->wsol ? QStringLiteral("—") : QString::number(m->maxBoxAcc, 'f', 3),
+                         m->wsol ? QStringLiteral("—") : QString::number(m->maxBoxAccV2, 'f', 3));
+    }
+    html += QStringLiteral("</table>");
+    if (std::any_of(shown.begin(), shown.end(), [](const MethodSummary* m) { return m->wsol; }))
+        html += tr("Mean IoU and loc@0.5 are at τ %1; MaxBoxAcc and V2: the WSOL protocol's, "
+                   "below.<br>")
+                    .arg(m_results->options.tau, 0, 'f', 2);
+    const std::size_t evaluated = shown.empty() ? s.images : shown.front()->images;
+    if (boxed > 0 && boxed < evaluated)
+        html += tr("IoU figures count the %1 images with ground-truth boxes; %2 have none.")
+                    .arg(boxed)
+                    .arg(evaluated - boxed);
+    m_summary->setText(html);
+    rebuildWsol(shown);
 
-    // Per-breed table: images, then mean IoU and localisation accuracy per method. Two-line
+    // Per-class table: images, then mean IoU and localisation accuracy per method. Two-line
     // headers keep every column in view at the dashboard's default size.
-    QStringList headers{tr("Breed"), tr("Images")};
-    QStringList tips{tr("Breed"), tr("Evaluated images of the breed")};
+    QStringList headers{tr("Class"), tr("Images")};
+    QStringList tips{tr("Class"), tr("Evaluated images of the class")};
     for (const MethodSummary* m : shown) {
         const QString n = QString::fromStdString(methodName(m->method));
         headers << tr("%1\nmean IoU").arg(n) << tr("%1\nloc@0.5").arg(n);
         tips
             << tr("%1: mean IoU of the boxes at τ %2").arg(n).arg(m_results->options.tau, 0, 'f', 2)
-            << tr("%1: share of the breed's images whose box has IoU ≥ 0.5").arg(n);
+            << tr("%1: share of the class's images whose box has IoU ≥ 0.5").arg(n);
     }
     m_breeds->setHorizontalHeaderLabels(headers);
     for (int c = 0; c < tips.size(); ++c)
         m_breeds->setHeaderData(c, Qt::Horizontal, tips[c], Qt::ToolTipRole);
-    std::map<int, int> counts;
-    for (const auto& r : m_results->records) ++counts[r.label];
+    std::map<int, int> counts, boxedCounts;
+    for (const auto& r : m_results->records) {
+        ++counts[r.label];
+        if (r.hasBoxes) ++boxedCounts[r.label];
+    }
     // Labels are the dataset's (the model's classes may be other ones, e.g. ImageNet's).
     const auto& names = m_dataset && !m_dataset->breedNames.empty() ? m_dataset->breedNames
                                                                     : m_model->info().classNames;
@@ -794,6 +979,16 @@ void EvalDashboard::rebuild() {
         row << name << numberItem(n, 0);
         for (const MethodSummary* m : shown) {
             const auto it = m->perBreed.find(label);
+            if (boxedCounts[label] == 0) {
+                // No image of the class has a box: no IoU, and it sorts below every number.
+                for (int k = 0; k < 2; ++k) {
+                    auto* none = numberItem(-1.0);
+                    none->setText(QStringLiteral("—"));
+                    none->setToolTip(noBoxesText());
+                    row << none;
+                }
+                continue;
+            }
             row << numberItem(it == m->perBreed.end() ? 0.0 : it->second.first)
                 << numberItem(it == m->perBreed.end() ? 0.0 : it->second.second);
         }
@@ -801,7 +996,7 @@ void EvalDashboard::rebuild() {
     }
     // Number columns as wide as their widest header line or cell, no wider (the style's
     // contents size also reserves room for a sort arrow, which Fusion draws above the text);
-    // the breed takes the rest and elides, with the full name in its tooltip.
+    // the class takes the rest and elides, with the full name in its tooltip.
     QHeaderView* header = m_table->horizontalHeader();
     const QFontMetrics headerFont(header->font()), cellFont(m_table->font());
     for (int c = 1; c < m_breeds->columnCount(); ++c) {
@@ -815,6 +1010,94 @@ void EvalDashboard::rebuild() {
                               w + 2 * m_table->style()->pixelMetric(QStyle::PM_HeaderMargin) + 8);
     }
     header->setSectionResizeMode(0, QHeaderView::Stretch);
+}
+
+void EvalDashboard::rebuildWsol(const std::vector<const MethodSummary*>& shown) {
+    std::vector<const MethodSummary*> wsol;
+    for (const MethodSummary* m : shown)
+        if (m->wsol) wsol.push_back(m);
+    const PublishedFigure* published = m_dataset ? publishedFor(m_dataset->benchmark) : nullptr;
+    if (!m_results || (wsol.empty() && !published)) {
+        m_wsolFigures->clear();
+        m_published->clear();
+        m_wsolBox->hide();
+        return;
+    }
+    m_wsolBox->show();
+    if (wsol.empty()) {
+        // A benchmark evaluated the explorer's way: its numbers are not the published ones'.
+        m_wsolFigures->setText(
+            tr("<b>WSOL protocol</b><br>This is wsolevaluation's %1 benchmark. Its published "
+               "figures are measured with the WSOL protocol: choose it above and evaluate to "
+               "compare.")
+                .arg(QString::fromLatin1(published->dataset)));
+        m_published->clear();
+        m_published->hide();
+        return;
+    }
+    // The published metric's column in bold: the one to compare.
+    const bool boldV2 = published && QLatin1String(published->metric) == "MaxBoxAccV2";
+    const bool boldPxap = published && QLatin1String(published->metric) == "PxAP";
+    auto pct = [](double v, bool bold) {
+        const QString t = QString::number(v, 'f', 1);
+        return bold ? QStringLiteral("<b>%1</b>").arg(t) : t;
+    };
+    const QString dash = QStringLiteral("—");
+    const MethodSummary::Wsol& first = *wsol.front()->wsol;
+    std::vector<int> ious = first.iouThresholds;
+    if (ious.empty()) ious = {30, 50, 70};
+    QString html = tr("<b>WSOL protocol</b> · wsolevaluation's metrics in %, threshold step %1")
+                       .arg(m_results->options.wsolStep, 0, 'g', 3);
+    html += QStringLiteral("<table cellspacing=4><tr><th align=left>%1</th>").arg(tr("method"));
+    for (int iou : ious) html += QStringLiteral("<th>%1</th>").arg(tr("V2@%1").arg(iou));
+    html += QStringLiteral("<th>%1</th><th>%2</th><th>%3</th></tr>")
+                .arg(boldV2 ? tr("<b>MaxBoxAccV2</b>") : tr("MaxBoxAccV2"), tr("MaxBoxAcc"),
+                     boldPxap ? tr("<b>PxAP</b>") : tr("PxAP"));
+    bool anyWithoutMasks = false;
+    std::size_t masked = 0;
+    for (const MethodSummary* m : wsol) {
+        const MethodSummary::Wsol& w = *m->wsol;
+        const bool boxes = !withoutBoxes(*m);
+        html += QStringLiteral("<tr><td style=\"white-space:nowrap\">%1</td>")
+                    .arg(QString::fromStdString(methodName(m->method)));
+        for (std::size_t i = 0; i < ious.size(); ++i)
+            html += QStringLiteral("<td align=right>%1</td>")
+                        .arg(boxes && i < w.maxBoxAccV2At.size() ? pct(w.maxBoxAccV2At[i], false)
+                                                                 : dash);
+        html += QStringLiteral(
+                    "<td align=right>%1</td><td align=right>%2</td>"
+                    "<td align=right>%3</td></tr>")
+                    .arg(boxes ? pct(w.maxBoxAccV2, boldV2) : dash,
+                         boxes ? pct(w.maxBoxAcc, false) : dash,
+                         w.pxap ? pct(*w.pxap, boldPxap) : dash);
+        anyWithoutMasks = anyWithoutMasks || !w.pxap;
+        masked = std::max(masked, w.maskedImages);
+    }
+    html += QStringLiteral("</table>");
+    QStringList notes;
+    notes << tr(
+        "MaxBoxAccV2: the mean over IoU 30, 50 and 70 of the best box accuracy over "
+        "thresholds (every contour); MaxBoxAcc: IoU 50, largest contour.");
+    if (masked) notes << tr("PxAP over %1 with masks.").arg(imageCount(masked));
+    if (anyWithoutMasks) notes << tr("PxAP: — where the split has no masks.");
+    if (std::any_of(wsol.begin(), wsol.end(),
+                    [](const MethodSummary* m) { return withoutBoxes(*m); }))
+        notes << tr("Box figures: — without ground-truth boxes.");
+    html += QStringLiteral("<small>%1</small>").arg(notes.join(QLatin1Char(' ')));
+    m_wsolFigures->setText(html);
+
+    if (!published) {
+        m_published->clear();
+        m_published->hide();
+        return;
+    }
+    m_published->setText(
+        tr("<b>Published figures</b><br><small>Choe et al., CVPR 2020<br>CAM, ResNet-50, test "
+           "split</small><table cellspacing=3><tr><td>%1</td></tr><tr><td>%2</td>"
+           "<td align=right><b>%3</b></td></tr></table><small>Not computed here.</small>")
+            .arg(QString::fromLatin1(published->dataset), QString::fromLatin1(published->metric))
+            .arg(published->value, 0, 'f', 1));
+    m_published->show();
 }
 
 void EvalDashboard::saveChartAs(int id) {

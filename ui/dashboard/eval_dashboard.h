@@ -2,8 +2,12 @@
 // The evaluation dashboard: evaluates a split in the background (progress, cancel, resume),
 // keeps the results next to the model and reloads them, and shows them as charts (IoU
 // histograms, mean IoU per layer, threshold sweep with MaxBoxAcc, localisation accuracy against
-// the IoU threshold) and a sortable per-breed table. Clicking a breed or a histogram bar asks the
-// explorer to show those images.
+// the IoU threshold) and a sortable per-class table. Clicking a class or a histogram bar asks the
+// explorer to show those images. Evaluations run with CAM Explorer's own protocol or with
+// wsolevaluation's (chosen here, remembered); a WSOL evaluation's figures (MaxBoxAccV2 at IoU 30,
+// 50 and 70 and their mean, MaxBoxAcc, PxAP) are shown in percent beside the figures published
+// for the same benchmark (Dataset::benchmark). Images without ground-truth boxes count in no IoU
+// figure; a split without any says so instead of showing zeros.
 //
 // Ownership and threads: the dashboard observes a Workspace (dataset, model, split, τ) and hands
 // it every evaluation it loads or finishes, tagged with the workspace context it was started or
@@ -53,8 +57,19 @@ public:
     // Reloads a saved evaluation of this model and split when there is one, and hands loaded or
     // finished evaluations to the workspace. The workspace must outlive the dashboard.
     void setWorkspace(Workspace* workspace);
-    // Evaluates in the background at the workspace's τ; `limit` 0: the whole split.
+    // Evaluates in the background at the workspace's τ with the protocol chosen here; `limit`
+    // 0: the whole split.
     void startEvaluation(std::size_t limit = 0);
+    // The protocol (and WSOL threshold step) a new evaluation uses; remembered in the settings.
+    void setProtocol(EvalProtocol protocol, double wsolStep = 0.01);
+    EvalProtocol protocol() const;
+    double wsolStep() const;
+    // What Evaluate starts a run with (before its layers and limit): the explorer's τ, the
+    // sweep, and the protocol and WSOL step chosen here.
+    EvalOptions newRunOptions() const;
+    // Shows `evaluation` as if it had just been read for the current model and split (tests,
+    // screenshots); it is handed to the workspace like any other.
+    void showEvaluation(std::shared_ptr<const SavedEvaluation> evaluation);
     void cancel();
     // An evaluation of the current model and split is running (a run stopped by a context
     // switch, still winding down in the background, does not count).
@@ -74,11 +89,11 @@ public:
     // For tests and export.
     enum ChartId { Histogram, Layers, Sweep, IouThreshold, ChartCount };
     QChartView* chartView(ChartId id) const { return m_charts[id]; }
-    QTableView* breedTable() const { return m_table; }
+    QTableView* breedTable() const { return m_table; }  // one row per class
     QProgressBar* progressBar() const { return m_progress; }
     // Rows of the split whose IoU falls in a histogram bin for the i-th shown method.
     std::vector<int> rowsInBin(int methodIndex, int bin) const;
-    // Rows of the split of a breed's evaluated images (what its table row counts).
+    // Rows of the split of a class's evaluated images (what its table row counts).
     std::vector<int> rowsOfBreed(int label) const;
     // The file name a chart is saved under by default: "histogram-best-test.png".
     QString defaultChartFileName(ChartId id) const;
@@ -88,7 +103,7 @@ Q_SIGNALS:
     // A run of this dashboard ended (cancelled: stopped, failed, or stopped by a context switch).
     void finished(bool cancelled);
     void showImages(const std::vector<int>& rows, const QString& description);
-    // No longer emitted: a breed click shows its evaluated images through showImages.
+    // No longer emitted: a class click shows its evaluated images through showImages.
     void errorOccurred(const QString& message);
 
 private:
@@ -99,7 +114,10 @@ private:
                     SplitKind split, std::uint64_t context);
     void setResults(std::shared_ptr<const SavedEvaluation> results, std::uint64_t context);
     void rebuild();
+    // The WSOL figures of the shown evaluation and the published ones for the benchmark.
+    void rebuildWsol(const std::vector<const MethodSummary*>& shown);
     void updateSettingsLine();
+    void updateSplitCombo();
     void updateButtons();
     void onRunFinished(const std::shared_ptr<Run>& run);
     void tryReload();  // in the background
@@ -122,8 +140,11 @@ private:
     std::shared_ptr<Run> m_run;
     std::vector<std::shared_ptr<Run>> m_windingDown;
 
-    QComboBox* m_layers;  // what to evaluate: last block / every block
-    QComboBox* m_view;    // which layer the per-method charts show
+    QComboBox* m_splitCombo;  // the workspace's split, among the ones the dataset has
+    QComboBox* m_protocol;    // ours / WSOL
+    QComboBox* m_wsolStep;    // 0.01 / 0.001
+    QComboBox* m_layers;      // what to evaluate: last block / every block
+    QComboBox* m_view;        // which layer the per-method charts show
     QSpinBox* m_limit;
     QPushButton* m_evaluate;
     QPushButton* m_stop;
@@ -134,6 +155,9 @@ private:
     QLabel* m_settings;  // τ, box rule and score of the shown evaluation
     QLabel* m_stale;     // shown when the explorer's τ differs from the evaluation's
     QLabel* m_summary;
+    QWidget* m_wsolBox;     // the WSOL figures and the published ones, when there are some
+    QLabel* m_wsolFigures;  // the shown evaluation's, in percent
+    QLabel* m_published;    // Choe et al.'s for the dataset's benchmark
     QChartView* m_charts[ChartCount] = {};
     QStandardItemModel* m_breeds;
     QTableView* m_table;

@@ -133,6 +133,12 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
     m_boxMode->setMinimumContentsLength(18);
     m_third = new QCheckBox(tr("Third panel"));
     m_third->setObjectName(QStringLiteral("thirdPanel"));
+    m_showTruth = new QCheckBox(tr("&Ground truth"));
+    m_showTruth->setObjectName(QStringLiteral("showTruthCheck"));
+    m_showTruth->setChecked(true);
+    m_showTruth->setToolTip(
+        tr("Draw the ground truth: its boxes and, where the dataset has them, its masks' "
+           "outlines (the IoU is shown either way)"));
     for (QSlider* s : {m_layer, m_threshold, m_blend}) s->installEventFilter(this);
 
     // Three rows: a slider with its value (fixed widths: nothing moves as the values change),
@@ -185,6 +191,7 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
     m_top5->setMinimumHeight(m_top5->fontMetrics().height());  // the panels stay put when empty
     auto* infoRow = new QHBoxLayout;
     infoRow->addWidget(m_imageInfo, 1);
+    infoRow->addWidget(m_showTruth);
     infoRow->addWidget(m_third);
 
     auto* panels = new QHBoxLayout;
@@ -232,6 +239,9 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
     layout->addLayout(panels, 1);
     layout->addLayout(scaleRow);
 
+    connect(m_showTruth, &QCheckBox::toggled, this, [this](bool on) {
+        for (auto* p : m_panels) p->setShowTruth(on);
+    });
     connect(m_third, &QCheckBox::toggled, this, [this](bool on) {
         m_panels[2]->parentWidget()->setVisible(on);
         refreshPanels();
@@ -528,8 +538,38 @@ void ExplorerView::refreshClassCombo() {
     m_class->setCurrentIndex(idx >= 0 ? idx : 0);
 }
 
+void ExplorerView::setDatasetClasses(std::vector<std::string> names, const QString& labelRule) {
+    m_datasetClasses = std::move(names);
+    m_labelRule = labelRule;
+}
+
+bool ExplorerView::truthShown() const {
+    return m_showTruth->isChecked();
+}
+
+void ExplorerView::setTruthShown(bool shown) {
+    m_showTruth->setChecked(shown);
+}
+
+void ExplorerView::setTruthOutlines(const QString& imagePath,
+                                    std::shared_ptr<const MaskOutlines> outlines) {
+    m_outlinesPath = imagePath;
+    m_outlines = std::move(outlines);
+    applyOutlines();
+}
+
+void ExplorerView::applyOutlines() {
+    const bool mine = m_outlines && !m_shownPath.isEmpty() && m_outlinesPath == m_shownPath;
+    for (auto* p : m_panels)
+        p->setTruthOutlines(mine ? m_outlines->instances : std::vector<QPolygonF>{},
+                            mine ? m_outlines->ignore : std::vector<QPolygonF>{});
+}
+
 QString ExplorerView::className(int label) const {
     if (label < 0) return {};
+    // The dataset's own name for its label (the model's classes may be other ones).
+    if (label < static_cast<int>(m_datasetClasses.size()))
+        return QString::fromStdString(m_datasetClasses[static_cast<std::size_t>(label)]);
     if (m_info && label < m_info->numClasses())
         return QString::fromStdString(m_info->classNames[static_cast<std::size_t>(label)]);
     return tr("class %1").arg(label);
@@ -545,8 +585,13 @@ void ExplorerView::setImageInfo(const QString& path, int label, QSize size) {
     parts << (label >= 0 ? className(label) : tr("no ground truth"));
     parts << (size.isEmpty() ? tr("size: reading…")
                              : tr("%1 × %2 px").arg(size.width()).arg(size.height()));
+    // How the dataset chose the image's one label, where that is not obvious (VOC).
+    if (label >= 0 && !m_labelRule.isEmpty()) parts << tr("label: %1").arg(m_labelRule);
     m_imageInfo->setText(parts.join(QStringLiteral("  ·  ")));
-    m_imageInfo->setToolTip(QDir::toNativeSeparators(path));
+    m_imageInfo->setToolTip(QDir::toNativeSeparators(path) +
+                            (label >= 0 && !m_labelRule.isEmpty()
+                                 ? QLatin1Char('\n') + tr("label: %1").arg(m_labelRule)
+                                 : QString()));
 }
 
 void ExplorerView::showPending(const QImage& photo, const std::vector<Box>& truth, bool truthKnown,
@@ -555,11 +600,13 @@ void ExplorerView::showPending(const QImage& photo, const std::vector<Box>& trut
     m_truth = truth;
     m_truthKnown = truthKnown;
     m_label = label;
+    m_shownPath = path;
     for (auto* p : m_panels) {
         p->setPhoto(photo);
         p->setTruth(truth, truthKnown);
         p->setMessage(tr("computing…"));
     }
+    applyOutlines();
     // Not the previous image's classes while this one computes.
     m_top5->setText(
         QStringLiteral("<span style=\"color:gray\">%1</span>").arg(tr("Top 5: computing…")));
@@ -575,10 +622,12 @@ void ExplorerView::showResult(std::shared_ptr<const ExplainResult> result,
     m_truthKnown = truthKnown;
     m_label = label;
     if (m_result) {
+        m_shownPath = m_result->key.path;
         for (auto* p : m_panels) {
             if (!samePhoto) p->setPhoto(m_result->photo);
             p->setTruth(truth, truthKnown);
         }
+        applyOutlines();
     }
     refreshClassCombo();
     if (m_result)
@@ -625,11 +674,15 @@ void ExplorerView::clear(const QString& message) {
     m_truth.clear();
     m_truthKnown = false;
     m_label = -1;
+    m_shownPath.clear();
+    m_outlinesPath.clear();
+    m_outlines.reset();
     m_scoreCamAsked.clear();
     for (auto* p : m_panels) {
         p->setPhoto(QImage());
         p->setTruth({}, false);
     }
+    applyOutlines();
     refreshPanels();  // every panel back to its plain method name
     for (auto* p : m_panels) p->setMessage(message);
     m_top5->clear();
@@ -707,7 +760,11 @@ ComparisonFigure ExplorerView::figure() const {
     photo.scene.picture = m_panels[0]->photo();
     photo.scene.truth = m_truth;
     photo.scene.truthKnown = m_truthKnown;
-    photo.caption = photoCaption(m_truthKnown);
+    photo.scene.truthOutlines = m_panels[0]->scene().truthOutlines;
+    photo.scene.ignoreOutlines = m_panels[0]->scene().ignoreOutlines;
+    photo.scene.showTruth = truthShown();
+    photo.caption =
+        photoCaption(truthShown() && (m_truthKnown || !photo.scene.truthOutlines.empty()));
     f.panels.push_back(std::move(photo));
     const int tap = currentTap();
     for (int i = 0; i < panelCount(); ++i) {

@@ -7,6 +7,7 @@
 
 #include "explain/model_session.h"
 #include "explorer/explain_controller.h"
+#include "explorer/mask_outlines.h"
 #include "figures/comparison_figure.h"
 #include "localize/boxes.h"
 
@@ -29,6 +30,15 @@ public:
     explicit ExplorerView(QWidget* parent = nullptr);
 
     void setModelInfo(const ModelInfo* info);
+    // The open dataset's class names (the file line names an image's class by them) and, where
+    // the dataset says how an image's single label was chosen, that rule (shown with the class).
+    void setDatasetClasses(std::vector<std::string> names, const QString& labelRule = {});
+    // Ground-truth mask outlines of the image at `imagePath`, shown whenever that image is (they
+    // may arrive before or after its explanation). Null or empty: none.
+    void setTruthOutlines(const QString& imagePath, std::shared_ptr<const MaskOutlines> outlines);
+    // Whether the panels draw the ground truth: boxes and mask outlines ("Ground truth" box).
+    bool truthShown() const;
+    void setTruthShown(bool shown);
     // Shows a result; `label` is the ground-truth class (-1 for an external image).
     void showResult(std::shared_ptr<const ExplainResult> result, const std::vector<Box>& truth,
                     bool truthKnown, int label);
@@ -90,6 +100,8 @@ private:
     // The line over the panels: file name, ground-truth class and pixel size.
     void setImageInfo(const QString& path, int label, QSize size);
     QString className(int label) const;
+    // The mask outlines of the image shown, to every panel.
+    void applyOutlines();
     // Emits scoreCamWanted when a panel shows Score-CAM and the current result lacks it.
     void requestMissingScoreCam();
     // Schedules layerWanted when a shown method lacks its map at the current layer.
@@ -111,6 +123,11 @@ private:
     std::vector<Box> m_truth;
     bool m_truthKnown = false;
     int m_label = -1;
+    QString m_shownPath;  // the image shown or computing
+    QString m_outlinesPath;
+    std::shared_ptr<const MaskOutlines> m_outlines;
+    std::vector<std::string> m_datasetClasses;
+    QString m_labelRule;
     std::vector<int> m_taps;
     double m_zoom = 0;
 
@@ -126,6 +143,7 @@ private:
     QComboBox* m_score;
     QComboBox* m_boxMode;
     QCheckBox* m_third;
+    QCheckBox* m_showTruth;
     std::vector<QComboBox*> m_methods;
     std::vector<HeatmapPanel*> m_panels;
     QLabel* m_top5;

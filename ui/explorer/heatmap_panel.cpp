@@ -33,6 +33,26 @@ void HeatmapPanel::setTruth(const std::vector<Box>& truth, bool known) {
     update();
 }
 
+void HeatmapPanel::setTruthOutlines(std::vector<QPolygonF> instances,
+                                    std::vector<QPolygonF> ignore) {
+    m_scene.truthOutlines = std::move(instances);
+    m_scene.ignoreOutlines = std::move(ignore);
+    update();
+}
+
+void HeatmapPanel::setShowTruth(bool show) {
+    if (show == m_scene.showTruth) return;
+    m_scene.showTruth = show;
+    update();
+}
+
+QString HeatmapPanel::iouText() const {
+    if (m_scene.truthKnown) return tr("IoU %1").arg(m_scene.iou, 0, 'f', 3);
+    // A segmentation benchmark's image has masks and no boxes: the box has nothing to meet.
+    if (!m_scene.truthOutlines.empty()) return tr("masks only: no box IoU");
+    return tr("no ground truth: no IoU");
+}
+
 void HeatmapPanel::setMap(const Heatmap* raw, Method method, const QString& title) {
     m_scene.method = method;
     m_title = title;
@@ -119,9 +139,7 @@ void HeatmapPanel::paintEvent(QPaintEvent*) {
     p.fillRect(head, palette().color(QPalette::Window));
     QString title =
         m_title.isEmpty() ? QString::fromStdString(methodName(m_scene.method)) : m_title;
-    if (hasMap())
-        title += m_scene.truthKnown ? tr("   IoU %1").arg(m_scene.iou, 0, 'f', 3)
-                                    : tr("   (no ground truth: no IoU)");
+    if (hasMap()) title += QStringLiteral("   ") + iouText();
     p.setPen(palette().color(QPalette::WindowText));
     p.drawText(head.adjusted(6, 0, -6, 0), Qt::AlignVCenter | Qt::AlignLeft, title);
     if (m_photo.isNull()) {

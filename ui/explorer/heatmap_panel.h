@@ -23,7 +23,14 @@ public:
 
     void setPhoto(const QImage& photo);  // RGB888, original size
     void setPhoto(const cv::Mat& rgb);   // shares the pixels (read only)
+    // The ground-truth boxes; `known`: the image has some, so the method's box has an IoU (an
+    // image without boxes, or from outside the dataset, says it has no ground truth).
     void setTruth(const std::vector<Box>& truth, bool known);
+    // Ground-truth mask outlines in photo pixels (instances, and the region the benchmark
+    // ignores), drawn like the boxes.
+    void setTruthOutlines(std::vector<QPolygonF> instances, std::vector<QPolygonF> ignore);
+    // Draw the ground truth (boxes and outlines) or not; the IoU is shown either way.
+    void setShowTruth(bool show);
     // The raw map (feature resolution); nullptr when the method has no map yet.
     void setMap(const Heatmap* raw, Method method, const QString& title);
     void setThreshold(float tau);
@@ -39,6 +46,10 @@ public:
     std::optional<Box> predictedBox() const { return m_scene.box; }
     double iou() const { return m_scene.iou; }
     bool hasTruth() const { return m_scene.truthKnown; }
+    std::size_t truthOutlineCount() const { return m_scene.truthOutlines.size(); }
+    bool showsTruth() const { return m_scene.showTruth; }
+    // The IoU part of the header: "IoU 0.712", or why there is none.
+    QString iouText() const;
     Method method() const { return m_scene.method; }
     bool hasMap() const { return m_scene.hasMap && !m_display.empty(); }
     // What the panel shows, for figure export.

@@ -219,7 +219,8 @@ ComparisonFigure makeComparison(const ModelInfo& info, const cv::Mat& rgb,
                                 const ImageExplanation& e, const std::vector<Box>& truth, int label,
                                 const FigureRequest& req) {
     ComparisonFigure f;
-    const bool known = label >= 0;
+    // An image without boxes (an image folder) has a class but nothing to score a box against.
+    const bool known = label >= 0 && !truth.empty();
     f.header = figureHeader(info, e, label);
     f.colormap = req.style.colormap;
     const int lastTap = req.tap >= 0 ? req.tap : info.lastBlockTap;

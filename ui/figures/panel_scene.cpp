@@ -73,7 +73,7 @@ std::vector<SceneLabel> sceneLabels(const PanelScene& s, const QRectF& target, d
                          s.truthKnown ? tr("%1  IoU %2").arg(name).arg(s.iou, 0, 'f', 3) : name,
                          kPredicted, true, methodIndex});
     }
-    if (s.truthKnown)
+    if (s.truthKnown && s.showTruth)
         for (std::size_t i = 0; i < s.truth.size(); ++i)
             items.push_back({boxRect(s.truth[i], target, scale), tr("truth"), kTruth, false,
                              static_cast<int>(i)});
@@ -134,7 +134,29 @@ void paintPanelScene(QPainter& p, const PanelScene& s, const QRectF& target, dou
         p.drawPath(path);
     }
     p.setBrush(Qt::NoBrush);
-    if (s.truthKnown)
+    if (s.showTruth) {
+        // Masks as outlines, like the boxes: the region ignored by the benchmark dashed and grey,
+        // every instance in the truth's colour.
+        auto outline = [&](const std::vector<QPolygonF>& polygons) {
+            QPainterPath path;
+            for (const QPolygonF& poly : polygons) {
+                if (poly.size() < 2) continue;
+                QPolygonF placed;
+                placed.reserve(poly.size());
+                for (const QPointF& pt : poly)
+                    placed << QPointF(target.x() + (pt.x() + 0.5) * scale,
+                                      target.y() + (pt.y() + 0.5) * scale);
+                path.addPolygon(placed);
+                path.closeSubpath();
+            }
+            p.drawPath(path);
+        };
+        p.setPen(QPen(QColor(200, 200, 200), 1.5, Qt::DashLine));
+        outline(s.ignoreOutlines);
+        p.setPen(QPen(kTruth, 2.0));
+        outline(s.truthOutlines);
+    }
+    if (s.truthKnown && s.showTruth)
         for (const Box& b : s.truth) {
             p.setPen(QPen(kTruth, kPen));
             p.drawRect(boxRect(b, target, scale));

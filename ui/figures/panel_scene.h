@@ -6,6 +6,7 @@
 
 #include <QColor>
 #include <QImage>
+#include <QPolygonF>
 #include <QRectF>
 #include <QString>
 #include <optional>
@@ -27,7 +28,14 @@ struct PanelScene {
     bool hasMap = false;  // false: a plain photo (no method box, no outline)
     Method method = Method::Cam;
     std::vector<Box> truth;
-    bool truthKnown = false;
+    bool truthKnown = false;  // the image has ground-truth boxes: the method's box has an IoU
+    // Ground-truth masks' outlines (a segmentation benchmark's images), closed polygons in photo
+    // pixel coordinates, and the outlines of the image's "ignore" mask.
+    std::vector<QPolygonF> truthOutlines;
+    std::vector<QPolygonF> ignoreOutlines;
+    // Whether the ground truth (boxes, mask outlines and their labels) is drawn; the IoU is
+    // computed and shown either way.
+    bool showTruth = true;
     std::optional<Box> box;  // the method's box at the threshold
     double iou = 0;          // of `box` against the truth (0 without truth)
     std::vector<std::vector<std::pair<int, int>>> outline;  // mask outline, pixel coordinates

@@ -41,8 +41,9 @@ StartPage::StartPage(QWidget* parent) : QWidget(parent) {
     m_demo->setObjectName(QStringLiteral("tryDemo"));
     auto* openData = new QCommandLinkButton(
         tr("Open a dataset…"),
-        tr("A Stanford Dogs folder: Images/, Annotation/ and train_list.mat / test_list.mat, or "
-           "the three downloaded archives (unpacked once, then cached)."));
+        tr("Stanford Dogs, CUB-200-2011, ImageNet validation, PASCAL VOC, a folder of class "
+           "subfolders, or any of wsolevaluation's benchmarks with its metadata folder. The "
+           "format is detected, or chosen in the dialog."));
     openData->setObjectName(QStringLiteral("openDatasetButton"));
     auto* openModel = new QCommandLinkButton(
         tr("Open a model…"),

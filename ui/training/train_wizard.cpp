@@ -254,8 +254,9 @@ QWizardPage* TrainWizard::makeDatasetPage() {
     auto* p = new Page;
     p->setTitle(tr("Dataset"));
     p->setSubTitle(
-        tr("A Stanford Dogs folder (Images/, Annotation/ and the split lists, or the "
-           "three archives)."));
+        tr("A dataset folder in a format found by itself: Stanford Dogs, CUB-200-2011, PASCAL "
+           "VOC, ImageNet validation or an image folder. A dataset open in the explorer (any "
+           "format, wsolevaluation metadata included) is used as it is."));
     m_dataPath = new QLineEdit;
     m_dataPath->setObjectName(QStringLiteral("datasetPath"));
     auto* browse = new QPushButton(tr("&Browse…"));
@@ -376,7 +377,7 @@ void TrainWizard::showDataset(std::shared_ptr<const Dataset> dataset, const QStr
     m_dataset = std::move(dataset);
     if (m_dataset) {
         const auto& d = *m_dataset;
-        QString text = tr("<b>%1 breeds</b>: %2 training and %3 test images.")
+        QString text = tr("<b>%1 classes</b>: %2 training and %3 test images.")
                            .arg(d.numClasses())
                            .arg(d.train.samples.size())
                            .arg(d.test.samples.size());

@@ -68,7 +68,7 @@ public:
     bool followsWorkspace() const { return m_workspace && m_followWorkspace; }
 
     // What reads the folders the user picks here (background_job.h). Empty (the default): the
-    // workspace's reader, or openStanfordDogs without a workspace.
+    // workspace's reader, or openDataset without a workspace.
     void setDatasetReader(DatasetReader reader);
 
     // The configuration the pages describe.
