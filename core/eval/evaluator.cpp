@@ -57,12 +57,6 @@ MapScore scoreMap(const Heatmap& raw, Method method, int tap, int width, int hei
     s.method = method;
     s.tap = tap;
     const Heatmap map = displayMap(raw, method, width, height);
-    if (truth.empty()) {
-        // Nothing to score against: the box only, by the rule that needs no truth.
-        s.box =
-            boxFromMap(map, o.tau, o.mode == BoxMode::BestOfAll ? BoxMode::Largest : o.mode, truth);
-        return s;
-    }
     // With a sweep the reported box comes from the same pass, tau being one more threshold; the
     // course rule reads contours, which the pass does not give.
     const bool boxFromSweep = !o.sweep.empty() && o.mode != BoxMode::CourseContour;

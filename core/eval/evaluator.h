@@ -177,7 +177,8 @@ ClassMatch matchClasses(const std::vector<std::string>& datasetNames,
                         const std::vector<std::string>& modelNames);
 
 // Scores one image's maps against its boxes; shared by the evaluation and the explorer. Without
-// boxes (`truth` empty) only the box is made (largest component) and the IoU left at 0.
+// boxes (`truth` empty) every IoU is 0; the records say so (ImageRecord::hasBoxes) and no IoU
+// figure counts them.
 MapScore scoreMap(const Heatmap& raw, Method method, int tap, int width, int height,
                   const std::vector<Box>& truth, const EvalOptions& options);
 
