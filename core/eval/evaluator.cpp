@@ -693,10 +693,26 @@ std::string splitDigest(const std::vector<Sample>& samples) {
         h.updateNumber(static_cast<std::uint64_t>(static_cast<std::int64_t>(s.label)));
         h.updateNumber(static_cast<std::uint64_t>(s.width));
         h.updateNumber(static_cast<std::uint64_t>(s.height));
-        h.updateNumber(s.boxes.size());
-        for (const Box& b : s.boxes)
-            for (int v : {b.xmin, b.ymin, b.xmax, b.ymax})
-                h.updateNumber(static_cast<std::uint64_t>(static_cast<std::int64_t>(v)));
+        auto boxes = [&h](const std::vector<Box>& list) {
+            h.updateNumber(list.size());
+            for (const Box& b : list)
+                for (int v : {b.xmin, b.ymin, b.xmax, b.ymax})
+                    h.updateNumber(static_cast<std::uint64_t>(static_cast<std::int64_t>(v)));
+        };
+        boxes(s.boxes);
+        // What the WSOL protocol scores against besides: the boxes as listed and the masks (path
+        // and size). Only where a sample has them, so digests of box-only splits stay as they
+        // were and their partial runs still resume.
+        if (!s.listedBoxes.empty() || s.hasMasks()) {
+            boxes(s.listedBoxes);
+            h.updateNumber(s.maskPaths.size());
+            h.update(s.ignoreMaskPath.string());
+            for (const fs::path& p : s.maskPaths) {
+                h.update(p.string());
+                const auto maskSize = fs::file_size(p, ec);
+                h.updateNumber(ec ? ~std::uint64_t{0} : static_cast<std::uint64_t>(maskSize));
+            }
+        }
     }
     return h.hex();
 }

@@ -223,7 +223,8 @@ std::filesystem::path savedMapsFolder(const std::filesystem::path& dir, const Ev
                                       Method method, const std::string& tapName);
 
 // A digest of what an evaluation reads from a split: every image's path, file size, label, size
-// and boxes. Two splits with the same digest evaluate alike.
+// and boxes, and where present the boxes as listed and the masks (paths and file sizes). Two splits
+// with the same digest evaluate alike.
 std::string splitDigest(const std::vector<Sample>& samples);
 
 }  // namespace camx

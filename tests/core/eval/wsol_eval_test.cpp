@@ -240,5 +240,30 @@ TEST_F(WsolEval, OurProtocolSavesMapsAtTheImageSizeAndDoesNotResumeIntoWsol) {
     ASSERT_TRUE(wsol.summary.methods.at(0).wsol);
 }
 
+TEST_F(WsolEval, WhatTheProtocolScoresAgainstIsPartOfTheResumeKey) {
+    // The listed boxes and the masks decide the WSOL figures, so a changed one must not resume
+    // rows scored against the old one.
+    test::TempDir dir;
+    std::vector<Sample> samples(s_ds->test.samples.begin(), s_ds->test.samples.begin() + 2);
+    const std::string plain = splitDigest(samples);
+    samples[0].listedBoxes = samples[0].boxes;
+    const std::string listed = splitDigest(samples);
+    EXPECT_NE(listed, plain);
+    samples[0].listedBoxes[0].xmax += 1;
+    EXPECT_NE(splitDigest(samples), listed);
+    samples[0].listedBoxes.clear();
+    EXPECT_EQ(splitDigest(samples), plain);
+
+    test::spit(dir / "m.png", "mask one");
+    samples[1].maskPaths = {dir / "m.png"};
+    const std::string masked = splitDigest(samples);
+    EXPECT_NE(masked, plain);
+    test::spit(dir / "m.png", "a longer mask two");
+    EXPECT_NE(splitDigest(samples), masked);
+    const std::string rewritten = splitDigest(samples);
+    samples[1].ignoreMaskPath = dir / "ignore.png";
+    EXPECT_NE(splitDigest(samples), rewritten);
+}
+
 }  // namespace
 }  // namespace camx
