@@ -113,6 +113,8 @@ struct MethodSummary {
     double locAccuracy = 0;  // IoU >= 0.5
     double top1Loc = 0;      // correct class and IoU >= 0.5
     double gtKnownLoc = 0;   // IoU >= 0.5 with the true class's map
+    // Our protocol's threshold sweep (connected components). Under the WSOL protocol these stay
+    // 0 and empty: its MaxBoxAcc, MaxBoxAccV2 and curve (contours) are in `wsol` below.
     double maxBoxAcc = 0;    // best over tau of the fraction with IoU >= 0.5 (largest box)
     float maxBoxAccTau = 0;
     double maxBoxAccV2 = 0;  // mean over delta in {0.3,0.5,0.7} of the best over tau (best box)

@@ -11,7 +11,7 @@ std::vector<std::size_t> rankByIou(const std::vector<ImageRecord>& records, Meth
     const int at = methodTap(method, tap, lastBlockTap);
     std::vector<std::pair<double, std::size_t>> scored;
     for (const ImageRecord& r : records) {
-        if (keep && !keep(r.index)) continue;
+        if (!r.hasBoxes || (keep && !keep(r.index))) continue;
         if (const MapScore* s = r.find(method, at)) scored.emplace_back(s->iou, r.index);
     }
     std::stable_sort(scored.begin(), scored.end(), [worst](const auto& a, const auto& b) {

@@ -85,6 +85,9 @@ TEST(Ranking, WorstAndBestBySplitIndexWithTiesInSplitOrder) {
     EXPECT_EQ(rankByIou(rs, Method::Cam, 0, 3, 9, true, [](std::size_t i) { return i != 11; }),
               (std::vector<std::size_t>{10, 12, 13}));
     EXPECT_TRUE(rankByIou(rs, Method::GradCam, 3, 3, 5, true).empty());
+    // An image without ground-truth boxes scores IoU 0 but is not "the worst": it is left out.
+    rs[1].hasBoxes = false;
+    EXPECT_EQ(rankByIou(rs, Method::Cam, 0, 3, 2, true), (std::vector<std::size_t>{10, 12}));
 }
 
 TEST(ScoreMap, BoxAndIouFromARawMap) {
