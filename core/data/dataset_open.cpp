@@ -70,6 +70,7 @@ DatasetFormat detectDatasetFormat(const fs::path& dir, std::string* why) {
     if (findCubRoot(dir) || findCubArchive(dir)) return DatasetFormat::Cub;
     if (findVocRoot(dir)) return DatasetFormat::Voc;
     if (looksLikeImageNet(dir)) return DatasetFormat::ImageNet;
+    if (isWsolPairFolder(dir)) return DatasetFormat::Wsol;
     if (looksLikeWsolMetadata(dir)) {
         if (why)
             *why =
@@ -91,7 +92,7 @@ DatasetFormat detectDatasetFormat(const fs::path& dir, std::string* why) {
             "subfolders holding images "
             "(torchvision's ImageFolder: <class>/<image>.jpg, optionally under train/, val/ and "
             "test/), or an image folder with wsolevaluation metadata (given as its metadata "
-            "folder: --metadata on the command line)";
+            "folder: --metadata on the command line, or beside it as images/ and metadata/)";
     return DatasetFormat::Auto;
 }
 
@@ -114,6 +115,8 @@ Dataset openDataset(const fs::path& dir, const OpenOptions& options) {
         case DatasetFormat::Cub:
             return openCub(dir, options);
         case DatasetFormat::Wsol:
+            if (options.metadataDir.empty() && isWsolPairFolder(dir))
+                return openWsol(dir / "images", dir / "metadata", options);
             if (options.metadataDir.empty())
                 throw DatasetError("'" + dir.string() +
                                    "': the wsol format needs its metadata folder (--metadata, for "

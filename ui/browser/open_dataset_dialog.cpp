@@ -199,6 +199,8 @@ QString OpenDatasetDialog::problem() const {
     // A stat each: cheap enough for the GUI thread.
     if (!QFileInfo::exists(c.dir)) return tr("%1 does not exist.").arg(c.dir);
     if (c.format == DatasetFormat::Wsol) {
+        // make-demo's wsol folder holds images/ and metadata/ itself.
+        if (c.metadataDir.isEmpty() && isWsolPairFolder(c.dir.toStdString())) return {};
         if (c.metadataDir.isEmpty())
             return tr(
                 "wsolevaluation metadata needs its metadata folder (metadata/CUB, "

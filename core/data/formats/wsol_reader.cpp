@@ -37,6 +37,11 @@ bool looksLikeWsolMetadata(const fs::path& dir) {
     return false;
 }
 
+bool isWsolPairFolder(const fs::path& dir) {
+    std::error_code ec;
+    return fs::is_directory(dir / "images", ec) && looksLikeWsolMetadata(dir / "metadata");
+}
+
 Dataset openWsol(const fs::path& dataIn, const fs::path& metaIn, const OpenOptions& options) {
     std::error_code ec;
     if (!fs::is_directory(dataIn, ec))

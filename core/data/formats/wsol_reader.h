@@ -26,6 +26,10 @@ namespace camx {
 // Whether `dir` looks like such a metadata folder (a split folder with image_ids.txt).
 bool looksLikeWsolMetadata(const std::filesystem::path& dir);
 
+// Whether `dir` holds both halves side by side, as `make-demo --format wsol` writes them: images/
+// (the data folder) and metadata/ (its metadata). Then `dir` alone opens as that pair.
+bool isWsolPairFolder(const std::filesystem::path& dir);
+
 // Reads the images under `dataDir` named by the metadata in `metadataDir`. Throws DatasetError
 // naming the folder or file at fault.
 Dataset openWsol(const std::filesystem::path& dataDir, const std::filesystem::path& metadataDir,

@@ -278,6 +278,29 @@ TEST_F(Formats, WsolBoxesAreKeptAsListedForTheProtocol) {
     EXPECT_EQ(s.boxes[0], (Box{3, 4, std::stoi(w) - 1, std::stoi(h) - 1}));
 }
 
+TEST_F(Formats, TheWsolDemoFolderOpensWhole) {
+    // make-demo --format wsol writes images/ and metadata/ side by side: the folder itself opens
+    // as that pair (it was read as an image folder with classes "images" and "metadata").
+    test::TempDir out;
+    writeDatasetAs(*s_ds, out.path(), DatasetFormat::Wsol);
+    EXPECT_EQ(detectDatasetFormat(out.path()), DatasetFormat::Wsol);
+    const Dataset whole = openDataset(out.path());
+    OpenOptions o;
+    o.metadataDir = out / "metadata";
+    const Dataset pair = openDataset(out / "images", o);
+    EXPECT_EQ(whole.format, DatasetFormat::Wsol);
+    EXPECT_EQ(whole.root, pair.root);
+    EXPECT_EQ(whole.breedNames, pair.breedNames);
+    ASSERT_EQ(whole.test.samples.size(), pair.test.samples.size());
+    for (std::size_t i = 0; i < whole.test.samples.size(); ++i) {
+        EXPECT_EQ(whole.test.samples[i].relPath, pair.test.samples[i].relPath);
+        EXPECT_EQ(whole.test.samples[i].boxes, pair.test.samples[i].boxes);
+    }
+    o.metadataDir.clear();
+    o.format = DatasetFormat::Wsol;
+    EXPECT_EQ(openDataset(out.path(), o).test.samples.size(), pair.test.samples.size());
+}
+
 TEST_F(Formats, AFifoOrAFolderAsAMetadataFileIsRefusedWithoutHanging) {
     test::TempDir out;
     writeDatasetAs(*s_ds, out.path(), DatasetFormat::Wsol);
