@@ -40,7 +40,7 @@
 #include "explain/model_session.h"
 #include "explorer/explorer_view.h"
 #include "explorer/heatmap_panel.h"
-#include "explorer/mask_outlines.h"
+#include "explorer/mask_outline_loader.h"
 #include "export/export_size_dialog.h"
 #include "export/grid_export_dialog.h"
 #include "figures/figure_batch.h"
@@ -1032,11 +1032,18 @@ void MainWindow::updateStatus() {
     if (m_external.isEmpty() && m_row >= 0) {
         const Sample& sample = m_datasetModel->sample(m_row);
         const int label = sample.label;
-        text +=
-            top.classIndex == label
-                ? tr("  ✔ correct")
-                : tr("  ✘ wrong (truth: %1)")
-                      .arg(m_datasetModel->breedNames()[static_cast<std::size_t>(label)].c_str());
+        const auto& names = m_datasetModel->breedNames();
+        const QString truth = label >= 0 && label < static_cast<int>(names.size())
+                                  ? QString::fromStdString(names[static_cast<std::size_t>(label)])
+                                  : QString();
+        const int modelClass = m_explorer->modelClass(label);
+        if (truth.isEmpty())
+            ;  // no class to compare with
+        else if (modelClass < 0)
+            text += tr("  (truth: %1, not among the model's classes)").arg(truth);
+        else
+            text += top.classIndex == modelClass ? tr("  ✔ correct")
+                                                 : tr("  ✘ wrong (truth: %1)").arg(truth);
         if (!sample.hasBoxes())
             text += sample.hasMasks() ? tr("   (masks only: no box IoU)")
                                       : tr("   (no ground truth: no IoU)");
@@ -1235,34 +1242,36 @@ bool MainWindow::startGridExport(const GridExportRequest& req, QString* error) {
         if (outcome->isEmpty()) showStatus(tr("Saved %1").arg(req.file), 5000);
         Q_EMIT gridExported(req.file, *outcome);
     });
-    m_gridJob.setFuture(QtConcurrent::run(backgroundPool(), [model, samples, fr, req, title, cancel,
-                                                             outcome](QPromise<void>& promise) {
-        lowerCurrentThreadPriority();
-        promise.setProgressRange(0, static_cast<int>(samples.size()));
-        JobContext job;
-        job.cancel = cancel.get();
-        job.progress = [&promise](const Progress& p) {
-            promise.setProgressValue(static_cast<int>(p.done));
-        };
-        try {
-            GridFigure grid;
-            grid.title = title;
-            grid.columns = req.columns;
-            grid.rows = buildComparisons(*model, samples, fr, ExplainTarget::Predicted, job);
-            QString err;
-            if (!writeFigure(req.file,
-                             {FigurePage{naturalSize(grid),
-                                         [&grid](QPainter& p, const QRectF& r) {
-                                             paintFigure(p, grid, r);
-                                         }}},
-                             req.options, &err))
-                *outcome = err;
-        } catch (const Cancelled&) {
-            *outcome = QObject::tr("cancelled");
-        } catch (const std::exception& e) {
-            *outcome = QString::fromStdString(e.what());
-        }
-    }));
+    m_gridJob.setFuture(
+        QtConcurrent::run(backgroundPool(), [model, samples, classes = dataset->breedNames, fr, req,
+                                             title, cancel, outcome](QPromise<void>& promise) {
+            lowerCurrentThreadPriority();
+            promise.setProgressRange(0, static_cast<int>(samples.size()));
+            JobContext job;
+            job.cancel = cancel.get();
+            job.progress = [&promise](const Progress& p) {
+                promise.setProgressValue(static_cast<int>(p.done));
+            };
+            try {
+                GridFigure grid;
+                grid.title = title;
+                grid.columns = req.columns;
+                grid.rows =
+                    buildComparisons(*model, samples, classes, fr, ExplainTarget::Predicted, job);
+                QString err;
+                if (!writeFigure(req.file,
+                                 {FigurePage{naturalSize(grid),
+                                             [&grid](QPainter& p, const QRectF& r) {
+                                                 paintFigure(p, grid, r);
+                                             }}},
+                                 req.options, &err))
+                    *outcome = err;
+            } catch (const Cancelled&) {
+                *outcome = QObject::tr("cancelled");
+            } catch (const std::exception& e) {
+                *outcome = QString::fromStdString(e.what());
+            }
+        }));
     return true;
 }
 

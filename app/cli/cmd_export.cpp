@@ -181,7 +181,7 @@ void addExportCommand(CLI::App& app) {
         for (std::size_t i : chosen) samples.push_back(sd.samples[i]);
 
         const auto figures =
-            buildComparisons(*session, samples, req,
+            buildComparisons(*session, samples, ds.breedNames, req,
                              target == "truth" ? ExplainTarget::Truth : ExplainTarget::Predicted,
                              {bar.callback(), &interruptToken()});
         bar.finish();

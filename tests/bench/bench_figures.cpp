@@ -29,11 +29,13 @@ int main(int argc, char** argv) {
     auto model = ModelSession::open(modelFile);
     std::vector<Sample> samples(ds.test.samples.begin(), ds.test.samples.begin() + 16);
     FigureRequest req;
-    buildComparisons(*model, {samples.front()}, req, ExplainTarget::Predicted);  // warm-up
+    buildComparisons(*model, {samples.front()}, ds.breedNames, req,
+                     ExplainTarget::Predicted);  // warm-up
 
     std::vector<ComparisonFigure> figs;
-    const double passes = bench::medianOf(
-        3, [&] { figs = buildComparisons(*model, samples, req, ExplainTarget::Predicted); });
+    const double passes = bench::medianOf(3, [&] {
+        figs = buildComparisons(*model, samples, ds.breedNames, req, ExplainTarget::Predicted);
+    });
     GridFigure grid;
     grid.rows = figs;
     grid.columns = 2;

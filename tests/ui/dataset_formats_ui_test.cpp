@@ -40,7 +40,8 @@
 #include "explain/model_session.h"
 #include "explorer/explorer_view.h"
 #include "explorer/heatmap_panel.h"
-#include "explorer/mask_outlines.h"
+#include "explorer/mask_outline_loader.h"
+#include "figures/comparison_figure.h"
 #include "figures/panel_scene.h"
 #include "main_window.h"
 #include "ui_test_support.h"
@@ -397,6 +398,63 @@ TEST(DatasetUi, MasksAreTracedInTheBackgroundAndDrawnAsOutlines) {
     };
     EXPECT_GT(truthPixels(paint(true)), 100);
     EXPECT_EQ(truthPixels(paint(false)), 0);
+}
+
+TEST(DatasetUi, ExportedFiguresDrawTheMasksAndNameTheDatasetsClass) {
+    test::TempDir dir;
+    Sample s = sample("openimages/img.jpg", 1, false);
+    s.imagePath = dir / "img.jpg";
+    s.maskPaths = {writeTwoBlobMask(dir / "mask.png")};
+    const MaskOutlines masks = readMaskOutlines(s);
+    ASSERT_EQ(masks.instances.size(), 2u);
+    const ModelInfo info = fakeInfo();
+    const auto r = fakeResult(info, QString::fromStdString(s.imagePath.string()));
+    FigureRequest req;
+    req.methods = {Method::GradCam};
+    // A mask-only image: every panel carries the outlines, the photo says the truth is drawn, and
+    // no panel claims a box IoU.
+    const ComparisonFigure f = makeComparison(info, r->photo, r->explanation, {},
+                                              TruthClass{"Jellyfish", -1}, req, masks.instances);
+    ASSERT_EQ(f.panels.size(), 2u);
+    for (const auto& panel : f.panels) EXPECT_EQ(panel.scene.truthOutlines.size(), 2u);
+    EXPECT_EQ(f.panels[0].caption, "Photo · ground truth in green");
+    EXPECT_FALSE(f.panels[1].caption.contains("IoU")) << f.panels[1].caption.toStdString();
+    // The truth is the dataset's class, which the model (aeroplane, bird, cat) does not have:
+    // named, without a probability.
+    EXPECT_TRUE(f.header.endsWith("Truth: Jellyfish")) << f.header.toStdString();
+    // A class the model has, not predicted: its probability follows.
+    EXPECT_TRUE(
+        figureHeader(info, r->explanation, TruthClass{"Cat", 2}).endsWith("Truth: Cat (10.0 %)"));
+}
+
+TEST(DatasetUi, TheExplorersGroundTruthClassIsMatchedToTheModelsClasses) {
+    const ModelInfo info = fakeInfo();  // aeroplane, bird, cat
+    ExplorerView view;
+    view.setModelInfo(&info);
+    auto* combo = view.findChild<QComboBox*>("classCombo");
+    ASSERT_NE(combo, nullptr);
+    auto chooseTruth = [&] {
+        const int i = combo->findData(-2);
+        if (i >= 0) combo->setCurrentIndex(i);
+        return i >= 0;
+    };
+    // The dataset's classes in another order: its label 0 (cat) is the model's class 2.
+    view.setDatasetClasses({"Cat", "aeroplane", "Bird"});
+    EXPECT_EQ(view.modelClass(0), 2);
+    EXPECT_EQ(view.modelClass(2), 1);
+    view.showResult(fakeResult(info, "/data/a.jpg"), {}, false, 0);
+    ASSERT_TRUE(chooseTruth());
+    EXPECT_EQ(view.requestedTarget(), 2);
+    EXPECT_TRUE(view.figure().header.contains("Truth: Cat (10.0 %)"))
+        << view.figure().header.toStdString();
+    // Classes the model does not have: no "Ground truth" to explain, the prediction instead.
+    view.setDatasetClasses({"Jellyfish", "Sponge"});
+    EXPECT_EQ(view.modelClass(0), -1);
+    view.showResult(fakeResult(info, "/data/b.jpg"), {}, false, 0);
+    EXPECT_FALSE(chooseTruth());
+    EXPECT_EQ(view.requestedTarget(), -1);
+    EXPECT_TRUE(view.figure().header.endsWith("Truth: Jellyfish"))
+        << view.figure().header.toStdString();
 }
 
 // An evaluation summary with the WSOL protocol's figures for Grad-CAM at tap 3.

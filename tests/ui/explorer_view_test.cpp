@@ -458,7 +458,8 @@ TEST(ExplorerViewFigures, ComparisonFiguresShowTheColourScaleAndName) {
     const auto r = fakeResult(info, "/data/n1_1001.jpg", 0);
     FigureRequest req;
     req.style.colormap = Colormap::Inferno;
-    ComparisonFigure f = makeComparison(info, r->photo, r->explanation, kTruth, 0, req);
+    ComparisonFigure f = makeComparison(info, r->photo, r->explanation, kTruth,
+                                        TruthClass{"Spotted_Pointer", 0}, req);
     f.name = "n1_1001.jpg";
     EXPECT_EQ(f.colormap, Colormap::Inferno);
     ASSERT_TRUE(hasColorScale(f));
@@ -499,7 +500,7 @@ TEST_F(ExplorerViewGrid, GridCellsAreCaptionedWithTheirFileNames) {
     std::vector<Sample> samples(s_ds->test.samples.begin(), s_ds->test.samples.begin() + 3);
     FigureRequest req;
     GridFigure grid;
-    grid.rows = buildComparisons(*model, samples, req, ExplainTarget::Predicted);
+    grid.rows = buildComparisons(*model, samples, s_ds->breedNames, req, ExplainTarget::Predicted);
     grid.columns = 2;
     ASSERT_EQ(grid.rows.size(), 3u);
     for (std::size_t i = 0; i < samples.size(); ++i)

@@ -20,6 +20,7 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "eval/evaluator.h"
 #include "explorer/heatmap_panel.h"
 
 namespace camx::ui {
@@ -340,6 +341,7 @@ QSize ExplorerView::minimumSizeHint() const {
 
 void ExplorerView::setModelInfo(const ModelInfo* info) {
     m_info = info;
+    refreshClassMatch();
     m_everyLayer = info && info->torchScript;
     m_taps.clear();
     if (m_everyLayer)
@@ -499,7 +501,7 @@ ScoreKind ExplorerView::scoreKind() const {
 }
 int ExplorerView::requestedTarget() const {
     const int v = m_class->currentData().toInt();
-    if (v == -2) return m_label;  // ground truth
+    if (v == -2) return modelClass(m_label);  // ground truth (-1, the prediction, without one)
     return v;
 }
 int ExplorerView::panelCount() const {
@@ -519,7 +521,7 @@ void ExplorerView::refreshClassCombo() {
     const int previous = m_class->currentData().isValid() ? m_class->currentData().toInt() : -1;
     m_class->clear();
     m_class->addItem(tr("Predicted class"), -1);
-    if (m_label >= 0) m_class->addItem(tr("Ground truth"), -2);
+    if (modelClass(m_label) >= 0) m_class->addItem(tr("Ground truth"), -2);
     if (m_info) {
         if (m_result)
             for (const auto& c : m_result->explanation.top)
@@ -541,6 +543,22 @@ void ExplorerView::refreshClassCombo() {
 void ExplorerView::setDatasetClasses(std::vector<std::string> names, const QString& labelRule) {
     m_datasetClasses = std::move(names);
     m_labelRule = labelRule;
+    refreshClassMatch();
+}
+
+void ExplorerView::refreshClassMatch() {
+    m_toModel.clear();
+    if (!m_info) return;
+    // Without the dataset's names, labels are the model's class indices.
+    m_toModel = matchClasses(m_datasetClasses.empty() ? m_info->classNames : m_datasetClasses,
+                             m_info->classNames)
+                    .toModel;
+}
+
+int ExplorerView::modelClass(int label) const {
+    return label >= 0 && label < static_cast<int>(m_toModel.size())
+               ? m_toModel[static_cast<std::size_t>(label)]
+               : -1;
 }
 
 bool ExplorerView::truthShown() const {
@@ -636,7 +654,7 @@ void ExplorerView::showResult(std::shared_ptr<const ExplainResult> result,
     if (m_info && m_result) {
         QString html = tr("Top 5:") + QStringLiteral("  ");
         for (const auto& c : m_result->explanation.top) {
-            const bool isTruth = c.classIndex == m_label;
+            const bool isTruth = c.classIndex == modelClass(m_label);
             html += QStringLiteral("%1%2 %3%%4  ")
                         .arg(isTruth ? "<b>" : "")
                         .arg(QString::fromStdString(
@@ -752,7 +770,8 @@ void ExplorerView::requestMissingLayer() {
 ComparisonFigure ExplorerView::figure() const {
     ComparisonFigure f;
     if (!m_info || !m_result || m_panels[0]->photoSize().isEmpty()) return f;
-    f.header = figureHeader(*m_info, m_result->explanation, m_label);
+    f.header = figureHeader(*m_info, m_result->explanation,
+                            TruthClass{className(m_label), modelClass(m_label)});
     f.name = QFileInfo(m_result->key.path).fileName();
     f.colormap = colormap();
     // The plain photo with the ground truth: the panels already hold it as a QImage.

@@ -7,7 +7,7 @@
 
 #include "explain/model_session.h"
 #include "explorer/explain_controller.h"
-#include "explorer/mask_outlines.h"
+#include "explorer/mask_outline_loader.h"
 #include "figures/comparison_figure.h"
 #include "localize/boxes.h"
 
@@ -33,6 +33,9 @@ public:
     // The open dataset's class names (the file line names an image's class by them) and, where
     // the dataset says how an image's single label was chosen, that rule (shown with the class).
     void setDatasetClasses(std::vector<std::string> names, const QString& labelRule = {});
+    // A dataset label's class index among the model's classes, matched as the evaluation matches
+    // them (by name, else by count); -1 where the model has no such class.
+    int modelClass(int datasetLabel) const;
     // Ground-truth mask outlines of the image at `imagePath`, shown whenever that image is (they
     // may arrive before or after its explanation). Null or empty: none.
     void setTruthOutlines(const QString& imagePath, std::shared_ptr<const MaskOutlines> outlines);
@@ -128,6 +131,9 @@ private:
     std::shared_ptr<const MaskOutlines> m_outlines;
     std::vector<std::string> m_datasetClasses;
     QString m_labelRule;
+    // For each dataset label, the model's class index (-1: none), as the evaluation matches them.
+    std::vector<int> m_toModel;
+    void refreshClassMatch();
     std::vector<int> m_taps;
     double m_zoom = 0;
 

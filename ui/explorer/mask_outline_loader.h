@@ -1,7 +1,6 @@
 #pragma once
-// Ground-truth masks (a segmentation benchmark's images, e.g. OpenImages in wsolevaluation's
-// layout) as outlines the panels draw like the ground-truth boxes. The PNGs are read and traced
-// off the GUI thread; what comes back is plain polygons in photo pixel coordinates.
+// The explorer's ground-truth mask outlines (figures/mask_outlines.h), read and traced off the GUI
+// thread and cached per image.
 
 #include <QHash>
 #include <QObject>
@@ -13,24 +12,9 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "figures/mask_outlines.h"
 
 namespace camx::ui {
-
-struct MaskOutlines {
-    std::vector<QPolygonF> instances;  // every instance mask's outer contours
-    std::vector<QPolygonF> ignore;     // the image's "ignore" mask, when it has one
-    // The masks that could not be read, each with why (the others are still traced).
-    QStringList errors;
-    bool empty() const { return instances.empty() && ignore.empty(); }
-};
-
-// The outer contours of a mask's foreground (pixels of at least half the maximum value), scaled
-// by (sx, sy) from mask to photo pixels. `gray` is 8-bit, one channel.
-std::vector<QPolygonF> maskContours(const cv::Mat& gray, double sx = 1.0, double sy = 1.0);
-
-// Reads and traces every mask of `sample` (blocking: call it on a worker). Masks of another size
-// than the sample's width x height are scaled to it.
-MaskOutlines readMaskOutlines(const Sample& sample);
 
 // Reads samples' outlines in the background pool and keeps the latest few, per image path. Lives
 // on the GUI thread; never waits for its jobs, which own what they read.

@@ -186,14 +186,15 @@ void paintFigure(QPainter& p, const GridFigure& g, const QRectF& target) {
     p.restore();
 }
 
-QString figureHeader(const ModelInfo& info, const ImageExplanation& e, int label) {
+QString figureHeader(const ModelInfo& info, const ImageExplanation& e, const TruthClass& truth) {
     if (e.top.empty()) return {};
     QString h = tr("Predicted: %1 (%2 %)")
                     .arg(breed(info, e.top[0].classIndex))
                     .arg(100.0 * e.top[0].probability, 0, 'f', 1);
-    if (label >= 0) {
-        h += tr("   Truth: %1").arg(breed(info, label));
-        if (e.top[0].classIndex != label)
+    if (truth.known()) {
+        h += tr("   Truth: %1").arg(truth.name);
+        const int label = truth.modelClass;
+        if (label >= 0 && e.top[0].classIndex != label)
             for (const auto& c : e.top)
                 if (c.classIndex == label) h += tr(" (%1 %)").arg(100.0 * c.probability, 0, 'f', 1);
     }
@@ -216,12 +217,14 @@ QString photoCaption(bool truthKnown) {
 }
 
 ComparisonFigure makeComparison(const ModelInfo& info, const cv::Mat& rgb,
-                                const ImageExplanation& e, const std::vector<Box>& truth, int label,
-                                const FigureRequest& req) {
+                                const ImageExplanation& e, const std::vector<Box>& truth,
+                                const TruthClass& truthClass, const FigureRequest& req,
+                                const std::vector<QPolygonF>& masks,
+                                const std::vector<QPolygonF>& ignoreMasks) {
     ComparisonFigure f;
     // An image without boxes (an image folder) has a class but nothing to score a box against.
-    const bool known = label >= 0 && !truth.empty();
-    f.header = figureHeader(info, e, label);
+    const bool known = truthClass.known() && !truth.empty();
+    f.header = figureHeader(info, e, truthClass);
     f.colormap = req.style.colormap;
     const int lastTap = req.tap >= 0 ? req.tap : info.lastBlockTap;
     auto tapName = [&](int tap) {
@@ -232,7 +235,9 @@ ComparisonFigure makeComparison(const ModelInfo& info, const cv::Mat& rgb,
     if (req.includePhoto) {
         FigurePanel photo;
         photo.scene = makePanelScene(rgb, nullptr, Method::Cam, req.style, truth, known);
-        photo.caption = photoCaption(known);
+        photo.scene.truthOutlines = masks;
+        photo.scene.ignoreOutlines = ignoreMasks;
+        photo.caption = photoCaption(known || !masks.empty());
         f.panels.push_back(std::move(photo));
     }
     for (Method m : req.methods) {
@@ -240,6 +245,8 @@ ComparisonFigure makeComparison(const ModelInfo& info, const cv::Mat& rgb,
         FigurePanel panel;
         const Heatmap* raw = e.find(m, tap);
         panel.scene = makePanelScene(rgb, raw, m, req.style, truth, known);
+        panel.scene.truthOutlines = masks;
+        panel.scene.ignoreOutlines = ignoreMasks;
         panel.caption = panelCaption(m, tapName(tap), req.style.tau, panel.scene);
         f.panels.push_back(std::move(panel));
     }

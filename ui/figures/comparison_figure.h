@@ -57,16 +57,29 @@ struct FigureRequest {
     bool includePhoto = true;
 };
 
+// An image's true class as a figure names it: the dataset's name for it (empty: unknown), and its
+// index among the model's classes (-1: the model has no such class, e.g. another model's classes).
+struct TruthClass {
+    QString name;
+    int modelClass = -1;
+    bool known() const { return !name.isEmpty(); }
+};
+
 // The header line (prediction, probability, truth, explained class) and a panel's caption.
-QString figureHeader(const ModelInfo& info, const ImageExplanation& explanation, int label);
+QString figureHeader(const ModelInfo& info, const ImageExplanation& explanation,
+                     const TruthClass& truth);
 QString panelCaption(Method method, const QString& layer, float tau, const PanelScene& scene);
 QString photoCaption(bool truthKnown);
 
 // Builds an image's figure from its explanation (which must hold each method at the tap).
-// `label` is the true class (-1: unknown; then no IoU). Missing maps are reported in the caption.
-// The caller names the figure (`name`); its colour scale uses the request's colour map.
+// `truthClass` is the true class (unknown: no IoU); `masks` the ground-truth masks' outlines and
+// the ignore mask's, in photo pixels (a segmentation benchmark's image), drawn like the boxes.
+// Missing maps are reported in the caption. The caller names the figure (`name`); its colour
+// scale uses the request's colour map.
 ComparisonFigure makeComparison(const ModelInfo& info, const cv::Mat& rgb,
                                 const ImageExplanation& explanation, const std::vector<Box>& truth,
-                                int label, const FigureRequest& request);
+                                const TruthClass& truthClass, const FigureRequest& request,
+                                const std::vector<QPolygonF>& masks = {},
+                                const std::vector<QPolygonF>& ignoreMasks = {});
 
 }  // namespace camx::ui

@@ -19,10 +19,15 @@ namespace camx::ui {
 
 enum class ExplainTarget { Predicted, Truth };
 
-// Builds one comparison per sample, in order. Throws camx::Cancelled when cancelled, and
-// std::runtime_error naming the file when a photo cannot be read.
+// Builds one comparison per sample, in order, with the ground truth's boxes and masks. The
+// samples' labels index `datasetClassNames` (empty: the model's classes), matched to the model's
+// classes as the evaluation matches them (matchClasses): the header names the dataset's class, and
+// ExplainTarget::Truth explains its model class (the prediction where the model has none).
+// Throws camx::Cancelled when cancelled, and std::runtime_error naming the file when a photo
+// cannot be read. An unreadable mask is left out of its figure.
 std::vector<ComparisonFigure> buildComparisons(ModelSession& model,
                                                const std::vector<Sample>& samples,
+                                               const std::vector<std::string>& datasetClassNames,
                                                const FigureRequest& request, ExplainTarget target,
                                                const JobContext& job = {});
 
