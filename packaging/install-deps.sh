@@ -7,7 +7,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git
   qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-svg-dev libxkbcommon-dev libgl-dev
   libtorch-dev libopencv-dev libmatio-dev libgtest-dev libgmock-dev
-  libpugixml-dev nlohmann-json3-dev libcli11-dev libcsv-dev libxtensor-dev libarchive-dev
+  libpugixml-dev nlohmann-json3-dev libcli11-dev libcsv-dev libxtensor-dev libeigen3-dev libarchive-dev
   libxxhash-dev libturbojpeg0-dev
 )
 runtime_pkgs=(

@@ -237,7 +237,8 @@ void addExplainCommands(CLI::App& app) {
         static DataOptions data;
         static std::string split = "test", out = "eval-out", methods = "cam,gradcam",
                            layers = "last", score = "logit", mode = "largest", precision = "fp32",
-                           protocol = "ours", saveMaps;
+                           protocol = "ours", saveMaps, metrics, metricScore = "prob",
+                           deletionBase = "zeros", insertionBase = "blur";
         static EvalOptions o;
         static int limit = 0;
         static double sweepStep = 0.05;
@@ -272,8 +273,44 @@ void addExplainCommands(CLI::App& app) {
                         "score-map layout; DIR/<method>@<layer>/ when several)");
         cmd->add_option("--batch", o.batchSize)->check(CLI::Range(1, 1024))->capture_default_str();
         addPrecisionOption(cmd, precision);
+        cmd->add_option("--metrics", metrics,
+                        "faithfulness metrics, comma-separated: deletion, insertion, road, drop, "
+                        "pointing (or all); adds the random, center and sobel baselines");
+        cmd->add_option("--metric-steps", o.metrics.steps, "deletion and insertion steps")
+            ->check(CLI::Range(2, 100000))
+            ->capture_default_str();
+        cmd->add_option("--deletion-baseline", deletionBase,
+                        "what deleted pixels become: zeros (RISE), blur or mean")
+            ->check(CLI::IsMember({"zeros", "blur", "mean"}))
+            ->capture_default_str();
+        cmd->add_option("--insertion-baseline", insertionBase,
+                        "what insertion starts from: blur (RISE), zeros or mean")
+            ->check(CLI::IsMember({"zeros", "blur", "mean"}))
+            ->capture_default_str();
+        cmd->add_option("--road-noise", o.metrics.roadNoise,
+                        "ROAD's imputation noise (standard deviation; 0: none)")
+            ->check(FiniteNumber & CLI::Range(0.0, 10.0))
+            ->capture_default_str();
+        cmd->add_option("--metric-seed", o.metrics.seed,
+                        "seed of ROAD's noise and of the random baseline")
+            ->capture_default_str();
+        cmd->add_option("--metric-score", metricScore,
+                        "what the metrics measure: prob (softmax, RISE) or logit")
+            ->check(CLI::IsMember({"prob", "logit"}))
+            ->capture_default_str();
         cmd->add_option("--out", out, "output folder")->capture_default_str();
         cmd->callback([cmd] {
+            if (!metrics.empty()) {
+                try {
+                    parseMetricList(metrics, &o.metrics);
+                } catch (const std::invalid_argument& e) {
+                    throw CLI::ValidationError("--metrics", e.what());
+                }
+            }
+            parseSubstrate(deletionBase, &o.metrics.deletionSubstrate);
+            parseSubstrate(insertionBase, &o.metrics.insertionSubstrate);
+            o.metrics.score =
+                metricScore == "logit" ? MetricScore::Logit : MetricScore::Probability;
             o.methods = parseMethods(methods);
             o.limit = static_cast<std::size_t>(limit);
             TerminalProgress bar(mo.quiet);
@@ -371,6 +408,25 @@ void addExplainCommands(CLI::App& app) {
                                 cell(boxes, boxes ? w.maxBoxAccV2At[2] : 0, 7).c_str(),
                                 cell(boxes, w.maxBoxAccV2, 9).c_str(),
                                 cell(w.pxap.has_value(), w.pxap.value_or(0), 7).c_str());
+                }
+            }
+            if (o.metrics.any()) {
+                std::printf("faithfulness (%s score; baselines without a layer):\n",
+                            o.metrics.score == MetricScore::Logit ? "logit" : "probability");
+                std::printf("%-10s %-10s %9s %9s %9s %9s %9s %9s %9s\n", "method", "layer",
+                            "deletion", "insertion", "ROAD", "avg drop", "increase", "pointing",
+                            "energy");
+                auto cell = [&](const std::optional<double>& v) {
+                    return figure(v.has_value(), v.value_or(0), 9, 4);
+                };
+                for (const auto& m : r.summary.methods) {
+                    if (!m.metrics) continue;
+                    const auto& f = *m.metrics;
+                    std::printf("%-10s %-10s %s %s %s %s %s %s %s\n", methodId(m.method).c_str(),
+                                m.tapName.c_str(), cell(f.deletionAuc).c_str(),
+                                cell(f.insertionAuc).c_str(), cell(f.roadCombined).c_str(),
+                                cell(f.avgDrop).c_str(), cell(f.increaseInConfidence).c_str(),
+                                cell(f.pointingGame).c_str(), cell(f.energyPointingGame).c_str());
                 }
             }
             for (const auto& w : r.warnings)

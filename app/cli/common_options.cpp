@@ -30,7 +30,7 @@ std::vector<Method> parseMethods(const std::string& list) {
     std::vector<Method> out;
     for (const auto& id : splitList(list, "--methods")) {
         Method m;
-        if (!parseMethod(id, &m)) {
+        if (!parseMethod(id, &m) || methodIsBaseline(m)) {
             std::string known;
             for (Method k : allMethods()) known += (known.empty() ? "" : ", ") + methodId(k);
             throw CLI::ValidationError("--methods",

@@ -20,6 +20,7 @@
 #include "explain/model_session.h"
 #include "explain/postprocess.h"
 #include "localize/box_sweep.h"
+#include "metrics/baseline_maps.h"
 
 namespace camx {
 namespace fs = std::filesystem;
@@ -241,6 +242,13 @@ EvalSummary summarize(const std::vector<ImageRecord>& records, const EvalOptions
         for (const auto& [label, v] : breed)
             m.perBreed[label] = {std::get<0>(v) / std::get<2>(v), std::get<1>(v) / std::get<2>(v)};
         if (o.protocol == EvalProtocol::Wsol) m.wsol = summarizeWsol(records, m.method, m.tap, o);
+        if (o.metrics.any()) {
+            std::vector<const MapMetrics*> maps;
+            for (const auto& r : records)
+                if (const MapScore* s = r.find(m.method, m.tap); s && s->metrics)
+                    maps.push_back(&*s->metrics);
+            m.metrics = summarizeMetrics(maps);
+        }
         sum.methods.push_back(std::move(m));
     }
     return sum;
@@ -267,6 +275,7 @@ json recordToJson(const ImageRecord& r) {
             one["wsol_fg"] = s.wsolForeground;
             one["wsol_bg"] = s.wsolBackground;
         }
+        if (s.metrics) one["metrics"] = mapMetricsToJson(*s.metrics);
         scores.push_back(std::move(one));
     }
     json top = json::array();
@@ -315,6 +324,7 @@ ImageRecord recordFromJson(const json& j) {
             m.wsolForeground = s.at("wsol_fg").get<std::vector<std::pair<int, std::int64_t>>>();
             m.wsolBackground = s.at("wsol_bg").get<std::vector<std::pair<int, std::int64_t>>>();
         }
+        if (s.contains("metrics")) m.metrics = mapMetricsFromJson(s.at("metrics"));
         r.scores.push_back(std::move(m));
     }
     return r;
@@ -341,6 +351,7 @@ std::string runKey(const ModelSession& model, const std::vector<Sample>& samples
         j["protocol"] = evalProtocolId(o.protocol);
         j["wsol_step"] = o.wsolStep;
     }
+    if (o.metrics.any()) j["metrics"] = metricOptionsJson(o.metrics);
     // Maps saved by an earlier run are only in the folder it wrote to.
     if (!o.saveMapsDir.empty()) j["save_maps"] = fs::absolute(o.saveMapsDir).string();
     // A TorchScript model's input size and normalisation may come from the user, not the file:
@@ -484,6 +495,81 @@ cv::Mat readGroundTruthMask(const Sample& s) {
     return wsolGroundTruthMask(instances, ignore);
 }
 
+}  // namespace
+
+namespace {
+std::uint64_t mixSeed(std::uint64_t a, std::uint64_t b) {
+    std::uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// The faithfulness metrics of a batch: every image's maps and the baseline maps, one image at a
+// time (each metric batches its own forward passes on the model's inference form).
+void scoreBatchMetrics(ModelSession& model, const Batch& batch, const std::vector<Sample>& samples,
+                       const std::vector<ImageExplanation>& ex, std::vector<ImageRecord>& records,
+                       const EvalOptions& o, const std::vector<double>& thresholds,
+                       const std::vector<cv::Mat>& gtMasks, std::vector<LoadIssue>& warnings,
+                       std::size_t processed, std::size_t total, const JobContext& job) {
+    const ModelInfo& info = model.info();
+    const int S = info.inputSize;
+    const std::size_t floats = 3 * static_cast<std::size_t>(S) * S;
+    const InputClassifier classify = [&model](const float* chw, int n) {
+        return model.classifyPrepared(chw, n);
+    };
+    const float* all = batch.images.data_ptr<float>();
+    for (std::size_t b = 0; b < records.size(); ++b) {
+        job.throwIfCancelled();
+        job.report(processed + b, total, "Evaluating: faithfulness metrics");
+        const Sample& s = samples[batch.indices[b]];
+        ImageRecord& r = records[b];
+        const float* chw = all + b * floats;
+        std::vector<MetricMap> maps;
+        auto atImage = [&](const Heatmap& m) {
+            return o.metrics.pointing && s.width > 0 && s.height > 0
+                       ? upsampleMap(m, s.width, s.height).data
+                       : std::vector<float>{};
+        };
+        for (const MapResult& m : ex[b].maps) {
+            MetricMap mm;
+            mm.atInput = displayMap(m.raw, m.method, S, S).data;
+            const Heatmap shown = normalizeMap(m.raw, methodUsesRelu(m.method));
+            mm.atImage = atImage(shown);
+            mm.seed = mixSeed(mixSeed(r.index, static_cast<std::uint64_t>(m.method)),
+                              static_cast<std::uint64_t>(m.tap + 1));
+            maps.push_back(std::move(mm));
+        }
+        // The baselines: maps like the methods', scored by the same code (IoU included).
+        for (BaselineMap kind : allBaselineMaps()) {
+            const Method method = kind == BaselineMap::Random   ? Method::RandomMap
+                                  : kind == BaselineMap::Center ? Method::CenterMap
+                                                                : Method::SobelMap;
+            const Heatmap h{
+                S, S, makeBaselineMap(kind, chw, S, info.norm, mixSeed(o.metrics.seed, r.index))};
+            r.scores.push_back(scoreMap(h, method, -1, s.width, s.height, s.boxes, o));
+            if (o.protocol == EvalProtocol::Wsol)
+                scoreWsol(r.scores.back(), h, s, gtMasks[b], thresholds, {});
+            MetricMap mm;
+            mm.atInput = h.data;
+            mm.atImage = atImage(h);
+            mm.seed = mixSeed(mixSeed(r.index, static_cast<std::uint64_t>(method)), 0);
+            maps.push_back(std::move(mm));
+        }
+        PointingTruth truth;
+        if (o.metrics.pointing && s.width > 0 && s.height > 0) {
+            std::string error;
+            truth = pointingTruthOf(s, &error);
+            if (!error.empty())
+                warnings.push_back({LoadIssue::Kind::Skipped, s.relPath,
+                                    error + ": the pointing games use the rest"});
+        }
+        const int cls = ex[b].target;
+        auto scored = scoreMetrics(classify, chw, S, cls, maps, truth, o.metrics, job);
+        for (std::size_t j = 0; j < scored.size() && j < r.scores.size(); ++j)
+            r.scores[j].metrics = std::move(scored[j]);
+    }
+}
 }  // namespace
 
 fs::path savedMapsFolder(const fs::path& dir, const EvalOptions& o, Method method,
@@ -652,6 +738,9 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
                 }
             }
         });
+        if (o.metrics.any())
+            scoreBatchMetrics(model, *batch, todoSamples, ex, records, o, thresholds, gtMasks,
+                              result.warnings, processed, samples.size(), job);
         for (ImageRecord& r : records) {
             append << jsonText(recordToJson(r)) << "\n";
             result.records.push_back(std::move(r));
@@ -744,6 +833,7 @@ SavedEvaluation loadEvaluation(const fs::path& dir, const std::vector<std::strin
             !parseEvalProtocol(key.at("protocol").get<std::string>(), &o.protocol))
             throw std::runtime_error("unknown protocol");
         if (key.contains("wsol_step")) o.wsolStep = key.at("wsol_step").get<double>();
+        if (key.contains("metrics")) metricOptionsFromJson(key.at("metrics"), &o.metrics);
         o.methods.clear();
         for (const auto& m : key.at("methods")) {
             Method method;
@@ -763,12 +853,45 @@ SavedEvaluation loadEvaluation(const fs::path& dir, const std::vector<std::strin
     }
     for (const auto& r : saved.records)
         for (const auto& s : r.scores)
-            if (s.tap < 0 || s.tap >= static_cast<int>(tapNames.size()))
+            if (!methodIsBaseline(s.method) &&
+                (s.tap < 0 || s.tap >= static_cast<int>(tapNames.size())))
                 throw std::runtime_error("'" + file.string() + "' names layer " +
                                          std::to_string(s.tap) + ", which this model lacks");
     saved.summary = summarize(saved.records, saved.options, tapNames);
     return saved;
 }
+
+namespace {
+// The per-image CSV's faithfulness columns of a map (suffixes) and their values, in one order.
+std::vector<std::string> metricColumns(const MapMetrics& m) {
+    std::vector<std::string> c;
+    if (m.deletionAuc) c.push_back("_deletion_auc");
+    if (m.insertionAuc) c.push_back("_insertion_auc");
+    if (m.roadCombined) c.insert(c.end(), {"_road_morf", "_road_lerf", "_road_combined"});
+    if (m.scoreBefore) c.insert(c.end(), {"_score", "_score_times_map"});
+    if (m.pointingHit || m.energyPointing) c.insert(c.end(), {"_pointing_hit", "_energy_pointing"});
+    return c;
+}
+std::vector<std::string> metricValues(const MapMetrics& m) {
+    std::vector<std::string> v;
+    auto mean = [](const std::vector<float>& x) {
+        double s = 0;
+        for (float f : x) s += f;
+        return x.empty() ? 0.0 : s / static_cast<double>(x.size());
+    };
+    if (m.deletionAuc) v.push_back(CsvWriter::number(*m.deletionAuc));
+    if (m.insertionAuc) v.push_back(CsvWriter::number(*m.insertionAuc));
+    if (m.roadCombined)
+        v.insert(v.end(), {CsvWriter::number(mean(m.roadMorf)), CsvWriter::number(mean(m.roadLerf)),
+                           CsvWriter::number(*m.roadCombined)});
+    if (m.scoreBefore)
+        v.insert(v.end(),
+                 {CsvWriter::number(*m.scoreBefore), CsvWriter::number(*m.scoreMultiplied)});
+    if (m.pointingHit || m.energyPointing)
+        v.insert(v.end(), {*m.pointingHit ? "1" : "0", CsvWriter::number(*m.energyPointing)});
+    return v;
+}
+}  // namespace
 
 void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& records,
                       const std::vector<std::string>& classNames,
@@ -781,9 +904,13 @@ void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& reco
     if (!records.empty())
         for (const auto& s : records.front().scores) {
             const std::string p =
-                methodId(s.method) + "@" + tapNames.at(static_cast<std::size_t>(s.tap));
+                methodIsBaseline(s.method)
+                    ? methodId(s.method)
+                    : methodId(s.method) + "@" + tapNames.at(static_cast<std::size_t>(s.tap));
             for (const char* c : {"_xmin", "_ymin", "_xmax", "_ymax", "_iou"})
                 header.push_back(p + c);
+            if (s.metrics)
+                for (const std::string& c : metricColumns(*s.metrics)) header.push_back(p + c);
         }
     csv.row(header);
     auto nameIn = [](const std::vector<std::string>& names, int c) {
@@ -812,6 +939,8 @@ void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& reco
             else
                 row.insert(row.end(), 4, "");
             row.push_back(r.hasBoxes ? CsvWriter::number(s.iou) : std::string());
+            if (s.metrics)
+                for (const auto& v : metricValues(*s.metrics)) row.push_back(v);
         }
         csv.row(row);
     }
@@ -833,7 +962,7 @@ void writeSummaryJson(const fs::path& path, const EvalSummary& s,
         }
         methods.push_back({{"method", methodId(m.method)},
                            {"method_name", methodName(m.method)},
-                           {"layer", m.tapName},
+                           {"layer", methodIsBaseline(m.method) ? json(nullptr) : json(m.tapName)},
                            {"images", m.images},
                            {"mean_iou", m.meanIou},
                            {"loc_accuracy", m.locAccuracy},
@@ -859,6 +988,10 @@ void writeSummaryJson(const fs::path& path, const EvalSummary& s,
                        {"masked_images", w.maskedImages}};
             methods.back()["wsol"] = wj;
         }
+        if (m.metrics) {
+            const json keys = metricSummaryJson(*m.metrics, o.metrics);
+            for (const auto& [k, v] : keys.items()) methods.back()[k] = v;
+        }
     }
     json j = {{"images", s.images},
               {"top1", s.classified ? json(s.top1) : json(nullptr)},
@@ -875,6 +1008,7 @@ void writeSummaryJson(const fs::path& path, const EvalSummary& s,
     j["skipped_images"] = skippedJson;
     if (!s.classMatch.empty()) j["class_match"] = s.classMatch;
     j["protocol"] = evalProtocolId(s.protocol);
+    if (o.metrics.any()) j["metrics"] = metricOptionsJson(o.metrics);
     if (s.protocol == EvalProtocol::Wsol) {
         // Percent, as wsolevaluation reports; the thresholds are np.arange(0, 1, step).
         j["wsol_threshold_step"] = o.wsolStep;

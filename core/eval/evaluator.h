@@ -20,6 +20,7 @@
 
 #include "common/job.h"
 #include "data/dataset.h"
+#include "eval/metric_eval.h"
 #include "explain/explanation.h"
 #include "localize/boxes.h"
 
@@ -62,6 +63,9 @@ struct EvalOptions {
     // (float64, 224 x 224, in [0, 1]), so their evaluation.py runs on them unchanged. With more
     // than one method or layer, each gets its own folder: <dir>/<method>@<layer>/. Empty: none.
     std::filesystem::path saveMapsDir;
+    // Faithfulness metrics (eval/metric_eval.h); with any, the baseline maps (random, center,
+    // sobel) are scored as well, as methods with layer -1.
+    MetricOptions metrics;
 
     static std::vector<float> defaultSweep(float step = 0.05f);  // 0, step, ..., < 1
 };
@@ -82,6 +86,8 @@ struct MapScore {
     // PxAP's two histograms for this map (foreground, background pixels per bin), sparse as
     // (bin, count) pairs. Empty without masks.
     std::vector<std::pair<int, std::int64_t>> wsolForeground, wsolBackground;
+    // The faithfulness metrics of this map, when the evaluation asked for any.
+    std::optional<MapMetrics> metrics;
 };
 
 struct ImageRecord {
@@ -115,7 +121,7 @@ struct MethodSummary {
     double gtKnownLoc = 0;   // IoU >= 0.5 with the true class's map
     // Our protocol's threshold sweep (connected components). Under the WSOL protocol these stay
     // 0 and empty: its MaxBoxAcc, MaxBoxAccV2 and curve (contours) are in `wsol` below.
-    double maxBoxAcc = 0;    // best over tau of the fraction with IoU >= 0.5 (largest box)
+    double maxBoxAcc = 0;  // best over tau of the fraction with IoU >= 0.5 (largest box)
     float maxBoxAccTau = 0;
     double maxBoxAccV2 = 0;  // mean over delta in {0.3,0.5,0.7} of the best over tau (best box)
     std::vector<double> sweepCurve;         // box accuracy (delta 0.5, largest) at each threshold
@@ -137,6 +143,8 @@ struct MethodSummary {
         std::size_t maskedImages = 0;
     };
     std::optional<Wsol> wsol;
+    // The faithfulness metrics' means, when the evaluation asked for any.
+    std::optional<MetricSummary> metrics;
 };
 
 struct EvalSummary {

@@ -263,6 +263,10 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
     std::vector<std::pair<Method, int>> jobs;
     std::set<int> gradTaps, allTaps;
     for (Method m : o.methods) {
+        if (methodIsBaseline(m))
+            throw std::invalid_argument("'" + methodId(m) +
+                                        "' is a baseline map, not a method: the faithfulness "
+                                        "metrics score it beside the methods");
         if (m == Method::Cam) {
             if (camTap() < 0)
                 throw std::invalid_argument("CAM is not available for this model: " +
@@ -331,6 +335,10 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
             case Method::ScoreCam:
                 maps = scoreCam(x, A, targets, o, job);
                 break;
+            case Method::RandomMap:
+            case Method::CenterMap:
+            case Method::SobelMap:
+                break;  // refused above
         }
         for (int64_t b = 0; b < B; ++b)
             result[static_cast<std::size_t>(b)].maps.push_back({method, tap, toHeatmap(maps[b])});

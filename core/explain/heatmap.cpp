@@ -21,6 +21,9 @@ const MethodRow kRows[] = {
     {Method::HiResCam, "HiResCAM", "hirescam", true, true},
     {Method::ScoreCam, "Score-CAM", "scorecam", true, false},
     {Method::EigenCam, "Eigen-CAM", "eigencam", true, false},
+    {Method::RandomMap, "Random", "random", false, false},
+    {Method::CenterMap, "Center", "center", false, false},
+    {Method::SobelMap, "Sobel", "sobel", false, false},
 };
 const MethodRow& row(Method m) {
     for (const auto& r : kRows)
@@ -40,6 +43,10 @@ bool methodUsesRelu(Method m) {
 }
 bool methodNeedsGradients(Method m) {
     return row(m).grads;
+}
+
+bool methodIsBaseline(Method m) {
+    return m == Method::RandomMap || m == Method::CenterMap || m == Method::SobelMap;
 }
 
 bool parseMethod(const std::string& id, Method* out) {

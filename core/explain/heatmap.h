@@ -16,12 +16,18 @@ enum class Method {
     LayerCam,
     HiResCam,
     ScoreCam,
-    EigenCam
+    EigenCam,
+    // Baseline maps, not methods: scored beside the methods by the faithfulness metrics
+    // (metrics/baseline_maps.h); never computed by the explainer, not in allMethods().
+    RandomMap,
+    CenterMap,
+    SobelMap
 };
 
 std::string methodName(Method m);  // "Grad-CAM++"
 std::string methodId(Method m);    // "gradcam++" (CLI, files, JSON)
 bool parseMethod(const std::string& id, Method* out);
+bool methodIsBaseline(Method m);  // random, center, sobel
 const std::vector<Method>& allMethods();
 // CAM keeps negative evidence (Zhou et al. min-max normalise the raw map); the gradient methods
 // end in a ReLU.
@@ -29,9 +35,10 @@ bool methodUsesRelu(Method m);
 // Methods that need gradients at their tap (one shared backward pass).
 bool methodNeedsGradients(Method m);
 // The tap a method's map is read at when `tap` is asked for: CAM is defined at the last block only
-// (the class weights act on its channels); every other method at the tap asked for.
+// (the class weights act on its channels); a baseline map at none (-1); every other method at the
+// tap asked for.
 inline int methodTap(Method m, int tap, int lastBlockTap) {
-    return m == Method::Cam ? lastBlockTap : tap;
+    return m == Method::Cam ? lastBlockTap : methodIsBaseline(m) ? -1 : tap;
 }
 
 // A single-channel float map, row-major.

@@ -144,6 +144,7 @@ QChart* makeLayerChart(const EvalSummary& s, const std::vector<std::string>& tap
     std::vector<int> taps;
     std::vector<Method> methods;
     for (const auto& m : s.methods) {
+        if (methodIsBaseline(m.method)) continue;  // no layer: not on a chart by layer
         if (std::find(taps.begin(), taps.end(), m.tap) == taps.end()) taps.push_back(m.tap);
         if (std::find(methods.begin(), methods.end(), m.method) == methods.end())
             methods.push_back(m.method);

@@ -845,7 +845,7 @@ void EvalDashboard::rebuild() {
         if (m_results) {
             std::vector<int> taps;
             for (const auto& m : m_results->summary.methods)
-                if (m.method != Method::Cam &&
+                if (m.method != Method::Cam && !methodIsBaseline(m.method) &&
                     std::find(taps.begin(), taps.end(), m.tap) == taps.end())
                     taps.push_back(m.tap);
             std::sort(taps.begin(), taps.end());
