@@ -34,4 +34,12 @@ private:
 std::uint64_t hashBytes(const void* data, std::size_t size);
 std::string toHex(std::uint64_t value);
 
+// Two numbers into one seed (splitmix64 of the pair): nearby inputs give unrelated streams.
+inline std::uint64_t mixSeeds(std::uint64_t a, std::uint64_t b) {
+    std::uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 }  // namespace camx

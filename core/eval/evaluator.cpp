@@ -498,13 +498,6 @@ cv::Mat readGroundTruthMask(const Sample& s) {
 }  // namespace
 
 namespace {
-std::uint64_t mixSeed(std::uint64_t a, std::uint64_t b) {
-    std::uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 // The faithfulness metrics of a batch: every image's maps and the baseline maps, one image at a
 // time (each metric batches its own forward passes on the model's inference form).
 void scoreBatchMetrics(ModelSession& model, const Batch& batch, const std::vector<Sample>& samples,
@@ -536,8 +529,8 @@ void scoreBatchMetrics(ModelSession& model, const Batch& batch, const std::vecto
             mm.atInput = displayMap(m.raw, m.method, S, S).data;
             const Heatmap shown = normalizeMap(m.raw, methodUsesRelu(m.method));
             mm.atImage = atImage(shown);
-            mm.seed = mixSeed(mixSeed(r.index, static_cast<std::uint64_t>(m.method)),
-                              static_cast<std::uint64_t>(m.tap + 1));
+            mm.seed = mixSeeds(mixSeeds(r.index, static_cast<std::uint64_t>(m.method)),
+                               static_cast<std::uint64_t>(m.tap + 1));
             maps.push_back(std::move(mm));
         }
         // The baselines: maps like the methods', scored by the same code (IoU included).
@@ -546,14 +539,14 @@ void scoreBatchMetrics(ModelSession& model, const Batch& batch, const std::vecto
                                   : kind == BaselineMap::Center ? Method::CenterMap
                                                                 : Method::SobelMap;
             const Heatmap h{
-                S, S, makeBaselineMap(kind, chw, S, info.norm, mixSeed(o.metrics.seed, r.index))};
+                S, S, makeBaselineMap(kind, chw, S, info.norm, mixSeeds(o.metrics.seed, r.index))};
             r.scores.push_back(scoreMap(h, method, -1, s.width, s.height, s.boxes, o));
             if (o.protocol == EvalProtocol::Wsol)
                 scoreWsol(r.scores.back(), h, s, gtMasks[b], thresholds, {});
             MetricMap mm;
             mm.atInput = h.data;
             mm.atImage = atImage(h);
-            mm.seed = mixSeed(mixSeed(r.index, static_cast<std::uint64_t>(method)), 0);
+            mm.seed = mixSeeds(mixSeeds(r.index, static_cast<std::uint64_t>(method)), 0);
             maps.push_back(std::move(mm));
         }
         PointingTruth truth;

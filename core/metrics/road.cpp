@@ -1,5 +1,7 @@
 #include "metrics/road.h"
 
+#include "common/hash.h"
+
 #include <ATen/Parallel.h>
 #include <Eigen/Sparse>
 #include <Eigen/SparseCholesky>
@@ -105,16 +107,6 @@ std::vector<std::uint8_t> roadKeptPixels(const std::vector<float>& map, double p
     return kept;
 }
 
-namespace {
-std::uint64_t mixSeed(std::uint64_t a, std::uint64_t b) {
-    // splitmix64 of the pair: nearby inputs give unrelated streams.
-    std::uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-}  // namespace
-
 std::vector<RoadResult> road(const InputClassifier& classify, const float* chw, int size,
                              const std::vector<std::vector<float>>& maps, int cls,
                              const RoadOptions& o, const std::vector<std::uint64_t>& mapSeeds,
@@ -155,8 +147,8 @@ std::vector<RoadResult> road(const InputClassifier& classify, const float* chw, 
                 const Task& t = tasks[first + static_cast<std::size_t>(i)];
                 const auto kept = roadKeptPixels(maps[t.map], o.percentiles[t.k], t.lerf);
                 const std::uint64_t seed =
-                    mixSeed(mixSeed(o.seed, mapSeeds.empty() ? 0 : mapSeeds.at(t.map)),
-                            static_cast<std::uint64_t>(o.percentiles[t.k]) * 2 + t.lerf);
+                    mixSeeds(mixSeeds(o.seed, mapSeeds.empty() ? 0 : mapSeeds.at(t.map)),
+                             static_cast<std::uint64_t>(o.percentiles[t.k]) * 2 + t.lerf);
                 imputed[static_cast<std::size_t>(i)] =
                     noisyLinearImpute(chw, 3, size, size, kept, o.noise, seed);
             }
