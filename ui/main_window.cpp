@@ -1037,11 +1037,9 @@ void MainWindow::updateStatus() {
                                   ? QString::fromStdString(names[static_cast<std::size_t>(label)])
                                   : QString();
         const int modelClass = m_explorer->modelClass(label);
-        if (truth.isEmpty())
-            ;  // no class to compare with
-        else if (modelClass < 0)
+        if (!truth.isEmpty() && modelClass < 0)
             text += tr("  (truth: %1, not among the model's classes)").arg(truth);
-        else
+        else if (!truth.isEmpty())
             text += top.classIndex == modelClass ? tr("  ✔ correct")
                                                  : tr("  ✘ wrong (truth: %1)").arg(truth);
         if (!sample.hasBoxes())

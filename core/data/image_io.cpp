@@ -50,36 +50,44 @@ std::uintmax_t maxImageFileBytes() {
                                     std::min<std::uint64_t>(pixelBudget(), 1ull << 36) * 8);
 }
 
-// Checks the declared size against the budget, then decodes. `reduced`: 1/8 scale for JPEGs
-// large enough to gain from it (OpenCV asserts when it shrinks tiny non-JPEG images itself).
-cv::Mat decodeChecked(const void* data, std::size_t size, const std::string& name, bool reduced) {
+enum class Decode { Color, Reduced, Gray };
+
+// Checks the declared size against the budget, then decodes. Reduced: 1/8 scale for JPEGs large
+// enough to gain from it (OpenCV asserts when it shrinks tiny non-JPEG images itself); Gray: one
+// 8-bit channel as cv::IMREAD_GRAYSCALE decodes it.
+cv::Mat decodeChecked(const void* data, std::size_t size, const std::string& name, Decode how) {
     if (size == 0) throw ImageError("cannot decode image '" + name + "': empty file");
     std::string why;
     const auto header = parseImageHeader(static_cast<const unsigned char*>(data), size, why);
     if (!header) throw ImageError("cannot decode image '" + name + "': " + why);
     if (auto problem = pixelBudgetProblem(header->width, header->height, name))
         throw ImageError(*problem);
-    const bool useReduced = reduced && header->format == ImageFormat::Jpeg &&
+    const bool useReduced = how == Decode::Reduced && header->format == ImageFormat::Jpeg &&
                             std::min(header->width, header->height) >= 64;
     if (size > static_cast<std::size_t>(std::numeric_limits<int>::max()))
         throw ImageError("cannot decode image '" + name + "': over 2 GB of data");
     cv::Mat buf(1, static_cast<int>(size), CV_8U, const_cast<void*>(data));
     cv::Mat m;
     try {
-        m = cv::imdecode(buf, useReduced ? cv::IMREAD_REDUCED_COLOR_8 : cv::IMREAD_COLOR);
+        m = cv::imdecode(buf, how == Decode::Gray ? cv::IMREAD_GRAYSCALE
+                              : useReduced        ? cv::IMREAD_REDUCED_COLOR_8
+                                                  : cv::IMREAD_COLOR);
     } catch (const cv::Exception& e) {
         throw ImageError("cannot decode image '" + name + "': " + e.msg);
     }
-    return toRgb(m, name);
+    if (how != Decode::Gray) return toRgb(m, name);
+    if (m.empty())
+        throw ImageError("cannot decode image '" + name + "': unreadable or unsupported data");
+    return m;
 }
 
-cv::Mat readChecked(const std::filesystem::path& path, bool reduced) {
+cv::Mat readChecked(const std::filesystem::path& path, Decode how) {
     // The file is read by us, not by OpenCV: refused before opening when it is not a regular file
     // (a FIFO would block forever), and the header checked is the one of the bytes decoded.
     std::string bytes, why;
     if (!readRegularFile(path, maxImageFileBytes(), true, bytes, why))
         throw ImageError("cannot read image '" + path.string() + "': it " + why);
-    return decodeChecked(bytes.data(), bytes.size(), path.string(), reduced);
+    return decodeChecked(bytes.data(), bytes.size(), path.string(), how);
 }
 }  // namespace
 
@@ -134,15 +142,19 @@ std::optional<std::pair<int, int>> imageHeaderSize(const std::filesystem::path& 
 cv::Mat readRgb(const std::filesystem::path& path) {
     // IMREAD_COLOR turns grayscale and CMYK JPEGs into 3-channel BGR; the decoder is chosen by the
     // file's signature, not its extension, so PNG data named .jpg decodes too.
-    return readChecked(path, false);
+    return readChecked(path, Decode::Color);
+}
+
+cv::Mat readGray(const std::filesystem::path& path) {
+    return readChecked(path, Decode::Gray);
 }
 
 cv::Mat decodeRgb(const void* data, std::size_t size, const std::string& name) {
-    return decodeChecked(data, size, name, false);
+    return decodeChecked(data, size, name, Decode::Color);
 }
 
 cv::Mat readReduced(const std::filesystem::path& path) {
-    return readChecked(path, true);
+    return readChecked(path, Decode::Reduced);
 }
 
 cv::Mat resizeForModel(const cv::Mat& rgb, int size) {

@@ -30,6 +30,9 @@ struct Normalization {
 // their header are not decoded. Anything that is not a regular file (a FIFO, a device) is refused
 // without being opened. Throws ImageError naming the file and what is wrong.
 cv::Mat readRgb(const std::filesystem::path& path);
+// The same checks, decoded to one 8-bit channel exactly as cv::imread(IMREAD_GRAYSCALE) does
+// (segmentation masks: wsolevaluation reads them that way).
+cv::Mat readGray(const std::filesystem::path& path);
 // The same from bytes in memory; `name` only serves the error message.
 cv::Mat decodeRgb(const void* data, std::size_t size, const std::string& name);
 // Decodes at 1/8 scale where the codec allows (JPEGs of at least 64 x 64 pixels); other images,

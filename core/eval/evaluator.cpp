@@ -8,13 +8,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include <opencv2/imgcodecs.hpp>
-
 #include "common/csv_writer.h"
 #include "common/fs_util.h"
 #include "common/hash.h"
 #include "common/json_text.h"
 #include "common/npy_file.h"
+#include "data/image_io.h"
 #include "data/loader.h"
 #include "eval/wsol_protocol.h"
 #include "explain/model_session.h"
@@ -484,11 +483,8 @@ void scoreWsol(MapScore& score, const Heatmap& raw, const Sample& sample, const 
 // The image's ground-truth mask for PxAP (their get_mask); an empty matrix without masks.
 cv::Mat readGroundTruthMask(const Sample& s) {
     if (!s.hasMasks()) return {};
-    auto read = [](const fs::path& p) {
-        cv::Mat m = cv::imread(p.string(), cv::IMREAD_GRAYSCALE);
-        if (m.empty()) throw std::runtime_error("mask '" + p.string() + "' cannot be read");
-        return m;
-    };
+    // The pixel budget and the regular-file check before decoding, as for every image.
+    auto read = [](const fs::path& p) { return readGray(p); };
     std::vector<cv::Mat> instances;
     for (const auto& p : s.maskPaths) instances.push_back(read(p));
     const cv::Mat ignore = s.ignoreMaskPath.empty() ? cv::Mat() : read(s.ignoreMaskPath);
@@ -526,8 +522,9 @@ void scoreBatchMetrics(ModelSession& model, const Batch& batch, const std::vecto
         };
         for (const MapResult& m : ex[b].maps) {
             MetricMap mm;
-            mm.atInput = displayMap(m.raw, m.method, S, S).data;
+            // Normalised once; displayMap's upsampling to the input and to the image.
             const Heatmap shown = normalizeMap(m.raw, methodUsesRelu(m.method));
+            mm.atInput = upsampleMap(shown, S, S).data;
             mm.atImage = atImage(shown);
             mm.seed = mixSeeds(mixSeeds(r.index, static_cast<std::uint64_t>(m.method)),
                                static_cast<std::uint64_t>(m.tap + 1));

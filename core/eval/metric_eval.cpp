@@ -1,8 +1,9 @@
 #include "eval/metric_eval.h"
 
+#include "data/image_io.h"
+
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -118,9 +119,11 @@ PointingTruth pointingTruthOf(const Sample& s, std::string* error) {
     if (!s.hasMasks() || s.width <= 0 || s.height <= 0) return t;
     cv::Mat all(s.height, s.width, CV_8U, cv::Scalar(0));
     for (const auto& p : s.maskPaths) {
-        cv::Mat m = cv::imread(p.string(), cv::IMREAD_GRAYSCALE);
-        if (m.empty()) {
-            if (error) *error = "mask '" + p.string() + "' cannot be read";
+        cv::Mat m;
+        try {
+            m = readGray(p);
+        } catch (const std::exception& e) {
+            if (error) *error = e.what();
             continue;
         }
         double hi = 0;

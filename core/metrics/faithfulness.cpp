@@ -68,6 +68,16 @@ std::vector<float> makeSubstrate(const float* chw, int size, Substrate s) {
     const std::size_t plane = static_cast<std::size_t>(size) * size;
     std::vector<float> out(3 * plane, 0.f);
     if (s == Substrate::Zeros) return out;
+    cv::Mat kernel;
+    if (s == Substrate::Blur) {
+        // RISE convolves in float32 with zero padding (conv2d, padding = klen // 2).
+        const std::vector<double> k1 = riseKernel1d();
+        kernel.create(11, 11, CV_32F);
+        for (int y = 0; y < 11; ++y)
+            for (int x = 0; x < 11; ++x)
+                kernel.at<float>(y, x) = static_cast<float>(k1[static_cast<std::size_t>(y)] *
+                                                            k1[static_cast<std::size_t>(x)]);
+    }
     for (int c = 0; c < 3; ++c) {
         const float* in = chw + c * plane;
         float* o = out.data() + c * plane;
@@ -77,16 +87,9 @@ std::vector<float> makeSubstrate(const float* chw, int size, Substrate s) {
             std::fill(o, o + plane, static_cast<float>(sum / static_cast<double>(plane)));
             continue;
         }
-        // RISE convolves in float32 with zero padding (conv2d, padding = klen // 2).
-        const std::vector<double> k1 = riseKernel1d();
-        cv::Mat k(11, 11, CV_32F);
-        for (int y = 0; y < 11; ++y)
-            for (int x = 0; x < 11; ++x)
-                k.at<float>(y, x) = static_cast<float>(k1[static_cast<std::size_t>(y)] *
-                                                       k1[static_cast<std::size_t>(x)]);
         const cv::Mat src(size, size, CV_32F, const_cast<float*>(in));
         cv::Mat dst(size, size, CV_32F, o);
-        cv::filter2D(src, dst, CV_32F, k, cv::Point(-1, -1), 0, cv::BORDER_CONSTANT);
+        cv::filter2D(src, dst, CV_32F, kernel, cv::Point(-1, -1), 0, cv::BORDER_CONSTANT);
     }
     return out;
 }

@@ -13,10 +13,10 @@
 // averaged over the percentiles (10, ..., 90), and ROAD combined = (LeRF - MoRF) / 2.
 //
 // The sparse solve uses Eigen (SimplicialLDLT: the system is symmetric negative definite, so its
-// negation is factorised as LDL^T, 3 to 6 times faster than SparseLU here). When no pixel is left to interpolate from (a map with
-// many equal values can remove every pixel at once), the system has right-hand side 0 and every
-// pixel becomes 0, the normalised mean colour, which is what pytorch-grad-cam's spsolve returns
-// there (tested).
+// negation is factorised as LDL^T, 3 to 6 times faster than SparseLU here). When no pixel is left
+// to interpolate from (a map with many equal values can remove every pixel at once), the system has
+// right-hand side 0 and every pixel becomes 0, the normalised mean colour, which is what
+// pytorch-grad-cam's spsolve returns there (tested).
 
 #include <cstdint>
 #include <vector>

@@ -133,7 +133,6 @@ int main(int argc, char** argv) {
     const double roadAll = bench::seconds([&] {
         for (int i = 0; i < images; ++i) road(classify, image(i), S, {maps[i]}, 0, ro);
     });
-    const double roadForwardTime = forwards * perForward;
     std::printf(
         "ROAD, 9 percentiles x MoRF/LeRF: %.2f s per map; imputation %.3f s per solve "
         "(%d solves), %.2f s per map = %.2f x the %ld forwards it feeds (%.2f s)\n",

@@ -164,7 +164,7 @@ TEST(HostileImage, PngClaimingGigapixelsIsRefusedFromItsHeader) {
     const auto size = imageHeaderSize(p);
     ASSERT_TRUE(size);
     EXPECT_EQ(*size, (std::pair<int, int>{30'000, 30'000}));
-    for (auto read : {&readRgb, &readReduced}) {
+    for (auto read : {&readRgb, &readReduced, &readGray}) {
         try {
             read(p);
             ADD_FAILURE() << "decoded a 900 MP image";
@@ -212,7 +212,7 @@ TEST(HostileImage, EveryReaderChecksTheBudgetBeforeDecoding) {
     for (const char* name : {"a.jpg", "a.png", "a.bmp", "a.tif"}) {
         const fs::path p = dir / name;
         EXPECT_EQ(imageHeaderSize(p), (std::pair<int, int>{200, 100})) << name;
-        for (auto read : {&readRgb, &readReduced}) {
+        for (auto read : {&readRgb, &readReduced, &readGray}) {
             try {
                 read(p);
                 ADD_FAILURE() << name;
@@ -384,7 +384,7 @@ TEST(HostileFifo, ReadersRefuseAFifoWithoutOpeningIt) {
     const fs::path fifo = dir / "pipe.jpg";
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     runWithoutHanging(fifo, [&] {
-        for (auto read : {&readRgb, &readReduced}) {
+        for (auto read : {&readRgb, &readReduced, &readGray}) {
             try {
                 read(fifo);
                 ADD_FAILURE() << "read a FIFO";

@@ -38,6 +38,29 @@ TEST(ImageIo, ErrorsNameTheFile) {
     }
 }
 
+TEST(ImageIo, GreyDecodingIsOpenCvsImreadGrayscale) {
+    // Masks are read as wsolevaluation reads them (cv2.imread(..., IMREAD_GRAYSCALE)): the same
+    // values for a grey PNG and for a colour one (OpenCV's own conversion), through our checks.
+    test::TempDir dir;
+    cv::Mat colour(7, 9, CV_8UC3);
+    cv::randu(colour, 0, 256);
+    cv::Mat grey(7, 9, CV_8U);
+    cv::randu(grey, 0, 256);
+    for (const auto& [name, m] : {std::pair{"colour.png", colour}, std::pair{"grey.png", grey}}) {
+        const std::string file = (dir / name).string();
+        ASSERT_TRUE(cv::imwrite(file, m));
+        const cv::Mat ours = readGray(file), theirs = cv::imread(file, cv::IMREAD_GRAYSCALE);
+        ASSERT_EQ(ours.type(), CV_8UC1) << name;
+        EXPECT_EQ(cv::countNonZero(ours != theirs), 0) << name;
+    }
+    try {
+        readGray(dir / "missing.png");
+        ADD_FAILURE();
+    } catch (const ImageError& e) {
+        EXPECT_NE(std::string(e.what()).find("missing.png"), std::string::npos) << e.what();
+    }
+}
+
 TEST(ImageIo, NormalisesToChwWithImageNetStatistics) {
     cv::Mat rgb(2, 3, CV_8UC3, cv::Scalar(255, 0, 128));
     std::vector<float> out(3 * 2 * 3);

@@ -6,6 +6,8 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include "../test_support.h"
 #include "eval/evaluator.h"
@@ -133,6 +135,24 @@ TEST_F(MetricEval, TheSeedDecidesTheNoiseAndOtherSettingsDoNotResume) {
     EXPECT_EQ(other.resumed, 0u);
     EXPECT_NE(other.records[0].scores[2].metrics->roadMorf,
               first.records[0].scores[2].metrics->roadMorf);  // the random baseline and noise
+}
+
+TEST(PointingTruth, MasksAreReadThroughTheImageChecksAndABadOneIsNamed) {
+    test::TempDir dir;
+    cv::Mat half(20, 40, CV_8U, cv::Scalar(0));
+    half(cv::Rect(0, 0, 20, 20)).setTo(255);  // left half, at half the photo's size
+    ASSERT_TRUE(cv::imwrite((dir / "a.png").string(), half));
+    test::spit(dir / "b.png", "not a png");
+    Sample s;
+    s.width = 80;
+    s.height = 40;
+    s.maskPaths = {dir / "a.png", dir / "b.png"};
+    std::string error;
+    const PointingTruth t = pointingTruthOf(s, &error);
+    EXPECT_NE(error.find("b.png"), std::string::npos) << error;
+    ASSERT_EQ(t.mask.size(), 80u * 40u);
+    EXPECT_TRUE(t.inside(39, 39));  // scaled to the photo
+    EXPECT_FALSE(t.inside(40, 0));
 }
 
 TEST(MetricList, ParsesKnownNamesAndRefusesOthers) {
