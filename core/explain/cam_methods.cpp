@@ -20,7 +20,9 @@ at::Tensor gradCamPlusPlusRaw(const at::Tensor& A, const at::Tensor& G) {
     const at::Tensor g2 = G * G;
     const at::Tensor g3 = g2 * G;
     const at::Tensor sumA = A.sum({2, 3}, /*keepdim=*/true);
-    at::Tensor aij = g2 / (2 * g2 + sumA * g3 + 1e-7);
+    // pytorch-grad-cam's constant (grad_cam_plusplus.py, eps = 1e-6), so that its maps are
+    // reproduced: at small gradients the constant is not negligible (the README gives figures).
+    at::Tensor aij = g2 / (2 * g2 + sumA * g3 + 1e-6);
     aij = at::where(G != 0, aij, at::zeros_like(aij));
     const at::Tensor weights = (at::relu(G) * aij).sum({2, 3});
     return weightedSum(A, weights);

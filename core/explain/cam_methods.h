@@ -5,7 +5,9 @@
 //
 //   CAM        (Zhou et al. 2016)       M = sum_k W[c,k] A_k
 //   Grad-CAM   (Selvaraju et al. 2017)  a_k = mean_ij G_k ;  M = sum_k a_k A_k
-//   Grad-CAM++ (Chattopadhay et al.)    a_k = sum_ij relu(G_k) * G^2 / (2 G^2 + sum_ij A_k * G^3)
+//   Grad-CAM++ (Chattopadhay et al.)    a_k = sum_ij relu(G_k) * G^2 / (2 G^2 + S_k * G^3 + eps),
+//                                       S_k = sum_ij A_k, eps = 1e-6 as in pytorch-grad-cam
+//                                       (0 where G = 0)
 //   XGradCAM   (Fu et al. 2020)         a_k = sum_ij G_k A_k / (sum_ij A_k + eps)
 //   LayerCAM   (Jiang et al. 2021)      M = sum_k relu(G_k) * A_k   (element-wise)
 //   HiResCAM   (Draelos & Carin 2020)   M = sum_k G_k * A_k        (element-wise)

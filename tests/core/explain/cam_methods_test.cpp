@@ -66,7 +66,8 @@ TEST(CamMethods, GradCamPlusPlus) {
             for (int y = 0; y < H; ++y)
                 for (int x = 0; x < W; ++x) {
                     const double g = c.g(b, k, y, x);
-                    const double alpha = g == 0 ? 0 : g * g / (2 * g * g + sumA * g * g * g + 1e-7);
+                    // pytorch-grad-cam's constant, 1e-6 (grad_cam_plusplus.py).
+                    const double alpha = g == 0 ? 0 : g * g / (2 * g * g + sumA * g * g * g + 1e-6);
                     w += alpha * std::max(g, 0.0);
                 }
             s += w * c.a(b, k, i, j);
