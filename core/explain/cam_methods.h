@@ -13,8 +13,15 @@
 //   HiResCAM   (Draelos & Carin 2020)   M = sum_k G_k * A_k        (element-wise)
 //   Eigen-CAM  (Muhammad & Yeasin 2020) M = A projected on its first principal component
 //   Score-CAM  (Wang et al. 2020)       a = softmax_k(y_c(X * norm(up(A_k)))) ; see Explainer
+//   Finer-CAM  (Zhang et al. 2025)      Grad-CAM, with G the gradient of its own score (Explainer)
+//
+// Every gradient method's map is a sum over channels of terms T_k = a_k A_k (the weight
+// methods), relu(G_k) A_k (LayerCAM) or G_k A_k (HiResCAM). Eigen smoothing replaces the sum by
+// the projection of T on its first principal component, as Eigen-CAM does with A.
 
 #include <ATen/core/Tensor.h>
+
+#include "explain/heatmap.h"
 
 namespace camx {
 
@@ -25,6 +32,14 @@ at::Tensor xGradCamRaw(const at::Tensor& A, const at::Tensor& G);
 at::Tensor layerCamRaw(const at::Tensor& A, const at::Tensor& G);
 at::Tensor hiResCamRaw(const at::Tensor& A, const at::Tensor& G);
 at::Tensor eigenCamRaw(const at::Tensor& A);
+// The terms T [B,C,h,w] a gradient method sums over channels (its raw map is T.sum(1)). Throws
+// std::invalid_argument for a method that is not a gradient method.
+at::Tensor gradientTerms(Method m, const at::Tensor& A, const at::Tensor& G);
+// X [B,C,h,w] projected per image on its first principal component: positions as rows, channels
+// as columns, each column centred; NaN counts as 0. The sign is chosen so that the larger of
+// |max| and |min| is the maximum (pytorch-grad-cam's get_2d_projection_with_sign_correction).
+// [B,h,w], computed in double, returned in X's type.
+at::Tensor firstComponentProjection(const at::Tensor& X);
 // Weighted sum with per-channel weights [B,C].
 at::Tensor weightedSum(const at::Tensor& A, const at::Tensor& weights);
 

@@ -16,7 +16,8 @@ enum class Method {
     LayerCam,
     HiResCam,
     ScoreCam,
-    EigenCam
+    EigenCam,
+    FinerCam  // Grad-CAM of the target against its nearest classes (ExplainOptions::finer*)
 };
 
 std::string methodName(Method m);  // "Grad-CAM++"
