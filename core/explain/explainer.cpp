@@ -403,8 +403,10 @@ std::map<std::pair<Method, int>, at::Tensor> Explainer::augmentationSmoothed(
 
 std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
                                                  const std::vector<int>& targetsIn,
-                                                 const ExplainOptions& o, const JobContext& job) {
+                                                 const ExplainOptions& options,
+                                                 const JobContext& job) {
     std::lock_guard<std::mutex> lock(m_mutex);
+    ExplainOptions o = options;  // with Finer-CAM's ranks resolved
     const int64_t B = images.size(0);
     if (static_cast<int64_t>(targetsIn.size()) != B)
         throw std::invalid_argument("one target per image is needed");
@@ -439,14 +441,17 @@ std::vector<ImageExplanation> Explainer::explain(const at::Tensor& images,
     if (grads.finer) {
         if (!std::isfinite(o.finerAlpha))
             throw std::invalid_argument("Finer-CAM's alpha must be a finite number");
-        if (o.finerCompare.empty())
-            throw std::invalid_argument("Finer-CAM needs at least one comparison rank");
+        const int classes = static_cast<int>(numClasses());
+        if (classes < 2)
+            throw std::invalid_argument("Finer-CAM compares classes, and the model has one");
         for (int r : o.finerCompare)
-            if (r < 1 || r >= numClasses())
+            if (r < 1 || r >= classes)
                 throw std::invalid_argument(
                     "Finer-CAM comparison rank " + std::to_string(r) + " does not exist: the " +
-                    "model has " + std::to_string(numClasses()) + " classes, so ranks 1 to " +
-                    std::to_string(numClasses() - 1) + " (rank 0 is the target itself)");
+                    "model has " + std::to_string(classes) + " classes, so ranks 1 to " +
+                    std::to_string(classes - 1) + " (rank 0 is the target itself)");
+        if (o.finerCompare.empty())
+            for (int r = 1; r <= 3 && r < classes; ++r) o.finerCompare.push_back(r);
     }
     const at::Tensor x = images.to(m_device);
     const Pass base = runPass(x, targetsIn, allTaps, grads, o, at::Tensor());

@@ -32,7 +32,9 @@ struct ExplainOptions {
     // as upstream). `score` does not apply: the score is always this one, on the logits.
     // alpha = 0 gives Grad-CAM of the target logit, up to the 1e-9.
     double finerAlpha = 1.0;
-    std::vector<int> finerCompare{1, 2, 3};  // ranks 1 .. classes - 1; repeats count twice
+    // Ranks 1 .. classes - 1 (a repeated rank counts twice, as in upstream's sum). Empty:
+    // pytorch-grad-cam's default [1, 2, 3], as far as the model has other classes.
+    std::vector<int> finerCompare;
 
     // Both as pytorch-grad-cam's options, for every gradient method (the Grad-CAM family, LayerCAM,
     // HiResCAM, Finer-CAM); CAM, Score-CAM and Eigen-CAM ignore them.
@@ -65,8 +67,8 @@ struct ImageExplanation {
     std::vector<ClassScore> top;  // best first
     std::vector<float> logits;    // every class
     std::vector<MapResult> maps;
-    // Finer-CAM's comparison classes, in the order of ExplainOptions::finerCompare (empty when
-    // Finer-CAM was not asked for).
+    // Finer-CAM's comparison classes, in the order of its ranks (ExplainOptions::finerCompare or
+    // the default); empty when Finer-CAM was not asked for.
     std::vector<int> finerClasses;
 
     const Heatmap* find(Method m, int tap) const;

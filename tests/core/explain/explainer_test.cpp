@@ -331,8 +331,7 @@ TEST(ExplainerFinerCam, RefusesRanksTheModelDoesNotHave) {
     Explainer ex(tinyNet(Arch::ResNet18, 5));
     ExplainOptions o;
     o.methods = {Method::FinerCam};
-    for (const auto& ranks :
-         {std::vector<int>{}, std::vector<int>{0}, std::vector<int>{1, 5}, std::vector<int>{-1}}) {
+    for (const auto& ranks : {std::vector<int>{0}, std::vector<int>{1, 5}, std::vector<int>{-1}}) {
         o.finerCompare = ranks;
         EXPECT_THROW(ex.explain(images(1), {-1}, o), std::invalid_argument) << ranks.size();
     }
@@ -340,8 +339,18 @@ TEST(ExplainerFinerCam, RefusesRanksTheModelDoesNotHave) {
     o.finerAlpha = std::numeric_limits<double>::quiet_NaN();
     EXPECT_THROW(ex.explain(images(1), {-1}, o), std::invalid_argument);
     o.finerAlpha = 2;
-    const auto r = ex.explain(images(1), {-1}, o);
-    EXPECT_EQ(r[0].finerClasses.size(), 1u);
+    auto r = ex.explain(images(1), {-1}, o);
+    EXPECT_EQ(r[0].finerClasses, nearestClasses(r[0].logits, r[0].target, {4}));
+    // No ranks: pytorch-grad-cam's [1, 2, 3] ...
+    o.finerCompare.clear();
+    r = ex.explain(images(1), {-1}, o);
+    EXPECT_EQ(r[0].finerClasses, nearestClasses(r[0].logits, r[0].target, {1, 2, 3}));
+    // ... as far as the model has other classes.
+    Explainer two(tinyNet(Arch::ResNet18, 2));
+    r = two.explain(images(1), {-1}, o);
+    EXPECT_EQ(r[0].finerClasses, std::vector<int>{1 - r[0].target});
+    Explainer one(tinyNet(Arch::ResNet18, 1));
+    EXPECT_THROW(one.explain(images(1), {-1}, o), std::invalid_argument);
     // Other methods do not look at the Finer-CAM options, and report no comparison classes.
     o.methods = {Method::GradCam};
     o.finerCompare = {0};
