@@ -3,7 +3,9 @@
 // python3-torch). Oracles:
 //   - logits equal the eager Python model's;
 //   - maps equal pytorch-grad-cam's on the eager model (ReLU + min-max, at the layer's own
-//     resolution), for five gradient methods at two or more layers per model;
+//     resolution), for six gradient methods (Finer-CAM with the classes upstream chose, also with
+//     other options and class) at two or more layers per model, and with aug_smooth /
+//     eigen_smooth;
 //   - each formula re-derived from the activations and gradients Python autograd computed;
 //   - CAM equals sum_k W[c,k] A_k where the head is GAP + linear, and Grad-CAM there equals
 //     ReLU(CAM)/(h*w);
