@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -81,14 +82,36 @@ void addExplainCommands(CLI::App& app) {
                                               layers = "last", target = "pred", score = "logit",
                                               mode = "largest", precision = "fp32";
         static float tau = 0.2f;
+        static double finerAlpha = 1.0;
+        static std::string finerCompare;
+        static bool augSmooth = false, eigenSmooth = false;
         addModelOptions(cmd, mo);
         cmd->add_option("--image", image, "the photo")->required()->check(RegularFile);
         cmd->add_option("--annotation", annotation, "its PASCAL VOC annotation, for IoU")
             ->check(RegularFile);
         cmd->add_option("--methods", methods,
-                        "comma-separated: "
-                        "cam,gradcam,gradcam++,xgradcam,layercam,hirescam,scorecam,eigencam")
+                        "comma-separated: cam,gradcam,gradcam++,xgradcam,layercam,hirescam,"
+                        "finercam,scorecam,eigencam")
             ->capture_default_str();
+        cmd->add_option("--finer-alpha", finerAlpha,
+                        "finercam: how strongly the comparison classes are subtracted: the "
+                        "score is sum_j p_j (y_target - alpha y_j) / sum_j p_j on the logits y, "
+                        "p their softmax (pytorch-grad-cam's FinerWeightedTarget, whatever "
+                        "--score says); 0 gives Grad-CAM")
+            ->check(FiniteNumber)
+            ->capture_default_str();
+        cmd->add_option("--finer-compare", finerCompare,
+                        "finercam: the comparison classes, comma-separated ranks among every "
+                        "class sorted by how near its logit is to the target's (1 = the "
+                        "nearest); by default 1,2,3 as far as the model has classes");
+        cmd->add_flag("--aug-smooth", augSmooth,
+                      "gradient methods: average the map over the photo flipped or not and "
+                      "scaled by 0.9, 1 and 1.1, each map brought back (pytorch-grad-cam's "
+                      "aug_smooth; six network passes)");
+        cmd->add_flag("--eigen-smooth", eigenSmooth,
+                      "gradient methods: the first principal component of the weighted "
+                      "activations instead of their sum over channels (pytorch-grad-cam's "
+                      "eigen_smooth)");
         cmd->add_option("--layers", layers,
                         "comma-separated tap names (layer4.2, conv5_block3_out), 'last' or 'all'")
             ->capture_default_str();
@@ -110,6 +133,30 @@ void addExplainCommands(CLI::App& app) {
             ->capture_default_str();
         cmd->callback([cmd] {
             const std::vector<Method> methodList = parseMethods(methods);
+            std::vector<int> finerRanks;
+            for (const auto& item : cmd->count("--finer-compare")
+                                        ? splitList(finerCompare, "--finer-compare")
+                                        : std::vector<std::string>{}) {
+                std::size_t used = 0;
+                int rank = -1;
+                try {
+                    rank = std::stoi(item, &used);
+                } catch (const std::exception&) {
+                    used = 0;
+                }
+                if (used != item.size() || rank < 1)
+                    throw CLI::ValidationError("--finer-compare",
+                                               "'" + item +
+                                                   "' is not a rank (1, 2, ...: 1 is the class "
+                                                   "whose logit is nearest the target's)");
+                finerRanks.push_back(rank);
+            }
+            const bool finer = std::find(methodList.begin(), methodList.end(), Method::FinerCam) !=
+                               methodList.end();
+            if (!finer && (cmd->count("--finer-alpha") || cmd->count("--finer-compare")))
+                std::fprintf(stderr,
+                             "note: --finer-alpha and --finer-compare apply to finercam, "
+                             "which --methods does not list\n");
             // Refuse a folder of other files before any work, and write the new set beside it.
             StagedFolder folder(out, isExplainOutput);
             std::vector<Box> truth;
@@ -134,6 +181,18 @@ void addExplainCommands(CLI::App& app) {
             eo.taps = parseLayers(layers, info);
             eo.score = score == "prob" ? ScoreKind::Probability : ScoreKind::Logit;
             eo.bf16 = precision == "bf16";
+            eo.finerAlpha = finerAlpha;
+            eo.finerCompare = finerRanks;
+            eo.augSmooth = augSmooth;
+            eo.eigenSmooth = eigenSmooth;
+            if (finer)
+                for (int r : finerRanks)
+                    if (r >= info.numClasses())
+                        throw CLI::ValidationError(
+                            "--finer-compare",
+                            "rank " + std::to_string(r) + " does not exist: the model has " +
+                                std::to_string(info.numClasses()) + " classes, so ranks 1 to " +
+                                std::to_string(info.numClasses() - 1));
             int cls = -1;
             if (target != "pred") {
                 try {
@@ -212,7 +271,21 @@ void addExplainCommands(CLI::App& app) {
                       {"box_mode", mode},
                       {"top5", top},
                       {"ground_truth", gt},
+                      {"aug_smooth", augSmooth},
+                      {"eigen_smooth", eigenSmooth},
                       {"maps", maps}};
+            if (!e.finerClasses.empty()) {
+                json names = json::array();
+                for (int c : e.finerClasses)
+                    names.push_back(info.classNames[static_cast<std::size_t>(c)]);
+                std::vector<int> ranks = finerRanks;  // the default's, where none were given
+                for (std::size_t r = ranks.size(); r < e.finerClasses.size(); ++r)
+                    ranks.push_back(static_cast<int>(r) + 1);
+                j["finer_cam"] = {{"alpha", finerAlpha},
+                                  {"compare_ranks", ranks},
+                                  {"compare_classes", e.finerClasses},
+                                  {"compare_names", names}};
+            }
             writeFileAtomically(dir / "result.json", jsonText(j, 2) + "\n");
             folder.commit();
             std::printf("%s: %s (%.1f%%)\n", image.c_str(),
@@ -227,6 +300,15 @@ void addExplainCommands(CLI::App& app) {
                             m.contains("iou")
                                 ? ("  IoU " + std::to_string(m["iou"].get<double>())).c_str()
                                 : "");
+            if (!e.finerClasses.empty()) {
+                std::string list;
+                for (int c : e.finerClasses)
+                    list +=
+                        (list.empty() ? "" : ", ") + info.classNames[static_cast<std::size_t>(c)];
+                std::printf("  finercam compares %s with %s\n",
+                            info.classNames[static_cast<std::size_t>(e.target)].c_str(),
+                            list.c_str());
+            }
             std::printf("wrote %s\n", fs::absolute(out).c_str());
         });
     }

@@ -21,6 +21,7 @@ const MethodRow kRows[] = {
     {Method::HiResCam, "HiResCAM", "hirescam", true, true},
     {Method::ScoreCam, "Score-CAM", "scorecam", true, false},
     {Method::EigenCam, "Eigen-CAM", "eigencam", true, false},
+    {Method::FinerCam, "Finer-CAM", "finercam", true, true},
     {Method::RandomMap, "Random", "random", false, false},
     {Method::CenterMap, "Center", "center", false, false},
     {Method::SobelMap, "Sobel", "sobel", false, false},
@@ -67,8 +68,9 @@ bool parseMethod(const std::string& id, Method* out) {
 
 const std::vector<Method>& allMethods() {
     static const std::vector<Method> v = {
-        Method::Cam,      Method::GradCam,  Method::GradCamPlusPlus, Method::XGradCam,
-        Method::LayerCam, Method::HiResCam, Method::ScoreCam,        Method::EigenCam};
+        Method::Cam,      Method::GradCam,  Method::GradCamPlusPlus,
+        Method::XGradCam, Method::LayerCam, Method::HiResCam,
+        Method::FinerCam, Method::ScoreCam, Method::EigenCam};
     return v;
 }
 

@@ -17,6 +17,7 @@ enum class Method {
     HiResCam,
     ScoreCam,
     EigenCam,
+    FinerCam,  // Grad-CAM of the target against its nearest classes (ExplainOptions::finer*)
     // Baseline maps, not methods: scored beside the methods by the faithfulness metrics
     // (metrics/baseline_maps.h); never computed by the explainer, not in allMethods().
     RandomMap,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "../core/test_support.h"
@@ -131,6 +132,62 @@ TEST_F(Cli, ExplainWritesNpyMapsAndJson) {
     EXPECT_EQ(j["ground_truth"].size(), 1u);
     EXPECT_TRUE(j["maps"][0].contains("iou"));
     EXPECT_EQ(j["top5"].size(), 3u);
+}
+
+// The float data of a .npy file written by explain (little-endian float32, version 1 header).
+std::vector<float> npyFloats(const fs::path& file) {
+    const std::string bytes = test::slurp(file);
+    const std::size_t header =
+        10 + static_cast<unsigned char>(bytes[8]) + 256 * static_cast<unsigned char>(bytes[9]);
+    std::vector<float> out((bytes.size() - header) / sizeof(float));
+    std::memcpy(out.data(), bytes.data() + header, out.size() * sizeof(float));
+    return out;
+}
+
+TEST_F(Cli, ExplainTakesFinerCamAndTheSmoothingOptions) {
+    const std::string model = (s_dir->path() / "m/best.ckpt").string();
+    const fs::path img = s_dir->path() / "demo/Images/n90000002-Tiger_Hound/n90000002_1004.jpg";
+    const std::string base = "explain --model " + model + " --image " + img.string() +
+                             " --layers layer3.0 --methods gradcam,finercam ";
+    // alpha 0: Finer-CAM is Grad-CAM of the target (to about 1e-8).
+    const fs::path zero = s_dir->path() / "finer0";
+    CliRun r = cli(base + "--finer-alpha 0 --finer-compare 2,1 --out " + zero.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto j = nlohmann::json::parse(test::slurp(zero / "result.json"));
+    ASSERT_TRUE(j.contains("finer_cam")) << j.dump();
+    EXPECT_EQ(j["finer_cam"]["alpha"], 0.0);
+    EXPECT_EQ(j["finer_cam"]["compare_ranks"], nlohmann::json::array({2, 1}));
+    // The demo model has three classes: the other two, the farther one first.
+    const auto classes = j["finer_cam"]["compare_classes"].get<std::vector<int>>();
+    ASSERT_EQ(classes.size(), 2u);
+    EXPECT_NE(classes[0], classes[1]);
+    for (int c : classes) EXPECT_NE(c, j["target"].get<int>());
+    EXPECT_EQ(j["finer_cam"]["compare_names"].size(), 2u);
+    EXPECT_EQ(j["aug_smooth"], false);
+    EXPECT_NE(r.output.find("finercam compares"), std::string::npos) << r.output;
+    const auto finer = npyFloats(zero / "finercam_layer3.0_norm.npy");
+    const auto grad = npyFloats(zero / "gradcam_layer3.0_norm.npy");
+    ASSERT_EQ(finer.size(), grad.size());
+    ASSERT_FALSE(finer.empty());
+    for (std::size_t i = 0; i < finer.size(); ++i) EXPECT_NEAR(finer[i], grad[i], 1e-5) << i;
+    // The defaults: alpha 1 and ranks 1, 2, 3 as far as the model has classes (here 1, 2), in
+    // the other order. Both smoothing options are recorded.
+    const fs::path one = s_dir->path() / "finer1";
+    r = cli(base + "--aug-smooth --eigen-smooth --out " + one.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto k = nlohmann::json::parse(test::slurp(one / "result.json"));
+    EXPECT_EQ(k["finer_cam"]["alpha"], 1.0);
+    EXPECT_EQ(k["finer_cam"]["compare_ranks"], nlohmann::json::array({1, 2}));
+    EXPECT_EQ(k["finer_cam"]["compare_classes"], nlohmann::json::array({classes[1], classes[0]}));
+    EXPECT_EQ(k["aug_smooth"], true);
+    EXPECT_EQ(k["eigen_smooth"], true);
+    EXPECT_TRUE(fs::exists(one / "finercam_layer3.0_raw.npy"));
+    EXPECT_NE(npyFloats(one / "finercam_layer3.0_norm.npy"), finer);
+    // A rank the model does not have is refused, naming the option.
+    r = cli(base + "--finer-compare 3 --out " + (s_dir->path() / "finer3").string());
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("--finer-compare"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("ranks 1 to 2"), std::string::npos) << r.output;
 }
 
 TEST_F(Cli, ExplainAndEvalRejectBadArgumentsClearly) {
@@ -267,6 +324,10 @@ TEST_F(Cli, BadArgumentsExitWithTwoAndNameTheOption) {
         {explain + "--layers ,", "--layers"},
         {eval + "--layers ,", "--layers"},
         {explain + "--methods ,", "--methods"},
+        {explain + "--finer-compare 0", "--finer-compare"},
+        {explain + "--finer-compare 1,x", "--finer-compare"},
+        {explain + "--finer-compare ,", "--finer-compare"},
+        {explain + "--finer-alpha nan", "--finer-alpha"},
         {explain + "--arch resnet7", "--arch"},
         {eval + "--sweep-step nan", "--sweep-step"},
         {"train --data " + data + " --epochs 0 --out " + (out / "t").string(), "epochs"},

@@ -135,6 +135,20 @@ TEST(ExplorerViewHeaders, EachPanelNamesItsOwnMethodBeforeAnyModel) {
     EXPECT_EQ(view.panel(1)->title(), "LayerCAM");
 }
 
+TEST(ExplorerViewHeaders, EachPanelOffersEveryMethod) {
+    ExplorerView view;
+    for (int i = 0; i < 3; ++i) {
+        auto* combo = view.findChild<QComboBox*>(QStringLiteral("method%1").arg(i));
+        ASSERT_TRUE(combo);
+        std::vector<int> listed, all;
+        for (int k = 0; k < combo->count(); ++k) listed.push_back(combo->itemData(k).toInt());
+        for (Method m : allMethods()) all.push_back(static_cast<int>(m));
+        EXPECT_EQ(listed, all);
+        EXPECT_EQ(combo->itemData(combo->findText("Finer-CAM")).toInt(),
+                  static_cast<int>(Method::FinerCam));
+    }
+}
+
 TEST_F(ExplorerViewTest, TypingAThresholdMovesTheSliderAndTheBoxes) {
     showFirst();
     auto* spin = child<QDoubleSpinBox>("thresholdSpin");

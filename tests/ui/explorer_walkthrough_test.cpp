@@ -137,6 +137,13 @@ TEST_F(Walkthrough, SwitchingClassAndMethodAndImage) {
     EXPECT_EQ(v->panelCount(), 3);
     EXPECT_EQ(v->panel(2)->method(), Method::GradCamPlusPlus);
     EXPECT_NEAR(v->panel(2)->iou(), coreIou(2), 1e-12);
+    // Finer-CAM comes with every pass, against the other two breeds of this model.
+    method1->setCurrentIndex(method1->findData(static_cast<int>(Method::FinerCam)));
+    EXPECT_EQ(v->panel(1)->method(), Method::FinerCam);
+    EXPECT_TRUE(v->panel(1)->title().startsWith(QStringLiteral("Finer-CAM @ ")));
+    ASSERT_TRUE(v->result()->explanation.find(Method::FinerCam, v->currentTap()));
+    EXPECT_EQ(v->result()->explanation.finerClasses.size(), 2u);
+    EXPECT_NEAR(v->panel(1)->iou(), coreIou(1), 1e-12);
 
     // Next image with Page Down.
     const int before = window->browser()->currentSourceRow();

@@ -40,13 +40,15 @@ ExplainController::~ExplainController() {
 
 std::vector<Method> ExplainController::passMethods() {
     return {Method::Cam,      Method::GradCam,  Method::GradCamPlusPlus, Method::XGradCam,
-            Method::LayerCam, Method::HiResCam, Method::EigenCam};
+            Method::LayerCam, Method::HiResCam, Method::FinerCam,        Method::EigenCam};
 }
 
 std::vector<Method> ExplainController::passMethods(const ModelInfo& info) {
     std::vector<Method> methods = passMethods();
     if (!info.camAvailable)
         methods.erase(std::remove(methods.begin(), methods.end(), Method::Cam), methods.end());
+    if (info.numClasses() < 2)  // Finer-CAM compares the class with others
+        methods.erase(std::remove(methods.begin(), methods.end(), Method::FinerCam), methods.end());
     return methods;
 }
 

@@ -55,9 +55,11 @@ public:
     void setModel(std::shared_ptr<ModelSession> model);
     std::shared_ptr<ModelSession> model() const { return m_model; }
 
-    // The methods computed by every pass (Score-CAM is separate: see requestScoreCam).
+    // The methods computed by every pass (Score-CAM is separate: see requestScoreCam). Finer-CAM
+    // with its default options (ExplainOptions): a second backward pass at the earlier blocks.
     static std::vector<Method> passMethods();
-    // The same for a model: without CAM where the model has none.
+    // The same for a model: without CAM where the model has none, without Finer-CAM where it has
+    // a single class.
     static std::vector<Method> passMethods(const ModelInfo& info);
     // The layers every pass explains: every block, the default (CAM) layer, and `extraTap`.
     static std::vector<int> passTaps(const ModelInfo& info, int extraTap = -1);

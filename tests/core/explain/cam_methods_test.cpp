@@ -5,6 +5,9 @@
 
 #include "explain/cam_methods.h"
 
+#include <limits>
+#include <stdexcept>
+
 namespace camx {
 namespace {
 
@@ -66,7 +69,8 @@ TEST(CamMethods, GradCamPlusPlus) {
             for (int y = 0; y < H; ++y)
                 for (int x = 0; x < W; ++x) {
                     const double g = c.g(b, k, y, x);
-                    const double alpha = g == 0 ? 0 : g * g / (2 * g * g + sumA * g * g * g + 1e-7);
+                    // pytorch-grad-cam's constant, 1e-6 (grad_cam_plusplus.py).
+                    const double alpha = g == 0 ? 0 : g * g / (2 * g * g + sumA * g * g * g + 1e-6);
                     w += alpha * std::max(g, 0.0);
                 }
             s += w * c.a(b, k, i, j);
@@ -119,6 +123,40 @@ TEST(CamMethods, EigenCamIsTheFirstPrincipalComponent) {
         EXPECT_GT(scale, 0) << "oriented so the strongest response is positive";
         EXPECT_TRUE(at::allclose(m[b], centred * scale, 1e-9, 1e-9)) << m[b];
     }
+}
+
+TEST(CamMethods, GradientTermsSumToEachMethodsMap) {
+    Case c;
+    const std::pair<Method, at::Tensor> maps[] = {
+        {Method::GradCam, gradCamRaw(c.A, c.G)},
+        {Method::GradCamPlusPlus, gradCamPlusPlusRaw(c.A, c.G)},
+        {Method::XGradCam, xGradCamRaw(c.A, c.G)},
+        {Method::LayerCam, layerCamRaw(c.A, c.G)},
+        {Method::HiResCam, hiResCamRaw(c.A, c.G)},
+        {Method::FinerCam, gradCamRaw(c.A, c.G)}};
+    for (const auto& [m, map] : maps) {
+        const at::Tensor terms = gradientTerms(m, c.A, c.G);
+        ASSERT_EQ(terms.sizes(), c.A.sizes()) << methodName(m);
+        EXPECT_TRUE(at::equal(terms.sum(1), map)) << methodName(m);
+    }
+    // LayerCAM's terms are element-wise, Grad-CAM's a channel weight times the activation.
+    EXPECT_TRUE(at::equal(gradientTerms(Method::LayerCam, c.A, c.G), at::relu(c.G) * c.A));
+    for (Method m : {Method::Cam, Method::ScoreCam, Method::EigenCam})
+        EXPECT_THROW(gradientTerms(m, c.A, c.G), std::invalid_argument) << methodName(m);
+}
+
+TEST(CamMethods, FirstComponentProjectionIgnoresNanAndIsOriented) {
+    // Rank one after centring: the projection is the centred pattern, scaled by |u| and
+    // oriented so the larger extreme is the maximum; a NaN counts as 0.
+    at::Tensor P = at::tensor({0.0, -4.0, 1.0, 0.0, 2.0, 1.0}, at::kDouble).reshape({H, W});
+    at::Tensor u = at::tensor({3.0, 0.0, -4.0}, at::kDouble);
+    at::Tensor X = (u.reshape({C, 1, 1}) * P).unsqueeze(0).repeat({B, 1, 1, 1});
+    X[1][1][0][0] = std::numeric_limits<double>::quiet_NaN();  // channel 1 is 0 there anyway
+    const at::Tensor m = firstComponentProjection(X);
+    const at::Tensor centred = P - P.mean();
+    for (int b = 0; b < B; ++b)
+        // The strongest extreme of the centred pattern is -4.5 (at [0][1]): flipped positive.
+        EXPECT_TRUE(at::allclose(m[b], -5.0 * centred, 1e-9, 1e-9)) << m[b];
 }
 
 }  // namespace

@@ -120,6 +120,26 @@ TEST_P(FastPath, EveryMethodAtEveryTapEqualsThePlainFp32Path) {
     expectSameMaps(ex, o);
 }
 
+// Test-time augmentation and eigen smoothing, at the last block (closed form) and earlier. On
+// the logit: these random networks' logits are in the hundreds, so in the augmented versions the
+// softmax saturates and the probability's gradient p_t (W_t - sum_k p_k W_k) cancels to float32
+// noise, different on each path.
+TEST(FastPathSmoothing, SmoothedGradientMapsEqualThePlainFp32Path) {
+    for (Arch arch : {Arch::ResNet18, Arch::ResNet50}) {
+        SCOPED_TRACE(archName(arch));
+        Explainer ex(randomNet(arch));
+        ExplainOptions o;
+        o.methods = {Method::GradCam,  Method::GradCamPlusPlus, Method::XGradCam,
+                     Method::LayerCam, Method::HiResCam,        Method::FinerCam};
+        o.augSmooth = true;
+        o.taps = {ex.net()->lastBlockTap()};
+        expectSameMaps(ex, o);
+        o.eigenSmooth = true;
+        o.taps.push_back(ex.net()->findTap("layer3"));
+        expectSameMaps(ex, o);
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Architectures, FastPath,
                          ::testing::Values(Case{Arch::ResNet18, ScoreKind::Logit},
                                            Case{Arch::ResNet18, ScoreKind::Probability},

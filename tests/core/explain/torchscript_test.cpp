@@ -3,7 +3,9 @@
 // python3-torch). Oracles:
 //   - logits equal the eager Python model's;
 //   - maps equal pytorch-grad-cam's on the eager model (ReLU + min-max, at the layer's own
-//     resolution), for five gradient methods at two or more layers per model;
+//     resolution), for six gradient methods (Finer-CAM with the classes upstream chose, also with
+//     other options and class) at two or more layers per model, and with aug_smooth /
+//     eigen_smooth;
 //   - each formula re-derived from the activations and gradients Python autograd computed;
 //   - CAM equals sum_k W[c,k] A_k where the head is GAP + linear, and Grad-CAM there equals
 //     ReLU(CAM)/(h*w);
@@ -200,6 +202,94 @@ TEST_P(TorchScriptFixture, LogitsAndMapsEqualPythonAndPytorchGradCam) {
                 const double tol = m == Method::HiResCam ? 6e-2 : 1e-4;
                 EXPECT_LE(maxDiff(gradCamNormalised(h->data.data(), n), want), tol)
                     << name << " " << id << " at " << layer << ", image " << b;
+            }
+        }
+    }
+
+    // Finer-CAM compared the prediction with the classes upstream's FinerCAM chose.
+    for (std::size_t b = 0; b < 2; ++b)
+        EXPECT_EQ(r[b].finerClasses,
+                  (*model)["finer"]["comparison_classes"][b].get<std::vector<int>>())
+            << name << " image " << b;
+
+    // Finer-CAM with other options, for a class that is not the prediction.
+    {
+        const json& v = (*model)["finer_variant"];
+        const int tap = info.findTap(v["layer"].get<std::string>());
+        ASSERT_GE(tap, 0);
+        ExplainOptions fo;
+        fo.methods = {Method::FinerCam};
+        fo.taps = {tap};
+        fo.finerAlpha = v["alpha"].get<double>();
+        fo.finerCompare = v["ranks"].get<std::vector<int>>();
+        const auto rv =
+            session->explainPrepared(x.data(), 2, v["targets"].get<std::vector<int>>(), fo);
+        const auto expected = npy(tsDir() / v["file"].get<std::string>());
+        for (std::size_t b = 0; b < 2; ++b) {
+            EXPECT_EQ(rv[b].finerClasses, v["comparison_classes"][b].get<std::vector<int>>())
+                << name << " image " << b;
+            const Heatmap* h = rv[b].find(Method::FinerCam, tap);
+            ASSERT_NE(h, nullptr);
+            const std::size_t n = h->data.size();
+            ASSERT_EQ(expected.size(), 2 * n);
+            const std::vector<float> want(
+                expected.begin() + static_cast<std::ptrdiff_t>(b * n),
+                expected.begin() + static_cast<std::ptrdiff_t>((b + 1) * n));
+            EXPECT_LE(maxDiff(gradCamNormalised(h->data.data(), n), want), 1e-4)
+                << name << " Finer-CAM variant, image " << b;
+        }
+    }
+
+    // The smoothing options: each (aug_smooth, eigen_smooth) pair in one explanation.
+    std::map<std::pair<bool, bool>, std::vector<const json*>> smoothing;
+    for (const auto& e : (*model)["smoothed"])
+        smoothing[{e["aug_smooth"].get<bool>(), e["eigen_smooth"].get<bool>()}].push_back(&e);
+    for (const auto& [flags, entries] : smoothing) {
+        ExplainOptions so;
+        so.methods.clear();
+        so.augSmooth = flags.first;
+        so.eigenSmooth = flags.second;
+        for (const json* e : entries) {
+            const Method m = *methodFromFixture((*e)["method"].get<std::string>());
+            const int tap = info.findTap((*e)["layer"].get<std::string>());
+            if (tap < 0) continue;  // a layer the scripted file does not list (checked above)
+            if (std::find(so.methods.begin(), so.methods.end(), m) == so.methods.end())
+                so.methods.push_back(m);
+            if (std::find(so.taps.begin(), so.taps.end(), tap) == so.taps.end())
+                so.taps.push_back(tap);
+        }
+        if (so.taps.empty()) continue;
+        const auto rs = session->explainPrepared(x.data(), 2, targets, so);
+        for (const json* e : entries) {
+            const std::string id = (*e)["method"].get<std::string>();
+            const int tap = info.findTap((*e)["layer"].get<std::string>());
+            if (tap < 0) continue;
+            const auto expected = npy(tsDir() / (*e)["file"].get<std::string>());
+            for (std::size_t b = 0; b < 2; ++b) {
+                const Heatmap* h = rs[b].find(*methodFromFixture(id), tap);
+                ASSERT_NE(h, nullptr);
+                const std::size_t n = h->data.size();
+                ASSERT_EQ(expected.size(), 2 * n);
+                const std::vector<float> want(
+                    expected.begin() + static_cast<std::ptrdiff_t>(b * n),
+                    expected.begin() + static_cast<std::ptrdiff_t>((b + 1) * n));
+                const std::string what =
+                    name + " " + (*e)["file"].get<std::string>() + ", image " + std::to_string(b);
+                // HiResCAM: as above, fp32 rounding where G*A cancels.
+                const double tol = id == "hirescam" ? 6e-2 : 1e-4;
+                if (flags.first) {
+                    // Upstream's mean of the six normalised versions, as it returns it (not
+                    // normalised again): our raw map is that mean.
+                    EXPECT_LE(maxDiff(h->data, want), tol) << what << " (the mean itself)";
+                    EXPECT_LE(maxDiff(gradCamNormalised(h->data.data(), n),
+                                      gradCamNormalised(want.data(), n)),
+                              tol)
+                        << what;
+                } else {
+                    // Upstream's normalised map (normalising it again is not the identity where
+                    // the raw map's range is near the 1e-7).
+                    EXPECT_LE(maxDiff(gradCamNormalised(h->data.data(), n), want), tol) << what;
+                }
             }
         }
     }
