@@ -7,6 +7,7 @@
 
 #include "common/fs_util.h"
 #include "explain/explainer.h"
+#include "explain/randomization.h"
 #include "nn/checkpoint_io.h"
 #include "nn/pickle_scan.h"
 #include "nn/runtime.h"
@@ -178,6 +179,20 @@ std::vector<ImageExplanation> ModelSession::explain(const std::vector<cv::Mat>& 
     for (std::size_t i = 0; i < rgb.size(); ++i)
         toChwNormalized(resizeForModel(rgb[i], s), d->info.norm, buf.data() + i * per);
     return explainPrepared(buf.data(), static_cast<int>(rgb.size()), targets, options, job);
+}
+
+std::vector<CascadeStep> ModelSession::randomizationCascade() const {
+    Explainer& e = *d->explainer;
+    return e.scripted() ? camx::randomizationCascade(*e.scripted())
+                        : camx::randomizationCascade(*e.net());
+}
+
+SanityResult ModelSession::explainRandomized(const float* chw, int n,
+                                             const std::vector<int>& targets,
+                                             const SanityOptions& options, const JobContext& job) {
+    const int s = d->info.inputSize;
+    at::Tensor x = at::from_blob(const_cast<float*>(chw), {n, 3, s, s}, at::kFloat);
+    return camx::explainRandomized(*d->explainer, x, targets, options, job);
 }
 
 std::vector<std::vector<float>> ModelSession::classifyPrepared(const float* chw, int n) {

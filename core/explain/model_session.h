@@ -14,6 +14,7 @@
 #include "common/job.h"
 #include "data/image_io.h"
 #include "explain/explanation.h"
+#include "explain/sanity.h"
 #include "nn/arch.h"
 #include "nn/script_meta.h"
 
@@ -86,6 +87,17 @@ public:
                                                   const JobContext& job = {});
     // Logits only (inference mode), on the network's inference form.
     std::vector<std::vector<float>> classifyPrepared(const float* chw, int n);
+
+    // The sanity check by cascading parameter randomisation (explain/sanity.h): its steps, top
+    // down, and the maps of the randomised models for already preprocessed input (`chw`, n * 3 *
+    // S * S floats, as explainPrepared). The randomised models are copies: this session's model
+    // is not changed and gives the same maps afterwards. They explain the classes the original
+    // explains (`targets` as explainPrepared: -1 for the original's prediction). Progress is
+    // reported per step; cancelling throws Cancelled between steps. Throws
+    // std::invalid_argument for a step outside the cascade or a request explainPrepared refuses.
+    std::vector<CascadeStep> randomizationCascade() const;
+    SanityResult explainRandomized(const float* chw, int n, const std::vector<int>& targets,
+                                   const SanityOptions& options, const JobContext& job = {});
 
 private:
     struct Impl;

@@ -164,6 +164,8 @@ struct ScriptedNet::Impl {
         int64_t gridH = 0, gridW = 0;
     };
     std::vector<Layer> layers;  // one per tap
+    // Module path -> the first top-level node of the prepared graph run under it (or below it).
+    std::map<std::string, std::size_t> firstNode;
     std::map<std::vector<ValueRef>, std::unique_ptr<jit::GraphFunction>> functions;
 
     jit::GraphFunction& function(const std::vector<ValueRef>& refs) {
@@ -243,7 +245,23 @@ ScriptedNet::ScriptedNet(const std::string& bytes, const std::string& source,
     m_meta.overrideWith(overrides);
     m_inputSize = m_meta.inputSize.value_or(224);
     if (auto t = d->module.type()->name()) m_typeName = t->name();
+    prepare(source);
+}
 
+ScriptedNet::ScriptedNet(std::unique_ptr<Impl> impl, const ScriptedNet& from)
+    : d(std::move(impl)),
+      m_fileMeta(from.m_fileMeta),
+      m_meta(from.m_meta),
+      m_inputSize(from.m_inputSize),
+      m_typeName(from.m_typeName),
+      m_device(from.m_device),
+      m_source(from.m_source) {
+    prepare(m_source);
+}
+
+void ScriptedNet::prepare(const std::string& source) {
+    m_source = source;
+    const c10::Device device = m_device;
     auto method = d->module.find_method("forward");
     if (!method) throw ScriptModelError("'" + source + "' has no forward method");
     // One image batch in; later arguments must have defaults.
@@ -313,6 +331,11 @@ ScriptedNet::ScriptedNet(const std::string& bytes, const std::string& source,
     std::vector<std::string> paths(nodes.size());
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         paths[i] = modulePath(nodes[i]);
+        // Freezing leaves constants (the weights among them) where it made them, under their
+        // module's path but ahead of everything: they say nothing about when a module runs.
+        if (!paths[i].empty() && nodes[i]->kind() != c10::prim::Constant &&
+            producesTensor(nodes[i]))
+            for (const auto& q : prefixes(paths[i])) d->firstNode.emplace(q, i);
         if (!producesTensor(nodes[i])) continue;
         const std::vector<std::string> pre = prefixes(paths[i]);
         const std::set<std::string> mine(pre.begin(), pre.end());
@@ -737,6 +760,93 @@ ScriptedNet::~ScriptedNet() = default;
 
 ScriptedNet::Layout ScriptedNet::layout(int tap) const {
     return d->layers.at(static_cast<std::size_t>(tap)).layout;
+}
+
+std::vector<ScriptedNet::ModuleUse> ScriptedNet::tensorModules() const {
+    std::vector<ModuleUse> out;
+    for (const auto& sub : d->module.named_modules()) {
+        if (sub.value.named_parameters(false).size() == 0 &&
+            sub.value.named_buffers(false).size() == 0)
+            continue;
+        ModuleUse use;
+        use.path = sub.name;
+        if (auto t = sub.value.type()->name()) use.typeName = t->name();
+        // A module the graph never enters (MultiheadAttention reads its out_proj's weights
+        // itself) runs where the nearest module above it that the graph does enter runs.
+        for (std::string p = sub.name; !p.empty();) {
+            auto it = d->firstNode.find(p);
+            if (it != d->firstNode.end()) {
+                use.firstNode = static_cast<long>(it->second);
+                break;
+            }
+            const std::size_t dot = p.rfind('.');
+            p = dot == std::string::npos ? std::string() : p.substr(0, dot);
+        }
+        out.push_back(std::move(use));
+    }
+    return out;
+}
+
+std::pair<long, long> ScriptedNet::tapSpan(int tap) const {
+    const auto& layer = d->layers.at(static_cast<std::size_t>(tap));
+    if (layer.layout == Layout::DictEntry) return {-1, -1};
+    const long end = static_cast<long>(layer.ref.node);
+    auto it = d->firstNode.find(layer.name);
+    // A tap named for no module call (the CAM head's "gap_input") starts where it ends.
+    const long begin = it == d->firstNode.end() ? end : static_cast<long>(it->second);
+    return {std::min(begin, end), end};
+}
+
+std::vector<std::pair<std::string, at::Tensor>> ScriptedNet::namedTensors() const {
+    std::vector<std::pair<std::string, at::Tensor>> out;
+    for (const auto& p : d->module.named_parameters(true)) out.emplace_back(p.name, p.value);
+    for (const auto& b : d->module.named_buffers(true)) out.emplace_back(b.name, b.value);
+    return out;
+}
+
+std::unique_ptr<ScriptedNet> ScriptedNet::copyWith(const TensorEdit& edit) const {
+    auto impl = std::make_unique<Impl>();
+    try {
+        impl->module = d->module.deepcopy();
+    } catch (const std::exception& e) {
+        throw ScriptModelError("'" + m_source + "' cannot be copied: " + errorText(e));
+    }
+    const std::vector<ModuleUse> uses = tensorModules();
+    std::map<std::string, jit::Module> subs;
+    for (const auto& sub : impl->module.named_modules()) subs.emplace(sub.name, sub.value);
+    for (const ModuleUse& use : uses) {
+        jit::Module sub = subs.at(use.path);
+        NamedTensorList params, buffers;
+        for (const auto& p : sub.named_parameters(false)) params.emplace_back(p.name, p.value);
+        for (const auto& b : sub.named_buffers(false)) buffers.emplace_back(b.name, b.value);
+        const NamedTensorList paramsBefore = params, buffersBefore = buffers;
+        edit(use, params, buffers);
+        auto apply = [&](const NamedTensorList& before, const NamedTensorList& after) {
+            if (after.size() != before.size())
+                throw std::logic_error("ScriptedNet::copyWith: an edit added or removed tensors");
+            for (std::size_t k = 0; k < after.size(); ++k) {
+                const at::Tensor& was = before[k].second;
+                const at::Tensor& now = after[k].second;
+                if (now.is_same(was)) continue;
+                if (after[k].first != before[k].first || now.sizes() != was.sizes() ||
+                    now.scalar_type() != was.scalar_type() || now.device() != was.device())
+                    throw std::logic_error("ScriptedNet::copyWith: " + use.path + "." +
+                                           before[k].first +
+                                           " was replaced by a tensor of another kind");
+                sub.setattr(before[k].first, now);
+            }
+        };
+        apply(paramsBefore, params);
+        apply(buffersBefore, buffers);
+    }
+    auto copy = std::unique_ptr<ScriptedNet>(new ScriptedNet(std::move(impl), *this));
+    bool same = copy->m_taps.size() == m_taps.size();
+    for (std::size_t i = 0; same && i < m_taps.size(); ++i)
+        same = copy->m_taps[i].name == m_taps[i].name;
+    if (!same)
+        throw ScriptModelError("'" + m_source +
+                               "' lists other layers once its parameters are changed");
+    return copy;
 }
 
 at::Tensor ScriptedNet::logits(const at::Tensor& x) {

@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nn/arch.h"
@@ -82,10 +83,42 @@ public:
     // A raw layer output (or its gradient) as a map batch [B,C,h,w].
     at::Tensor toMap(const at::Tensor& raw, int tap) const;
 
+    // Where things run in the forward pass, for the randomisation cascade (explain/sanity.h):
+    // every module that holds parameters or buffers of its own ("" is the model itself), its
+    // type name ("Conv2d", "BatchNorm2d", "Linear", "LayerNorm2d") and the index of the first
+    // tensor operation of the prepared graph run under it. A module the graph never enters takes
+    // the place of the nearest enclosing module it does enter (MultiheadAttention uses its
+    // out_proj's weights itself); -1 where there is none (the model itself, an unused auxiliary
+    // head).
+    struct ModuleUse {
+        std::string path, typeName;
+        long firstNode = -1;
+    };
+    std::vector<ModuleUse> tensorModules() const;
+    // The graph nodes a tap's module runs: its first node and the node that computes its output;
+    // {-1, -1} for an entry of a dict forward returns (it has no place in the graph).
+    std::pair<long, long> tapSpan(int tap) const;
+    // Every parameter and buffer, by full name ("trunk.layer1.0.conv1.weight"), as loaded.
+    std::vector<std::pair<std::string, at::Tensor>> namedTensors() const;
+
+    // A copy of the model (parameters deep-copied) in which `edit` may replace the parameters
+    // and buffers of each module of tensorModules(): it is called once per module, in that
+    // order, with the module's own tensors by short name ("weight", "running_mean"); a tensor it
+    // replaces must keep its shape, dtype and device. The copy is prepared as this model was (the
+    // same metadata and overrides) and must list the same layers; this model is not changed.
+    // Throws ScriptModelError naming the file when the copy cannot be prepared.
+    using NamedTensorList = std::vector<std::pair<std::string, at::Tensor>>;
+    using TensorEdit = std::function<void(const ModuleUse& module, NamedTensorList& parameters,
+                                          NamedTensorList& buffers)>;
+    std::unique_ptr<ScriptedNet> copyWith(const TensorEdit& edit) const;
+
 private:
+    struct Impl;
+    ScriptedNet(std::unique_ptr<Impl> impl, const ScriptedNet& from);
+    // Everything after loading: the frozen, inlined graph, the layers, the CAM head, the probe.
+    void prepare(const std::string& source);
     int lastLayerWithGradient(const at::Tensor& x);
 
-    struct Impl;
     std::unique_ptr<Impl> d;
     ScriptMeta m_fileMeta, m_meta;
     int m_inputSize = 224;
@@ -99,6 +132,7 @@ private:
     at::Tensor m_classWeights;
     std::vector<std::string> m_notes;
     c10::Device m_device;
+    std::string m_source;  // how errors name the model
 };
 
 // The TorchScript archive test: a zip with constants.pkl and code/ records and no CAM Explorer
