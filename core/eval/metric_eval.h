@@ -20,8 +20,13 @@ namespace camx {
 
 struct MetricOptions {
     bool deletion = false, insertion = false, road = false, drop = false, pointing = false;
+    // The sanity check by cascading parameter randomisation (explain/sanity.h): each map's
+    // similarity to the map of every randomised copy of the model.
+    bool sanity = false;
     // Whether any metric is asked for: then the baselines are scored too.
-    bool any() const { return deletion || insertion || road || drop || pointing; }
+    bool any() const { return deletion || insertion || road || drop || pointing || sanity; }
+    // Whether any metric perturbs the image (all but the sanity check).
+    bool perturbs() const { return deletion || insertion || road || drop || pointing; }
     int steps = 50;                                  // deletion and insertion
     Substrate deletionSubstrate = Substrate::Zeros;  // RISE's
     Substrate insertionSubstrate = Substrate::Blur;  // RISE's
@@ -30,10 +35,13 @@ struct MetricOptions {
     std::uint64_t seed = 0;   // ROAD's noise and the random baseline
     MetricScore score = MetricScore::Probability;
     double pointingTolerance = 15;  // pixels
+    // The sanity check's cascade, top down ("fc", "layer4.1", ..., "stem"): the steps of
+    // ModelSession::randomizationCascade(), filled in by the evaluation from its model.
+    std::vector<std::string> sanitySteps;
 };
 
-// "deletion,insertion,road,drop,pointing" (any subset; "all" for every one). Throws
-// std::invalid_argument naming an unknown entry. `sanity` is handled by the caller.
+// "deletion,insertion,road,drop,pointing,sanity" (any subset; "all" for every one). Throws
+// std::invalid_argument naming an unknown entry.
 void parseMetricList(const std::string& list, MetricOptions* out);
 std::string metricListId(const MetricOptions& o);  // "deletion,road", in that fixed order
 // The settings that change the numbers, for the evaluation's resume key.
@@ -49,6 +57,12 @@ struct MapMetrics {
     std::optional<double> scoreBefore, scoreMultiplied;  // the image, the image times the map
     std::optional<bool> pointingHit;                     // absent without ground truth
     std::optional<double> energyPointing;                // likewise
+    // The sanity check, per cascade step (MetricOptions::sanitySteps): Spearman's rank
+    // correlation and SSIM between this map and the randomised model's map of the same method
+    // and layer, both as the evaluation scores them (the method's ReLU, upsampled to the input,
+    // min-max normalised). NaN where undefined (a constant map). A baseline map does not depend
+    // on the model: 1 at every step.
+    std::vector<float> sanitySpearman, sanitySsim;
 };
 nlohmann::json mapMetricsToJson(const MapMetrics& m);
 MapMetrics mapMetricsFromJson(const nlohmann::json& j);
@@ -81,6 +95,9 @@ struct MetricSummary {
     std::optional<double> avgDrop, increaseInConfidence;  // percent, as Chattopadhay et al.
     std::optional<double> pointingGame, energyPointingGame;
     std::size_t pointingImages = 0;  // images with ground truth
+    // Per cascade step (MetricOptions::sanitySteps), the mean over the images where the value
+    // is defined; NaN where it is nowhere.
+    std::vector<double> sanitySpearman, sanitySsim;
 };
 std::optional<MetricSummary> summarizeMetrics(const std::vector<const MapMetrics*>& maps);
 nlohmann::json metricSummaryJson(const MetricSummary& s, const MetricOptions& o);
