@@ -357,7 +357,8 @@ void addExplainCommands(CLI::App& app) {
         addPrecisionOption(cmd, precision);
         cmd->add_option("--metrics", metrics,
                         "faithfulness metrics, comma-separated: deletion, insertion, road, drop, "
-                        "pointing (or all); adds the random, center and sobel baselines");
+                        "pointing, sanity (or all); adds the random, center and sobel "
+                        "baselines. sanity explains every image once per randomised layer");
         cmd->add_option("--metric-steps", o.metrics.steps, "deletion and insertion steps")
             ->check(CLI::Range(2, 100000))
             ->capture_default_str();
@@ -492,7 +493,7 @@ void addExplainCommands(CLI::App& app) {
                                 cell(w.pxap.has_value(), w.pxap.value_or(0), 7).c_str());
                 }
             }
-            if (o.metrics.any()) {
+            if (o.metrics.perturbs()) {
                 std::printf("faithfulness (%s score; baselines without a layer):\n",
                             o.metrics.score == MetricScore::Logit ? "logit" : "probability");
                 std::printf("%-10s %-10s %9s %9s %9s %9s %9s %9s %9s\n", "method", "layer",
@@ -509,6 +510,33 @@ void addExplainCommands(CLI::App& app) {
                                 cell(f.insertionAuc).c_str(), cell(f.roadCombined).c_str(),
                                 cell(f.avgDrop).c_str(), cell(f.increaseInConfidence).c_str(),
                                 cell(f.pointingGame).c_str(), cell(f.energyPointingGame).c_str());
+                }
+            }
+            if (o.metrics.sanity) {
+                // One row per randomisation step, one column per method's map.
+                std::printf(
+                    "sanity check (Spearman / SSIM to the randomised model's map; "
+                    "cumulative from the top):\n");
+                std::printf("%-14s", "randomised");
+                std::vector<const MethodSummary*> shown;
+                for (const auto& m : r.summary.methods)
+                    if (m.metrics && !methodIsBaseline(m.method)) {
+                        shown.push_back(&m);
+                        std::printf(" %17s",
+                                    (methodId(m.method) + "@" + m.tapName).substr(0, 17).c_str());
+                    }
+                std::printf("\n");
+                const auto steps = session->randomizationCascade();
+                auto value = [&](const std::vector<double>& v, std::size_t k) {
+                    return k < v.size() && std::isfinite(v[k]) ? figure(true, v[k], 7, 3)
+                                                               : figure(false, 0, 7, 3);
+                };
+                for (std::size_t k = 0; k < steps.size(); ++k) {
+                    std::printf("%-14s", steps[k].label.substr(0, 14).c_str());
+                    for (const MethodSummary* m : shown)
+                        std::printf(" %s / %s", value(m->metrics->sanitySpearman, k).c_str(),
+                                    value(m->metrics->sanitySsim, k).c_str());
+                    std::printf("\n");
                 }
             }
             for (const auto& w : r.warnings)

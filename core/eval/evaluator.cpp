@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -20,6 +21,7 @@
 #include "explain/postprocess.h"
 #include "localize/box_sweep.h"
 #include "metrics/baseline_maps.h"
+#include "metrics/similarity.h"
 
 namespace camx {
 namespace fs = std::filesystem;
@@ -498,9 +500,10 @@ namespace {
 // time (each metric batches its own forward passes on the model's inference form).
 void scoreBatchMetrics(ModelSession& model, const Batch& batch, const std::vector<Sample>& samples,
                        const std::vector<ImageExplanation>& ex, std::vector<ImageRecord>& records,
-                       const EvalOptions& o, const std::vector<double>& thresholds,
-                       const std::vector<cv::Mat>& gtMasks, std::vector<LoadIssue>& warnings,
-                       std::size_t processed, std::size_t total, const JobContext& job) {
+                       const EvalOptions& o, const ExplainOptions& eo,
+                       const std::vector<double>& thresholds, const std::vector<cv::Mat>& gtMasks,
+                       std::vector<LoadIssue>& warnings, std::size_t processed, std::size_t total,
+                       const JobContext& job) {
     const ModelInfo& info = model.info();
     const int S = info.inputSize;
     const std::size_t floats = 3 * static_cast<std::size_t>(S) * S;
@@ -508,6 +511,18 @@ void scoreBatchMetrics(ModelSession& model, const Batch& batch, const std::vecto
         return model.classifyPrepared(chw, n);
     };
     const float* all = batch.images.data_ptr<float>();
+    // The sanity check: the batch's maps from every randomised copy of the model, for the
+    // original's classes (one explanation of the batch per cascade step, seeded as asked).
+    SanityResult sanity;
+    if (o.metrics.sanity) {
+        job.report(processed, total, "Evaluating: sanity check (randomising the model)");
+        SanityOptions so;
+        so.explain = eo;
+        so.seed = o.metrics.seed;
+        std::vector<int> targets;
+        for (const auto& e : ex) targets.push_back(e.target);
+        sanity = model.explainRandomized(all, static_cast<int>(records.size()), targets, so, job);
+    }
     for (std::size_t b = 0; b < records.size(); ++b) {
         job.throwIfCancelled();
         job.report(processed + b, total, "Evaluating: faithfulness metrics");
@@ -530,6 +545,25 @@ void scoreBatchMetrics(ModelSession& model, const Batch& batch, const std::vecto
                                static_cast<std::uint64_t>(m.tap + 1));
             maps.push_back(std::move(mm));
         }
+        // Each map against the same method's map at the same layer of every randomised model,
+        // both as scored here: normalised with the method's ReLU, at the input's size.
+        std::vector<std::vector<float>> spearman(maps.size()), structural(maps.size());
+        for (const SanityStep& step : sanity.steps) {
+            const auto& randomized = step.explanations.at(b).maps;
+            for (std::size_t j = 0; j < ex[b].maps.size(); ++j) {
+                const MapResult& m = ex[b].maps[j];
+                const MapResult& rm = randomized.at(j);
+                if (rm.method != m.method || rm.tap != m.tap)
+                    throw std::logic_error("the randomised model's maps are out of order");
+                const auto other =
+                    upsampleMap(normalizeMap(rm.raw, methodUsesRelu(m.method)), S, S).data;
+                const auto& mine = maps[j].atInput;
+                spearman[j].push_back(static_cast<float>(
+                    spearmanCorrelation(mine.data(), other.data(), mine.size(), true)));
+                structural[j].push_back(
+                    static_cast<float>(ssim(mine.data(), other.data(), S, S, true)));
+            }
+        }
         // The baselines: maps like the methods', scored by the same code (IoU included).
         for (BaselineMap kind : allBaselineMaps()) {
             const Method method = kind == BaselineMap::Random   ? Method::RandomMap
@@ -544,6 +578,16 @@ void scoreBatchMetrics(ModelSession& model, const Batch& batch, const std::vecto
             mm.atInput = h.data;
             mm.atImage = atImage(h);
             mm.seed = mixSeeds(mixSeeds(r.index, static_cast<std::uint64_t>(method)), 0);
+            if (o.metrics.sanity) {
+                // A baseline is the same map whatever the weights: compared with itself, by the
+                // same code, at every step.
+                const auto& d = mm.atInput;
+                spearman.emplace_back(
+                    sanity.steps.size(),
+                    static_cast<float>(spearmanCorrelation(d.data(), d.data(), d.size(), true)));
+                structural.emplace_back(sanity.steps.size(),
+                                        static_cast<float>(ssim(d.data(), d.data(), S, S, true)));
+            }
             maps.push_back(std::move(mm));
         }
         PointingTruth truth;
@@ -556,8 +600,13 @@ void scoreBatchMetrics(ModelSession& model, const Batch& batch, const std::vecto
         }
         const int cls = ex[b].target;
         auto scored = scoreMetrics(classify, chw, S, cls, maps, truth, o.metrics, job);
-        for (std::size_t j = 0; j < scored.size() && j < r.scores.size(); ++j)
+        for (std::size_t j = 0; j < scored.size() && j < r.scores.size(); ++j) {
+            if (o.metrics.sanity) {
+                scored[j].sanitySpearman = std::move(spearman[j]);
+                scored[j].sanitySsim = std::move(structural[j]);
+            }
             r.scores[j].metrics = std::move(scored[j]);
+        }
     }
 }
 }  // namespace
@@ -595,6 +644,12 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
                    ? match.toModel[static_cast<std::size_t>(label)]
                    : -1;
     };
+    if (o.metrics.sanity) {
+        // The cascade's steps name the summary's sanity values (and enter the resume key).
+        o.metrics.sanitySteps.clear();
+        for (const CascadeStep& step : model.randomizationCascade())
+            o.metrics.sanitySteps.push_back(step.label);
+    }
     std::vector<Sample> samples = split.samples;
     if (o.limit && samples.size() > o.limit) samples.resize(o.limit);
     std::vector<std::string> tapNames;
@@ -729,7 +784,7 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
             }
         });
         if (o.metrics.any())
-            scoreBatchMetrics(model, *batch, todoSamples, ex, records, o, thresholds, gtMasks,
+            scoreBatchMetrics(model, *batch, todoSamples, ex, records, o, eo, thresholds, gtMasks,
                               result.warnings, processed, samples.size(), job);
         for (ImageRecord& r : records) {
             append << jsonText(recordToJson(r)) << "\n";
@@ -746,7 +801,7 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
     result.summary.classMatch = match.how;
     const auto& labelNames = o.datasetClassNames.empty() ? info.classNames : o.datasetClassNames;
     writePerImageCsv(outDir / "per_image.csv", result.records, labelNames, tapNames,
-                     info.classNames);
+                     info.classNames, o.metrics.sanitySteps);
     writeSummaryJson(outDir / "summary.json", result.summary, labelNames, o, result.skipped,
                      result.warnings);
     {
@@ -853,13 +908,17 @@ SavedEvaluation loadEvaluation(const fs::path& dir, const std::vector<std::strin
 
 namespace {
 // The per-image CSV's faithfulness columns of a map (suffixes) and their values, in one order.
-std::vector<std::string> metricColumns(const MapMetrics& m) {
+std::vector<std::string> metricColumns(const MapMetrics& m, const std::vector<std::string>& steps) {
     std::vector<std::string> c;
     if (m.deletionAuc) c.push_back("_deletion_auc");
     if (m.insertionAuc) c.push_back("_insertion_auc");
     if (m.roadCombined) c.insert(c.end(), {"_road_morf", "_road_lerf", "_road_combined"});
     if (m.scoreBefore) c.insert(c.end(), {"_score", "_score_times_map"});
     if (m.pointingHit || m.energyPointing) c.insert(c.end(), {"_pointing_hit", "_energy_pointing"});
+    for (std::size_t k = 0; k < m.sanitySpearman.size(); ++k) {
+        const std::string step = k < steps.size() ? steps[k] : std::to_string(k);
+        c.insert(c.end(), {"_sanity_spearman@" + step, "_sanity_ssim@" + step});
+    }
     return c;
 }
 std::vector<std::string> metricValues(const MapMetrics& m) {
@@ -879,6 +938,10 @@ std::vector<std::string> metricValues(const MapMetrics& m) {
                  {CsvWriter::number(*m.scoreBefore), CsvWriter::number(*m.scoreMultiplied)});
     if (m.pointingHit || m.energyPointing)
         v.insert(v.end(), {*m.pointingHit ? "1" : "0", CsvWriter::number(*m.energyPointing)});
+    // An undefined similarity (a constant map) is an empty cell.
+    auto defined = [](float x) { return std::isfinite(x) ? CsvWriter::number(x) : std::string(); };
+    for (std::size_t k = 0; k < m.sanitySpearman.size(); ++k)
+        v.insert(v.end(), {defined(m.sanitySpearman[k]), defined(m.sanitySsim[k])});
     return v;
 }
 }  // namespace
@@ -886,7 +949,8 @@ std::vector<std::string> metricValues(const MapMetrics& m) {
 void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& records,
                       const std::vector<std::string>& classNames,
                       const std::vector<std::string>& tapNames,
-                      const std::vector<std::string>& modelClassNames) {
+                      const std::vector<std::string>& modelClassNames,
+                      const std::vector<std::string>& sanitySteps) {
     CsvWriter csv;
     std::vector<std::string> header = {"index",       "file",      "label",
                                        "breed",       "predicted", "predicted_breed",
@@ -900,7 +964,8 @@ void writePerImageCsv(const fs::path& path, const std::vector<ImageRecord>& reco
             for (const char* c : {"_xmin", "_ymin", "_xmax", "_ymax", "_iou"})
                 header.push_back(p + c);
             if (s.metrics)
-                for (const std::string& c : metricColumns(*s.metrics)) header.push_back(p + c);
+                for (const std::string& c : metricColumns(*s.metrics, sanitySteps))
+                    header.push_back(p + c);
         }
     csv.row(header);
     auto nameIn = [](const std::vector<std::string>& names, int c) {

@@ -217,11 +217,13 @@ SavedEvaluation loadEvaluation(const std::filesystem::path& dir,
 
 // Writes the outputs (atomic).
 // `classNames` name the dataset's labels (breed, per-breed scores); `modelClassNames`, when
-// given, name the model's predictions (else the same list).
+// given, name the model's predictions (else the same list). `sanitySteps` name the sanity
+// check's columns, one Spearman and one SSIM column per randomised layer.
 void writePerImageCsv(const std::filesystem::path& path, const std::vector<ImageRecord>& records,
                       const std::vector<std::string>& classNames,
                       const std::vector<std::string>& tapNames,
-                      const std::vector<std::string>& modelClassNames = {});
+                      const std::vector<std::string>& modelClassNames = {},
+                      const std::vector<std::string>& sanitySteps = {});
 void writeSummaryJson(const std::filesystem::path& path, const EvalSummary& summary,
                       const std::vector<std::string>& classNames, const EvalOptions& options,
                       const std::vector<LoadIssue>& skipped = {},

@@ -3,6 +3,7 @@
 #include "data/image_io.h"
 
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
@@ -17,7 +18,7 @@ void parseMetricList(const std::string& list, MetricOptions* o) {
     while (std::getline(in, item, ',')) {
         if (item.empty()) continue;
         if (item == "all")
-            o->deletion = o->insertion = o->road = o->drop = o->pointing = true;
+            o->deletion = o->insertion = o->road = o->drop = o->pointing = o->sanity = true;
         else if (item == "deletion")
             o->deletion = true;
         else if (item == "insertion")
@@ -28,10 +29,12 @@ void parseMetricList(const std::string& list, MetricOptions* o) {
             o->drop = true;
         else if (item == "pointing")
             o->pointing = true;
+        else if (item == "sanity")
+            o->sanity = true;
         else
             throw std::invalid_argument("unknown metric '" + item +
-                                        "' (deletion, insertion, road, drop, pointing or "
-                                        "all)");
+                                        "' (deletion, insertion, road, drop, pointing, sanity "
+                                        "or all)");
     }
 }
 
@@ -45,6 +48,7 @@ std::string metricListId(const MetricOptions& o) {
     add(o.road, "road");
     add(o.drop, "drop");
     add(o.pointing, "pointing");
+    add(o.sanity, "sanity");
     return s;
 }
 
@@ -57,7 +61,8 @@ json metricOptionsJson(const MetricOptions& o) {
             {"road_noise", o.roadNoise},
             {"seed", o.seed},
             {"score", o.score == MetricScore::Logit ? "logit" : "probability"},
-            {"pointing_tolerance", o.pointingTolerance}};
+            {"pointing_tolerance", o.pointingTolerance},
+            {"sanity_steps", o.sanitySteps}};
 }
 
 void metricOptionsFromJson(const json& j, MetricOptions* o) {
@@ -72,7 +77,30 @@ void metricOptionsFromJson(const json& j, MetricOptions* o) {
     o->score =
         j.at("score").get<std::string>() == "logit" ? MetricScore::Logit : MetricScore::Probability;
     o->pointingTolerance = j.at("pointing_tolerance").get<double>();
+    // Written since the sanity check came; earlier runs had none.
+    if (j.contains("sanity_steps"))
+        o->sanitySteps = j.at("sanity_steps").get<std::vector<std::string>>();
 }
+
+namespace {
+// NaN (an undefined similarity) as JSON null, and back.
+json withNulls(const std::vector<float>& v) {
+    json a = json::array();
+    for (float x : v) a.push_back(std::isfinite(x) ? json(x) : json(nullptr));
+    return a;
+}
+json withNulls(const std::vector<double>& v) {
+    json a = json::array();
+    for (double x : v) a.push_back(std::isfinite(x) ? json(x) : json(nullptr));
+    return a;
+}
+std::vector<float> fromNulls(const json& a) {
+    std::vector<float> v;
+    for (const auto& x : a)
+        v.push_back(x.is_null() ? std::numeric_limits<float>::quiet_NaN() : x.get<float>());
+    return v;
+}
+}  // namespace
 
 json mapMetricsToJson(const MapMetrics& m) {
     json j = json::object();
@@ -82,6 +110,9 @@ json mapMetricsToJson(const MapMetrics& m) {
         j["road"] = {{"combined", *m.roadCombined}, {"morf", m.roadMorf}, {"lerf", m.roadLerf}};
     if (m.scoreBefore) j["confidence"] = {*m.scoreBefore, *m.scoreMultiplied};
     if (m.pointingHit) j["pointing"] = {*m.pointingHit, *m.energyPointing};
+    if (!m.sanitySpearman.empty())
+        j["sanity"] = {{"spearman", withNulls(m.sanitySpearman)},
+                       {"ssim", withNulls(m.sanitySsim)}};
     return j;
 }
 
@@ -107,6 +138,14 @@ MapMetrics mapMetricsFromJson(const json& j) {
     if (j.contains("pointing")) {
         m.pointingHit = j.at("pointing").at(0).get<bool>();
         m.energyPointing = j.at("pointing").at(1).get<double>();
+    }
+    if (j.contains("sanity")) {
+        m.sanitySpearman = fromNulls(j.at("sanity").at("spearman"));
+        m.sanitySsim = fromNulls(j.at("sanity").at("ssim"));
+        if (m.sanitySpearman.size() != m.sanitySsim.size())
+            throw std::invalid_argument(
+                "the sanity check's Spearman and SSIM lists differ in "
+                "length");
     }
     return m;
 }
@@ -200,6 +239,14 @@ std::optional<MetricSummary> summarizeMetrics(const std::vector<const MapMetrics
         if (sum.size() < c.size()) sum.resize(c.size(), 0.0);
         for (std::size_t i = 0; i < c.size(); ++i) sum[i] += c[i];
     };
+    // The sanity check's values: summed where defined, counted per step.
+    std::vector<std::size_t> spearmanN, ssimN;
+    auto addDefined = [](std::vector<double>& sum, std::vector<std::size_t>& count,
+                         const std::vector<float>& c) {
+        if (sum.size() < c.size()) sum.resize(c.size(), 0.0), count.resize(c.size(), 0);
+        for (std::size_t i = 0; i < c.size(); ++i)
+            if (std::isfinite(c[i])) sum[i] += c[i], ++count[i];
+    };
     for (const MapMetrics* m : maps) {
         if (!m) continue;
         ++s.images;
@@ -231,8 +278,17 @@ std::optional<MetricSummary> summarizeMetrics(const std::vector<const MapMetrics
             hits += *m->pointingHit;
             energy += *m->energyPointing;
         }
+        addDefined(s.sanitySpearman, spearmanN, m->sanitySpearman);
+        addDefined(s.sanitySsim, ssimN, m->sanitySsim);
     }
     if (!s.images) return std::nullopt;
+    auto meanDefined = [](std::vector<double>& v, const std::vector<std::size_t>& count) {
+        for (std::size_t i = 0; i < v.size(); ++i)
+            v[i] = count[i] ? v[i] / static_cast<double>(count[i])
+                            : std::numeric_limits<double>::quiet_NaN();
+    };
+    meanDefined(s.sanitySpearman, spearmanN);
+    meanDefined(s.sanitySsim, ssimN);
     auto scale = [](std::vector<double>& v, std::size_t n) {
         for (double& x : v) x /= static_cast<double>(n);
     };
@@ -279,6 +335,12 @@ json metricSummaryJson(const MetricSummary& s, const MetricOptions& o) {
         j["pointing_game"] = opt(s.pointingGame);
         j["energy_pointing_game"] = opt(s.energyPointingGame);
         j["pointing_images"] = s.pointingImages;
+    }
+    if (o.sanity) {
+        // Per cascade step, top down, in the order of sanity_layers; null where undefined.
+        j["sanity_layers"] = o.sanitySteps;
+        j["sanity_spearman"] = withNulls(s.sanitySpearman);
+        j["sanity_ssim"] = withNulls(s.sanitySsim);
     }
     return j;
 }

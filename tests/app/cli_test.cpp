@@ -221,6 +221,33 @@ TEST_F(Cli, EvalWritesCsvAndSummary) {
     EXPECT_TRUE(j["methods"][1].contains("max_box_acc_v2"));
 }
 
+TEST_F(Cli, EvalRunsTheSanityCheckAndNamesAnUnknownMetric) {
+    const std::string base = "eval --model " + (s_dir->path() / "m/best.ckpt").string() +
+                             " --data " + (s_dir->path() / "demo").string() + " --limit 2 ";
+    CliRun r = cli(base + "--metrics sanity,faithiness");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.output.find("unknown metric 'faithiness'"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("sanity"), std::string::npos) << r.output;
+    const fs::path out = s_dir->path() / "ev-sanity";
+    r = cli(base + "--metrics sanity --out " + out.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    // The table: a row per randomised layer, from the head down to the stem.
+    const auto table = r.output.find("sanity check");
+    ASSERT_NE(table, std::string::npos) << r.output;
+    EXPECT_LT(r.output.find("\nfc ", table), r.output.find("\nstem ", table)) << r.output;
+    EXPECT_EQ(r.output.find("faithfulness ("), std::string::npos);  // nothing else was asked
+    const auto j = nlohmann::json::parse(test::slurp(out / "summary.json"));
+    ASSERT_EQ(j["methods"].size(), 5u);  // CAM, Grad-CAM and the three baselines
+    for (const auto& m : j["methods"]) {
+        ASSERT_TRUE(m.contains("sanity_spearman")) << m["method"];
+        EXPECT_EQ(m["sanity_layers"].front(), "fc");
+        EXPECT_EQ(m["sanity_layers"].back(), "stem");
+        EXPECT_EQ(m["sanity_ssim"].size(), m["sanity_layers"].size());
+    }
+    EXPECT_EQ(j["methods"][2]["method"], "random");
+    EXPECT_DOUBLE_EQ(j["methods"][2]["sanity_ssim"][0].get<double>(), 1.0);
+}
+
 TEST_F(Cli, EvalAndExplainTakeAPrecisionAndTheSummaryRecordsIt) {
     const std::string model = (s_dir->path() / "m/best.ckpt").string();
     const std::string data = (s_dir->path() / "demo").string();
