@@ -41,8 +41,9 @@ void addExportCommand(CLI::App& app) {
     static std::size_t worst = 0, best = 0, first = 0;
     static SceneStyle style;
     static ExportOptions eo;
-    static int columns = 2;
-    static bool pages = false;
+    static int columns = 2, curveSteps = 50;
+    static bool pages = false, curves = false;
+    static std::string curveScore = "prob";
     addModelOptions(cmd, mo);
     addDataOptions(cmd, data);
     addSplitOption(cmd, split);
@@ -89,6 +90,16 @@ void addExportCommand(CLI::App& app) {
         ->capture_default_str();
     cmd->add_flag("--pages", pages, "PDF: one page per image instead of one grid");
     cmd->add_option("--title", title, "grid title");
+    cmd->add_flag("--curves", curves,
+                  "under each map, its deletion and insertion curves (RISE; one network pass per "
+                  "step and curve)");
+    cmd->add_option("--curve-steps", curveSteps, "steps of the curves")
+        ->check(CLI::Range(2, 100000))
+        ->capture_default_str();
+    cmd->add_option("--curve-score", curveScore,
+                    "what the curves measure: prob (softmax, RISE) or logit")
+        ->check(CLI::IsMember({"prob", "logit"}))
+        ->capture_default_str();
     cmd->callback([] {
         if (figureFormatFor(QString::fromStdString(out)) == FigureFormat::Unknown)
             throw CLI::ValidationError("--out",
@@ -118,6 +129,9 @@ void addExportCommand(CLI::App& app) {
         if (req.tap < 0) throw CLI::ValidationError("--layer", "unknown layer '" + layer + "'");
         req.style = style;
         req.score = score == "prob" ? ScoreKind::Probability : ScoreKind::Logit;
+        req.curves = curves;
+        req.curveSteps = curveSteps;
+        req.curveOnLogit = curveScore == "logit";
 
         OpenOptions oo;
         oo.job = {bar.callback(), &interruptToken()};

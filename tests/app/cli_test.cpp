@@ -288,6 +288,15 @@ TEST_F(Cli, ExportMakesComparisonAndGridFiguresHeadless) {
     EXPECT_EQ(one.cols, 900);
     EXPECT_NE(r.output.find("900 x " + std::to_string(one.rows) + " px"), std::string::npos)
         << r.output;
+    // With each map's deletion and insertion curves: a band more at the same width.
+    r = cli(base + " --images n90000002_1004.jpg --width 900 --curves --curve-steps 4 --out " +
+            (out / "curves.png").string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_GT(readRgb(out / "curves.png").rows, one.rows * 5 / 4);
+    r = cli(base + " --images n90000002_1004.jpg --curves --curve-steps 1 --out " +
+            (out / "c1.png").string());
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.output.find("--curve-steps"), std::string::npos) << r.output;
     // A DPI scales the natural size instead.
     r = cli(base + " --images n90000002_1004.jpg --dpi 192 --out " + (out / "hi.png").string());
     ASSERT_EQ(r.code, 0) << r.output;

@@ -791,7 +791,7 @@ ComparisonFigure ExplorerView::figure() const {
         const Method m = panelMethod(i);
         if (m == Method::Cam && camUnavailable()) continue;  // nothing to show
         const int useTap = methodTap(m, tap, m_info->lastBlockTap);
-        FigurePanel panel{p->scene(), {}};
+        FigurePanel panel{p->scene(), {}, {}};
         panel.caption = panelCaption(
             m, QString::fromStdString(m_info->taps[static_cast<std::size_t>(useTap)].name),
             threshold(), panel.scene);

@@ -17,6 +17,8 @@ constexpr double kRowHeight = 300;  // grid rows are scaled to this picture heig
 constexpr double kTitle = 36;
 constexpr double kScale = 40;  // colour scale band under the captions
 constexpr double kScaleWidth = 260;
+constexpr double kCurves = 130;  // the band of deletion and insertion curves under the captions
+const QColor kDeletionColor(200, 40, 40), kInsertionColor(30, 90, 200);
 
 QString tr(const char* s) {
     return QCoreApplication::translate("ComparisonFigure", s);
@@ -31,6 +33,95 @@ QFont textFont(const QPainter& p, double pixels, bool bold = false) {
     f.setPixelSize(std::max(1, static_cast<int>(pixels)));
     f.setBold(bold);
     return f;
+}
+
+// A panel's deletion and insertion curves in `r`: the score against the share of pixels, the
+// area under each shaded, their AUCs above. Probabilities on a fixed 0-1 axis; logits on the
+// range of the values.
+void paintCurves(QPainter& p, const PanelCurves& c, const QRectF& r) {
+    p.save();
+    p.setRenderHint(QPainter::Antialiasing, true);
+    p.setFont(textFont(p, 12));
+    const QFontMetricsF fm(p.font(), p.device());
+    const QRectF legend(r.left(), r.top(), r.width(), fm.height() + 4);
+    const QRectF plot(r.left() + 30, legend.bottom() + 2, r.width() - 36,
+                      r.bottom() - legend.bottom() - fm.height() - 6);
+    if (plot.width() <= 4 || plot.height() <= 4) {
+        p.restore();
+        return;
+    }
+    double lo = 0, hi = 1;
+    if (!c.probability) {
+        lo = hi = c.deletion.empty() ? c.insertion.front() : c.deletion.front();
+        for (const auto* curve : {&c.deletion, &c.insertion})
+            for (float v : *curve) lo = std::min<double>(lo, v), hi = std::max<double>(hi, v);
+        if (hi - lo < 1e-9) hi = lo + 1;
+    }
+    auto point = [&](std::size_t i, std::size_t n, double v) {
+        const double x = n > 1 ? static_cast<double>(i) / static_cast<double>(n - 1) : 0;
+        const double y = std::clamp((v - lo) / (hi - lo), 0.0, 1.0);
+        return QPointF(plot.left() + x * plot.width(), plot.bottom() - y * plot.height());
+    };
+    p.setPen(QPen(QColor(150, 150, 150), 1));
+    p.setBrush(Qt::NoBrush);
+    p.drawRect(plot);
+    p.setPen(QColor(90, 90, 90));
+    p.setFont(textFont(p, 10));
+    const QFontMetricsF small(p.font(), p.device());
+    auto number = [](double v) { return QString::number(v, 'g', 3); };
+    p.drawText(QRectF(r.left(), plot.top() - 2, 28, small.height()), Qt::AlignRight, number(hi));
+    p.drawText(QRectF(r.left(), plot.bottom() - small.height() + 2, 28, small.height()),
+               Qt::AlignRight, number(lo));
+    p.drawText(QRectF(plot.left(), plot.bottom() + 1, plot.width(), small.height()), Qt::AlignLeft,
+               QStringLiteral("0"));
+    p.drawText(QRectF(plot.left(), plot.bottom() + 1, plot.width(), small.height()),
+               Qt::AlignHCenter, tr("share of pixels"));
+    p.drawText(QRectF(plot.left(), plot.bottom() + 1, plot.width(), small.height()), Qt::AlignRight,
+               QStringLiteral("1"));
+    auto draw = [&](const std::vector<float>& curve, const QColor& color) {
+        if (curve.empty()) return;
+        QPolygonF line;
+        for (std::size_t i = 0; i < curve.size(); ++i) line << point(i, curve.size(), curve[i]);
+        QPolygonF area = line;
+        area << QPointF(line.back().x(), plot.bottom()) << QPointF(line.front().x(), plot.bottom());
+        QColor fill = color;
+        fill.setAlpha(45);
+        p.setPen(Qt::NoPen);
+        p.setBrush(fill);
+        p.drawPolygon(area);
+        p.setPen(QPen(color, 1.6));
+        p.setBrush(Qt::NoBrush);
+        p.drawPolyline(line);
+    };
+    draw(c.deletion, kDeletionColor);
+    draw(c.insertion, kInsertionColor);
+    p.setFont(textFont(p, 12));
+    double x = legend.left() + 4;
+    auto entry = [&](const QColor& color, const QString& text) {
+        p.setPen(color);
+        p.drawText(QRectF(x, legend.top(), legend.right() - x, legend.height()),
+                   Qt::AlignLeft | Qt::AlignVCenter, text);
+        x += fm.horizontalAdvance(text) + 14;
+    };
+    if (!c.deletion.empty())
+        entry(kDeletionColor, tr("deletion AUC %1").arg(c.deletionAuc, 0, 'f', 3));
+    if (!c.insertion.empty())
+        entry(kInsertionColor, tr("insertion AUC %1").arg(c.insertionAuc, 0, 'f', 3));
+    p.restore();
+}
+
+// What the curves show, in the band under the photo (which has none of its own).
+void paintCurveKey(QPainter& p, const PanelCurves& any, const QRectF& r) {
+    p.save();
+    p.setPen(QColor(60, 60, 60));
+    p.setFont(textFont(p, 12));
+    p.drawText(r.adjusted(8, 6, -8, -6), Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap,
+               tr("Below each map: the explained class's %1 as the pixels the map ranks highest "
+                  "are deleted (red; lower area is better) or inserted into a blurred copy "
+                  "(blue; higher is better), %2 steps.")
+                   .arg(any.probability ? tr("probability") : tr("logit"))
+                   .arg(std::max<std::size_t>(any.deletion.size(), any.insertion.size()) - 1));
+    p.restore();
 }
 
 // One image's header, pictures (scaled by k) and captions, top-left at `at`, in the painter's
@@ -68,6 +159,18 @@ void paintCell(QPainter& p, const ComparisonFigure& f, const QPointF& at, double
         p.drawText(QRectF(x, at.y() + kHeader + pic.height(), pic.width(), kCaption),
                    Qt::AlignCenter, f.panels[i].caption);
     }
+    if (!hasCurves(f)) return;
+    const PanelCurves* any = nullptr;
+    for (const auto& panel : f.panels)
+        if (!panel.curves.empty() && !any) any = &panel.curves;
+    for (std::size_t i = 0; i < f.panels.size(); ++i) {
+        const double x = at.x() + static_cast<double>(i) * (pic.width() + kGap);
+        const QRectF band(x, at.y() + kHeader + pic.height() + kCaption, pic.width(), kCurves);
+        if (!f.panels[i].curves.empty())
+            paintCurves(p, f.panels[i].curves, band.adjusted(2, 2, -2, -4));
+        else if (!f.panels[i].scene.hasMap)
+            paintCurveKey(p, *any, band);
+    }
 }
 
 // Saves the painter and maps natural coordinates (0,0)-size onto the middle of `target`,
@@ -104,12 +207,18 @@ bool hasColorScale(const ComparisonFigure& f) {
                        [](const FigurePanel& panel) { return panel.scene.hasMap; });
 }
 
+bool hasCurves(const ComparisonFigure& f) {
+    return std::any_of(f.panels.begin(), f.panels.end(),
+                       [](const FigurePanel& panel) { return !panel.curves.empty(); });
+}
+
 QSizeF naturalSize(const ComparisonFigure& f) {
     const QSizeF pic = pictureSize(f);
     if (pic.isEmpty()) return {};
     const double n = static_cast<double>(f.panels.size());
-    return {n * pic.width() + (n - 1) * kGap,
-            kHeader + pic.height() + kCaption + (hasColorScale(f) ? kScale : 0)};
+    return {n * pic.width() + (n - 1) * kGap, kHeader + pic.height() + kCaption +
+                                                  (hasCurves(f) ? kCurves : 0) +
+                                                  (hasColorScale(f) ? kScale : 0)};
 }
 
 void paintFigure(QPainter& p, const ComparisonFigure& f, const QRectF& target) {
@@ -129,7 +238,7 @@ QSizeF cellSize(const ComparisonFigure& f) {
     if (pic.isEmpty()) return {};
     const double n = static_cast<double>(f.panels.size());
     const double w = pic.width() * kRowHeight / pic.height();
-    return {n * w + (n - 1) * kGap, kHeader + kRowHeight + kCaption};
+    return {n * w + (n - 1) * kGap, kHeader + kRowHeight + kCaption + (hasCurves(f) ? kCurves : 0)};
 }
 
 struct GridLayout {
@@ -147,6 +256,9 @@ GridLayout layoutOf(const GridFigure& g) {
     for (const auto& r : g.rows) l.columnWidth = std::max(l.columnWidth, cellSize(r).width());
     if (l.columnWidth <= 0) return l;
     l.top = g.title.isEmpty() ? 0 : kTitle;
+    if (std::any_of(g.rows.begin(), g.rows.end(),
+                    [](const ComparisonFigure& r) { return hasCurves(r); }))
+        l.cellHeight += kCurves;
     const int rows = (static_cast<int>(g.rows.size()) + l.columns - 1) / l.columns;
     l.scale = std::any_of(g.rows.begin(), g.rows.end(),
                           [](const ComparisonFigure& r) { return hasColorScale(r); });

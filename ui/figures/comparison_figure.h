@@ -19,9 +19,20 @@ struct ModelInfo;
 
 namespace camx::ui {
 
+// A panel's deletion and insertion curves (Petsiuk et al., RISE; eval/metric_eval.h): the
+// explained class's score after each step, from no pixel to every pixel deleted or inserted in
+// the map's order. Empty when the figure does not show curves or the panel has no map.
+struct PanelCurves {
+    std::vector<float> deletion, insertion;  // steps + 1 points each
+    double deletionAuc = 0, insertionAuc = 0;
+    bool probability = true;  // the score is the softmax probability (else the logit)
+    bool empty() const { return deletion.empty() && insertion.empty(); }
+};
+
 struct FigurePanel {
     PanelScene scene;
     QString caption;  // under the picture, e.g. "Grad-CAM · layer4 · τ 0.20 · IoU 0.712"
+    PanelCurves curves;
 };
 
 struct ComparisonFigure {
@@ -33,6 +44,8 @@ struct ComparisonFigure {
 
 // Whether a figure shows a colour scale: when any of its pictures has a heat map.
 bool hasColorScale(const ComparisonFigure& figure);
+// Whether a figure shows a band of curves under its captions: when any panel has curves.
+bool hasCurves(const ComparisonFigure& figure);
 
 struct GridFigure {
     QString title;
@@ -55,6 +68,12 @@ struct FigureRequest {
     SceneStyle style;
     ScoreKind score = ScoreKind::Logit;
     bool includePhoto = true;
+    // Under each map, its deletion and insertion curves (buildComparisons computes them: one
+    // network pass per step and curve, batched), measured on the softmax probability as RISE
+    // does, or on the logit.
+    bool curves = false;
+    int curveSteps = 50;
+    bool curveOnLogit = false;
 };
 
 // An image's true class as a figure names it: the dataset's name for it (empty: unknown), and its

@@ -25,6 +25,13 @@ enum class ExplainTarget { Predicted, Truth };
 // ExplainTarget::Truth explains its model class (the prediction where the model has none).
 // Throws camx::Cancelled when cancelled, and std::runtime_error naming the file when a photo
 // cannot be read. An unreadable mask is left out of its figure.
+// Fills the method panels of `figure` (made by makeComparison from `explanation` of `rgb` under
+// `request`) with their deletion and insertion curves: request.curveSteps steps, batched network
+// passes on the model's inference form. Cancellable.
+void addCurves(ModelSession& model, const cv::Mat& rgb, const ImageExplanation& explanation,
+               const FigureRequest& request, ComparisonFigure& figure, const JobContext& job = {});
+
+// With request.curves, each figure's method panels get their deletion and insertion curves.
 std::vector<ComparisonFigure> buildComparisons(ModelSession& model,
                                                const std::vector<Sample>& samples,
                                                const std::vector<std::string>& datasetClassNames,
