@@ -2,7 +2,7 @@
 // drives it to a screen (the explorer, the dashboard after an evaluation, the wizard after
 // training) and saves it. A development tool, kept out of the application's own main().
 //   xvfb-run -a -s "-screen 0 1600x1000x24" build/tests/camx_screenshots --demo --screenshot FILE
-//       [--screen main|start|dashboard|wizard|trust|input|open-dataset|load-report]
+//       [--screen main|start|dashboard|wizard|trust|input|open-dataset|load-report|curves|sanity]
 //       [--size WxH] [--layer NAME] [--input-size N] [--protocol ours|wsol]
 // --format and --metadata say how to read --data (as for cam-explorer); --protocol picks the
 // dashboard's evaluation protocol. open-dataset saves File ▸ Open Dataset's dialog filled in with
@@ -29,7 +29,9 @@
 #include "dashboard/eval_dashboard.h"
 #include "explain/model_session.h"
 #include "explorer/explorer_view.h"
+#include "explorer/faithfulness_chart.h"
 #include "explorer/heatmap_panel.h"
+#include "explorer/sanity_dialog.h"
 #include "main_window.h"
 #include "model/model_input_dialog.h"
 #include "training/train_wizard.h"
@@ -50,7 +52,9 @@ int main(int argc, char** argv) {
                        "dashboard (evaluates the split first), wizard (trains a small model for "
                        "2 epochs into a temporary folder, then resumes it for a third), trust (the "
                        "question a TorchScript model outside the user's folders asks) or input "
-                       "(the Model Input dialog of a TorchScript model without metadata)."),
+                       "(the Model Input dialog of a TorchScript model without metadata), curves "
+                       "(the explorer with the faithfulness curves under the panels) or sanity "
+                       "(the sanity check of the right panel's map)."),
         QStringLiteral("NAME"), QStringLiteral("main"));
     QCommandLineOption size(QStringLiteral("size"),
                             QStringLiteral("The main window's size, e.g. 1280x720."),
@@ -159,6 +163,37 @@ int main(int argc, char** argv) {
                                          poll->stop();
                                          grabAndQuit(&window);
                                      });
+                    poll->start(100);
+                    return;
+                }
+                if (which == QLatin1String("curves")) {
+                    // The explorer with the faithfulness curves under both panels.
+                    camx::ui::ExplorerView* v = window.explorer();
+                    v->setCurvesShown(true);
+                    auto* poll = new QTimer(&window);
+                    QObject::connect(
+                        poll, &QTimer::timeout, &window, [v, poll, grabAndQuit, &window] {
+                            if (!v->curveChart(0)->hasCurve() || !v->curveChart(1)->hasCurve())
+                                return;
+                            poll->stop();
+                            grabAndQuit(&window);
+                        });
+                    poll->start(100);
+                    return;
+                }
+                if (which == QLatin1String("sanity")) {
+                    // The sanity check of the right panel's map, once it is done.
+                    if (!window.startSanityCheck(1)) {
+                        QApplication::exit(1);
+                        return;
+                    }
+                    auto* d = window.sanityDialog();
+                    auto* poll = new QTimer(&window);
+                    QObject::connect(poll, &QTimer::timeout, &window, [d, poll, grabAndQuit] {
+                        if (d->running()) return;
+                        poll->stop();
+                        grabAndQuit(d);
+                    });
                     poll->start(100);
                     return;
                 }
