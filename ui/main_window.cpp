@@ -418,6 +418,10 @@ void MainWindow::buildActions() {
     rebuildRecentMenus();
 }
 
+SanityDialog* MainWindow::sanityDialog() const {
+    return m_sanityDialog.data();
+}
+
 bool MainWindow::startSanityCheck(int panel) {
     return m_explorer->requestSanity(panel);
 }

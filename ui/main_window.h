@@ -117,7 +117,7 @@ public:
     // The sanity check of panel `panel`'s map (Tools ▸ Sanity Check): a dialog with progress and
     // Cancel, then its strip. False when the panel has no map.
     bool startSanityCheck(int panel = 0);
-    SanityDialog* sanityDialog() const { return m_sanityDialog; }
+    SanityDialog* sanityDialog() const;
     TrainWizard* showTrainWizard();
 
 Q_SIGNALS:
