@@ -16,6 +16,7 @@
 #include <QCommandLineParser>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -142,7 +143,7 @@ int main(int argc, char** argv) {
         };
         QObject::connect(
             &window, &camx::ui::MainWindow::explanationShown, &window,
-            [&window, &scratch, which, wantedLayer, grabAndQuit] {
+            [&window, &scratch, which, wantedLayer, grabAndQuit, file] {
                 static bool once = false;
                 if (std::exchange(once, true)) return;
                 if (!wantedLayer.isEmpty() && which == QLatin1String("main")) {
@@ -189,9 +190,13 @@ int main(int argc, char** argv) {
                     }
                     auto* d = window.sanityDialog();
                     auto* poll = new QTimer(&window);
-                    QObject::connect(poll, &QTimer::timeout, &window, [d, poll, grabAndQuit] {
+                    QObject::connect(poll, &QTimer::timeout, &window, [d, poll, grabAndQuit, file] {
                         if (d->running()) return;
                         poll->stop();
+                        // Its Save as PNG beside the screenshot: FILE's name + "-strip.png".
+                        QString strip = file;
+                        strip.replace(QRegularExpression(QStringLiteral("\\.png$")), QString());
+                        d->savePng(strip + QStringLiteral("-strip.png"));
                         grabAndQuit(d);
                     });
                     poll->start(100);

@@ -9,6 +9,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 
 #include "common/image_convert.h"
@@ -31,7 +32,7 @@ QString noteText() {
         "ρ: Spearman rank correlation, SSIM: structural similarity, each to the original map as "
         "shown (ReLU where the method has one, min-max, at the input size; absolute values). A "
         "method that explains the model should lose its similarity as the model is randomised "
-        "(Adebayo et al., 2018).");
+        "(Adebayo et al., 2018). n/a: a constant map (nothing above zero) has no ranks.");
 }
 }  // namespace
 
@@ -47,7 +48,14 @@ void SanityStrip::setCells(std::vector<Cell> cells) {
 
 QSize SanityStrip::cellSize() const {
     const int line = fontMetrics().height();
-    return {kThumb + kGap, kThumb + 2 * line + kGap + 6};
+    return {kThumb + kGap, pictureHeight() + 2 * line + kGap + 6};
+}
+
+int SanityStrip::pictureHeight() const {
+    int h = 0;
+    for (const Cell& c : m_cells)
+        h = std::max(h, c.picture.size().scaled(kThumb, kThumb, Qt::KeepAspectRatio).height());
+    return h > 0 ? h : kThumb;
 }
 
 int SanityStrip::columnsFor(int width) const {
@@ -74,14 +82,15 @@ void SanityStrip::paintCells(QPainter& p, int columns, int top) const {
         const int col = static_cast<int>(i) % columns, row = static_cast<int>(i) / columns;
         const QRect box(col * cell.width() + kGap / 2, top + row * cell.height() + kGap / 2,
                         cell.width() - kGap, cell.height() - kGap);
+        const int picHeight = pictureHeight();
         QSize pic = c.picture.size().scaled(kThumb, kThumb, Qt::KeepAspectRatio);
         const QRect picRect(box.x() + (box.width() - pic.width()) / 2,
-                            box.y() + (kThumb - pic.height()) / 2, pic.width(), pic.height());
+                            box.y() + (picHeight - pic.height()) / 2, pic.width(), pic.height());
         p.drawImage(picRect, c.picture);
         QFont f = p.font();
         f.setBold(true);
         p.setFont(f);
-        const QRect labelRect(box.x(), box.y() + kThumb + 3, box.width(), line);
+        const QRect labelRect(box.x(), box.y() + picHeight + 3, box.width(), line);
         p.drawText(labelRect, Qt::AlignHCenter | Qt::AlignVCenter,
                    p.fontMetrics().elidedText(c.label, Qt::ElideMiddle, box.width()));
         f.setBold(false);
@@ -222,9 +231,13 @@ void SanityDialog::showOutcome(std::shared_ptr<const SanityOutcome> outcome, Col
         cells.push_back(std::move(c));
     }
     m_strip->setCells(std::move(cells));
-    m_status->setText(
-        tr("%n randomisation step(s), top down, cumulative · %1 s", nullptr, thumbnailCount())
-            .arg(m_outcome->seconds, 0, 'f', 1));
+    m_status->setText(tr("%1 randomisation steps, from the output back, cumulative · %2 s")
+                          .arg(thumbnailCount())
+                          .arg(m_outcome->seconds, 0, 'f', 1));
+    // As tall as the strip needs (within reason), the width as it is.
+    const int want = m_strip->heightForWidth(m_scroll->viewport()->width()) +
+                     (height() - m_scroll->viewport()->height()) + 4;
+    resize(width(), std::clamp(want, 360, 900));
     m_save->setEnabled(true);
 }
 

@@ -46,6 +46,7 @@ protected:
 
 private:
     int columnsFor(int width) const;
+    int pictureHeight() const;  // the tallest picture as drawn
     void paintCells(QPainter& p, int columns, int top) const;
     std::vector<Cell> m_cells;
 };
