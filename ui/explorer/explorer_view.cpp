@@ -422,6 +422,8 @@ void ExplorerView::setModelInfo(const ModelInfo* info) {
     updateLayerLabel();
     updateMethodItems();
     m_result.reset();
+    // Another model: curves asked for or computed with the old one are not this one's.
+    resetCurves(tr("Faithfulness curve: waiting for the map…"));
     refreshClassCombo();
     refreshPanels();
 }
