@@ -41,6 +41,7 @@
 #include "explorer/explorer_view.h"
 #include "explorer/heatmap_panel.h"
 #include "explorer/mask_outline_loader.h"
+#include "explorer/sanity_dialog.h"
 #include "export/export_size_dialog.h"
 #include "export/grid_export_dialog.h"
 #include "figures/figure_batch.h"
@@ -164,6 +165,38 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_explorer, &ExplorerView::layerWanted, this, [this](int tap) {
         m_controller->setExtraTap(tap);
         if (auto r = m_explorer->result()) m_controller->requestTap(r->key, tap);
+    });
+    // The faithfulness curves under the panels and the sanity check: background passes of the
+    // controller, for the explanation shown.
+    connect(m_explorer, &ExplorerView::curveWanted, m_controller, &ExplainController::requestCurve);
+    connect(m_explorer, &ExplorerView::curvesCancelled, m_controller,
+            &ExplainController::cancelCurves);
+    connect(m_controller, &ExplainController::curveReady, m_explorer, &ExplorerView::showCurve);
+    connect(m_explorer->curvesAction(), &QAction::toggled, this,
+            [](bool on) { QSettings().setValue("view/faithfulnessCurves", on); });
+    connect(m_explorer, &ExplorerView::sanityWanted, this, [this](const SanityRequest& r) {
+        if (!m_sanityDialog) {
+            m_sanityDialog = new SanityDialog(this);
+            connect(m_sanityDialog, &SanityDialog::cancelRequested, m_controller,
+                    &ExplainController::cancelSanity);
+            connect(m_sanityDialog, &QDialog::rejected, m_controller,
+                    &ExplainController::cancelSanity);
+            connect(m_controller, &ExplainController::sanityProgress, m_sanityDialog,
+                    &SanityDialog::setProgress);
+            connect(m_controller, &ExplainController::sanityStopped, m_sanityDialog,
+                    &SanityDialog::showStopped);
+            connect(m_controller, &ExplainController::sanityReady, m_sanityDialog,
+                    [this](std::shared_ptr<const SanityOutcome> o) {
+                        m_sanityDialog->showOutcome(std::move(o), m_explorer->colormap(),
+                                                    m_explorer->blend());
+                    });
+        }
+        const auto base = m_controller->cached(r.image);
+        m_sanityDialog->start(
+            m_explorer->describe(r.method, r.tap, base ? base->explanation.target : -1));
+        m_sanityDialog->show();
+        m_sanityDialog->raise();
+        m_controller->requestSanity(r);
     });
     connect(m_explorer, &ExplorerView::iouChanged, this, [this] {
         m_workspace->setThreshold(m_explorer->threshold());
@@ -335,6 +368,9 @@ void MainWindow::buildActions() {
     QAction* fit = view->addAction(tr("&Fit"), this, [this] { m_explorer->setZoom(0); });
     fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
 
+    view->addSeparator();
+    view->addAction(m_explorer->curvesAction());
+
     QMenu* modelMenu = menuBar()->addMenu(tr("&Model"));
     m_modelInputAction =
         modelMenu->addAction(tr("Model &Input…"), this, &MainWindow::editModelInput);
@@ -360,6 +396,15 @@ void MainWindow::buildActions() {
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));
     QAction* dash = tools->addAction(tr("Evaluation &Dashboard"), this, &MainWindow::showDashboard);
     dash->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    QAction* sanity = tools->addAction(tr("&Sanity Check: Randomise the Model…"), this, [this] {
+        if (!startSanityCheck(0))
+            showStatus(tr("The sanity check needs a map: open a model and choose an image"), 5000);
+    });
+    sanity->setObjectName(QStringLiteral("sanityCheckAction"));
+    sanity->setStatusTip(
+        tr("The left panel's method and layer, explained again while the model is re-initialised "
+           "layer by layer from the output back (Adebayo et al., 2018); right-click a panel for "
+           "another"));
     QAction* train = tools->addAction(tr("&Train a Model…"), this, [this] { showTrainWizard(); });
     train->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
 
@@ -371,6 +416,14 @@ void MainWindow::buildActions() {
             .exec();
     });
     rebuildRecentMenus();
+}
+
+SanityDialog* MainWindow::sanityDialog() const {
+    return m_sanityDialog.data();
+}
+
+bool MainWindow::startSanityCheck(int panel) {
+    return m_explorer->requestSanity(panel);
 }
 
 void MainWindow::rebuildRecentMenus() {
@@ -417,6 +470,7 @@ void MainWindow::restoreSettings() {
     if (auto* b = m_explorer->findChild<QSlider*>("blendSlider"))
         b->setValue(s.value("view/blend", 50).toInt());
     m_explorer->setTruthShown(s.value("view/showTruth", true).toBool());
+    m_explorer->setCurvesShown(s.value("view/faithfulnessCurves", false).toBool());
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {

@@ -46,6 +46,7 @@ class StartPage;
 class DemoSetup;
 class LoadReportDialog;
 class MaskOutlineLoader;
+class SanityDialog;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -113,6 +114,10 @@ public:
 
     EvalDashboard* dashboard() const { return m_dashboard; }
     void showDashboard();
+    // The sanity check of panel `panel`'s map (Tools ▸ Sanity Check): a dialog with progress and
+    // Cancel, then its strip. False when the panel has no map.
+    bool startSanityCheck(int panel = 0);
+    SanityDialog* sanityDialog() const;
     TrainWizard* showTrainWizard();
 
 Q_SIGNALS:
@@ -198,6 +203,7 @@ private:
     QString m_startupModel;      // the model reopenLast() opens: not asked about when held
     QString m_startupNotice;     // why reopenLast() left the last model closed, shown once
     QPointer<OpenDatasetDialog> m_openDialog;
+    QPointer<SanityDialog> m_sanityDialog;
     LoadReportDialog* m_loadReport = nullptr;
     QAction* m_loadReportAction = nullptr;
     // How the dataset being opened (or open) was asked for: remembered for its folder once read.

@@ -2,7 +2,7 @@
 // drives it to a screen (the explorer, the dashboard after an evaluation, the wizard after
 // training) and saves it. A development tool, kept out of the application's own main().
 //   xvfb-run -a -s "-screen 0 1600x1000x24" build/tests/camx_screenshots --demo --screenshot FILE
-//       [--screen main|start|dashboard|wizard|trust|input|open-dataset|load-report]
+//       [--screen main|start|dashboard|wizard|trust|input|open-dataset|load-report|curves|sanity]
 //       [--size WxH] [--layer NAME] [--input-size N] [--protocol ours|wsol]
 // --format and --metadata say how to read --data (as for cam-explorer); --protocol picks the
 // dashboard's evaluation protocol. open-dataset saves File ▸ Open Dataset's dialog filled in with
@@ -16,6 +16,7 @@
 #include <QCommandLineParser>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -29,7 +30,9 @@
 #include "dashboard/eval_dashboard.h"
 #include "explain/model_session.h"
 #include "explorer/explorer_view.h"
+#include "explorer/faithfulness_chart.h"
 #include "explorer/heatmap_panel.h"
+#include "explorer/sanity_dialog.h"
 #include "main_window.h"
 #include "model/model_input_dialog.h"
 #include "training/train_wizard.h"
@@ -50,7 +53,9 @@ int main(int argc, char** argv) {
                        "dashboard (evaluates the split first), wizard (trains a small model for "
                        "2 epochs into a temporary folder, then resumes it for a third), trust (the "
                        "question a TorchScript model outside the user's folders asks) or input "
-                       "(the Model Input dialog of a TorchScript model without metadata)."),
+                       "(the Model Input dialog of a TorchScript model without metadata), curves "
+                       "(the explorer with the faithfulness curves under the panels) or sanity "
+                       "(the sanity check of the right panel's map)."),
         QStringLiteral("NAME"), QStringLiteral("main"));
     QCommandLineOption size(QStringLiteral("size"),
                             QStringLiteral("The main window's size, e.g. 1280x720."),
@@ -138,7 +143,7 @@ int main(int argc, char** argv) {
         };
         QObject::connect(
             &window, &camx::ui::MainWindow::explanationShown, &window,
-            [&window, &scratch, which, wantedLayer, grabAndQuit] {
+            [&window, &scratch, which, wantedLayer, grabAndQuit, file] {
                 static bool once = false;
                 if (std::exchange(once, true)) return;
                 if (!wantedLayer.isEmpty() && which == QLatin1String("main")) {
@@ -159,6 +164,41 @@ int main(int argc, char** argv) {
                                          poll->stop();
                                          grabAndQuit(&window);
                                      });
+                    poll->start(100);
+                    return;
+                }
+                if (which == QLatin1String("curves")) {
+                    // The explorer with the faithfulness curves under both panels.
+                    camx::ui::ExplorerView* v = window.explorer();
+                    v->setCurvesShown(true);
+                    auto* poll = new QTimer(&window);
+                    QObject::connect(
+                        poll, &QTimer::timeout, &window, [v, poll, grabAndQuit, &window] {
+                            if (!v->curveChart(0)->hasCurve() || !v->curveChart(1)->hasCurve())
+                                return;
+                            poll->stop();
+                            grabAndQuit(&window);
+                        });
+                    poll->start(100);
+                    return;
+                }
+                if (which == QLatin1String("sanity")) {
+                    // The sanity check of the right panel's map, once it is done.
+                    if (!window.startSanityCheck(1)) {
+                        QApplication::exit(1);
+                        return;
+                    }
+                    auto* d = window.sanityDialog();
+                    auto* poll = new QTimer(&window);
+                    QObject::connect(poll, &QTimer::timeout, &window, [d, poll, grabAndQuit, file] {
+                        if (d->running()) return;
+                        poll->stop();
+                        // Its Save as PNG beside the screenshot: FILE's name + "-strip.png".
+                        QString strip = file;
+                        strip.replace(QRegularExpression(QStringLiteral("\\.png$")), QString());
+                        d->savePng(strip + QStringLiteral("-strip.png"));
+                        grabAndQuit(d);
+                    });
                     poll->start(100);
                     return;
                 }

@@ -8,6 +8,7 @@
 
 #include "data/image_io.h"
 #include "explain/model_session.h"
+#include "explorer/explorer_metrics.h"
 
 namespace camx::ui {
 
@@ -26,6 +27,8 @@ void runCatching(const std::function<void()>& work, QString* error, bool* cancel
 
 ExplainController::ExplainController(QObject* parent) : QObject(parent) {
     qRegisterMetaType<std::shared_ptr<const ExplainResult>>();
+    qRegisterMetaType<std::shared_ptr<const CurveResult>>();
+    qRegisterMetaType<std::shared_ptr<const SanityOutcome>>();
     // One network pass at a time: LibTorch already spreads each pass over every core.
     m_pool.setMaxThreadCount(1);
 }
@@ -69,6 +72,11 @@ void ExplainController::setModel(std::shared_ptr<ModelSession> model) {
     for (const auto& t : m_active) t->cancel();
     m_scoreCam.reset();
     m_tapPass.reset();
+    m_curves.clear();
+    if (m_sanity) {
+        m_sanity.reset();
+        Q_EMIT sanityStopped(tr("The model changed"));
+    }
     m_extraTap = -1;
     std::lock_guard<std::mutex> lock(m_mutex);
     m_model = std::move(model);
@@ -87,6 +95,9 @@ void ExplainController::finish(const std::shared_ptr<CancelToken>& token) {
     m_active.erase(std::remove(m_active.begin(), m_active.end(), token), m_active.end());
     if (m_scoreCam == token) m_scoreCam.reset();
     if (m_tapPass == token) m_tapPass.reset();
+    for (auto& c : m_curves)
+        if (c == token) c.reset();
+    if (m_sanity == token) m_sanity.reset();
     if (--m_running == 0) Q_EMIT busyChanged(false);
 }
 
@@ -124,6 +135,7 @@ std::shared_ptr<const ExplainResult> ExplainController::storeMerged(
 }
 
 void ExplainController::request(const ExplainKey& key) {
+    if (!(key == m_current)) cancelCurves();  // another image: its curves are not wanted now
     m_current = key;
     if (auto hit = cached(key)) {
         {
@@ -309,6 +321,132 @@ void ExplainController::requestTap(const ExplainKey& key, int tap) {
                 Qt::QueuedConnection);
         },
         1);
+}
+
+void ExplainController::requestCurve(const CurveRequest& req) {
+    auto base = cached(req.image);
+    if (!base || !m_model || req.slot < 0) return;
+    if (static_cast<std::size_t>(req.slot) >= m_curves.size())
+        m_curves.resize(static_cast<std::size_t>(req.slot) + 1);
+    auto& slot = m_curves[static_cast<std::size_t>(req.slot)];
+    if (slot) slot->cancel();  // the panel moved on: only its newest map matters
+    auto token = begin();
+    slot = token;
+    auto model = m_model;
+    const std::uint64_t generation = m_generation;
+    m_pool.start(
+        [this, base, model, req, token, generation] {
+            lowerCurrentThreadPriority();
+            auto r = std::make_shared<CurveResult>();
+            QString error;
+            bool cancelled = token->cancelled();
+            if (!cancelled) {
+                JobContext job;
+                job.cancel = token.get();
+                job.progress = [this, token](const Progress& p) {
+                    QMetaObject::invokeMethod(
+                        this,
+                        [this, p, token] {
+                            if (token->cancelled()) return;
+                            Q_EMIT progress(static_cast<int>(p.done), static_cast<int>(p.total),
+                                            tr("Faithfulness curve"));
+                        },
+                        Qt::QueuedConnection);
+                };
+                runCatching([&] { *r = computeCurve(*model, *base, req, job); }, &error,
+                            &cancelled);
+            }
+            QMetaObject::invokeMethod(
+                this,
+                [this, r, req, error, token, generation, cancelled] {
+                    finish(token);
+                    // Superseded or cancelled on the GUI thread after the worker ended counts
+                    // too: the token says.
+                    if (generation != m_generation || cancelled || token->cancelled()) return;
+                    if (!error.isEmpty()) {
+                        // The panel says so; the image itself stays shown.
+                        auto failedCurve = std::make_shared<CurveResult>();
+                        failedCurve->request = req;
+                        failedCurve->error = error;
+                        Q_EMIT curveReady(failedCurve);
+                        return;
+                    }
+                    Q_EMIT curveReady(r);
+                },
+                Qt::QueuedConnection);
+        },
+        1);
+}
+
+void ExplainController::cancelCurves() {
+    for (auto& c : m_curves)
+        if (c) c->cancel();
+}
+
+void ExplainController::requestSanity(const SanityRequest& req) {
+    auto base = cached(req.image);
+    if (!base || !m_model) {
+        Q_EMIT sanityStopped(tr("No explanation of this image yet"));
+        return;
+    }
+    if (m_sanity) {
+        m_sanity->cancel();
+        Q_EMIT sanityStopped(tr("Superseded by a newer sanity check"));
+    }
+    auto token = begin();
+    m_sanity = token;
+    auto model = m_model;
+    const std::uint64_t generation = m_generation;
+    m_pool.start(
+        [this, base, model, req, token, generation] {
+            lowerCurrentThreadPriority();
+            auto r = std::make_shared<SanityOutcome>();
+            QString error;
+            bool cancelled = token->cancelled();
+            if (!cancelled) {
+                JobContext job;
+                job.cancel = token.get();
+                job.progress = [this, token](const Progress& p) {
+                    QMetaObject::invokeMethod(
+                        this,
+                        [this, p, token] {
+                            if (token->cancelled()) return;
+                            Q_EMIT sanityProgress(static_cast<int>(p.done),
+                                                  static_cast<int>(p.total),
+                                                  QString::fromStdString(p.stage));
+                        },
+                        Qt::QueuedConnection);
+                };
+                runCatching([&] { *r = computeSanity(*model, *base, req, job); }, &error,
+                            &cancelled);
+            }
+            QMetaObject::invokeMethod(
+                this,
+                [this, r, error, token, generation, cancelled] {
+                    const bool current = m_sanity == token;
+                    finish(token);
+                    // cancelSanity, a newer request or a model switch already said why.
+                    if (generation != m_generation || !current || token->cancelled()) return;
+                    if (cancelled) {
+                        Q_EMIT sanityStopped(tr("Cancelled"));
+                        return;
+                    }
+                    if (!error.isEmpty()) {
+                        Q_EMIT sanityStopped(tr("The sanity check failed: %1").arg(error));
+                        return;
+                    }
+                    Q_EMIT sanityReady(r);
+                },
+                Qt::QueuedConnection);
+        },
+        1);
+}
+
+void ExplainController::cancelSanity() {
+    if (!m_sanity) return;
+    m_sanity->cancel();
+    m_sanity.reset();  // finish() still counts it down when the worker ends
+    Q_EMIT sanityStopped(tr("Cancelled"));
 }
 
 void ExplainController::cancelScoreCam() {

@@ -30,6 +30,11 @@ struct ModelInfo;
 
 namespace camx::ui {
 
+struct CurveRequest;
+struct CurveResult;
+struct SanityRequest;
+struct SanityOutcome;
+
 struct ExplainKey {
     QString path;
     int target = -1;  // -1: the predicted class
@@ -80,6 +85,19 @@ public:
     // with those maps added. The newest request wins.
     void requestTap(const ExplainKey& key, int tap);
 
+    // A panel's deletion and insertion curves (explorer_metrics.h) for a cached explanation.
+    // One per panel (`r.slot`): a newer request for the slot supersedes the running one, and
+    // asking for another image (request()) supersedes every curve. A superseded or cancelled
+    // curve is never announced.
+    void requestCurve(const CurveRequest& r);
+    void cancelCurves();
+    // The sanity check (explorer_metrics.h) for a cached explanation: one at a time, the newest
+    // wins. Progress comes as sanityProgress; the end as sanityReady, or sanityStopped with why
+    // (cancelled, failed or superseded: never both).
+    void requestSanity(const SanityRequest& r);
+    void cancelSanity();
+    bool sanityRunning() const { return static_cast<bool>(m_sanity); }
+
     std::shared_ptr<const ExplainResult> cached(const ExplainKey& key) const;
     int cacheSize() const;
     // For tests: wait for every queued pass.
@@ -91,6 +109,10 @@ Q_SIGNALS:
     void failed(const QString& message);
     void busyChanged(bool busy);
     void progress(int done, int total, const QString& what);
+    void curveReady(std::shared_ptr<const camx::ui::CurveResult> result);
+    void sanityReady(std::shared_ptr<const camx::ui::SanityOutcome> result);
+    void sanityProgress(int done, int total, const QString& step);
+    void sanityStopped(const QString& why);
 
 private:
     void schedule(const ExplainKey& key, bool announce);
@@ -113,6 +135,8 @@ private:
     std::vector<std::shared_ptr<CancelToken>> m_active;  // every pass not finished yet
     std::shared_ptr<CancelToken> m_scoreCam;             // the running Score-CAM, if any
     std::shared_ptr<CancelToken> m_tapPass;              // the running extra-layer pass, if any
+    std::vector<std::shared_ptr<CancelToken>> m_curves;  // per panel slot, the running curve
+    std::shared_ptr<CancelToken> m_sanity;               // the running sanity check, if any
     int m_extraTap = -1;
     static constexpr std::size_t kCacheSize = 48;
 };
@@ -120,3 +144,5 @@ private:
 }  // namespace camx::ui
 
 Q_DECLARE_METATYPE(std::shared_ptr<const camx::ui::ExplainResult>)
+Q_DECLARE_METATYPE(std::shared_ptr<const camx::ui::CurveResult>)
+Q_DECLARE_METATYPE(std::shared_ptr<const camx::ui::SanityOutcome>)

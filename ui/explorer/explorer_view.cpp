@@ -1,6 +1,7 @@
 #include "explorer/explorer_view.h"
 
 #include <QAbstractItemView>
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QCompleter>
@@ -21,6 +22,7 @@
 #include <cmath>
 
 #include "eval/evaluator.h"
+#include "explorer/faithfulness_chart.h"
 #include "explorer/heatmap_panel.h"
 
 namespace camx::ui {
@@ -195,6 +197,14 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
     infoRow->addWidget(m_showTruth);
     infoRow->addWidget(m_third);
 
+    m_curvesAction = new QAction(tr("&Faithfulness Curves"), this);
+    m_curvesAction->setObjectName(QStringLiteral("curvesAction"));
+    m_curvesAction->setCheckable(true);
+    m_curvesAction->setStatusTip(
+        tr("Under each panel, the deletion and insertion curves of its map for the image shown "
+           "(computed in the background)"));
+    m_curveAsked.resize(3);
+    m_curveShown.resize(3);
     auto* panels = new QHBoxLayout;
     const Method defaults[3] = {Method::Cam, Method::GradCam, Method::GradCamPlusPlus};
     for (int i = 0; i < 3; ++i) {
@@ -210,6 +220,20 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
         panel->setObjectName(QStringLiteral("panel%1").arg(i));
         m_panels.push_back(panel);
         col->addWidget(panel, 1);
+        auto* chart = new FaithfulnessChart;
+        chart->setObjectName(QStringLiteral("curveChart%1").arg(i));
+        chart->setVisible(false);
+        m_charts.push_back(chart);
+        col->addWidget(chart);
+        panel->setContextMenuPolicy(Qt::ActionsContextMenu);
+        panel->addAction(m_curvesAction);
+        auto* sanity = new QAction(tr("Sanity Check: Randomise the Model…"), panel);
+        sanity->setObjectName(QStringLiteral("sanityAction%1").arg(i));
+        sanity->setStatusTip(
+            tr("Explain this image again with this method and layer while the model's layers "
+               "are re-initialised one by one, from the output back (Adebayo et al., 2018)"));
+        connect(sanity, &QAction::triggered, this, [this, i] { requestSanity(i); });
+        panel->addAction(sanity);
         auto* holder = new QWidget;
         holder->setLayout(col);
         col->setContentsMargins(0, 0, 0, 0);
@@ -240,6 +264,14 @@ ExplorerView::ExplorerView(QWidget* parent) : QWidget(parent) {
     layout->addLayout(panels, 1);
     layout->addLayout(scaleRow);
 
+    connect(m_curvesAction, &QAction::toggled, this, [this](bool on) {
+        for (int i = 0; i < 3; ++i) m_charts[static_cast<std::size_t>(i)]->setVisible(on);
+        if (!on) {
+            for (auto& a : m_curveAsked) a.reset();
+            Q_EMIT curvesCancelled();
+        }
+        requestMissingCurves();
+    });
     connect(m_showTruth, &QCheckBox::toggled, this, [this](bool on) {
         for (auto* p : m_panels) p->setShowTruth(on);
     });
@@ -390,6 +422,8 @@ void ExplorerView::setModelInfo(const ModelInfo* info) {
     updateLayerLabel();
     updateMethodItems();
     m_result.reset();
+    // Another model: curves asked for or computed with the old one are not this one's.
+    resetCurves(tr("Faithfulness curve: waiting for the map…"));
     refreshClassCombo();
     refreshPanels();
 }
@@ -619,6 +653,7 @@ void ExplorerView::showPending(const QImage& photo, const std::vector<Box>& trut
     m_truthKnown = truthKnown;
     m_label = label;
     m_shownPath = path;
+    resetCurves(tr("Faithfulness curve: waiting for the map…"));
     for (auto* p : m_panels) {
         p->setPhoto(photo);
         p->setTruth(truth, truthKnown);
@@ -635,6 +670,8 @@ void ExplorerView::showPending(const QImage& photo, const std::vector<Box>& trut
 void ExplorerView::showResult(std::shared_ptr<const ExplainResult> result,
                               const std::vector<Box>& truth, bool truthKnown, int label) {
     const bool samePhoto = m_result && result && m_result->key.path == result->key.path;
+    if (!m_result || !result || !(m_result->key == result->key))
+        resetCurves(tr("Faithfulness curve: waiting for the map…"));
     m_result = std::move(result);
     m_truth = truth;
     m_truthKnown = truthKnown;
@@ -696,6 +733,7 @@ void ExplorerView::clear(const QString& message) {
     m_outlinesPath.clear();
     m_outlines.reset();
     m_scoreCamAsked.clear();
+    resetCurves(tr("Faithfulness curve: no image"));
     for (auto* p : m_panels) {
         p->setPhoto(QImage());
         p->setTruth({}, false);
@@ -738,7 +776,107 @@ void ExplorerView::refreshPanels() {
                                                 : tr("no map"));
     }
     requestMissingLayer();
+    requestMissingCurves();
     Q_EMIT iouChanged();
+}
+
+bool ExplorerView::curvesShown() const {
+    return m_curvesAction->isChecked();
+}
+
+void ExplorerView::setCurvesShown(bool shown) {
+    m_curvesAction->setChecked(shown);
+}
+
+void ExplorerView::resetCurves(const QString& message) {
+    m_curveCache.clear();
+    for (int i = 0; i < 3; ++i) {
+        m_curveAsked[static_cast<std::size_t>(i)].reset();
+        m_curveShown[static_cast<std::size_t>(i)].reset();
+        m_charts[static_cast<std::size_t>(i)]->showMessage(message);
+    }
+}
+
+bool ExplorerView::panelRequest(int i, CurveRequest* out) const {
+    if (!m_result || !m_info || i < 0 || i >= 3) return false;
+    const Method m = panelMethod(i);
+    if (m == Method::Cam && camUnavailable()) return false;
+    const int tap = methodTap(m, currentTap(), m_info->lastBlockTap);
+    if (tap < 0 || !m_result->explanation.find(m, tap)) return false;
+    *out = CurveRequest{m_result->key, m, tap, i};
+    return true;
+}
+
+void ExplorerView::requestMissingCurves() {
+    if (!curvesShown()) return;
+    for (int i = 0; i < panelCount(); ++i) {
+        const auto slot = static_cast<std::size_t>(i);
+        FaithfulnessChart* chart = m_charts[slot];
+        CurveRequest want;
+        if (!panelRequest(i, &want)) {
+            m_curveAsked[slot].reset();
+            m_curveShown[slot].reset();
+            chart->showMessage(m_result ? tr("Faithfulness curve: no map") : chart->message());
+            continue;
+        }
+        if (m_curveShown[slot] == want || m_curveAsked[slot] == want) continue;
+        // Computed already for this image by any panel: shown at once.
+        bool found = false;
+        for (const auto& c : m_curveCache) {
+            CurveRequest r = c->request;
+            r.slot = i;
+            if (r == want) {
+                m_curveShown[slot] = want;
+                m_curveAsked[slot].reset();
+                chart->showCurve(*c, modelClassName(c->target));
+                found = true;
+                break;
+            }
+        }
+        if (found) continue;
+        m_curveAsked[slot] = want;
+        m_curveShown[slot].reset();
+        chart->showMessage(tr("Faithfulness curve: computing…"));
+        Q_EMIT curveWanted(want);
+    }
+}
+
+void ExplorerView::showCurve(std::shared_ptr<const CurveResult> curve) {
+    if (!curve || !m_result || !(curve->request.image == m_result->key)) return;
+    if (curve->error.isEmpty()) m_curveCache.push_back(curve);
+    const int i = curve->request.slot;
+    if (i < 0 || i >= 3) return;
+    const auto slot = static_cast<std::size_t>(i);
+    CurveRequest now;
+    if (!panelRequest(i, &now) || !(now == curve->request)) return;  // the panel moved on
+    m_curveAsked[slot].reset();
+    m_curveShown[slot] = now;
+    m_charts[slot]->showCurve(*curve, modelClassName(curve->target));
+}
+
+QString ExplorerView::modelClassName(int cls) const {
+    if (m_info && cls >= 0 && cls < m_info->numClasses())
+        return QString::fromStdString(m_info->classNames[static_cast<std::size_t>(cls)]);
+    return tr("class %1").arg(cls);
+}
+
+QString ExplorerView::describe(Method method, int tap, int target) const {
+    QStringList parts;
+    QString what = QString::fromStdString(methodName(method));
+    if (m_info && tap >= 0 && tap < static_cast<int>(m_info->taps.size()))
+        what += QStringLiteral(" @ ") +
+                QString::fromStdString(m_info->taps[static_cast<std::size_t>(tap)].name);
+    parts << what;
+    if (target >= 0) parts << tr("class %1").arg(modelClassName(target));
+    if (m_result) parts << QFileInfo(m_result->key.path).fileName();
+    return parts.join(QStringLiteral("  ·  "));
+}
+
+bool ExplorerView::requestSanity(int i) {
+    CurveRequest r;
+    if (!panelRequest(i, &r)) return false;
+    Q_EMIT sanityWanted(SanityRequest{r.image, r.method, r.tap});
+    return true;
 }
 
 bool ExplorerView::missingLayerMaps() const {

@@ -4,9 +4,11 @@
 
 #include <QWidget>
 #include <memory>
+#include <optional>
 
 #include "explain/model_session.h"
 #include "explorer/explain_controller.h"
+#include "explorer/explorer_metrics.h"
 #include "explorer/mask_outline_loader.h"
 #include "figures/comparison_figure.h"
 #include "localize/boxes.h"
@@ -18,11 +20,13 @@ class QCheckBox;
 class QLabel;
 class QPainter;
 class QTimer;
+class QAction;
 
 namespace camx::ui {
 
 class HeatmapPanel;
 class ColorScale;
+class FaithfulnessChart;
 
 class ExplorerView : public QWidget {
     Q_OBJECT
@@ -82,9 +86,30 @@ public:
     void setZoom(double zoom);
     double zoom() const { return m_zoom; }
 
+    // The deletion and insertion curves under every panel (View ▸ Faithfulness Curves): while
+    // on, each panel's map asks for its curves (curveWanted) whenever it changes.
+    bool curvesShown() const;
+    void setCurvesShown(bool shown);
+    QAction* curvesAction() const { return m_curvesAction; }
+    FaithfulnessChart* curveChart(int i) const { return m_charts[static_cast<std::size_t>(i)]; }
+    // Curves for the panels: shown where they are still what the panel shows, else dropped.
+    void showCurve(std::shared_ptr<const CurveResult> curve);
+    // What panel i shows, as a request: its method at its layer (CAM: its own) for the current
+    // result. False without a result or map.
+    bool panelRequest(int i, CurveRequest* out) const;
+    // The sanity check of panel i's map (its context menu, Tools ▸ Sanity Check): emits
+    // sanityWanted. False (and nothing emitted) when the panel has no map.
+    bool requestSanity(int i);
+    // "Grad-CAM @ layer4.1 · class Tiger_Hound · n1_1001.jpg"
+    QString describe(Method method, int tap, int target) const;
+
     QSize minimumSizeHint() const override;
 
 Q_SIGNALS:
+    void curveWanted(const camx::ui::CurveRequest& request);
+    // The curves were turned off: nothing asked for is wanted any more.
+    void curvesCancelled();
+    void sanityWanted(const camx::ui::SanityRequest& request);
     // The user picked another class or score kind: a new network pass is needed.
     void targetChanged();
     void scoreCamWanted(int tap);
@@ -100,9 +125,13 @@ protected:
 
 private:
     void refreshPanels();
+    // Asks for the curves of every visible panel whose map has none shown or coming.
+    void requestMissingCurves();
+    void resetCurves(const QString& message);
     // The line over the panels: file name, ground-truth class and pixel size.
     void setImageInfo(const QString& path, int label, QSize size);
     QString className(int label) const;
+    QString modelClassName(int cls) const;  // a model class index's name
     // The mask outlines of the image shown, to every panel.
     void applyOutlines();
     // Emits scoreCamWanted when a panel shows Score-CAM and the current result lacks it.
@@ -155,6 +184,12 @@ private:
     QLabel* m_top5;
     QLabel* m_imageInfo;
     ColorScale* m_scale;
+    std::vector<FaithfulnessChart*> m_charts;
+    QAction* m_curvesAction;
+    std::vector<std::optional<CurveRequest>> m_curveAsked, m_curveShown;
+    // The curves computed for the image shown (any panel's), so a method picked again shows its
+    // curve at once.
+    std::vector<std::shared_ptr<const CurveResult>> m_curveCache;
 };
 
 }  // namespace camx::ui
