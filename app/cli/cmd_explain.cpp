@@ -72,6 +72,79 @@ static void addPrecisionOption(CLI::App* cmd, std::string& precision) {
         ->capture_default_str();
 }
 
+// explain's and eval's method options: Finer-CAM's alpha and comparison ranks, and the
+// smoothing of every gradient method.
+struct MethodFlags {
+    double finerAlpha = 1.0;
+    std::string finerCompare;
+    bool augSmooth = false, eigenSmooth = false;
+};
+
+static void addMethodOptions(CLI::App* cmd, MethodFlags& f) {
+    cmd->add_option("--finer-alpha", f.finerAlpha,
+                    "finercam: how strongly the comparison classes are subtracted: the "
+                    "score is sum_j p_j (y_target - alpha y_j) / sum_j p_j on the logits y, "
+                    "p their softmax (pytorch-grad-cam's FinerWeightedTarget, whatever "
+                    "--score says); 0 gives Grad-CAM")
+        ->check(FiniteNumber)
+        ->capture_default_str();
+    cmd->add_option("--finer-compare", f.finerCompare,
+                    "finercam: the comparison classes, comma-separated ranks among every "
+                    "class sorted by how near its logit is to the target's (1 = the "
+                    "nearest); by default 1,2,3 as far as the model has classes");
+    cmd->add_flag("--aug-smooth", f.augSmooth,
+                  "gradient methods: average the map over the photo flipped or not and "
+                  "scaled by 0.9, 1 and 1.1, each map brought back (pytorch-grad-cam's "
+                  "aug_smooth; six network passes)");
+    cmd->add_flag("--eigen-smooth", f.eigenSmooth,
+                  "gradient methods: the first principal component of the weighted "
+                  "activations instead of their sum over channels (pytorch-grad-cam's "
+                  "eigen_smooth)");
+}
+
+// Finer-CAM's ranks as given (empty: its defaults), checked for form; a note when they are
+// given without finercam.
+static std::vector<int> parseFinerRanks(CLI::App* cmd, const MethodFlags& f,
+                                        const std::vector<Method>& methods) {
+    std::vector<int> ranks;
+    for (const auto& item : cmd->count("--finer-compare")
+                                ? splitList(f.finerCompare, "--finer-compare")
+                                : std::vector<std::string>{}) {
+        std::size_t used = 0;
+        int rank = -1;
+        try {
+            rank = std::stoi(item, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != item.size() || rank < 1)
+            throw CLI::ValidationError("--finer-compare",
+                                       "'" + item +
+                                           "' is not a rank (1, 2, ...: 1 is the class "
+                                           "whose logit is nearest the target's)");
+        ranks.push_back(rank);
+    }
+    const bool finer = std::find(methods.begin(), methods.end(), Method::FinerCam) != methods.end();
+    if (!finer && (cmd->count("--finer-alpha") || cmd->count("--finer-compare")))
+        std::fprintf(stderr,
+                     "note: --finer-alpha and --finer-compare apply to finercam, "
+                     "which --methods does not list\n");
+    return ranks;
+}
+
+// The ranks against the model's classes, where finercam is asked for.
+static void checkFinerRanks(const std::vector<int>& ranks, const std::vector<Method>& methods,
+                            const ModelInfo& info) {
+    if (std::find(methods.begin(), methods.end(), Method::FinerCam) == methods.end()) return;
+    for (int r : ranks)
+        if (r >= info.numClasses())
+            throw CLI::ValidationError(
+                "--finer-compare", "rank " + std::to_string(r) + " does not exist: the model has " +
+                                       std::to_string(info.numClasses()) +
+                                       " classes, so ranks 1 to " +
+                                       std::to_string(info.numClasses() - 1));
+}
+
 void addExplainCommands(CLI::App& app) {
     {
         auto* cmd = app.add_subcommand("explain",
@@ -82,9 +155,7 @@ void addExplainCommands(CLI::App& app) {
                                               layers = "last", target = "pred", score = "logit",
                                               mode = "largest", precision = "fp32";
         static float tau = 0.2f;
-        static double finerAlpha = 1.0;
-        static std::string finerCompare;
-        static bool augSmooth = false, eigenSmooth = false;
+        static MethodFlags mf;
         addModelOptions(cmd, mo);
         cmd->add_option("--image", image, "the photo")->required()->check(RegularFile);
         cmd->add_option("--annotation", annotation, "its PASCAL VOC annotation, for IoU")
@@ -93,25 +164,7 @@ void addExplainCommands(CLI::App& app) {
                         "comma-separated: cam,gradcam,gradcam++,xgradcam,layercam,hirescam,"
                         "finercam,scorecam,eigencam")
             ->capture_default_str();
-        cmd->add_option("--finer-alpha", finerAlpha,
-                        "finercam: how strongly the comparison classes are subtracted: the "
-                        "score is sum_j p_j (y_target - alpha y_j) / sum_j p_j on the logits y, "
-                        "p their softmax (pytorch-grad-cam's FinerWeightedTarget, whatever "
-                        "--score says); 0 gives Grad-CAM")
-            ->check(FiniteNumber)
-            ->capture_default_str();
-        cmd->add_option("--finer-compare", finerCompare,
-                        "finercam: the comparison classes, comma-separated ranks among every "
-                        "class sorted by how near its logit is to the target's (1 = the "
-                        "nearest); by default 1,2,3 as far as the model has classes");
-        cmd->add_flag("--aug-smooth", augSmooth,
-                      "gradient methods: average the map over the photo flipped or not and "
-                      "scaled by 0.9, 1 and 1.1, each map brought back (pytorch-grad-cam's "
-                      "aug_smooth; six network passes)");
-        cmd->add_flag("--eigen-smooth", eigenSmooth,
-                      "gradient methods: the first principal component of the weighted "
-                      "activations instead of their sum over channels (pytorch-grad-cam's "
-                      "eigen_smooth)");
+        addMethodOptions(cmd, mf);
         cmd->add_option("--layers", layers,
                         "comma-separated tap names (layer4.2, conv5_block3_out), 'last' or 'all'")
             ->capture_default_str();
@@ -133,30 +186,7 @@ void addExplainCommands(CLI::App& app) {
             ->capture_default_str();
         cmd->callback([cmd] {
             const std::vector<Method> methodList = parseMethods(methods);
-            std::vector<int> finerRanks;
-            for (const auto& item : cmd->count("--finer-compare")
-                                        ? splitList(finerCompare, "--finer-compare")
-                                        : std::vector<std::string>{}) {
-                std::size_t used = 0;
-                int rank = -1;
-                try {
-                    rank = std::stoi(item, &used);
-                } catch (const std::exception&) {
-                    used = 0;
-                }
-                if (used != item.size() || rank < 1)
-                    throw CLI::ValidationError("--finer-compare",
-                                               "'" + item +
-                                                   "' is not a rank (1, 2, ...: 1 is the class "
-                                                   "whose logit is nearest the target's)");
-                finerRanks.push_back(rank);
-            }
-            const bool finer = std::find(methodList.begin(), methodList.end(), Method::FinerCam) !=
-                               methodList.end();
-            if (!finer && (cmd->count("--finer-alpha") || cmd->count("--finer-compare")))
-                std::fprintf(stderr,
-                             "note: --finer-alpha and --finer-compare apply to finercam, "
-                             "which --methods does not list\n");
+            const std::vector<int> finerRanks = parseFinerRanks(cmd, mf, methodList);
             // Refuse a folder of other files before any work, and write the new set beside it.
             StagedFolder folder(out, isExplainOutput);
             std::vector<Box> truth;
@@ -181,18 +211,11 @@ void addExplainCommands(CLI::App& app) {
             eo.taps = parseLayers(layers, info);
             eo.score = score == "prob" ? ScoreKind::Probability : ScoreKind::Logit;
             eo.bf16 = precision == "bf16";
-            eo.finerAlpha = finerAlpha;
+            eo.finerAlpha = mf.finerAlpha;
             eo.finerCompare = finerRanks;
-            eo.augSmooth = augSmooth;
-            eo.eigenSmooth = eigenSmooth;
-            if (finer)
-                for (int r : finerRanks)
-                    if (r >= info.numClasses())
-                        throw CLI::ValidationError(
-                            "--finer-compare",
-                            "rank " + std::to_string(r) + " does not exist: the model has " +
-                                std::to_string(info.numClasses()) + " classes, so ranks 1 to " +
-                                std::to_string(info.numClasses() - 1));
+            eo.augSmooth = mf.augSmooth;
+            eo.eigenSmooth = mf.eigenSmooth;
+            checkFinerRanks(finerRanks, methodList, info);
             int cls = -1;
             if (target != "pred") {
                 try {
@@ -271,8 +294,8 @@ void addExplainCommands(CLI::App& app) {
                       {"box_mode", mode},
                       {"top5", top},
                       {"ground_truth", gt},
-                      {"aug_smooth", augSmooth},
-                      {"eigen_smooth", eigenSmooth},
+                      {"aug_smooth", mf.augSmooth},
+                      {"eigen_smooth", mf.eigenSmooth},
                       {"maps", maps}};
             if (!e.finerClasses.empty()) {
                 json names = json::array();
@@ -281,7 +304,7 @@ void addExplainCommands(CLI::App& app) {
                 std::vector<int> ranks = finerRanks;  // the default's, where none were given
                 for (std::size_t r = ranks.size(); r < e.finerClasses.size(); ++r)
                     ranks.push_back(static_cast<int>(r) + 1);
-                j["finer_cam"] = {{"alpha", finerAlpha},
+                j["finer_cam"] = {{"alpha", mf.finerAlpha},
                                   {"compare_ranks", ranks},
                                   {"compare_classes", e.finerClasses},
                                   {"compare_names", names}};
@@ -322,6 +345,7 @@ void addExplainCommands(CLI::App& app) {
                            protocol = "ours", saveMaps, metrics, metricScore = "prob",
                            deletionBase = "zeros", insertionBase = "blur";
         static EvalOptions o;
+        static MethodFlags mf;
         static int limit = 0;
         static double sweepStep = 0.05;
         addModelOptions(cmd, mo);
@@ -330,6 +354,7 @@ void addExplainCommands(CLI::App& app) {
         cmd->add_option("--limit", limit, "the first N images only")
             ->check(CLI::Range(1, std::numeric_limits<int>::max()));
         cmd->add_option("--methods", methods)->capture_default_str();
+        addMethodOptions(cmd, mf);
         cmd->add_option("--layers", layers, "tap names, 'last' or 'all'")->capture_default_str();
         cmd->add_option("--tau", o.tau)
             ->check(FiniteNumber & CLI::Range(0.0f, 1.0f))
@@ -395,11 +420,16 @@ void addExplainCommands(CLI::App& app) {
             o.metrics.score =
                 metricScore == "logit" ? MetricScore::Logit : MetricScore::Probability;
             o.methods = parseMethods(methods);
+            o.finerCompare = parseFinerRanks(cmd, mf, o.methods);
+            o.finerAlpha = mf.finerAlpha;
+            o.augSmooth = mf.augSmooth;
+            o.eigenSmooth = mf.eigenSmooth;
             o.limit = static_cast<std::size_t>(limit);
             TerminalProgress bar(mo.quiet);
             auto session = openModel(mo);
             const ModelInfo& info = session->info();
             o.methods = methodsForModel(o.methods, *session, cmd->count("--methods") > 0);
+            checkFinerRanks(o.finerCompare, o.methods, info);
             o.taps = parseLayers(layers, info);
             o.score = score == "prob" ? ScoreKind::Probability : ScoreKind::Logit;
             o.bf16 = precision == "bf16";

@@ -353,6 +353,11 @@ std::string runKey(const ModelSession& model, const std::vector<Sample>& samples
         j["wsol_step"] = o.wsolStep;
     }
     if (o.metrics.any()) j["metrics"] = metricOptionsJson(o.metrics);
+    // The methods' options, only where they differ from the defaults (older keys still match).
+    if (o.finerAlpha != 1.0 || !o.finerCompare.empty())
+        j["finer_cam"] = {{"alpha", o.finerAlpha}, {"compare_ranks", o.finerCompare}};
+    if (o.augSmooth) j["aug_smooth"] = true;
+    if (o.eigenSmooth) j["eigen_smooth"] = true;
     // Maps saved by an earlier run are only in the folder it wrote to.
     if (!o.saveMapsDir.empty()) j["save_maps"] = fs::absolute(o.saveMapsDir).string();
     // A TorchScript model's input size and normalisation may come from the user, not the file:
@@ -702,6 +707,10 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
     eo.taps = o.taps;
     eo.score = o.score;
     eo.bf16 = o.bf16;
+    eo.finerAlpha = o.finerAlpha;
+    eo.finerCompare = o.finerCompare;
+    eo.augSmooth = o.augSmooth;
+    eo.eigenSmooth = o.eigenSmooth;
     std::size_t processed = result.records.size();
     while (auto batch = loader.next()) {
         job.throwIfCancelled();
@@ -879,6 +888,12 @@ SavedEvaluation loadEvaluation(const fs::path& dir, const std::vector<std::strin
             throw std::runtime_error("unknown protocol");
         if (key.contains("wsol_step")) o.wsolStep = key.at("wsol_step").get<double>();
         if (key.contains("metrics")) metricOptionsFromJson(key.at("metrics"), &o.metrics);
+        if (key.contains("finer_cam")) {
+            o.finerAlpha = key.at("finer_cam").at("alpha").get<double>();
+            o.finerCompare = key.at("finer_cam").at("compare_ranks").get<std::vector<int>>();
+        }
+        o.augSmooth = key.value("aug_smooth", false);
+        o.eigenSmooth = key.value("eigen_smooth", false);
         o.methods.clear();
         for (const auto& m : key.at("methods")) {
             Method method;
@@ -1064,6 +1079,12 @@ void writeSummaryJson(const fs::path& path, const EvalSummary& s,
     if (!s.classMatch.empty()) j["class_match"] = s.classMatch;
     j["protocol"] = evalProtocolId(s.protocol);
     if (o.metrics.any()) j["metrics"] = metricOptionsJson(o.metrics);
+    j["aug_smooth"] = o.augSmooth;
+    j["eigen_smooth"] = o.eigenSmooth;
+    if (std::find(o.methods.begin(), o.methods.end(), Method::FinerCam) != o.methods.end())
+        j["finer_cam"] = {
+            {"alpha", o.finerAlpha},
+            {"compare_ranks", o.finerCompare.empty() ? json("default") : json(o.finerCompare)}};
     if (s.protocol == EvalProtocol::Wsol) {
         // Percent, as wsolevaluation reports; the thresholds are np.arange(0, 1, step).
         j["wsol_threshold_step"] = o.wsolStep;

@@ -66,6 +66,11 @@ struct EvalOptions {
     // Faithfulness metrics (eval/metric_eval.h); with any, the baseline maps (random, center,
     // sobel) are scored as well, as methods with layer -1.
     MetricOptions metrics;
+    // The methods' options, as ExplainOptions: Finer-CAM's alpha and comparison ranks (empty:
+    // its defaults), and the smoothing of every gradient method.
+    double finerAlpha = 1.0;
+    std::vector<int> finerCompare;
+    bool augSmooth = false, eigenSmooth = false;
 
     static std::vector<float> defaultSweep(float step = 0.05f);  // 0, step, ..., < 1
 };

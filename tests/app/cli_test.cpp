@@ -221,6 +221,42 @@ TEST_F(Cli, EvalWritesCsvAndSummary) {
     EXPECT_TRUE(j["methods"][1].contains("max_box_acc_v2"));
 }
 
+TEST_F(Cli, EvalTakesFinerCamsAndTheSmoothingOptions) {
+    const std::string base = "eval --model " + (s_dir->path() / "m/best.ckpt").string() +
+                             " --data " + (s_dir->path() / "demo").string() + " --limit 3 ";
+    // Alpha 0 is Grad-CAM: the same boxes, image by image.
+    const fs::path out = s_dir->path() / "ev-finer";
+    CliRun r = cli(base + "--methods gradcam,finercam --finer-alpha 0 --out " + out.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    auto j = nlohmann::json::parse(test::slurp(out / "summary.json"));
+    ASSERT_EQ(j["methods"].size(), 2u);
+    EXPECT_EQ(j["methods"][1]["method"], "finercam");
+    EXPECT_DOUBLE_EQ(j["methods"][1]["mean_iou"].get<double>(),
+                     j["methods"][0]["mean_iou"].get<double>());
+    EXPECT_EQ(j["finer_cam"]["alpha"].get<double>(), 0.0);
+    EXPECT_EQ(j["aug_smooth"], false);
+    // The smoothing is recorded, and changes the maps (so an earlier run does not resume).
+    const fs::path smooth = s_dir->path() / "ev-smooth";
+    r = cli(base + "--methods gradcam --aug-smooth --eigen-smooth --out " + smooth.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    j = nlohmann::json::parse(test::slurp(smooth / "summary.json"));
+    EXPECT_EQ(j["aug_smooth"], true);
+    EXPECT_EQ(j["eigen_smooth"], true);
+    const fs::path plain = s_dir->path() / "ev-plain";
+    ASSERT_EQ(cli(base + "--methods gradcam --out " + plain.string()).code, 0);
+    fs::copy_file(plain / "records.jsonl", smooth / "eval_partial.jsonl");
+    r = cli(base + "--methods gradcam --aug-smooth --eigen-smooth --out " + smooth.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(r.output.find("resumed"), std::string::npos) << r.output;
+    fs::copy_file(smooth / "records.jsonl", smooth / "eval_partial.jsonl");  // the same settings
+    r = cli(base + "--methods gradcam --aug-smooth --eigen-smooth --out " + smooth.string());
+    EXPECT_NE(r.output.find("resumed 3 images"), std::string::npos) << r.output;
+    // A rank the model lacks names the option.
+    r = cli(base + "--methods finercam --finer-compare 9 --out " + out.string());
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("--finer-compare"), std::string::npos) << r.output;
+}
+
 TEST_F(Cli, EvalRunsTheSanityCheckAndNamesAnUnknownMetric) {
     const std::string base = "eval --model " + (s_dir->path() / "m/best.ckpt").string() +
                              " --data " + (s_dir->path() / "demo").string() + " --limit 2 ";

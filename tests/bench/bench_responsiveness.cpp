@@ -133,7 +133,10 @@ int main(int argc, char** argv) {
     dash->startEvaluation();
     ui::TrainWizard* wizard = w.showTrainWizard();
     wizard->setDatasetPath(QString::fromStdString(data.string()));
-    QTest::qWaitFor([&] { return wizard->dataset() != nullptr; }, 60000);
+    if (!QTest::qWaitFor([&] { return wizard->dataset() != nullptr; }, 60000)) {
+        std::fprintf(stderr, "the wizard did not open the dataset within a minute\n");
+        return 1;
+    }
     TrainConfig c = wizard->config();
     applyTrainPreset("demo", c);
     c.epochs = 1;
@@ -156,7 +159,10 @@ int main(int argc, char** argv) {
     const bool stillRunning = dash->isRunning() && wizard->isTraining();
     dash->cancel();
     wizard->cancelTraining();
-    QTest::qWaitFor([&] { return !dash->isRunning() && !wizard->isTraining(); }, 120000);
+    if (!QTest::qWaitFor([&] { return !dash->isRunning() && !wizard->isTraining(); }, 120000))
+        std::fprintf(stderr,
+                     "warning: the evaluation or the training did not stop within two "
+                     "minutes of being cancelled\n");
 
     std::printf("[1] idle, %zu ticks:          longest stall %6.1f ms, p99 %5.1f ms\n", idle.ticks,
                 idle.maxMs, idle.p99Ms);
