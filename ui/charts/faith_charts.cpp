@@ -22,7 +22,8 @@ QChart* newChart(const QString& title) {
     auto* c = new QChart;
     c->setTitle(title);
     c->setAnimationOptions(QChart::NoAnimation);
-    c->legend()->setAlignment(Qt::AlignBottom);
+    // Six methods' names with their figures: on the right, one per line, never elided.
+    c->legend()->setAlignment(Qt::AlignRight);
     c->setMargins(QMargins(4, 4, 4, 4));
     return c;
 }
@@ -273,7 +274,7 @@ QChart* makeDeletionChart(const std::vector<const MethodSummary*>& methods, bool
         upper->setParent(area);
         lower->setParent(area);
         QColor fill = faithColour(m->method);
-        fill.setAlpha(methodIsBaseline(m->method) ? 18 : 40);
+        fill.setAlpha(methodIsBaseline(m->method) ? 16 : 32);
         area->setBrush(fill);
         area->setPen(Qt::NoPen);
         area->setName(faithMethodLabel(*m));
@@ -341,14 +342,24 @@ QChart* makeRoadChart(const std::vector<const MethodSummary*>& methods,
 
 QChart* makeSanityChart(const std::vector<const MethodSummary*>& methods,
                         const std::vector<std::string>& steps, bool ssim) {
-    QChart* c = newChart(ssim ? QObject::tr("Sanity check: SSIM to the original map")
-                              : QObject::tr("Sanity check: Spearman ρ to the original map"));
+    QChart* c =
+        newChart(ssim ? QObject::tr("Sanity check: SSIM to the original map (baselines: 1)")
+                      : QObject::tr("Sanity check: Spearman ρ to the original map (baselines: 1)"));
     QStringList cats{QObject::tr("original")};
-    for (const auto& s : steps) cats << QString::fromStdString(s);
+    for (const auto& s : steps) {
+        // A long cascade (a ResNet-50's 18 steps): "layer3.1" -> "3.1", as the layer chart.
+        QString name = QString::fromStdString(s);
+        if (steps.size() > 8 && name.startsWith(QLatin1String("layer"))) name = name.mid(5);
+        cats << name;
+    }
     auto* x = new QBarCategoryAxis;
     x->append(cats);
-    x->setTitleText(QObject::tr("weights randomised down to (cascade, top down)"));
-    if (cats.size() > 6) x->setLabelsAngle(-60);
+    x->setTitleText(steps.size() > 8
+                        ? QObject::tr("weights randomised from the top down to (layerN.M)")
+                        : QObject::tr("weights randomised from the top down to"));
+    x->setTruncateLabels(false);
+    // Upright: a slanted first or last label would reach past the axis and be dropped.
+    if (cats.size() > 8) x->setLabelsAngle(-90);
     double lo = 0;
     for (const MethodSummary* m : methods)
         if (m->metrics)
@@ -357,6 +368,9 @@ QChart* makeSanityChart(const std::vector<const MethodSummary*>& methods,
     lo = std::floor(lo * 5) / 5;
     auto* y = valueAxis(ssim ? QObject::tr("SSIM") : QObject::tr("Spearman ρ"), lo, 1.05,
                         QStringLiteral("%.1f"));
+    y->setTickType(QValueAxis::TicksDynamic);  // 0, 0.2, ..., 1: every label exact
+    y->setTickAnchor(0);
+    y->setTickInterval(0.2);
     c->addAxis(x, Qt::AlignBottom);
     c->addAxis(y, Qt::AlignLeft);
     for (const MethodSummary* m : methods) {

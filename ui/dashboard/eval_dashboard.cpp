@@ -370,6 +370,7 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     hint->setEnabled(false);  // drawn in the muted colour
     hint->setWordWrap(true);
     viewRow->addWidget(hint, 1);
+    viewRow->addStretch();  // where the hint was, on the Faithfulness page
 
     auto* grid = new QGridLayout;
     auto* faithGrid = new QGridLayout;
@@ -474,7 +475,7 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     m_faithTable->setWordWrap(false);
     m_faithTable->verticalHeader()->hide();
     m_faithTable->horizontalHeader()->setDefaultAlignment(Qt::AlignCenter);
-    m_faithTable->setMinimumHeight(90);
+    m_faithTable->verticalHeader()->setDefaultSectionSize(m_faithTable->fontMetrics().height() + 8);
     m_faithTable->setToolTip(
         tr("Click a method to see its best and worst images by the clicked column's metric"));
     connect(m_faithTable, &QTableView::clicked, this, [this](const QModelIndex& index) {
@@ -494,7 +495,7 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     auto* faithCharts = new QWidget;
     faithGrid->setContentsMargins(0, 0, 0, 0);
     faithCharts->setLayout(faithGrid);
-    auto* faithSplit = new QSplitter(Qt::Vertical);
+    auto* faithSplit = m_faithSplit = new QSplitter(Qt::Vertical);
     faithSplit->setObjectName(QStringLiteral("faithSplitter"));
     faithSplit->setChildrenCollapsible(false);
     faithSplit->addWidget(m_faithTable);
@@ -1104,12 +1105,17 @@ void EvalDashboard::rebuild() {
                     std::find(taps.begin(), taps.end(), m.tap) == taps.end())
                     taps.push_back(m.tap);
             std::sort(taps.begin(), taps.end());
-            for (int t : taps)
-                m_view->addItem(
-                    t >= 0 && t < static_cast<int>(m_tapNames.size())
-                        ? QString::fromStdString(m_tapNames[static_cast<std::size_t>(t)])
-                        : QString::number(t),
-                    t);
+            for (int t : taps) {
+                // The model's name for the layer, else the evaluation's (no model: tests).
+                QString name = QString::number(t);
+                if (t >= 0 && t < static_cast<int>(m_tapNames.size()))
+                    name = QString::fromStdString(m_tapNames[static_cast<std::size_t>(t)]);
+                else
+                    for (const auto& m : m_results->summary.methods)
+                        if (m.tap == t && !m.tapName.empty())
+                            name = QString::fromStdString(m.tapName);
+                m_view->addItem(name, t);
+            }
             const int i = m_view->findData(keep.isValid() ? keep : QVariant(m_lastTap));
             m_view->setCurrentIndex(i >= 0 ? i : m_view->count() - 1);
         }
@@ -1378,6 +1384,14 @@ void EvalDashboard::rebuildFaith(const std::vector<const MethodSummary*>& shown)
     QHeaderView* header = m_faithTable->horizontalHeader();
     header->setSectionResizeMode(QHeaderView::ResizeToContents);
     header->setSectionResizeMode(0, QHeaderView::Stretch);
+    // Every row in view where there is room, at least four (the splitter gives more).
+    const int rowHeight = m_faithTable->verticalHeader()->defaultSectionSize();
+    const int frame = 2 * m_faithTable->frameWidth() + header->sizeHint().height() + 2;
+    const int full = frame + rowHeight * m_faith->rowCount();
+    m_faithTable->setMinimumHeight(frame + rowHeight * std::min(4, m_faith->rowCount()));
+    m_faithTable->setMaximumHeight(full);
+    const int total = std::max(m_faithSplit->height(), full + 400);
+    m_faithSplit->setSizes({full, total - full});
 
     const MetricOptions& o = m_results->options.metrics;
     const QList<QChart*> charts = {

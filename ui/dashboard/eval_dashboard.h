@@ -44,6 +44,7 @@ class QLabel;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QSplitter;
 class QStandardItemModel;
 class QTabWidget;
 class QTableView;
@@ -206,7 +207,8 @@ private:
     QWidget* m_faithPage;
     QLabel* m_faithMessage;
     QWidget* m_faithBody;
-    QComboBox* m_sanityMeasure;  // Spearman / SSIM
+    QSplitter* m_faithSplit;  // the table over the charts
+    QComboBox* m_sanityMeasure;     // Spearman / SSIM
     QStandardItemModel* m_faith;
     QTableView* m_faithTable;
     std::vector<FaithMetric> m_faithColumns;  // the metric of each column from 2 on
