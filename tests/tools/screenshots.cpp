@@ -8,7 +8,8 @@
 // dashboard's evaluation protocol. open-dataset saves File ▸ Open Dataset's dialog filled in with
 // --data, --format and --metadata; load-report the open dataset's load report. faithfulness saves
 // the dashboard's Faithfulness page showing a made-up ResNet-50 evaluation with every metric (no
-// dataset or model needed: the numbers are illustrative, of the size such evaluations give).
+// dataset or model needed: the numbers are illustrative, of the size such evaluations give);
+// faithfulness-empty the same page for an evaluation without metrics.
 // A TorchScript model given with --model is opened as if the user answered its questions: Open
 // (the trust question, when it is outside the user's folders) and, for a file without metadata,
 // the Model Input dialog with --input-size (default 224). --screen trust / input saves those
@@ -169,13 +170,21 @@ int main(int argc, char** argv) {
         window.dashboard()->setProtocol(parser.value(protocol) == QLatin1String("wsol")
                                             ? camx::EvalProtocol::Wsol
                                             : camx::EvalProtocol::Ours);
-    if (parser.isSet(shot) && parser.value(screen) == QLatin1String("faithfulness")) {
+    const bool faithEmpty = parser.value(screen) == QLatin1String("faithfulness-empty");
+    if (parser.isSet(shot) &&
+        (parser.value(screen) == QLatin1String("faithfulness") || faithEmpty)) {
         // The dashboard's Faithfulness page on its own, with an illustrative evaluation.
         const QString file = parser.value(shot);
         auto* d = new camx::ui::EvalDashboard;
         d->setAttribute(Qt::WA_DeleteOnClose);
         d->resize(parser.isSet(size) ? window.size() : QSize(1500, 950));
-        d->showEvaluation(illustrativeFaithEvaluation());
+        auto evaluation = illustrativeFaithEvaluation();
+        if (faithEmpty)  // as an evaluation without metrics shows it
+        {
+            evaluation->options.metrics = {};
+            for (auto& m : evaluation->summary.methods) m.metrics.reset();
+        }
+        d->showEvaluation(evaluation);
         d->pages()->setCurrentWidget(d->faithPage());
         window.hide();
         d->show();

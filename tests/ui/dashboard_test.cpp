@@ -582,7 +582,7 @@ TEST_F(Dashboard, AskedMetricsReachTheRunAndTheFaithfulnessPage) {
     EXPECT_EQ(table->rowCount(), 5);
     QStringList headers;
     for (int c = 0; c < table->columnCount(); ++c)
-        headers << table->headerData(c, Qt::Horizontal).toString();
+        headers << table->headerData(c, Qt::Horizontal).toString().replace('\n', ' ');
     EXPECT_TRUE(headers.join('|').contains("Deletion AUC")) << headers.join('|').toStdString();
     EXPECT_TRUE(headers.join('|').contains("Avg drop %"));
     EXPECT_FALSE(headers.join('|').contains("Insertion AUC"));

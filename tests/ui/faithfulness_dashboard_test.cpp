@@ -163,7 +163,11 @@ protected:
     int columnOf(const QString& header) const {
         QAbstractItemModel* model = d->faithTable()->model();
         for (int c = 0; c < model->columnCount(); ++c)
-            if (model->headerData(c, Qt::Horizontal).toString().startsWith(header)) return c;
+            if (model->headerData(c, Qt::Horizontal)
+                    .toString()
+                    .replace('\n', ' ')
+                    .startsWith(header))
+                return c;
         return -1;
     }
     // The split rows of a method's images ranked by hand, best first.

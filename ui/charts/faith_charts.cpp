@@ -95,6 +95,17 @@ QString faithMetricName(FaithMetric m) {
     return {};
 }
 
+QString faithMetricHeader(FaithMetric m) {
+    QString name = faithMetricName(m);
+    // Break before the last word, or before "confidence" / "pointing": two short lines.
+    int at = name.lastIndexOf(QLatin1Char(' '));
+    if (m == FaithMetric::IncreaseInConfidence || m == FaithMetric::EnergyPointingGame)
+        at = name.indexOf(QLatin1Char(' '), name.indexOf(QLatin1Char(' ')) + 1);
+    if (m == FaithMetric::EnergyPointingGame) at = name.indexOf(QLatin1Char(' '));
+    if (at > 0) name[at] = QLatin1Char('\n');
+    return name + (faithLowerIsBetter(m) ? QStringLiteral(" ↓") : QStringLiteral(" ↑"));
+}
+
 QString faithMetricTip(FaithMetric m) {
     switch (m) {
         case FaithMetric::DeletionAuc:
@@ -252,8 +263,8 @@ QChart* makeDeletionChart(const std::vector<const MethodSummary*>& methods, bool
     auto* x = valueAxis(insertion ? QObject::tr("fraction of pixels inserted")
                                   : QObject::tr("fraction of pixels removed"),
                         0, 1, QStringLiteral("%.1f"));
-    auto* y = valueAxis(QObject::tr("mean class score"), 0, top > 1 ? top * 1.05 : 1.0,
-                        QStringLiteral("%.1f"));
+    auto* y =
+        valueAxis(QObject::tr("mean score"), 0, top > 1 ? top * 1.05 : 1.0, QStringLiteral("%.1f"));
     if (top > 1) y->applyNiceNumbers();  // logits
     c->addAxis(x, Qt::AlignBottom);
     c->addAxis(y, Qt::AlignLeft);
@@ -303,7 +314,7 @@ QChart* makeRoadChart(const std::vector<const MethodSummary*>& methods,
     if (hi - lo < 1e-9) hi = lo + 1;
     auto* x = valueAxis(QObject::tr("percentile of pixels removed"), 0, 100, QStringLiteral("%d"));
     x->setTickCount(11);
-    auto* y = valueAxis(QObject::tr("mean score change"), lo, hi, QStringLiteral("%.2f"));
+    auto* y = valueAxis(QObject::tr("Δ score"), lo, hi, QStringLiteral("%.2f"));
     y->applyNiceNumbers();
     c->addAxis(x, Qt::AlignBottom);
     c->addAxis(y, Qt::AlignLeft);
@@ -366,8 +377,8 @@ QChart* makeSanityChart(const std::vector<const MethodSummary*>& methods,
             for (double v : ssim ? m->metrics->sanitySsim : m->metrics->sanitySpearman)
                 if (std::isfinite(v)) lo = std::min(lo, v);
     lo = std::floor(lo * 5) / 5;
-    auto* y = valueAxis(ssim ? QObject::tr("SSIM") : QObject::tr("Spearman ρ"), lo, 1.05,
-                        QStringLiteral("%.1f"));
+    auto* y =
+        valueAxis(ssim ? QObject::tr("SSIM") : QObject::tr("ρ"), lo, 1.05, QStringLiteral("%.1f"));
     y->setTickType(QValueAxis::TicksDynamic);  // 0, 0.2, ..., 1: every label exact
     y->setTickAnchor(0);
     y->setTickInterval(0.2);

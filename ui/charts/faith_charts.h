@@ -29,8 +29,9 @@ enum class FaithMetric {
 };
 // The table's columns, in order (Sanity is charted, not tabled).
 const std::vector<FaithMetric>& faithTableMetrics();
-QString faithMetricName(FaithMetric m);  // "Deletion AUC"
-QString faithMetricTip(FaithMetric m);   // what it means and which direction is better
+QString faithMetricName(FaithMetric m);    // "Deletion AUC"
+QString faithMetricHeader(FaithMetric m);  // "Deletion\nAUC ↓": two lines, with the direction
+QString faithMetricTip(FaithMetric m);     // what it means and which direction is better
 bool faithLowerIsBetter(FaithMetric m);
 int faithDecimals(FaithMetric m);  // 3 for scores, 1 for percentages
 // The split's mean (the summary's) and one image's value; empty where it was not measured.

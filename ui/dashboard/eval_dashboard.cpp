@@ -145,6 +145,21 @@ bool* metricFlag(MetricOptions& o, const QString& id) {
     return nullptr;
 }
 
+// "deletion, road, sanity": what the settings line says.
+std::string metricListText(const MetricOptions& o) {
+    std::string s;
+    auto add = [&](bool on, const char* id) {
+        if (on) s += (s.empty() ? "" : ", ") + std::string(id);
+    };
+    add(o.deletion, "deletion");
+    add(o.insertion, "insertion");
+    add(o.road, "ROAD");
+    add(o.drop, "confidence drop");
+    add(o.pointing, "pointing");
+    add(o.sanity, "sanity check");
+    return s;
+}
+
 // "deletion,road,sanity": the chosen ones in the menu's (and metricListId's) fixed order;
 // unknown entries dropped.
 QString normalizedMetricList(const QString& list) {
@@ -510,8 +525,14 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     m_faithPage = new QWidget;
     m_faithPage->setObjectName(QStringLiteral("faithPage"));
     auto* faithPage = new QVBoxLayout(m_faithPage);
-    faithPage->addWidget(m_faithMessage);
-    faithPage->addWidget(m_faithBody, 1);
+    // A readable line length, centred.
+    m_faithMessage->setMaximumWidth(720);
+    auto* messageRow = new QHBoxLayout;
+    messageRow->addStretch(1);
+    messageRow->addWidget(m_faithMessage, 10);
+    messageRow->addStretch(1);
+    faithPage->addLayout(messageRow, 1);
+    faithPage->addWidget(m_faithBody, 100);
 
     auto* localisationPage = new QWidget;
     auto* localisation = new QVBoxLayout(localisationPage);
@@ -1026,6 +1047,14 @@ QString EvalDashboard::evaluationSettings() const {
                        .arg(boxRuleText(o.mode), scoreText(o.score));
     if (o.protocol == EvalProtocol::Wsol || m_results->summary.protocol == EvalProtocol::Wsol)
         text += tr(" · protocol: %1").arg(protocolText(o));
+    const bool curves = o.metrics.deletion || o.metrics.insertion;
+    if (o.metrics.any())
+        text +=
+            curves
+                ? tr(" · faithfulness: %1 (%2 steps)")
+                      .arg(QString::fromStdString(metricListText(o.metrics)))
+                      .arg(o.metrics.steps)
+                : tr(" · faithfulness: %1").arg(QString::fromStdString(metricListText(o.metrics)));
     return text;
 }
 
@@ -1050,7 +1079,10 @@ void EvalDashboard::updateSettingsLine() {
             tr("A new evaluation runs at the explorer's τ %1 · box: %2 · "
                "score: %3 · protocol: %4")
                 .arg(next.tau, 0, 'f', 2)
-                .arg(boxRuleText(next.mode), scoreText(next.score), protocolText(next)));
+                .arg(boxRuleText(next.mode), scoreText(next.score), protocolText(next)) +
+            (next.metrics.any() ? tr(" · faithfulness: %1")
+                                      .arg(QString::fromStdString(metricListText(next.metrics)))
+                                : QString()));
     if (m_model && !m_model->info().camAvailable)
         m_settings->setText(
             m_settings->text() + QStringLiteral("<br>") +
@@ -1313,8 +1345,7 @@ void EvalDashboard::rebuildFaith(const std::vector<const MethodSummary*>& shown)
                         "look at the model: a method should beat them"),
                      tr("Images the metrics were computed on")};
     for (FaithMetric f : m_faithColumns) {
-        headers << faithMetricName(f) +
-                       (faithLowerIsBetter(f) ? QStringLiteral(" ↓") : QStringLiteral(" ↑"));
+        headers << faithMetricHeader(f);
         tips << faithMetricTip(f);
     }
     m_faith->setHorizontalHeaderLabels(headers);

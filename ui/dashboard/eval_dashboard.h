@@ -207,8 +207,8 @@ private:
     QWidget* m_faithPage;
     QLabel* m_faithMessage;
     QWidget* m_faithBody;
-    QSplitter* m_faithSplit;  // the table over the charts
-    QComboBox* m_sanityMeasure;     // Spearman / SSIM
+    QSplitter* m_faithSplit;     // the table over the charts
+    QComboBox* m_sanityMeasure;  // Spearman / SSIM
     QStandardItemModel* m_faith;
     QTableView* m_faithTable;
     std::vector<FaithMetric> m_faithColumns;  // the metric of each column from 2 on
