@@ -660,6 +660,9 @@ void EvalDashboard::updateMetricsButton() {
         if (a->isChecked()) names << a->data().toString();
     m_metricsButton->setText(names.isEmpty() ? tr("Metrics: none")
                                              : tr("Metrics: %1").arg(names.size()));
+    // Room for the menu arrow Fusion draws in the corner, clear of the text.
+    m_metricsButton->setMinimumWidth(0);
+    m_metricsButton->setMinimumWidth(m_metricsButton->sizeHint().width() + 10);
     m_metricsButton->setToolTip(
         tr("<p>Faithfulness metrics a new evaluation computes besides localisation: %1.</p>"
            "<p>They cost extra forward passes: deletion and insertion steps + 1 per map and "
