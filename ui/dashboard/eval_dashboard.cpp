@@ -281,8 +281,14 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
             tr("One explanation per cascade step: the model re-explained with its weights "
                "randomised top down"));
         m_metricsButton->setMenu(menu);
-        const QSettings s;
-        setMetricList(s.value(kMetricsKey).toString());
+        // The remembered choice, read only (setMetricList would write it back).
+        const QStringList chosen = normalizedMetricList(QSettings().value(kMetricsKey).toString())
+                                       .split(QLatin1Char(','), Qt::SkipEmptyParts);
+        for (QAction* a : menu->actions()) {
+            const QSignalBlocker block(a);
+            a->setChecked(chosen.contains(a->data().toString()));
+        }
+        updateMetricsButton();
     }
     m_layers = new QComboBox;
     m_layers->setObjectName(QStringLiteral("evalLayersCombo"));
