@@ -2,11 +2,15 @@
 // drives it to a screen (the explorer, the dashboard after an evaluation, the wizard after
 // training) and saves it. A development tool, kept out of the application's own main().
 //   xvfb-run -a -s "-screen 0 1600x1000x24" build/tests/camx_screenshots --demo --screenshot FILE
-//       [--screen main|start|dashboard|wizard|trust|input|open-dataset|load-report|curves|sanity]
+//       [--screen main|start|dashboard|faithfulness|faithfulness-empty|wizard|trust|input|
+//        open-dataset|load-report|curves|sanity]
 //       [--size WxH] [--layer NAME] [--input-size N] [--protocol ours|wsol]
 // --format and --metadata say how to read --data (as for cam-explorer); --protocol picks the
 // dashboard's evaluation protocol. open-dataset saves File ▸ Open Dataset's dialog filled in with
-// --data, --format and --metadata; load-report the open dataset's load report.
+// --data, --format and --metadata; load-report the open dataset's load report. faithfulness saves
+// the dashboard's Faithfulness page showing a made-up ResNet-50 evaluation with every metric (no
+// dataset or model needed: the numbers are illustrative, of the size such evaluations give);
+// faithfulness-empty the same page for an evaluation without metrics.
 // A TorchScript model given with --model is opened as if the user answered its questions: Open
 // (the trust question, when it is outside the user's folders) and, for a file without metadata,
 // the Model Input dialog with --input-size (default 224). --screen trust / input saves those
@@ -18,8 +22,10 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSpinBox>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <utility>
@@ -36,6 +42,79 @@
 #include "main_window.h"
 #include "model/model_input_dialog.h"
 #include "training/train_wizard.h"
+
+namespace {
+// A made-up evaluation with every faithfulness metric, for --screen faithfulness: three methods
+// at layer4 and the three baseline maps, curves shaped like real ones (AUCs their areas).
+std::shared_ptr<camx::SavedEvaluation> illustrativeFaithEvaluation() {
+    using camx::Method;
+    auto e = std::make_shared<camx::SavedEvaluation>();
+    camx::parseMetricList("all", &e->options.metrics);
+    e->options.metrics.sanity = true;
+    auto& mo = e->options.metrics;
+    mo.sanitySteps = {"fc",       "layer4.2", "layer4.1", "layer4.0", "layer3.5", "layer3.4",
+                      "layer3.3", "layer3.2", "layer3.1", "layer3.0", "layer2.3", "layer2.2",
+                      "layer2.1", "layer2.0", "layer1.2", "layer1.1", "layer1.0", "stem"};
+    struct Demo {
+        Method method;
+        double fall, rise, road, drop, increase, pointing, energy, sanity;
+    };
+    const Demo demos[] = {
+        {Method::GradCam, 9.0, 8.0, 0.081, 27.4, 21.8, 0.842, 0.512, 0.55},
+        {Method::GradCamPlusPlus, 8.0, 7.2, 0.074, 25.1, 23.9, 0.861, 0.498, 0.70},
+        {Method::ScoreCam, 10.5, 9.0, 0.092, 19.6, 31.2, 0.853, 0.534, 0.62},
+        {Method::RandomMap, 2.2, 2.0, 0.004, 71.3, 3.1, 0.212, 0.171, 1},
+        {Method::CenterMap, 3.6, 4.2, 0.031, 44.8, 11.6, 0.684, 0.338, 1},
+        {Method::SobelMap, 3.0, 3.1, 0.022, 52.7, 8.4, 0.401, 0.244, 1},
+    };
+    const int steps = mo.steps;
+    e->summary.images = 5794;
+    for (const Demo& d : demos) {
+        camx::MethodSummary m;
+        m.method = d.method;
+        m.tap = camx::methodIsBaseline(d.method) ? -1 : 16;
+        m.tapName = camx::methodIsBaseline(d.method) ? "" : "layer4";
+        m.images = m.boxedImages = e->summary.images;
+        camx::MetricSummary s;
+        s.images = m.images;
+        double del = 0, ins = 0;
+        for (int i = 0; i <= steps; ++i) {
+            const double x = static_cast<double>(i) / steps;
+            s.deletionCurve.push_back(0.86 * std::exp(-d.fall * x) + 0.02);
+            s.insertionCurve.push_back(0.03 + 0.83 / (1 + std::exp(-d.rise * (x - 0.35))));
+        }
+        for (int i = 0; i < steps; ++i) {
+            del += (s.deletionCurve[i] + s.deletionCurve[i + 1]) / (2.0 * steps);
+            ins += (s.insertionCurve[i] + s.insertionCurve[i + 1]) / (2.0 * steps);
+        }
+        s.deletionAuc = del;
+        s.insertionAuc = ins;
+        double morf = 0, lerf = 0;
+        for (int p : mo.roadPercentiles) {
+            const double f = p / 100.0;
+            s.roadMorf.push_back(-0.7 * std::pow(f, 0.6) * (0.4 + 5 * d.road));
+            s.roadLerf.push_back(-0.7 * std::pow(f, 2.2) * (0.5 - 2 * d.road));
+            morf += s.roadMorf.back();
+            lerf += s.roadLerf.back();
+        }
+        s.roadCombined = (lerf - morf) / static_cast<double>(mo.roadPercentiles.size()) / 2;
+        s.avgDrop = d.drop;
+        s.increaseInConfidence = d.increase;
+        s.pointingGame = d.pointing;
+        s.energyPointingGame = d.energy;
+        s.pointingImages = m.images;
+        for (std::size_t i = 0; i < mo.sanitySteps.size(); ++i) {
+            const double t = static_cast<double>(i + 1) / mo.sanitySteps.size();
+            const double sp = d.sanity >= 1 ? 1 : 0.02 + 0.9 * std::exp(-t / (0.1 * d.sanity));
+            s.sanitySpearman.push_back(sp);
+            s.sanitySsim.push_back(d.sanity >= 1 ? 1 : 0.1 + 0.6 * sp);
+        }
+        m.metrics = s;
+        e->summary.methods.push_back(m);
+    }
+    return e;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
@@ -97,6 +176,28 @@ int main(int argc, char** argv) {
         window.dashboard()->setProtocol(parser.value(protocol) == QLatin1String("wsol")
                                             ? camx::EvalProtocol::Wsol
                                             : camx::EvalProtocol::Ours);
+    const bool faithEmpty = parser.value(screen) == QLatin1String("faithfulness-empty");
+    if (parser.isSet(shot) &&
+        (parser.value(screen) == QLatin1String("faithfulness") || faithEmpty)) {
+        // The dashboard's Faithfulness page on its own, with an illustrative evaluation.
+        const QString file = parser.value(shot);
+        auto* d = new camx::ui::EvalDashboard;
+        d->setAttribute(Qt::WA_DeleteOnClose);
+        d->resize(parser.isSet(size) ? window.size() : QSize(1500, 950));
+        auto evaluation = illustrativeFaithEvaluation();
+        if (faithEmpty)  // as an evaluation without metrics shows it
+        {
+            evaluation->options.metrics = {};
+            for (auto& m : evaluation->summary.methods) m.metrics.reset();
+        }
+        d->showEvaluation(evaluation);
+        d->pages()->setCurrentWidget(d->faithPage());
+        window.hide();
+        d->show();
+        QTimer::singleShot(1000, d,
+                           [d, file] { QApplication::exit(d->grab().save(file) ? 0 : 1); });
+        return app.exec();
+    }
     if (parser.isSet(shot) && parser.value(screen) == QLatin1String("start")) {
         const QString file = parser.value(shot);
         QTimer::singleShot(1000, &window, [&window, file] {

@@ -10,6 +10,7 @@
 #include <QHeaderView>
 #include <QImage>
 #include <QLabel>
+#include <QLineSeries>
 #include <QListView>
 #include <QProgressBar>
 #include <QPushButton>
@@ -557,6 +558,47 @@ TEST_F(Dashboard, ChartsAndGridFiguresExport) {
     req.file = path("grid.gif");
     EXPECT_FALSE(window->startGridExport(req, &error));
     EXPECT_TRUE(error.contains("grid.gif"));
+}
+
+// Metrics chosen under Metrics… reach the run: its summary has them for the methods and the
+// baseline maps, and the Faithfulness page shows them (a run without shows why not).
+TEST_F(Dashboard, AskedMetricsReachTheRunAndTheFaithfulnessPage) {
+    auto s = standalone();
+    EvalDashboard* d = &s->dashboard;
+    d->setMetricList("");
+    evaluate(d, 3);
+    EXPECT_TRUE(d->faithMessage().contains("no faithfulness metrics"))
+        << d->faithMessage().toStdString();
+    fs::remove_all(d->resultsDir());
+    d->setMetricList("deletion,drop");
+    evaluate(d, 3);
+    ASSERT_NE(d->results(), nullptr);
+    EXPECT_TRUE(d->results()->options.metrics.deletion);
+    EXPECT_TRUE(d->results()->options.metrics.drop);
+    EXPECT_FALSE(d->results()->options.metrics.insertion);
+    EXPECT_TRUE(d->faithMessage().isEmpty()) << d->faithMessage().toStdString();
+    QAbstractItemModel* table = d->faithTable()->model();
+    // Grad-CAM and CAM at the last block, and the three baselines.
+    EXPECT_EQ(table->rowCount(), 5);
+    QStringList headers;
+    for (int c = 0; c < table->columnCount(); ++c)
+        headers << table->headerData(c, Qt::Horizontal).toString().replace('\n', ' ');
+    EXPECT_TRUE(headers.join('|').contains("Deletion AUC")) << headers.join('|').toStdString();
+    EXPECT_TRUE(headers.join('|').contains("Avg drop %"));
+    EXPECT_FALSE(headers.join('|').contains("Insertion AUC"));
+    int baselines = 0;
+    for (int r = 0; r < table->rowCount(); ++r)
+        baselines += table->index(r, 0).data().toString().contains("(baseline)");
+    EXPECT_EQ(baselines, 3);
+    const int steps = d->results()->options.metrics.steps;
+    int lines = 0;
+    for (auto* series : d->chartView(EvalDashboard::Deletion)->chart()->series())
+        if (auto* line = qobject_cast<QLineSeries*>(series)) {
+            ++lines;
+            EXPECT_EQ(line->count(), steps + 1);
+        }
+    EXPECT_EQ(lines, 5);
+    d->setMetricList("");
 }
 
 }  // namespace

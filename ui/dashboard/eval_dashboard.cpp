@@ -1,5 +1,6 @@
 #include "dashboard/eval_dashboard.h"
 
+#include <QAreaSeries>
 #include <QBarSeries>
 #include <QBarSet>
 #include <QChart>
@@ -25,8 +26,11 @@
 #include <QSplitter>
 #include <QStandardItemModel>
 #include <QStyle>
+#include <QTabWidget>
 #include <QTableView>
+#include <QToolButton>
 #include <QVBoxLayout>
+#include <QXYSeries>
 #include <QtConcurrent>
 #include <algorithm>
 #include <cmath>
@@ -37,6 +41,7 @@
 #include "background_job.h"
 #include "browser/dataset_text.h"
 #include "charts/eval_charts.h"
+#include "charts/faith_charts.h"
 #include "common/thread_priority.h"
 #include "explain/model_session.h"
 #include "workspace.h"
@@ -46,6 +51,9 @@ namespace camx::ui {
 namespace {
 constexpr int kSortRole = Qt::UserRole + 1;
 constexpr int kLabelRole = Qt::UserRole + 2;
+constexpr int kTapRole = Qt::UserRole + 3;
+// A method's best and worst images, this many of each.
+constexpr std::size_t kBestWorst = 20;
 constexpr const char* kPartialFile = "eval_partial.jsonl";
 
 QStandardItem* numberItem(double v, int decimals = 3) {
@@ -109,6 +117,64 @@ const PublishedFigure* publishedFor(const std::string& benchmark) {
 
 constexpr const char* kProtocolKey = "eval/protocol";
 constexpr const char* kWsolStepKey = "eval/wsolStep";
+constexpr const char* kMetricsKey = "eval/metrics";
+
+// The faithfulness metrics under Metrics…: parseMetricList's names, what the menu says.
+struct MetricChoice {
+    const char* id;
+    const char* text;
+};
+constexpr MetricChoice kMetricChoices[] = {
+    {"deletion", QT_TRANSLATE_NOOP("EvalDashboard", "Deletion (AUC, curve)")},
+    {"insertion", QT_TRANSLATE_NOOP("EvalDashboard", "Insertion (AUC, curve)")},
+    {"road", QT_TRANSLATE_NOOP("EvalDashboard", "ROAD (MoRF, LeRF)")},
+    {"drop", QT_TRANSLATE_NOOP("EvalDashboard", "Confidence drop / increase")},
+    {"pointing", QT_TRANSLATE_NOOP("EvalDashboard", "Pointing games")},
+    {"sanity", QT_TRANSLATE_NOOP("EvalDashboard", "Sanity check (randomised weights)")},
+};
+
+// The flag of MetricOptions a choice sets (parseMetricList's names, "sanity" included; kept here
+// so the menu does not depend on which names the core's parser knows yet).
+bool* metricFlag(MetricOptions& o, const QString& id) {
+    if (id == QLatin1String("deletion")) return &o.deletion;
+    if (id == QLatin1String("insertion")) return &o.insertion;
+    if (id == QLatin1String("road")) return &o.road;
+    if (id == QLatin1String("drop")) return &o.drop;
+    if (id == QLatin1String("pointing")) return &o.pointing;
+    if (id == QLatin1String("sanity")) return &o.sanity;
+    return nullptr;
+}
+
+// "deletion, road, sanity": what the settings line says.
+std::string metricListText(const MetricOptions& o) {
+    std::string s;
+    auto add = [&](bool on, const char* id) {
+        if (on) s += (s.empty() ? "" : ", ") + std::string(id);
+    };
+    add(o.deletion, "deletion");
+    add(o.insertion, "insertion");
+    add(o.road, "ROAD");
+    add(o.drop, "confidence drop");
+    add(o.pointing, "pointing");
+    add(o.sanity, "sanity check");
+    return s;
+}
+
+// "deletion,road,sanity": the chosen ones in the menu's (and metricListId's) fixed order;
+// unknown entries dropped.
+QString normalizedMetricList(const QString& list) {
+    MetricOptions o;
+    for (const QString& id : list.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        if (id.trimmed() == QLatin1String("all"))
+            for (const auto& c : kMetricChoices) *metricFlag(o, QLatin1String(c.id)) = true;
+        else if (bool* flag = metricFlag(o, id.trimmed()))
+            *flag = true;
+    }
+    QStringList ids;
+    for (const auto& c : kMetricChoices)
+        if (*metricFlag(o, QLatin1String(c.id))) ids << QLatin1String(c.id);
+    return ids.join(QLatin1Char(','));
+}
 
 // τ as it is written in a resume key (a float) against the explorer's (a double).
 bool sameTau(double a, double b) {
@@ -146,6 +212,7 @@ struct EvalDashboard::LoadedEvaluation {
     double partialTau = 0;
     std::vector<int> partialTaps;
     std::size_t partialLimit = 0;
+    QString partialMetrics;  // metricListId of the interrupted run, "" for none
     EvalProtocol partialProtocol = EvalProtocol::Ours;
     double partialWsolStep = 0.01;
 };
@@ -187,6 +254,41 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
         const double step = s.value(kWsolStepKey, 0.01).toDouble();
         m_wsolStep->setCurrentIndex(step < 0.005 ? 1 : 0);
         m_wsolStep->setEnabled(p == EvalProtocol::Wsol);
+    }
+    m_metricsButton = new QToolButton;
+    m_metricsButton->setObjectName(QStringLiteral("evalMetricsButton"));
+    m_metricsButton->setPopupMode(QToolButton::InstantPopup);
+    {
+        auto* menu = new QMenu(m_metricsButton);
+        menu->setToolTipsVisible(true);
+        for (const auto& c : kMetricChoices) {
+            QAction* a = menu->addAction(tr(c.text));
+            a->setCheckable(true);
+            a->setData(QString::fromLatin1(c.id));
+            connect(a, &QAction::toggled, this, [this] {
+                setMetricList(metricList());
+                updateSettingsLine();
+            });
+        }
+        menu->actions()[0]->setToolTip(
+            tr("Steps + 1 forward passes per map (51 by default) and image"));
+        menu->actions()[1]->setToolTip(
+            tr("Steps + 1 forward passes per map (51 by default) and image"));
+        menu->actions()[2]->setToolTip(tr("Two forward passes per percentile (MoRF, LeRF)"));
+        menu->actions()[3]->setToolTip(tr("One forward pass per map: the image times the map"));
+        menu->actions()[4]->setToolTip(tr("No forward pass; needs ground-truth boxes or masks"));
+        menu->actions()[5]->setToolTip(
+            tr("One explanation per cascade step: the model re-explained with its weights "
+               "randomised top down"));
+        m_metricsButton->setMenu(menu);
+        // The remembered choice, read only (setMetricList would write it back).
+        const QStringList chosen = normalizedMetricList(QSettings().value(kMetricsKey).toString())
+                                       .split(QLatin1Char(','), Qt::SkipEmptyParts);
+        for (QAction* a : menu->actions()) {
+            const QSignalBlocker block(a);
+            a->setChecked(chosen.contains(a->data().toString()));
+        }
+        updateMetricsButton();
     }
     m_layers = new QComboBox;
     m_layers->setObjectName(QStringLiteral("evalLayersCombo"));
@@ -268,6 +370,7 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     top->addWidget(new QLabel(tr("Protocol:")));
     top->addWidget(m_protocol);
     top->addWidget(m_wsolStep);
+    top->addWidget(m_metricsButton);
     top->addWidget(m_evaluate);
     top->addWidget(m_stop);
     top->addWidget(m_progress, 1);
@@ -278,12 +381,20 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     auto* hint =
         new QLabel(tr("Click a histogram bar or a class to see its images in the "
                       "explorer; right-click a chart to save it."));
+    auto* faithHint =
+        new QLabel(tr("Click a method's curve or row to see its best and worst images in the "
+                      "explorer; right-click a chart to save it."));
+    faithHint->setObjectName(QStringLiteral("faithHint"));
+    faithHint->setEnabled(false);
+    faithHint->setWordWrap(true);
     hint->setObjectName(QStringLiteral("evalHint"));
     hint->setEnabled(false);  // drawn in the muted colour
     hint->setWordWrap(true);
     viewRow->addWidget(hint, 1);
+    viewRow->addStretch();  // where the hint was, on the Faithfulness page
 
     auto* grid = new QGridLayout;
+    auto* faithGrid = new QGridLayout;
     for (int i = 0; i < ChartCount; ++i) {
         auto* v = new QChartView;
         v->setRenderHint(QPainter::Antialiasing, true);
@@ -291,14 +402,23 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
         v->setContextMenuPolicy(Qt::CustomContextMenu);
         v->setToolTip(i == Histogram ? tr("Click a bar to see its images in the explorer; "
                                           "right-click to save the chart as PNG or SVG")
-                                     : tr("Right-click to save the chart as PNG or SVG"));
+                      : i >= Deletion
+                          ? tr("Click a method's curve to see its best and worst images in "
+                               "the explorer; right-click to save the chart as PNG or SVG")
+                          : tr("Right-click to save the chart as PNG or SVG"));
         connect(v, &QWidget::customContextMenuRequested, this, [this, i](const QPoint&) {
             QMenu menu;
             menu.addAction(tr("Save Chart As…"), this, [this, i] { saveChartAs(i); });
             menu.exec(QCursor::pos());
         });
         m_charts[i] = v;
-        grid->addWidget(v, i / 2, i % 2);
+        if (i < Deletion) {
+            grid->addWidget(v, i / 2, i % 2);
+        } else {
+            // Below the table: a little lower, so the page still fits 1280×720.
+            v->setMinimumSize(280, 170);
+            faithGrid->addWidget(v, (i - Deletion) / 2, (i - Deletion) % 2);
+        }
     }
     m_breeds = new QStandardItemModel(this);
     auto* proxy = new QSortFilterProxyModel(this);
@@ -334,7 +454,6 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     auto* leftPane = new QWidget;
     auto* left = new QVBoxLayout(leftPane);
     left->setContentsMargins(0, 0, 0, 0);
-    left->addLayout(viewRow);
     left->addLayout(grid, 1);
     auto* rightPane = new QWidget;
     auto* right = new QVBoxLayout(rightPane);
@@ -349,18 +468,107 @@ EvalDashboard::EvalDashboard(QWidget* parent) : QWidget(parent) {
     body->addWidget(rightPane);
     body->setStretchFactor(0, 5);
     body->setStretchFactor(1, 3);
+
+    // The Faithfulness page: why there is nothing, or the table over the charts.
+    m_faithMessage = new QLabel;
+    m_faithMessage->setObjectName(QStringLiteral("faithMessage"));
+    m_faithMessage->setWordWrap(true);
+    m_faithMessage->setAlignment(Qt::AlignCenter);
+    m_faithMessage->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_sanityMeasure = new QComboBox;
+    m_sanityMeasure->setObjectName(QStringLiteral("faithSanityMeasure"));
+    m_sanityMeasure->addItem(tr("Spearman ρ"));
+    m_sanityMeasure->addItem(tr("SSIM"));
+    m_sanityMeasure->setToolTip(
+        tr("How the sanity chart compares each map with the randomised model's: rank "
+           "correlation (Spearman) or structural similarity (SSIM)"));
+    m_faith = new QStandardItemModel(this);
+    auto* faithProxy = new QSortFilterProxyModel(this);
+    faithProxy->setSourceModel(m_faith);
+    faithProxy->setSortRole(kSortRole);
+    m_faithTable = new QTableView;
+    m_faithTable->setObjectName(QStringLiteral("faithTable"));
+    m_faithTable->setModel(faithProxy);
+    m_faithTable->setSortingEnabled(true);
+    m_faithTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_faithTable->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_faithTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_faithTable->setWordWrap(false);
+    m_faithTable->verticalHeader()->hide();
+    m_faithTable->horizontalHeader()->setDefaultAlignment(Qt::AlignCenter);
+    m_faithTable->verticalHeader()->setDefaultSectionSize(m_faithTable->fontMetrics().height() + 8);
+    m_faithTable->setToolTip(
+        tr("Click a method to see its best and worst images by the clicked column's metric"));
+    connect(m_faithTable, &QTableView::clicked, this, [this](const QModelIndex& index) {
+        if (!index.isValid() || m_faithColumns.empty()) return;
+        const QModelIndex nameCell = index.sibling(index.row(), 0);
+        const int column = index.column() - 2;
+        const FaithMetric metric = column >= 0 && column < static_cast<int>(m_faithColumns.size())
+                                       ? m_faithColumns[static_cast<std::size_t>(column)]
+                                       : m_faithColumns.front();
+        showBestAndWorst(static_cast<Method>(nameCell.data(kLabelRole).toInt()),
+                         nameCell.data(kTapRole).toInt(), metric);
+    });
+    auto* faithRow = new QHBoxLayout;
+    faithRow->addWidget(faithHint, 1);
+    faithRow->addWidget(new QLabel(tr("Sanity chart:")));
+    faithRow->addWidget(m_sanityMeasure);
+    auto* faithCharts = new QWidget;
+    faithGrid->setContentsMargins(0, 0, 0, 0);
+    faithCharts->setLayout(faithGrid);
+    auto* faithSplit = m_faithSplit = new QSplitter(Qt::Vertical);
+    faithSplit->setObjectName(QStringLiteral("faithSplitter"));
+    faithSplit->setChildrenCollapsible(false);
+    faithSplit->addWidget(m_faithTable);
+    faithSplit->addWidget(faithCharts);
+    faithSplit->setStretchFactor(0, 1);
+    faithSplit->setStretchFactor(1, 4);
+    m_faithBody = new QWidget;
+    auto* faithBody = new QVBoxLayout(m_faithBody);
+    faithBody->setContentsMargins(0, 0, 0, 0);
+    faithBody->addLayout(faithRow);
+    faithBody->addWidget(faithSplit, 1);
+    m_faithPage = new QWidget;
+    m_faithPage->setObjectName(QStringLiteral("faithPage"));
+    auto* faithPage = new QVBoxLayout(m_faithPage);
+    // A readable line length, centred.
+    m_faithMessage->setMaximumWidth(720);
+    auto* messageRow = new QHBoxLayout;
+    messageRow->addStretch(1);
+    messageRow->addWidget(m_faithMessage, 10);
+    messageRow->addStretch(1);
+    faithPage->addLayout(messageRow, 1);
+    faithPage->addWidget(m_faithBody, 100);
+
+    auto* localisationPage = new QWidget;
+    auto* localisation = new QVBoxLayout(localisationPage);
+    localisation->setContentsMargins(0, 4, 0, 0);
+    localisation->addWidget(body, 1);
+    m_pages = new QTabWidget;
+    m_pages->setObjectName(QStringLiteral("evalPages"));
+    m_pages->setDocumentMode(true);
+    m_pages->addTab(localisationPage, tr("Localisation"));
+    m_pages->addTab(m_faithPage, tr("Faithfulness"));
+    m_pages->setTabToolTip(1, tr("Deletion, insertion, ROAD, confidence drop, pointing games "
+                                 "and the sanity check, per method and for the baseline maps"));
+    // The layer combo serves both pages; the hint is the localisation page's.
+    connect(m_pages, &QTabWidget::currentChanged, this,
+            [hint](int page) { hint->setVisible(page == 0); });
+
     auto* root = new QVBoxLayout(this);
     root->addLayout(top);
     root->addWidget(m_status);
     root->addWidget(m_notice);
     root->addWidget(m_settings);
     root->addWidget(m_stale);
-    root->addWidget(body, 1);
+    root->addLayout(viewRow);
+    root->addWidget(m_pages, 1);
 
     connect(m_evaluate, &QPushButton::clicked, this,
             [this] { startEvaluation(static_cast<std::size_t>(m_limit->value())); });
     connect(m_stop, &QPushButton::clicked, this, &EvalDashboard::cancel);
     connect(m_view, &QComboBox::currentIndexChanged, this, [this] { rebuild(); });
+    connect(m_sanityMeasure, &QComboBox::currentIndexChanged, this, [this] { rebuild(); });
     connect(m_splitCombo, &QComboBox::currentIndexChanged, this, [this] {
         const auto split = static_cast<SplitKind>(m_splitCombo->currentData().toInt());
         rememberSplit(split);
@@ -428,7 +636,75 @@ EvalOptions EvalDashboard::newRunOptions() const {
     o.sweep = EvalOptions::defaultSweep(0.05f);
     o.protocol = protocol();
     o.wsolStep = wsolStep();
+    for (const QString& id : metricList().split(QLatin1Char(','), Qt::SkipEmptyParts))
+        *metricFlag(o.metrics, id) = true;
     return o;
+}
+
+void EvalDashboard::setMetricList(const QString& list) {
+    // An unknown entry (an older or newer settings file) is dropped alone.
+    const QStringList chosen =
+        normalizedMetricList(list).split(QLatin1Char(','), Qt::SkipEmptyParts);
+    for (QAction* a : m_metricsButton->menu()->actions()) {
+        const QSignalBlocker block(a);
+        a->setChecked(chosen.contains(a->data().toString()));
+    }
+    QSettings().setValue(kMetricsKey, chosen.join(QLatin1Char(',')));
+    updateMetricsButton();
+}
+
+QString EvalDashboard::metricList() const {
+    QStringList ids;
+    for (QAction* a : m_metricsButton->menu()->actions())
+        if (a->isChecked()) ids << a->data().toString();
+    return normalizedMetricList(ids.join(QLatin1Char(',')));
+}
+
+void EvalDashboard::updateMetricsButton() {
+    QStringList names;
+    for (QAction* a : m_metricsButton->menu()->actions())
+        if (a->isChecked()) names << a->data().toString();
+    m_metricsButton->setText(names.isEmpty() ? tr("Metrics: none")
+                                             : tr("Metrics: %1").arg(names.size()));
+    // Room for the menu arrow Fusion draws in the corner, clear of the text.
+    m_metricsButton->setMinimumWidth(0);
+    m_metricsButton->setMinimumWidth(m_metricsButton->sizeHint().width() + 10);
+    m_metricsButton->setToolTip(
+        tr("<p>Faithfulness metrics a new evaluation computes besides localisation: %1.</p>"
+           "<p>They cost extra forward passes: deletion and insertion steps + 1 per map and "
+           "image (51 by default), ROAD two per percentile, the confidence drop one; the "
+           "sanity check one explanation per cascade step. With any, the baseline maps "
+           "(random, center, Sobel) are scored too.</p>")
+            .arg(names.isEmpty() ? tr("none") : names.join(QStringLiteral(", "))));
+}
+
+QString EvalDashboard::faithMessage() const {
+    return m_faithBody->isHidden() ? m_faithMessage->text() : QString();
+}
+
+void EvalDashboard::setSanityShowsSsim(bool ssim) {
+    m_sanityMeasure->setCurrentIndex(ssim ? 1 : 0);
+}
+
+void EvalDashboard::showBestAndWorst(Method method, int tap, FaithMetric metric) {
+    if (!m_results) return;
+    std::vector<int> rows = rankImagesBy(m_results->records, method, tap, metric);
+    QString who = QString::fromStdString(methodName(method));
+    for (const auto& m : m_results->summary.methods)
+        if (m.method == method && m.tap == tap && !methodIsBaseline(method))
+            who = tr("%1 @ %2").arg(who, QString::fromStdString(m.tapName));
+    if (methodIsBaseline(method)) who = tr("%1 (baseline)").arg(who);
+    const QString by = faithMetricName(metric);
+    QString description;
+    if (rows.size() > 2 * kBestWorst) {
+        // The best ones and the worst ones, best first throughout.
+        rows.erase(rows.begin() + static_cast<std::ptrdiff_t>(kBestWorst),
+                   rows.end() - static_cast<std::ptrdiff_t>(kBestWorst));
+        description = tr("%1: best %2 and worst %2 by %3").arg(who).arg(kBestWorst).arg(by);
+    } else {
+        description = tr("%1: all %2 images, best first by %3").arg(who).arg(rows.size()).arg(by);
+    }
+    Q_EMIT showImages(rows, description);
 }
 
 void EvalDashboard::showEvaluation(std::shared_ptr<const SavedEvaluation> evaluation) {
@@ -575,6 +851,10 @@ void EvalDashboard::tryReload() {
                 if (key.value(QLatin1String("protocol")).toString() == QLatin1String("wsol"))
                     loaded->partialProtocol = EvalProtocol::Wsol;
                 loaded->partialWsolStep = key.value(QLatin1String("wsol_step")).toDouble(0.01);
+                loaded->partialMetrics = key.value(QLatin1String("metrics"))
+                                             .toObject()
+                                             .value(QLatin1String("metrics"))
+                                             .toString();
                 std::size_t n = 0;
                 while (std::getline(in, line))
                     if (!in.eof() && !line.empty()) ++n;
@@ -602,6 +882,7 @@ void EvalDashboard::onLoaded(const std::shared_ptr<LoadedEvaluation>& loaded) {
         m_layers->setCurrentIndex(every ? 1 : 0);
         m_limit->setValue(static_cast<int>(loaded->partialLimit));
         setProtocol(loaded->partialProtocol, loaded->partialWsolStep);
+        setMetricList(loaded->partialMetrics);
         QString partial =
             tr("An interrupted evaluation (%1 of %2 images, at τ %3, %4) is kept in %5. Evaluate "
                "resumes it.")
@@ -626,6 +907,10 @@ void EvalDashboard::onLoaded(const std::shared_ptr<LoadedEvaluation>& loaded) {
 void EvalDashboard::setResults(std::shared_ptr<const SavedEvaluation> results,
                                std::uint64_t context) {
     m_results = std::move(results);
+    // Without a model (tests, screenshots), CAM's layer in the results is the last block.
+    if (!m_model && m_results)
+        for (const auto& m : m_results->summary.methods)
+            if (m.method == Method::Cam) m_lastTap = m.tap;
     rebuild();
     updateSettingsLine();
     if (m_workspace) m_workspace->setEvaluation(m_results, context);
@@ -771,6 +1056,14 @@ QString EvalDashboard::evaluationSettings() const {
                        .arg(boxRuleText(o.mode), scoreText(o.score));
     if (o.protocol == EvalProtocol::Wsol || m_results->summary.protocol == EvalProtocol::Wsol)
         text += tr(" · protocol: %1").arg(protocolText(o));
+    const bool curves = o.metrics.deletion || o.metrics.insertion;
+    if (o.metrics.any())
+        text +=
+            curves
+                ? tr(" · faithfulness: %1 (%2 steps)")
+                      .arg(QString::fromStdString(metricListText(o.metrics)))
+                      .arg(o.metrics.steps)
+                : tr(" · faithfulness: %1").arg(QString::fromStdString(metricListText(o.metrics)));
     return text;
 }
 
@@ -795,7 +1088,10 @@ void EvalDashboard::updateSettingsLine() {
             tr("A new evaluation runs at the explorer's τ %1 · box: %2 · "
                "score: %3 · protocol: %4")
                 .arg(next.tau, 0, 'f', 2)
-                .arg(boxRuleText(next.mode), scoreText(next.score), protocolText(next)));
+                .arg(boxRuleText(next.mode), scoreText(next.score), protocolText(next)) +
+            (next.metrics.any() ? tr(" · faithfulness: %1")
+                                      .arg(QString::fromStdString(metricListText(next.metrics)))
+                                : QString()));
     if (m_model && !m_model->info().camAvailable)
         m_settings->setText(
             m_settings->text() + QStringLiteral("<br>") +
@@ -828,7 +1124,8 @@ std::vector<int> EvalDashboard::rowsOfBreed(int label) const {
 }
 
 QString EvalDashboard::defaultChartFileName(ChartId id) const {
-    static const char* const names[ChartCount] = {"histogram", "layers", "sweep", "iou-threshold"};
+    static const char* const names[ChartCount] = {
+        "histogram", "layers", "sweep", "iou-threshold", "deletion", "insertion", "road", "sanity"};
     QString name = QString::fromLatin1(names[id]);
     if (m_model)
         name += QLatin1Char('-') + QString::fromStdString(m_model->info().source.stem().string());
@@ -849,12 +1146,17 @@ void EvalDashboard::rebuild() {
                     std::find(taps.begin(), taps.end(), m.tap) == taps.end())
                     taps.push_back(m.tap);
             std::sort(taps.begin(), taps.end());
-            for (int t : taps)
-                m_view->addItem(
-                    t >= 0 && t < static_cast<int>(m_tapNames.size())
-                        ? QString::fromStdString(m_tapNames[static_cast<std::size_t>(t)])
-                        : QString::number(t),
-                    t);
+            for (int t : taps) {
+                // The model's name for the layer, else the evaluation's (no model: tests).
+                QString name = QString::number(t);
+                if (t >= 0 && t < static_cast<int>(m_tapNames.size()))
+                    name = QString::fromStdString(m_tapNames[static_cast<std::size_t>(t)]);
+                else
+                    for (const auto& m : m_results->summary.methods)
+                        if (m.tap == t && !m.tapName.empty())
+                            name = QString::fromStdString(m.tapName);
+                m_view->addItem(name, t);
+            }
             const int i = m_view->findData(keep.isValid() ? keep : QVariant(m_lastTap));
             m_view->setCurrentIndex(i >= 0 ? i : m_view->count() - 1);
         }
@@ -869,6 +1171,7 @@ void EvalDashboard::rebuild() {
     if (!m_results) {
         m_summary->clear();
         rebuildWsol({});
+        rebuildFaith({});
         return;
     }
     const EvalSummary& s = m_results->summary;
@@ -877,7 +1180,7 @@ void EvalDashboard::rebuild() {
     const QList<QChart*> charts = {makeIouHistogramChart(m_results->records, shown),
                                    makeLayerChart(s, m_tapNames), makeSweepChart(s, shown),
                                    makeIouThresholdChart(shown)};
-    for (int i = 0; i < ChartCount; ++i) {
+    for (int i = 0; i < Deletion; ++i) {
         QChart* old = m_charts[i]->chart();
         m_charts[i]->setChart(charts[i]);
         delete old;
@@ -943,6 +1246,7 @@ void EvalDashboard::rebuild() {
                     .arg(evaluated - boxed);
     m_summary->setText(html);
     rebuildWsol(shown);
+    rebuildFaith(shown);
 
     // Per-class table: images, then mean IoU and localisation accuracy per method. Two-line
     // headers keep every column in view at the dashboard's default size.
@@ -964,8 +1268,10 @@ void EvalDashboard::rebuild() {
         if (r.hasBoxes) ++boxedCounts[r.label];
     }
     // Labels are the dataset's (the model's classes may be other ones, e.g. ImageNet's).
+    static const std::vector<std::string> kNoNames;
     const auto& names = m_dataset && !m_dataset->breedNames.empty() ? m_dataset->breedNames
-                                                                    : m_model->info().classNames;
+                        : m_model                                   ? m_model->info().classNames
+                                                                    : kNoNames;
     for (const auto& [label, n] : counts) {
         QList<QStandardItem*> row;
         auto* name =
@@ -1010,6 +1316,146 @@ void EvalDashboard::rebuild() {
                               w + 2 * m_table->style()->pixelMetric(QStyle::PM_HeaderMargin) + 8);
     }
     header->setSectionResizeMode(0, QHeaderView::Stretch);
+}
+
+void EvalDashboard::rebuildFaith(const std::vector<const MethodSummary*>& shown) {
+    m_faith->clear();
+    m_faithColumns.clear();
+    // The methods first, then the baseline maps they should beat.
+    std::vector<const MethodSummary*> methods;
+    for (const MethodSummary* m : shown)
+        if (m->metrics && !methodIsBaseline(m->method)) methods.push_back(m);
+    for (const MethodSummary* m : shown)
+        if (m->metrics && methodIsBaseline(m->method)) methods.push_back(m);
+    if (methods.empty()) {
+        const QString what =
+            tr("Evaluate with faithfulness metrics to see how faithful each method's maps are to "
+               "the model: deletion and insertion curves, ROAD, the confidence drop, the "
+               "pointing games and the sanity check, beside the random, center and Sobel "
+               "baselines. Choose them under Metrics… next to Evaluate.");
+        m_faithMessage->setText(m_results ? tr("This evaluation has no faithfulness metrics.") +
+                                                QLatin1Char('\n') + what
+                                          : what);
+        m_faithMessage->show();
+        m_faithBody->hide();
+        return;
+    }
+    m_faithMessage->clear();
+    m_faithMessage->hide();
+    m_faithBody->show();
+
+    for (FaithMetric f : faithTableMetrics())
+        if (std::any_of(methods.begin(), methods.end(), [f](const MethodSummary* m) {
+                return summaryMetric(*m->metrics, f).has_value();
+            }))
+            m_faithColumns.push_back(f);
+    QStringList headers{tr("Method"), tr("Images")};
+    QStringList tips{tr("The method at the shown layer; baselines (italic) are maps that do not "
+                        "look at the model: a method should beat them"),
+                     tr("Images the metrics were computed on")};
+    for (FaithMetric f : m_faithColumns) {
+        headers << faithMetricHeader(f);
+        tips << faithMetricTip(f);
+    }
+    m_faith->setHorizontalHeaderLabels(headers);
+    for (int c = 0; c < tips.size(); ++c)
+        m_faith->setHeaderData(c, Qt::Horizontal, tips[c], Qt::ToolTipRole);
+    // The best method's value in each column in bold (baselines do not compete).
+    std::vector<std::optional<double>> best(m_faithColumns.size());
+    for (std::size_t c = 0; c < m_faithColumns.size(); ++c)
+        for (const MethodSummary* m : methods) {
+            if (methodIsBaseline(m->method)) continue;
+            const auto v = summaryMetric(*m->metrics, m_faithColumns[c]);
+            if (v && (!best[c] ||
+                      (faithLowerIsBetter(m_faithColumns[c]) ? *v < *best[c] : *v > *best[c])))
+                best[c] = v;
+        }
+    for (const MethodSummary* m : methods) {
+        const bool baseline = methodIsBaseline(m->method);
+        QList<QStandardItem*> row;
+        auto* name = new QStandardItem(
+            baseline ? faithMethodLabel(*m)
+                     : tr("%1 @ %2").arg(faithMethodLabel(*m), QString::fromStdString(m->tapName)));
+        // Methods above baselines whatever the sort: the method's own name sorts.
+        name->setData(QStringLiteral("%1%2").arg(baseline ? 1 : 0).arg(name->text()), kSortRole);
+        name->setData(static_cast<int>(m->method), kLabelRole);
+        name->setData(m->tap, kTapRole);
+        name->setToolTip(baseline ? tr("%1: a baseline map, independent of the model")
+                                        .arg(QString::fromStdString(methodName(m->method)))
+                                  : name->text());
+        name->setEditable(false);
+        if (baseline) {
+            QFont f = name->font();
+            f.setItalic(true);
+            name->setFont(f);
+            name->setForeground(QBrush(QColor(110, 110, 110)));
+        }
+        row << name << numberItem(static_cast<double>(m->metrics->images), 0);
+        for (std::size_t c = 0; c < m_faithColumns.size(); ++c) {
+            const FaithMetric f = m_faithColumns[c];
+            const auto v = summaryMetric(*m->metrics, f);
+            QStandardItem* item;
+            if (v) {
+                item = numberItem(*v, faithDecimals(f));
+                if (!baseline && best[c] && *v == *best[c]) {
+                    QFont bold = item->font();
+                    bold.setBold(true);
+                    item->setFont(bold);
+                }
+                if (f == FaithMetric::PointingGame || f == FaithMetric::EnergyPointingGame)
+                    item->setToolTip(tr("over %1 with ground truth")
+                                         .arg(imageCount(m->metrics->pointingImages)));
+            } else {
+                item = numberItem(-1e300);
+                item->setText(QStringLiteral("—"));
+                item->setToolTip(tr("Not measured for this method"));
+            }
+            if (baseline) {
+                QFont italic = item->font();
+                italic.setItalic(true);
+                item->setFont(italic);
+                item->setForeground(QBrush(QColor(110, 110, 110)));
+            }
+            row << item;
+        }
+        m_faith->appendRow(row);
+    }
+    m_faithTable->sortByColumn(0, Qt::AscendingOrder);
+    QHeaderView* header = m_faithTable->horizontalHeader();
+    header->setSectionResizeMode(QHeaderView::ResizeToContents);
+    header->setSectionResizeMode(0, QHeaderView::Stretch);
+    // Every row in view where there is room, at least four (the splitter gives more).
+    const int rowHeight = m_faithTable->verticalHeader()->defaultSectionSize();
+    const int frame = 2 * m_faithTable->frameWidth() + header->sizeHint().height() + 2;
+    const int full = frame + rowHeight * m_faith->rowCount();
+    m_faithTable->setMinimumHeight(frame + rowHeight * std::min(4, m_faith->rowCount()));
+    m_faithTable->setMaximumHeight(full);
+    const int total = std::max(m_faithSplit->height(), full + 400);
+    m_faithSplit->setSizes({full, total - full});
+
+    const MetricOptions& o = m_results->options.metrics;
+    const QList<QChart*> charts = {
+        makeDeletionChart(methods, false), makeDeletionChart(methods, true),
+        makeRoadChart(methods, o.roadPercentiles),
+        makeSanityChart(methods, o.sanitySteps, m_sanityMeasure->currentIndex() == 1)};
+    for (int i = 0; i < charts.size(); ++i) {
+        QChart* old = m_charts[Deletion + i]->chart();
+        m_charts[Deletion + i]->setChart(charts[i]);
+        delete old;
+        // A click on a method's curve (or its area) shows its best and worst images.
+        for (QAbstractSeries* series : charts[i]->series()) {
+            const QVariant method = series->property("camxMethod");
+            if (!method.isValid()) continue;
+            const auto m = static_cast<Method>(method.toInt());
+            const int tap = series->property("camxTap").toInt();
+            const auto metric = static_cast<FaithMetric>(series->property("camxMetric").toInt());
+            auto show = [this, m, tap, metric] { showBestAndWorst(m, tap, metric); };
+            if (auto* xy = qobject_cast<QXYSeries*>(series))
+                connect(xy, &QXYSeries::clicked, this, show);
+            else if (auto* area = qobject_cast<QAreaSeries*>(series))
+                connect(area, &QAreaSeries::clicked, this, show);
+        }
+    }
 }
 
 void EvalDashboard::rebuildWsol(const std::vector<const MethodSummary*>& shown) {

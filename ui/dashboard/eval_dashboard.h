@@ -9,6 +9,13 @@
 // for the same benchmark (Dataset::benchmark). Images without ground-truth boxes count in no IoU
 // figure; a split without any says so instead of showing zeros.
 //
+// A second page, Faithfulness, shows the faithfulness metrics of an evaluation that has them
+// (eval/metric_eval.h; chosen for a new run under Metrics… next to Evaluate, remembered): a
+// sortable table of every method at the shown layer and of the baseline maps, the deletion and
+// insertion curves with their areas, ROAD's MoRF and LeRF curves and the sanity check's
+// similarity per cascade step. Clicking a method's curve or row shows its best and worst images
+// by that metric in the explorer.
+//
 // Ownership and threads: the dashboard observes a Workspace (dataset, model, split, τ) and hands
 // it every evaluation it loads or finishes, tagged with the workspace context it was started or
 // read under. Background work (a run, a read of saved results) holds its own shared_ptr to what
@@ -24,6 +31,7 @@
 #include <memory>
 #include <optional>
 
+#include "charts/faith_charts.h"
 #include "common/job.h"
 #include "data/dataset.h"
 #include "eval/evaluator.h"
@@ -36,8 +44,11 @@ class QLabel;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QSplitter;
 class QStandardItemModel;
+class QTabWidget;
 class QTableView;
+class QToolButton;
 
 namespace camx {
 class ModelSession;
@@ -66,7 +77,13 @@ public:
     double wsolStep() const;
     // What Evaluate starts a run with (before its layers and limit): the explorer's τ, the
     // sweep, and the protocol and WSOL step chosen here.
+    // ... and the faithfulness metrics chosen under Metrics….
     EvalOptions newRunOptions() const;
+    // The faithfulness metrics a new evaluation computes, as parseMetricList reads them
+    // ("deletion,insertion,road,drop,pointing,sanity", any subset, "" for none); remembered in
+    // the settings. An unknown entry is ignored.
+    void setMetricList(const QString& list);
+    QString metricList() const;
     // Shows `evaluation` as if it had just been read for the current model and split (tests,
     // screenshots); it is handed to the workspace like any other.
     void showEvaluation(std::shared_ptr<const SavedEvaluation> evaluation);
@@ -87,9 +104,30 @@ public:
     bool isStale() const;
 
     // For tests and export.
-    enum ChartId { Histogram, Layers, Sweep, IouThreshold, ChartCount };
+    enum ChartId {
+        Histogram,
+        Layers,
+        Sweep,
+        IouThreshold,
+        // The Faithfulness page's.
+        Deletion,
+        Insertion,
+        Road,
+        Sanity,
+        ChartCount
+    };
     QChartView* chartView(ChartId id) const { return m_charts[id]; }
     QTableView* breedTable() const { return m_table; }  // one row per class
+    QTabWidget* pages() const { return m_pages; }       // Localisation, Faithfulness
+    QWidget* faithPage() const { return m_faithPage; }
+    // One row per method at the shown layer, then the baselines; column 0 the method.
+    QTableView* faithTable() const { return m_faithTable; }
+    // Said instead of the faithfulness view when the evaluation has no metrics (else empty).
+    QString faithMessage() const;
+    // The sanity chart shows SSIM instead of Spearman.
+    void setSanityShowsSsim(bool ssim);
+    // Emits showImages with the method's best and worst images by `metric` (best first).
+    void showBestAndWorst(Method method, int tap, FaithMetric metric);
     QProgressBar* progressBar() const { return m_progress; }
     // Rows of the split whose IoU falls in a histogram bin for the i-th shown method.
     std::vector<int> rowsInBin(int methodIndex, int bin) const;
@@ -116,6 +154,9 @@ private:
     void rebuild();
     // The WSOL figures of the shown evaluation and the published ones for the benchmark.
     void rebuildWsol(const std::vector<const MethodSummary*>& shown);
+    // The faithfulness page: table, curves, sanity chart (or why there are none).
+    void rebuildFaith(const std::vector<const MethodSummary*>& shown);
+    void updateMetricsButton();
     void updateSettingsLine();
     void updateSplitCombo();
     void updateButtons();
@@ -161,6 +202,16 @@ private:
     QChartView* m_charts[ChartCount] = {};
     QStandardItemModel* m_breeds;
     QTableView* m_table;
+    QToolButton* m_metricsButton;  // the faithfulness metrics of a new run
+    QTabWidget* m_pages;
+    QWidget* m_faithPage;
+    QLabel* m_faithMessage;
+    QWidget* m_faithBody;
+    QSplitter* m_faithSplit;     // the table over the charts
+    QComboBox* m_sanityMeasure;  // Spearman / SSIM
+    QStandardItemModel* m_faith;
+    QTableView* m_faithTable;
+    std::vector<FaithMetric> m_faithColumns;  // the metric of each column from 2 on
 };
 
 }  // namespace camx::ui
