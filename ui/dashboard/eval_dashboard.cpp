@@ -133,18 +133,6 @@ constexpr MetricChoice kMetricChoices[] = {
     {"sanity", QT_TRANSLATE_NOOP("EvalDashboard", "Sanity check (randomised weights)")},
 };
 
-// The flag of MetricOptions a choice sets (parseMetricList's names, "sanity" included; kept here
-// so the menu does not depend on which names the core's parser knows yet).
-bool* metricFlag(MetricOptions& o, const QString& id) {
-    if (id == QLatin1String("deletion")) return &o.deletion;
-    if (id == QLatin1String("insertion")) return &o.insertion;
-    if (id == QLatin1String("road")) return &o.road;
-    if (id == QLatin1String("drop")) return &o.drop;
-    if (id == QLatin1String("pointing")) return &o.pointing;
-    if (id == QLatin1String("sanity")) return &o.sanity;
-    return nullptr;
-}
-
 // "deletion, road, sanity": what the settings line says.
 std::string metricListText(const MetricOptions& o) {
     std::string s;
@@ -160,20 +148,17 @@ std::string metricListText(const MetricOptions& o) {
     return s;
 }
 
-// "deletion,road,sanity": the chosen ones in the menu's (and metricListId's) fixed order;
-// unknown entries dropped.
+// "deletion,road,sanity": the known entries in metricListId's fixed order; an unknown one (an
+// older or newer settings file) is dropped alone.
 QString normalizedMetricList(const QString& list) {
     MetricOptions o;
     for (const QString& id : list.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        if (id.trimmed() == QLatin1String("all"))
-            for (const auto& c : kMetricChoices) *metricFlag(o, QLatin1String(c.id)) = true;
-        else if (bool* flag = metricFlag(o, id.trimmed()))
-            *flag = true;
+        try {
+            parseMetricList(id.trimmed().toStdString(), &o);
+        } catch (const std::invalid_argument&) {
+        }
     }
-    QStringList ids;
-    for (const auto& c : kMetricChoices)
-        if (*metricFlag(o, QLatin1String(c.id))) ids << QLatin1String(c.id);
-    return ids.join(QLatin1Char(','));
+    return QString::fromStdString(metricListId(o));
 }
 
 // τ as it is written in a resume key (a float) against the explorer's (a double).
@@ -636,8 +621,7 @@ EvalOptions EvalDashboard::newRunOptions() const {
     o.sweep = EvalOptions::defaultSweep(0.05f);
     o.protocol = protocol();
     o.wsolStep = wsolStep();
-    for (const QString& id : metricList().split(QLatin1Char(','), Qt::SkipEmptyParts))
-        *metricFlag(o.metrics, id) = true;
+    parseMetricList(metricList().toStdString(), &o.metrics);  // normalised: known names only
     return o;
 }
 
