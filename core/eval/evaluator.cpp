@@ -560,8 +560,7 @@ void scoreBatchMetrics(ModelSession& model, const Batch& batch, const std::vecto
                 const MapResult& rm = randomized.at(j);
                 if (rm.method != m.method || rm.tap != m.tap)
                     throw std::logic_error("the randomised model's maps are out of order");
-                const auto other =
-                    upsampleMap(normalizeMap(rm.raw, methodUsesRelu(m.method)), S, S).data;
+                const auto other = displayMap(rm.raw, m.method, S, S).data;
                 const auto& mine = maps[j].atInput;
                 spearman[j].push_back(static_cast<float>(
                     spearmanCorrelation(mine.data(), other.data(), mine.size(), true)));

@@ -169,6 +169,13 @@ std::vector<ImageExplanation> ModelSession::explainPrepared(const float* chw, in
     return d->explainer->explain(x, targets, options, job);
 }
 
+std::vector<float> ModelSession::prepareInput(const cv::Mat& rgb) const {
+    const int s = d->info.inputSize;
+    std::vector<float> chw(3u * static_cast<std::size_t>(s) * s);
+    toChwNormalized(resizeForModel(rgb, s), d->info.norm, chw.data());
+    return chw;
+}
+
 std::vector<ImageExplanation> ModelSession::explain(const std::vector<cv::Mat>& rgb,
                                                     const std::vector<int>& targets,
                                                     const ExplainOptions& options,

@@ -74,6 +74,9 @@ public:
 
     const ModelInfo& info() const;
 
+    // The network input of an RGB photo of any size: resized whole to the input size,
+    // normalised, CHW (3 * S * S floats): what explain() feeds the network.
+    std::vector<float> prepareInput(const cv::Mat& rgb) const;
     // Explains RGB photos of any size: resized whole to the input size, normalised, one pass.
     // `targets`: a class per image, or -1 for the predicted class.
     std::vector<ImageExplanation> explain(const std::vector<cv::Mat>& rgb,

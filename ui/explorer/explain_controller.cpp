@@ -323,6 +323,21 @@ void ExplainController::requestTap(const ExplainKey& key, int tap) {
         1);
 }
 
+JobContext ExplainController::guiJob(const std::shared_ptr<CancelToken>& token,
+                                     std::function<void(const Progress&)> onProgress) {
+    JobContext job;
+    job.cancel = token.get();
+    job.progress = [this, token, onProgress](const Progress& p) {
+        QMetaObject::invokeMethod(
+            this,
+            [p, token, onProgress] {
+                if (!token->cancelled()) onProgress(p);
+            },
+            Qt::QueuedConnection);
+    };
+    return job;
+}
+
 void ExplainController::requestCurve(const CurveRequest& req) {
     auto base = cached(req.image);
     if (!base || !m_model || req.slot < 0) return;
@@ -341,18 +356,10 @@ void ExplainController::requestCurve(const CurveRequest& req) {
             QString error;
             bool cancelled = token->cancelled();
             if (!cancelled) {
-                JobContext job;
-                job.cancel = token.get();
-                job.progress = [this, token](const Progress& p) {
-                    QMetaObject::invokeMethod(
-                        this,
-                        [this, p, token] {
-                            if (token->cancelled()) return;
-                            Q_EMIT progress(static_cast<int>(p.done), static_cast<int>(p.total),
-                                            tr("Faithfulness curve"));
-                        },
-                        Qt::QueuedConnection);
-                };
+                const JobContext job = guiJob(token, [this](const Progress& p) {
+                    Q_EMIT progress(static_cast<int>(p.done), static_cast<int>(p.total),
+                                    tr("Faithfulness curve"));
+                });
                 runCatching([&] { *r = computeCurve(*model, *base, req, job); }, &error,
                             &cancelled);
             }
@@ -404,19 +411,10 @@ void ExplainController::requestSanity(const SanityRequest& req) {
             QString error;
             bool cancelled = token->cancelled();
             if (!cancelled) {
-                JobContext job;
-                job.cancel = token.get();
-                job.progress = [this, token](const Progress& p) {
-                    QMetaObject::invokeMethod(
-                        this,
-                        [this, p, token] {
-                            if (token->cancelled()) return;
-                            Q_EMIT sanityProgress(static_cast<int>(p.done),
-                                                  static_cast<int>(p.total),
-                                                  QString::fromStdString(p.stage));
-                        },
-                        Qt::QueuedConnection);
-                };
+                const JobContext job = guiJob(token, [this](const Progress& p) {
+                    Q_EMIT sanityProgress(static_cast<int>(p.done), static_cast<int>(p.total),
+                                          QString::fromStdString(p.stage));
+                });
                 runCatching([&] { *r = computeSanity(*model, *base, req, job); }, &error,
                             &cancelled);
             }

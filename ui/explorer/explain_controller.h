@@ -121,6 +121,10 @@ private:
     std::shared_ptr<const ExplainResult> storeMerged(std::shared_ptr<const ExplainResult> r);
     // A new pass of the current generation: counts as busy until finish() is called for it.
     std::shared_ptr<CancelToken> begin();
+    // A background job's context: cancelled through `token`; its progress handed to
+    // `onProgress` on the GUI thread while the token stands.
+    JobContext guiJob(const std::shared_ptr<CancelToken>& token,
+                      std::function<void(const Progress&)> onProgress);
     // On the GUI thread, when a pass is over (done, failed, cancelled or stale).
     void finish(const std::shared_ptr<CancelToken>& token);
 

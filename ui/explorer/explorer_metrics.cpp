@@ -19,17 +19,6 @@ double secondsSince(std::chrono::steady_clock::time_point t0) {
 }
 }  // namespace
 
-std::vector<float> modelInput(const cv::Mat& rgb, const ModelInfo& info) {
-    const int s = info.inputSize;
-    std::vector<float> chw(3 * static_cast<std::size_t>(s) * s);
-    toChwNormalized(resizeForModel(rgb, s), info.norm, chw.data());
-    return chw;
-}
-
-Heatmap shownAtInput(const Heatmap& raw, Method method, int size) {
-    return upsampleMap(normalizeMap(raw, methodUsesRelu(method)), size, size);
-}
-
 MetricOptions curveOptions() {
     MetricOptions o;
     o.deletion = true;
@@ -44,9 +33,9 @@ CurveResult computeCurve(ModelSession& model, const ExplainResult& base, const C
     if (!raw) throw std::invalid_argument("no map of " + methodName(r.method) + " at this layer");
     const ModelInfo& info = model.info();
     const int S = info.inputSize;
-    const std::vector<float> chw = modelInput(base.photo, info);
+    const std::vector<float> chw = model.prepareInput(base.photo);
     MetricMap map;
-    map.atInput = shownAtInput(*raw, r.method, S).data;
+    map.atInput = displayMap(*raw, r.method, S, S).data;
     CurveResult out;
     out.request = r;
     out.target = base.explanation.target;
@@ -85,7 +74,7 @@ SanityOutcome computeSanity(ModelSession& model, const ExplainResult& base, cons
     out.request = r;
     out.target = base.explanation.target;
     out.layerName = QString::fromStdString(info.taps[static_cast<std::size_t>(r.tap)].name);
-    const std::vector<float> chw = modelInput(base.photo, info);
+    const std::vector<float> chw = model.prepareInput(base.photo);
     SanityOptions so;
     so.explain.methods = {r.method};
     so.explain.taps = {r.tap};

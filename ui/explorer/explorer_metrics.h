@@ -28,11 +28,6 @@ struct ModelInfo;
 
 namespace camx::ui {
 
-// The network input of a photo: resized whole to S x S, normalised, CHW (3 * S * S floats).
-std::vector<float> modelInput(const cv::Mat& rgb, const ModelInfo& info);
-// A raw map as the explorer shows it, at `size` x `size`: the method's ReLU, min-max, upsampled.
-Heatmap shownAtInput(const Heatmap& raw, Method method, int size);
-
 // One panel's deletion and insertion curves.
 struct CurveRequest {
     ExplainKey image;

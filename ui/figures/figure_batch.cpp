@@ -15,8 +15,7 @@ void addCurves(ModelSession& model, const cv::Mat& rgb, const ImageExplanation& 
                const FigureRequest& request, ComparisonFigure& figure, const JobContext& job) {
     const ModelInfo& info = model.info();
     const int S = info.inputSize;
-    std::vector<float> chw(3u * static_cast<std::size_t>(S) * S);
-    toChwNormalized(resizeForModel(rgb, S), info.norm, chw.data());
+    const std::vector<float> chw = model.prepareInput(rgb);
     // Each method panel's map as the evaluation scores it: normalised, at the input's size.
     const int lastTap = request.tap >= 0 ? request.tap : info.lastBlockTap;
     std::vector<MetricMap> maps;
@@ -27,7 +26,7 @@ void addCurves(ModelSession& model, const cv::Mat& rgb, const ImageExplanation& 
         const Heatmap* raw = explanation.find(m, methodTap(m, lastTap, info.lastBlockTap));
         if (!raw) continue;
         MetricMap mm;
-        mm.atInput = upsampleMap(normalizeMap(*raw, methodUsesRelu(m)), S, S).data;
+        mm.atInput = displayMap(*raw, m, S, S).data;
         maps.push_back(std::move(mm));
         panels.push_back(&figure.panels[first + i]);
     }
