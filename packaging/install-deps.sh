@@ -9,6 +9,9 @@ build_pkgs=(
   libtorch-dev libopencv-dev libmatio-dev libgtest-dev libgmock-dev
   libpugixml-dev nlohmann-json3-dev libcli11-dev libcsv-dev libxtensor-dev libeigen3-dev libarchive-dev
   libxxhash-dev libturbojpeg0-dev
+  # ProcessGroupGloo.hpp (multi-process training and evaluation) includes Gloo's headers,
+  # which libtorch-dev does not pull in.
+  libgloo-dev
 )
 runtime_pkgs=(
   # Without it Debian's LibTorch falls back to the reference BLAS (~35x slower).

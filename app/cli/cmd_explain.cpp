@@ -15,8 +15,10 @@
 #include "data/dataset.h"
 #include "data/image_io.h"
 #include "eval/evaluator.h"
+#include "eval/sharded_eval.h"
 #include "explain/model_session.h"
 #include "explain/postprocess.h"
+#include "launcher.h"
 #include "terminal_progress.h"
 
 namespace camx::cli {
@@ -346,7 +348,9 @@ void addExplainCommands(CLI::App& app) {
                            deletionBase = "zeros", insertionBase = "blur";
         static EvalOptions o;
         static MethodFlags mf;
-        static int limit = 0;
+        static int limit = 0, nproc = 0;
+        static std::string backend = "auto";
+        static double distTimeout = 1800;
         static double sweepStep = 0.05;
         addModelOptions(cmd, mo);
         addDataOptions(cmd, data);
@@ -407,7 +411,37 @@ void addExplainCommands(CLI::App& app) {
             ->check(CLI::IsMember({"prob", "logit"}))
             ->capture_default_str();
         cmd->add_option("--out", out, "output folder")->capture_default_str();
+        cmd->add_option("--nproc", nproc,
+                        "start N local worker processes that share the split (rank 0 writes the "
+                        "outputs); under torchrun or srun, set RANK, WORLD_SIZE, LOCAL_RANK, "
+                        "MASTER_ADDR and MASTER_PORT instead")
+            ->check(CLI::Range(1, 1024));
+        cmd->add_option("--backend", backend,
+                        "the process group's backend: gloo (CPU), nccl (CUDA builds), or auto")
+            ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
+            ->capture_default_str();
+        cmd->add_option("--dist-timeout", distTimeout,
+                        "seconds a process waits for the others (joining, merging) before it "
+                        "stops with an error")
+            ->check(FiniteNumber & CLI::Range(1.0, 1e6))
+            ->capture_default_str();
         cmd->callback([cmd] {
+            if (nproc > 0) {
+                if (dist::configFromEnvironment())
+                    throw CLI::ValidationError(
+                        "--nproc", "starts its own workers; RANK and WORLD_SIZE are set already");
+                throw ExitStatus{
+                    runLocalWorkers(nproc, withoutOption(originalArguments(), "--nproc"))};
+            }
+            std::unique_ptr<dist::ProcessGroupHandle> group;
+            try {
+                group = joinGroupFromEnvironment(backend, distTimeout);
+            } catch (const std::invalid_argument& e) {
+                throw std::runtime_error(std::string("bad process group environment: ") + e.what());
+            }
+            // Only rank 0 reports: the others keep quiet unless they fail.
+            const bool reporter = !group || group->rank() == 0;
+            if (!reporter) mo.quiet = true;
             if (!metrics.empty()) {
                 try {
                     parseMetricList(metrics, &o.metrics);
@@ -454,9 +488,13 @@ void addExplainCommands(CLI::App& app) {
                 throw std::runtime_error("the " + split + " split of '" + data.dir +
                                          "' has no images" +
                                          (chosen.report.listed ? " that could be loaded" : ""));
-            const EvalResult r =
-                evaluateSplit(*session, chosen, o, out, {bar.callback(), &interruptToken()});
+            const EvalResult r = evaluateSplitSharded(*session, chosen, o, out, group.get(),
+                                                      {bar.callback(), &interruptToken()});
             bar.finish();
+            if (!reporter) return;
+            if (group)
+                std::printf("%d processes (%s)\n", group->worldSize(),
+                            group->config().backend.c_str());
             if (r.resumed) std::printf("resumed %zu images from an interrupted run\n", r.resumed);
             if (!r.skipped.empty()) {
                 std::fprintf(stderr,

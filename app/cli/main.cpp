@@ -11,6 +11,7 @@
 #include "common/job.h"
 #include "common/limits.h"
 #include "data/image_io.h"
+#include "launcher.h"
 #include "nn/runtime.h"
 
 namespace camx::cli {
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     camx::initTorchRuntime();
+    setOriginalArguments(argc, argv);
 
     CLI::App app{"CAM Explorer, headless: datasets, training, CAM/Grad-CAM maps, boxes and IoU"};
     app.require_subcommand(1);
@@ -78,6 +80,8 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         app.exit(e);
         return exitCodeFor(e);
+    } catch (const ExitStatus& e) {
+        return e.code;
     } catch (const camx::Cancelled&) {
         std::fprintf(stderr, "\ninterrupted\n");
         return kExitInterrupted;

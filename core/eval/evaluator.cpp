@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "common/csv_writer.h"
 #include "common/fs_util.h"
@@ -16,6 +17,8 @@
 #include "common/npy_file.h"
 #include "data/image_io.h"
 #include "data/loader.h"
+#include "distributed/process_group.h"
+#include "eval/sharded_eval.h"
 #include "eval/wsol_protocol.h"
 #include "explain/model_session.h"
 #include "explain/postprocess.h"
@@ -623,6 +626,29 @@ fs::path savedMapsFolder(const fs::path& dir, const EvalOptions& o, Method metho
 
 EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const EvalOptions& options,
                          const fs::path& outDir, const JobContext& job) {
+    return evaluateSplitSharded(model, split, options, outDir, nullptr, job);
+}
+
+std::vector<fs::path> partialEvaluationFiles(const fs::path& outDir) {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(outDir, ec)) {
+        const std::string name = e.path().filename().string();
+        const std::string rank = "eval_partial.rank";
+        const bool perRank = name.rfind(rank, 0) == 0 && name.size() > rank.size() + 6 &&
+                             name.compare(name.size() - 6, 6, ".jsonl") == 0 &&
+                             name.find_first_not_of("0123456789", rank.size()) == name.size() - 6;
+        if (name == "eval_partial.jsonl" || perRank) files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+EvalResult evaluateSplitSharded(ModelSession& model, const SplitData& split,
+                                const EvalOptions& options, const fs::path& outDir,
+                                dist::ProcessGroupHandle* group, const JobContext& job) {
+    const int world = group ? group->worldSize() : 1;
+    const int me = group ? group->rank() : 0;
     EvalOptions o = options;
     // Their thresholds replace our sweep; the per-image box at tau stays ours.
     if (o.protocol == EvalProtocol::Wsol) o.sweep.clear();
@@ -660,38 +686,72 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
     for (const auto& t : info.taps) tapNames.push_back(t.name);
 
     fs::create_directories(outDir);
-    const fs::path partial = outDir / "eval_partial.jsonl";
+    // One process keeps the file it always kept; the ranks of a group one each.
+    const fs::path partial = outDir / (group ? "eval_partial.rank" + std::to_string(me) + ".jsonl"
+                                             : std::string("eval_partial.jsonl"));
     const std::string key = runKey(model, samples, split.samples.size(), o);
     EvalResult result;
-    std::set<std::size_t> done;
-    // Resume: records of an interrupted run with the same settings.
-    if (fs::exists(partial)) {
-        std::ifstream in(partial);
+    // Resume: records of interrupted runs with the same settings, from every partial file here
+    // (an earlier run may have had another world size). Ours alone is rewritten below.
+    std::map<std::size_t, ImageRecord> known;
+    std::vector<ImageRecord> ours;
+    for (const fs::path& file : partialEvaluationFiles(outDir)) {
+        std::ifstream in(file);
         std::string line;
-        const bool same = std::getline(in, line) && sameRun(line, key);
-        while (same && std::getline(in, line)) {
+        if (!(std::getline(in, line) && sameRun(line, key))) continue;
+        while (std::getline(in, line)) {
             try {
                 ImageRecord r = recordFromJson(json::parse(line));
-                if (r.index < samples.size() && done.insert(r.index).second)
-                    result.records.push_back(std::move(r));
+                if (r.index >= samples.size()) continue;
+                if (file == partial) ours.push_back(r);
+                known.emplace(r.index, std::move(r));
             } catch (const std::exception&) {
                 break;  // a line cut short by the interruption
             }
         }
-        if (!same) result.records.clear(), done.clear();
     }
-    result.resumed = result.records.size();
+    // What is done, as every rank knows it (with no shared file system each knows its own), and
+    // for each done image the lowest rank that has its record: that rank hands it to rank 0.
+    std::map<std::size_t, int> doneBy;
+    for (const auto& [index, r] : known) doneBy.emplace(index, me);
+    if (group) {
+        // Every rank has read the files before any rank rewrites its own.
+        group->barrier();
+        std::string mine;
+        for (const auto& [index, r] : known) mine += std::to_string(index) + "\n";
+        const auto all = group->allGather(mine);
+        doneBy.clear();
+        for (int rank = 0; rank < world; ++rank) {
+            std::istringstream lines(all[static_cast<std::size_t>(rank)]);
+            std::size_t index;
+            while (lines >> index) doneBy.emplace(index, rank);  // ranks ascending: lowest kept
+        }
+    }
+    result.resumed = doneBy.size();
     {
-        // Rewrite the partial file with the good lines only, then append as batches finish.
+        // Rewrite our partial file with its good lines only, then append as batches finish.
         std::string text = key + "\n";
-        for (const auto& r : result.records) text += jsonText(recordToJson(r)) + "\n";
+        for (const auto& r : ours) text += jsonText(recordToJson(r)) + "\n";
         writeFileAtomically(partial, text);
     }
     std::ofstream append(partial, std::ios::app);
 
+    // The images to do, in batches as one process makes them; batch k is rank k % world's.
     std::vector<std::size_t> todo;
-    for (std::size_t i = 0; i < samples.size(); ++i)
-        if (!done.count(i)) todo.push_back(i);
+    {
+        std::vector<std::size_t> all;
+        for (std::size_t i = 0; i < samples.size(); ++i)
+            if (!doneBy.count(i)) all.push_back(i);
+        const auto batch = static_cast<std::size_t>(std::max(1, o.batchSize));
+        for (std::size_t k = 0; k * batch < all.size(); ++k)
+            if (static_cast<int>(k % static_cast<std::size_t>(world)) == me)
+                for (std::size_t j = k * batch; j < all.size() && j < (k + 1) * batch; ++j)
+                    todo.push_back(all[j]);
+    }
+    // The records this rank reports: what it resumed and is the first to have, then its own.
+    for (auto& [index, r] : known)
+        if (doneBy.at(index) == me) result.records.push_back(std::move(r));
+    known.clear();
     std::vector<Sample> todoSamples;
     for (std::size_t i : todo) todoSamples.push_back(samples[i]);
     LoaderOptions lo;
@@ -710,14 +770,15 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
     eo.finerCompare = o.finerCompare;
     eo.augSmooth = o.augSmooth;
     eo.eigenSmooth = o.eigenSmooth;
-    std::size_t processed = result.records.size();
+    const std::size_t total = group ? todo.size() : samples.size();
+    std::size_t processed = group ? 0 : result.records.size();
     while (auto batch = loader.next()) {
         job.throwIfCancelled();
         for (const LoadIssue& f : batch->failures) result.skipped.push_back(f);
         processed += batch->failures.size();
         const int n = static_cast<int>(batch->images.size(0));
         if (n == 0) {
-            job.report(processed, samples.size(), "Evaluating");
+            job.report(processed, total, "Evaluating");
             continue;
         }
         std::vector<int> targets;
@@ -793,16 +854,66 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
         });
         if (o.metrics.any())
             scoreBatchMetrics(model, *batch, todoSamples, ex, records, o, eo, thresholds, gtMasks,
-                              result.warnings, processed, samples.size(), job);
+                              result.warnings, processed, total, job);
         for (ImageRecord& r : records) {
             append << jsonText(recordToJson(r)) << "\n";
             result.records.push_back(std::move(r));
         }
         append.flush();
         processed += static_cast<std::size_t>(n);
-        job.report(processed, samples.size(), "Evaluating");
+        job.report(processed, total, "Evaluating");
     }
     append.close();
+    // Skipped images and warnings in split order, whichever rank or batch met them.
+    std::map<std::string, std::size_t> indexOf;
+    for (std::size_t i = samples.size(); i-- > 0;) {
+        indexOf[samples[i].relPath] = i;
+        indexOf[samples[i].imagePath.string()] = i;
+    }
+    auto inSplitOrder = [&](std::vector<LoadIssue>& issues) {
+        auto at = [&](const LoadIssue& x) {
+            auto it = indexOf.find(x.file);
+            return it == indexOf.end() ? samples.size() : it->second;
+        };
+        std::stable_sort(issues.begin(), issues.end(),
+                         [&](const LoadIssue& a, const LoadIssue& b) { return at(a) < at(b); });
+    };
+    if (group) {
+        // Rank 0 gathers everything: a line of skipped images and warnings, then records.
+        auto issuesJson = [](const std::vector<LoadIssue>& list) {
+            json a = json::array();
+            for (const auto& x : list) a.push_back({static_cast<int>(x.kind), x.file, x.message});
+            return a;
+        };
+        std::string payload = jsonText(json{{"skipped", issuesJson(result.skipped)},
+                                            {"warnings", issuesJson(result.warnings)}}) +
+                              "\n";
+        for (const auto& r : result.records) payload += jsonText(recordToJson(r)) + "\n";
+        const auto parts = group->gather(payload, 0);
+        if (me != 0) {
+            // Rank 0 writes the outputs and removes the partial files; wait for it.
+            group->barrier();
+            return result;
+        }
+        result.records.clear();
+        result.skipped.clear();
+        result.warnings.clear();
+        for (std::size_t rank = 0; rank < parts.size(); ++rank) {
+            std::istringstream in(parts[rank]);
+            std::string line;
+            std::getline(in, line);
+            const json head = json::parse(line);
+            for (const char* what : {"skipped", "warnings"})
+                for (const auto& x : head.at(what))
+                    (std::string(what) == "skipped" ? result.skipped : result.warnings)
+                        .push_back({static_cast<LoadIssue::Kind>(x.at(0).get<int>()),
+                                    x.at(1).get<std::string>(), x.at(2).get<std::string>()});
+            while (std::getline(in, line))
+                if (!line.empty()) result.records.push_back(recordFromJson(json::parse(line)));
+        }
+    }
+    inSplitOrder(result.skipped);
+    inSplitOrder(result.warnings);
     std::sort(result.records.begin(), result.records.end(),
               [](const ImageRecord& a, const ImageRecord& b) { return a.index < b.index; });
     result.summary = summarize(result.records, o, tapNames);
@@ -819,8 +930,11 @@ EvalResult evaluateSplit(ModelSession& model, const SplitData& split, const Eval
         for (const auto& r : result.records) text += jsonText(recordToJson(r)) + "\n";
         writeFileAtomically(outDir / kRecordsFile, text);
     }
-    std::error_code ec;
-    fs::remove(partial, ec);
+    for (const fs::path& file : partialEvaluationFiles(outDir)) {
+        std::error_code ec;
+        fs::remove(file, ec);
+    }
+    if (group) group->barrier();
     return result;
 }
 

@@ -562,5 +562,105 @@ TEST_F(Cli, CtrlCStopsAndASecondCtrlCQuitsAtOnce) {
     }
 }
 
+// Sharded evaluation: `--nproc 2` starts two workers that share the split over Gloo on loopback;
+// rank 0 merges. The files are those of one process, and a partial run of either kind resumes in
+// the other.
+std::string evalArgs(const fs::path& dir, const fs::path& out) {
+    return "eval --quiet --model " + (dir / "m/best.ckpt").string() + " --data " +
+           (dir / "demo").string() + " --limit 6 --batch 2 --metrics deletion,insertion " +
+           "--metric-steps 4 --out " + out.string();
+}
+std::vector<std::string> linesOf(const std::string& text) {
+    std::vector<std::string> lines;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const auto nl = text.find('\n', at);
+        lines.push_back(text.substr(at, nl - at));
+        at = nl == std::string::npos ? text.size() : nl + 1;
+    }
+    return lines;
+}
+void expectSameFiles(const fs::path& a, const fs::path& b) {
+    for (const char* f : {"per_image.csv", "summary.json", "records.jsonl"})
+        EXPECT_EQ(test::slurp(a / f), test::slurp(b / f)) << f;
+    EXPECT_TRUE(fs::exists(a / "per_image.csv"));
+}
+
+TEST_F(Cli, EvalWithTwoProcessesWritesTheFilesOfOneAndResumesAcrossWorldSizes) {
+    const fs::path one = s_dir->path() / "ev-one", two = s_dir->path() / "ev-two";
+    CliRun r = cli(evalArgs(s_dir->path(), one));
+    ASSERT_EQ(r.code, 0) << r.output;
+    r = cli(evalArgs(s_dir->path(), two) + " --nproc 2");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("2 processes (gloo)"), std::string::npos) << r.output;
+    // Rank 0 alone prints the tables.
+    const auto first = r.output.find("6 images");
+    ASSERT_NE(first, std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("6 images", first + 1), std::string::npos) << r.output;
+    expectSameFiles(one, two);
+    for (const auto& e : fs::directory_iterator(two))
+        EXPECT_EQ(e.path().filename().string().find("eval_partial"), std::string::npos) << e.path();
+
+    // A 2-process run interrupted after images 0, 1 and 2 (each rank's file, one cut short),
+    // resumed by one process.
+    const auto records = linesOf(test::slurp(one / "records.jsonl"));
+    ASSERT_EQ(records.size(), 7u);  // the key, then six images
+    const fs::path resumed1 = s_dir->path() / "ev-resume1";
+    fs::create_directories(resumed1);
+    test::spit(resumed1 / "eval_partial.rank0.jsonl",
+               records[0] + "\n" + records[1] + "\n" + records[3] + "\n");
+    test::spit(resumed1 / "eval_partial.rank1.jsonl",
+               records[0] + "\n" + records[2] + "\n" + records[6].substr(0, 20));
+    r = cli(evalArgs(s_dir->path(), resumed1));
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("resumed 3 images"), std::string::npos) << r.output;
+    expectSameFiles(one, resumed1);
+    EXPECT_FALSE(fs::exists(resumed1 / "eval_partial.rank0.jsonl"));
+    EXPECT_FALSE(fs::exists(resumed1 / "eval_partial.rank1.jsonl"));
+
+    // And the reverse: one process's partial file (and a stale rank file of another
+    // evaluation, ignored), resumed by two.
+    const fs::path resumed2 = s_dir->path() / "ev-resume2";
+    fs::create_directories(resumed2);
+    test::spit(resumed2 / "eval_partial.jsonl",
+               records[0] + "\n" + records[1] + "\n" + records[4] + "\n");
+    test::spit(resumed2 / "eval_partial.rank3.jsonl",
+               "{\"model_digest\":\"other\"}\n" + records[2] + "\n");
+    r = cli(evalArgs(s_dir->path(), resumed2) + " --nproc 2");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("resumed 2 images"), std::string::npos) << r.output;
+    expectSameFiles(one, resumed2);
+    EXPECT_FALSE(fs::exists(resumed2 / "eval_partial.jsonl"));
+    EXPECT_FALSE(fs::exists(resumed2 / "eval_partial.rank3.jsonl"));
+}
+
+TEST_F(Cli, EvalNamesABadProcessGroupEnvironmentAndAFailingWorker) {
+    const fs::path out = s_dir->path() / "ev-bad";
+    CliRun r = cli("eval --quiet --model " + (s_dir->path() / "m/best.ckpt").string() + " --data " +
+                   (s_dir->path() / "demo").string() + " --out " + out.string());
+    ASSERT_EQ(r.code, 0) << r.output;  // (the environment of this test has no group)
+    r = cli("eval --quiet --model x.ckpt --data y --nproc 0");
+    EXPECT_EQ(r.code, 2) << r.output;
+    const std::string env = "env RANK=0 WORLD_SIZE=abc MASTER_ADDR=127.0.0.1 MASTER_PORT=1 ";
+    const std::string cmd = "timeout 300 " + env + CAMX_CLI + " eval --quiet --model " +
+                            (s_dir->path() / "m/best.ckpt").string() + " --data " +
+                            (s_dir->path() / "demo").string() + " --out " + out.string() + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string output;
+    char buf[4096];
+    while (std::fgets(buf, sizeof buf, p)) output += buf;
+    const int status = pclose(p);
+    EXPECT_EQ(WEXITSTATUS(status), 1) << output;
+    EXPECT_NE(output.find("WORLD_SIZE='abc' is not a whole number"), std::string::npos) << output;
+    // Workers that fail (no such dataset): the launcher names the rank and fails too.
+    r = cli("eval --quiet --model " + (s_dir->path() / "m/best.ckpt").string() + " --data " +
+            (s_dir->path() / "no-such-dataset").string() + " --nproc 2 --dist-timeout 20 --out " +
+            out.string());
+    EXPECT_EQ(r.code, 1) << r.output;
+    EXPECT_NE(r.output.find("error: worker rank "), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(" of 2 exited with status 1"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace camx
