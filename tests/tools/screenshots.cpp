@@ -2,7 +2,8 @@
 // drives it to a screen (the explorer, the dashboard after an evaluation, the wizard after
 // training) and saves it. A development tool, kept out of the application's own main().
 //   xvfb-run -a -s "-screen 0 1600x1000x24" build/tests/camx_screenshots --demo --screenshot FILE
-//       [--screen main|start|dashboard|faithfulness|faithfulness-empty|wizard|trust|input|
+//       [--screen main|start|dashboard|dashboard-faithfulness|faithfulness|faithfulness-empty|
+//        wizard|trust|input|
 //        open-dataset|load-report|curves|sanity]
 //       [--size WxH] [--layer NAME] [--input-size N] [--protocol ours|wsol]
 // --format and --metadata say how to read --data (as for cam-explorer); --protocol picks the
@@ -303,19 +304,26 @@ int main(int argc, char** argv) {
                     poll->start(100);
                     return;
                 }
-                if (which == QLatin1String("dashboard")) {
+                if (which == QLatin1String("dashboard") ||
+                    which == QLatin1String("dashboard-faithfulness")) {
                     auto* d = window.dashboard();
                     d->resize(1600, 950);
                     window.showDashboard();
-                    if (d->results()) return grabAndQuit(d);
+                    // dashboard-faithfulness: the Faithfulness tab of the evaluation beside the
+                    // model (made with `eval --metrics ...`), not a made-up one.
+                    const bool faith = which == QLatin1String("dashboard-faithfulness");
+                    auto grabDashboard = [d, grabAndQuit, faith] {
+                        if (faith) d->pages()->setCurrentWidget(d->faithPage());
+                        grabAndQuit(d);
+                    };
+                    if (d->results()) return grabDashboard();
                     if (std::filesystem::exists(d->resultsDir() / camx::kRecordsFile)) {
                         // Being read in the background.
                         QObject::connect(d, &camx::ui::EvalDashboard::resultsChanged, d,
-                                         [d, grabAndQuit] { grabAndQuit(d); });
+                                         grabDashboard);
                         return;
                     }
-                    QObject::connect(d, &camx::ui::EvalDashboard::finished, d,
-                                     [d, grabAndQuit] { grabAndQuit(d); });
+                    QObject::connect(d, &camx::ui::EvalDashboard::finished, d, grabDashboard);
                     if (auto* layers = d->findChild<QComboBox*>("evalLayersCombo"))
                         layers->setCurrentIndex(1);  // every block: the per-layer chart
                     d->startEvaluation(0);

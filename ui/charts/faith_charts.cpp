@@ -381,7 +381,8 @@ QChart* makeSanityChart(const std::vector<const MethodSummary*>& methods,
         valueAxis(ssim ? QObject::tr("SSIM") : QObject::tr("ρ"), lo, 1.05, QStringLiteral("%.1f"));
     y->setTickType(QValueAxis::TicksDynamic);  // 0, 0.2, ..., 1: every label exact
     y->setTickAnchor(0);
-    y->setTickInterval(0.2);
+    // Anti-correlated maps (a randomised head can invert CAM) double the range: fewer labels.
+    y->setTickInterval(lo < 0 ? 0.5 : 0.2);
     c->addAxis(x, Qt::AlignBottom);
     c->addAxis(y, Qt::AlignLeft);
     for (const MethodSummary* m : methods) {
