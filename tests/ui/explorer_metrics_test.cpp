@@ -22,6 +22,7 @@
 #include "explorer/explorer_view.h"
 #include "explorer/faithfulness_chart.h"
 #include "explorer/sanity_dialog.h"
+#include "figures/comparison_figure.h"
 #include "metrics/similarity.h"
 #include "ui_test_support.h"
 
@@ -157,6 +158,17 @@ TEST_F(FaithfulnessExplorer, CurvesUnderThePanelsAreCoresScoreMetricsAndFollowTh
     ASSERT_TRUE(view()->panelRequest(1, &now));
     EXPECT_EQ(now.method, Method::LayerCam);
     checkAgainstCore(1);
+    // Save Figure / Copy: each panel's picture carries the curves shown under it.
+    const ComparisonFigure f = view()->figure();
+    ASSERT_EQ(f.panels.size(), 1u + static_cast<std::size_t>(view()->panelCount()));
+    EXPECT_TRUE(f.panels[0].curves.empty());  // the photo
+    const auto ins = view()->curveChart(1)->insertionPoints();
+    ASSERT_EQ(f.panels[2].curves.insertion.size(), ins.size());
+    for (std::size_t k = 0; k < ins.size(); ++k)
+        EXPECT_EQ(static_cast<double>(f.panels[2].curves.insertion[k]), ins[k].y());
+    EXPECT_EQ(f.panels[2].curves.deletionAuc, view()->curveChart(1)->deletionAuc());
+    view()->setCurvesShown(false);  // off: a figure without them
+    EXPECT_FALSE(hasCurves(view()->figure()));
 }
 
 TEST_F(FaithfulnessExplorer, SanityDialogHasAThumbnailPerCascadeStepWithCoresSimilarities) {

@@ -933,6 +933,19 @@ ComparisonFigure ExplorerView::figure() const {
         panel.caption = panelCaption(
             m, QString::fromStdString(m_info->taps[static_cast<std::size_t>(useTap)].name),
             threshold(), panel.scene);
+        // The faithfulness curves shown under the panel go under its picture too.
+        const auto& shown = m_curveShown[static_cast<std::size_t>(i)];
+        if (curvesShown() && shown)
+            for (const auto& c : m_curveCache)
+                if (c->request.image == shown->image && c->request.method == shown->method &&
+                    c->request.tap == shown->tap) {
+                    panel.curves.deletion = c->deletion;
+                    panel.curves.insertion = c->insertion;
+                    panel.curves.deletionAuc = c->deletionAuc;
+                    panel.curves.insertionAuc = c->insertionAuc;
+                    panel.curves.probability = c->options.score == MetricScore::Probability;
+                    break;
+                }
         f.panels.push_back(std::move(panel));
     }
     return f;
