@@ -76,6 +76,9 @@ at::Tensor gradientTerms(Method m, const at::Tensor& A, const at::Tensor& G) {
         case Method::Cam:
         case Method::ScoreCam:
         case Method::EigenCam:
+        case Method::RandomMap:
+        case Method::CenterMap:
+        case Method::SobelMap:
             break;
     }
     throw std::invalid_argument(methodName(m) + " is not a gradient method");

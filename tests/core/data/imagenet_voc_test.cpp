@@ -330,8 +330,11 @@ TEST(ImageNetNames, AllThousandWnidsWithoutTheMappingGetTorchvisionsNames) {
     EXPECT_EQ(ds.breedNames.front(), "tench");
     ASSERT_EQ(ds.test.samples.size(), 1000u);
     // Image 1 is wnid n00000999: class 999, "toilet tissue" in torchvision's list.
-    for (const Sample& s : ds.test.samples)
-        if (s.relPath.find("00000001") != std::string::npos) EXPECT_EQ(s.label, 999);
+    for (const Sample& s : ds.test.samples) {
+        if (s.relPath.find("00000001") != std::string::npos) {
+            EXPECT_EQ(s.label, 999);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
