@@ -527,6 +527,7 @@ void scoreBatchMetrics(ModelSession& model, const Batch& batch, const std::vecto
         SanityOptions so;
         so.explain = eo;
         so.seed = o.metrics.seed;
+        so.explainOriginal = false;  // its maps are `ex`, and their classes are resolved
         std::vector<int> targets;
         for (const auto& e : ex) targets.push_back(e.target);
         sanity = model.explainRandomized(all, static_cast<int>(records.size()), targets, so, job);

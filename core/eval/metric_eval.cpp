@@ -84,14 +84,10 @@ void metricOptionsFromJson(const json& j, MetricOptions* o) {
 
 namespace {
 // NaN (an undefined similarity) as JSON null, and back.
-json withNulls(const std::vector<float>& v) {
+template <class T>
+json withNulls(const std::vector<T>& v) {
     json a = json::array();
-    for (float x : v) a.push_back(std::isfinite(x) ? json(x) : json(nullptr));
-    return a;
-}
-json withNulls(const std::vector<double>& v) {
-    json a = json::array();
-    for (double x : v) a.push_back(std::isfinite(x) ? json(x) : json(nullptr));
+    for (T x : v) a.push_back(std::isfinite(x) ? json(x) : json(nullptr));
     return a;
 }
 std::vector<float> fromNulls(const json& a) {

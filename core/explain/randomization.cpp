@@ -207,18 +207,23 @@ SanityResult explainRandomized(Explainer& original, const at::Tensor& images,
     if (eo.taps.empty()) eo.taps = {script ? script->defaultTap() : original.net()->lastBlockTap()};
     // Progress is counted in steps here; Score-CAM's own per-channel reports would interleave.
     const JobContext inner{{}, job.cancel};
-    const std::size_t total = wanted.size() + 1;
+    const std::size_t total = wanted.size() + (o.explainOriginal ? 1 : 0);
 
     SanityResult result;
-    job.report(0, total, "Explaining the original model");
-    result.original = original.explain(images, targets, eo, inner);
-    std::vector<int> classes;
-    for (const auto& e : result.original) classes.push_back(e.target);
-    job.report(1, total, "Explaining the original model");
+    std::vector<int> classes = targets;
+    if (o.explainOriginal) {
+        job.report(0, total, "Explaining the original model");
+        result.original = original.explain(images, targets, eo, inner);
+        classes.clear();
+        for (const auto& e : result.original) classes.push_back(e.target);
+        job.report(1, total, "Explaining the original model");
+    } else if (std::any_of(targets.begin(), targets.end(), [](int t) { return t < 0; })) {
+        throw std::invalid_argument("without the original's explanation every class must be given");
+    }
 
     CamNet work{nullptr};
     if (!script && !wanted.empty()) work = randomizedCopy(*original.net(), cascade, -1, o.seed);
-    std::size_t done = 1;
+    std::size_t done = o.explainOriginal ? 1 : 0;
     int applied = -1;
     for (int k : wanted) {
         job.throwIfCancelled();

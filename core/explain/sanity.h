@@ -67,6 +67,9 @@ struct SanityOptions {
     // The steps to explain (indices into ModelSession::randomizationCascade()); empty: every
     // step. Randomisation stays cumulative: step k includes steps 0..k-1 either way.
     std::vector<int> steps;
+    // Whether to explain the original model too (SanityResult::original). A caller that has its
+    // maps already (the evaluation) turns it off and passes every class explicitly (no -1).
+    bool explainOriginal = true;
 };
 
 struct SanityStep {
@@ -79,6 +82,7 @@ struct SanityStep {
 
 struct SanityResult {
     std::vector<ImageExplanation> original;  // the unchanged model's, as explainPrepared gives
+                                             // (empty without SanityOptions::explainOriginal)
     std::vector<SanityStep> steps;           // in cascade order
 };
 

@@ -404,6 +404,31 @@ TEST_F(SanitySession, OriginalSessionUnchangedAndRandomisedMapsDiffer) {
     }
 }
 
+TEST_F(SanitySession, WithoutTheOriginalTheStepsAreTheSameForTheClassesGiven) {
+    auto session = ModelSession::open(modelFile());
+    const int n = 2;
+    const std::vector<float> x = prepared(*session, n);
+    SanityOptions o;
+    o.explain.methods = {Method::GradCam};
+    o.seed = 3;
+    const SanityResult full = session->explainRandomized(x.data(), n, {-1, -1}, o);
+    std::vector<int> classes;
+    for (const auto& e : full.original) classes.push_back(e.target);
+    o.explainOriginal = false;
+    std::vector<Progress> reports;
+    const SanityResult steps = session->explainRandomized(
+        x.data(), n, classes, o, JobContext{[&](const Progress& p) { reports.push_back(p); }});
+    EXPECT_TRUE(steps.original.empty());
+    ASSERT_EQ(steps.steps.size(), full.steps.size());
+    for (std::size_t k = 0; k < full.steps.size(); ++k)
+        expectSameMaps(steps.steps[k].explanations, full.steps[k].explanations);
+    ASSERT_FALSE(reports.empty());
+    EXPECT_EQ(reports.back().total, full.steps.size());  // no pass for the original
+    // The prediction is the original's to resolve: without it, every class must be given.
+    EXPECT_THROW(session->explainRandomized(x.data(), n, {-1, classes[1]}, o),
+                 std::invalid_argument);
+}
+
 TEST_F(SanitySession, CancelStopsBetweenSteps) {
     auto session = ModelSession::open(modelFile());
     const std::vector<float> x = prepared(*session, 1);
