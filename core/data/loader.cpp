@@ -15,6 +15,9 @@ constexpr std::size_t kCacheLockStripes = 64;
 BatchLoader::BatchLoader(std::vector<Sample> samples, LoaderOptions options)
     : m_samples(std::move(samples)), m_opt(std::move(options)) {
     if (m_opt.batchSize < 1) throw std::invalid_argument("batch size must be at least 1");
+    if (m_opt.shardCount < 1 || m_opt.shardRank < 0 || m_opt.shardRank >= m_opt.shardCount)
+        throw std::invalid_argument("shard " + std::to_string(m_opt.shardRank) + " of " +
+                                    std::to_string(m_opt.shardCount) + " does not exist");
     if (m_opt.inputSize < 8) throw std::invalid_argument("input size must be at least 8 pixels");
     if (m_opt.cacheResized) {
         m_cache.resize(m_samples.size());
@@ -26,8 +29,16 @@ BatchLoader::~BatchLoader() {
     stopWorkers();
 }
 
+std::size_t BatchLoader::shardSize() const {
+    const std::size_t n = m_samples.size(), w = static_cast<std::size_t>(m_opt.shardCount),
+                      r = static_cast<std::size_t>(m_opt.shardRank);
+    if (w == 1) return n;
+    if (m_opt.padShards) return (n + w - 1) / w;
+    return n / w + (r < n % w ? 1 : 0);
+}
+
 std::size_t BatchLoader::batchesPerEpoch() const {
-    const std::size_t n = m_samples.size(), b = static_cast<std::size_t>(m_opt.batchSize);
+    const std::size_t n = shardSize(), b = static_cast<std::size_t>(m_opt.batchSize);
     return m_opt.dropLast ? n / b : (n + b - 1) / b;
 }
 
@@ -49,6 +60,15 @@ void BatchLoader::startEpoch(int epoch) {
     if (m_opt.shuffle) {
         std::mt19937_64 rng(m_opt.seed * 1000003ull + static_cast<std::uint64_t>(epoch));
         std::shuffle(m_order.begin(), m_order.end(), rng);
+    }
+    if (m_opt.shardCount > 1) {
+        const std::size_t w = static_cast<std::size_t>(m_opt.shardCount);
+        const std::size_t total = m_opt.padShards ? shardSize() * w : m_order.size();
+        std::vector<std::size_t> mine;
+        mine.reserve(shardSize());
+        for (std::size_t k = static_cast<std::size_t>(m_opt.shardRank); k < total; k += w)
+            mine.push_back(m_order.empty() ? 0 : m_order[k % m_order.size()]);
+        m_order = std::move(mine);
     }
     m_ready.clear();
     m_nextToMake = m_nextToGive = 0;

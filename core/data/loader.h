@@ -32,6 +32,15 @@ struct LoaderOptions {
     bool cacheResized = false;  // keep resized 8-bit images in memory after their first decode
     Augmentation augment;
     Normalization norm;
+    // Data parallel: this process reads shard `shardRank` of `shardCount` of every epoch's order,
+    // as torch.utils.data.DistributedSampler does: positions rank, rank + count, ... of the
+    // (shuffled) order. With `padShards` the order is first extended by its own beginning to a
+    // multiple of the count, so every shard has as many samples (and batches) as the others
+    // (training: every process takes the same number of steps); without it the shards are
+    // disjoint and together hold every sample exactly once (validation).
+    int shardRank = 0;
+    int shardCount = 1;
+    bool padShards = true;
 };
 
 struct Batch {
@@ -54,6 +63,8 @@ public:
     std::optional<Batch> next();
 
     std::size_t size() const { return m_samples.size(); }
+    // The samples this process reads per epoch (its shard; every sample with one process).
+    std::size_t shardSize() const;
     std::size_t batchesPerEpoch() const;
     const std::vector<Sample>& samples() const { return m_samples; }
     const LoaderOptions& options() const { return m_opt; }

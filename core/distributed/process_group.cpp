@@ -255,6 +255,44 @@ void ProcessGroupHandle::allReduceSum(std::vector<float>& values) {
     allReduceSum(t);
 }
 
+namespace {
+class GroupReduce : public PendingReduce {
+public:
+    GroupReduce(const ProcessGroupHandle::Impl* group, at::Tensor target)
+        : m_group(group), m_target(std::move(target)) {}
+    void start() {
+        m_group->run("all-reduce", [&] {
+            m_list = {m_group->onDevice(m_target)};
+            c10d::AllreduceOptions o;
+            o.reduceOp = c10d::ReduceOp::SUM;
+            o.timeout = m_group->config.timeout;
+            m_work = m_group->backend->allreduce(m_list, o);
+        });
+    }
+    void wait() override {
+        if (!m_work) return;
+        auto work = std::move(m_work);
+        m_work.reset();
+        m_group->run("all-reduce", [&] {
+            work->wait(m_group->config.timeout);
+            if (!m_list[0].is_same(m_target)) m_target.copy_(m_list[0]);
+        });
+    }
+
+private:
+    const ProcessGroupHandle::Impl* m_group;
+    at::Tensor m_target;
+    std::vector<at::Tensor> m_list;
+    c10::intrusive_ptr<c10d::Work> m_work;
+};
+}  // namespace
+
+std::unique_ptr<PendingReduce> ProcessGroupHandle::allReduceSumAsync(const at::Tensor& tensor) {
+    auto pending = std::make_unique<GroupReduce>(impl_.get(), tensor);
+    pending->start();
+    return pending;
+}
+
 void ProcessGroupHandle::allReduceMax(std::vector<std::int64_t>& values) {
     at::Tensor t = at::from_blob(values.data(), {static_cast<std::int64_t>(values.size())},
                                  at::TensorOptions().dtype(at::kLong));
@@ -363,6 +401,9 @@ void ProcessGroupHandle::barrier() {}
 void ProcessGroupHandle::allReduceSum(at::Tensor&) {}
 void ProcessGroupHandle::allReduceSum(std::vector<float>&) {}
 void ProcessGroupHandle::allReduceMax(std::vector<std::int64_t>&) {}
+std::unique_ptr<PendingReduce> ProcessGroupHandle::allReduceSumAsync(const at::Tensor&) {
+    return nullptr;
+}
 void ProcessGroupHandle::broadcast(at::Tensor&, int) {}
 void ProcessGroupHandle::broadcast(std::string&, int) {}
 std::vector<std::string> ProcessGroupHandle::allGather(const std::string& bytes) {

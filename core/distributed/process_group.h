@@ -51,6 +51,15 @@ bool ncclAvailable();
 // A TCP port on 127.0.0.1 that was free a moment ago (for local runs and tests).
 int freeLocalPort();
 
+// An all-reduce under way (ProcessGroupHandle::allReduceSumAsync). wait() blocks until it is
+// done and leaves the sum in the tensor given; it throws like the synchronous calls. Waiting
+// again does nothing.
+class PendingReduce {
+public:
+    virtual ~PendingReduce() = default;
+    virtual void wait() = 0;
+};
+
 class ProcessGroupHandle {
 public:
     // Joins the group: blocks until every rank has joined, or throws after config.timeout.
@@ -69,6 +78,10 @@ public:
     void allReduceSum(std::vector<float>& values);
     void allReduceSum(at::Tensor& tensor);
     void allReduceMax(std::vector<std::int64_t>& values);
+    // Starts summing `tensor` over the ranks and returns at once (the backend works on it in the
+    // background; do not touch the tensor until wait()). Operations complete in the order they
+    // were started, and every rank must start them in the same order.
+    std::unique_ptr<PendingReduce> allReduceSumAsync(const at::Tensor& tensor);
     // Rank `root`'s tensor or bytes to every rank.
     void broadcast(at::Tensor& tensor, int root = 0);
     void broadcast(std::string& bytes, int root = 0);
@@ -77,8 +90,9 @@ public:
     // Every rank's bytes on `root` only (indexed by rank); other ranks get an empty list.
     std::vector<std::string> gather(const std::string& bytes, int root = 0);
 
+    struct Impl;  // c10d's objects; defined in process_group.cpp only
+
 private:
-    struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 

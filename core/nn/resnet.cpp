@@ -118,15 +118,29 @@ ResBlockImpl::ResBlockImpl(int64_t inPlanes, int64_t planes, int64_t stride, boo
     }
 }
 
+namespace {
+torch::Tensor normWith(const std::shared_ptr<const BatchNormOverride>& o,
+                       torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x) {
+    return o && bn.is_training() ? (*o)(bn, x) : bn.forward(x);
+}
+}  // namespace
+
+torch::Tensor ResBlockImpl::norm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x) {
+    return normWith(m_bnOverride, bn, x);
+}
+
 torch::Tensor ResBlockImpl::forward(const torch::Tensor& x) {
-    torch::Tensor out = F::relu(bn1(conv1(x)), F::ReLUFuncOptions().inplace(true));
+    torch::Tensor out = F::relu(norm(*bn1, conv1(x)), F::ReLUFuncOptions().inplace(true));
     if (m_bottleneck) {
-        out = F::relu(bn2(conv2(out)), F::ReLUFuncOptions().inplace(true));
-        out = bn3(conv3(out));
+        out = F::relu(norm(*bn2, conv2(out)), F::ReLUFuncOptions().inplace(true));
+        out = norm(*bn3, conv3(out));
     } else {
-        out = bn2(conv2(out));
+        out = norm(*bn2, conv2(out));
     }
-    torch::Tensor identity = downsample ? downsample->forward(x) : x;
+    torch::Tensor identity = x;
+    if (downsample)
+        identity = norm(*downsample[1]->as<torch::nn::BatchNorm2dImpl>(),
+                        downsample[0]->as<torch::nn::Conv2dImpl>()->forward(x));
     // Not in place: the block output is a tap, and autograd needs it unmodified.
     return F::relu(out + identity);
 }
@@ -225,7 +239,7 @@ ForwardOutput CamNetImpl::forwardTaps(const torch::Tensor& x, const std::vector<
         byBlock.push_back(y);
     };
 
-    torch::Tensor y = F::relu(bn1(conv1(x)), F::ReLUFuncOptions().inplace(true));
+    torch::Tensor y = F::relu(norm(*bn1, conv1(x)), F::ReLUFuncOptions().inplace(true));
     y = F::max_pool2d(y, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
     capture(y, -1);
     int flat = 0;
@@ -241,6 +255,16 @@ ForwardOutput CamNetImpl::forwardTaps(const torch::Tensor& x, const std::vector<
         out.taps.push_back(
             byBlock[static_cast<std::size_t>(m_tapBlock[static_cast<std::size_t>(t)] + 1)]);
     return out;
+}
+
+torch::Tensor CamNetImpl::norm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x) {
+    return normWith(m_bnOverride, bn, x);
+}
+
+void CamNetImpl::setBatchNormOverride(BatchNormOverride o) {
+    m_bnOverride = o ? std::make_shared<const BatchNormOverride>(std::move(o)) : nullptr;
+    for (auto& stage : m_blocks)
+        for (auto& block : stage) block->setBatchNormOverride(m_bnOverride);
 }
 
 void CamNetImpl::setBackboneFrozen(bool frozen) {

@@ -12,6 +12,8 @@
 #include <torch/nn/modules/linear.h>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,14 +24,25 @@ namespace camx {
 
 class InferenceNet;
 
+// Replaces the batch-norm layers' own forward while the network trains: synchronised batch norm
+// across processes (distributed/sync_batchnorm.h) is one. Called with the layer and its input;
+// returns the layer's output. Evaluation mode never calls it.
+using BatchNormOverride =
+    std::function<torch::Tensor(torch::nn::BatchNorm2dImpl&, const torch::Tensor&)>;
+
 class ResBlockImpl : public torch::nn::Module {
 public:
     ResBlockImpl(int64_t inPlanes, int64_t planes, int64_t stride, bool bottleneck);
     torch::Tensor forward(const torch::Tensor& x);
     int64_t outChannels() const { return m_out; }
+    void setBatchNormOverride(std::shared_ptr<const BatchNormOverride> o) {
+        m_bnOverride = std::move(o);
+    }
 
 private:
     friend class InferenceNet;  // folds the batch norms into the convolutions
+    torch::Tensor norm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x);
+    std::shared_ptr<const BatchNormOverride> m_bnOverride;
     bool m_bottleneck;
     int64_t m_out;
     torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
@@ -86,8 +99,13 @@ public:
     std::vector<torch::Tensor> backboneParameters();
     std::vector<torch::Tensor> headParameters();
 
+    // Every batch-norm layer goes through `o` in training mode (none: their own forward).
+    void setBatchNormOverride(BatchNormOverride o);
+
 private:
     friend class InferenceNet;
+    torch::Tensor norm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x);
+    std::shared_ptr<const BatchNormOverride> m_bnOverride;
     Arch m_arch;
     int64_t m_numClasses, m_baseWidth, m_featureChannels = 0;
     torch::nn::Conv2d conv1{nullptr};

@@ -5,6 +5,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -15,6 +16,15 @@
 namespace camx {
 
 void initTorchRuntime(int threads) {
+    // OMP_NUM_THREADS, when set to a whole number, wins over "every core": torchrun sets it, and
+    // so does `--nproc`, so that N processes on one machine share its cores instead of each
+    // taking all of them.
+    if (threads <= 0)
+        if (const char* omp = std::getenv("OMP_NUM_THREADS")) {
+            char* end = nullptr;
+            const long v = std::strtol(omp, &end, 10);
+            if (end != omp && *end == '\0' && v > 0 && v <= 4096) threads = static_cast<int>(v);
+        }
     const int n =
         threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(n);

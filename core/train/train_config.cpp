@@ -122,6 +122,8 @@ std::string TrainConfig::toJson() const {
               {"mixed_precision", precision == Precision::Bf16},
               {"channels_last", channelsLast},
               {"seed", seed},
+              {"sync_batch_norm", syncBatchNorm},
+              {"processes", processes},
               {"cache_images", cacheImages}};
     return jsonText(j);
 }
@@ -182,6 +184,8 @@ TrainConfig TrainConfig::fromJson(const std::string& text) {
         }
         c.channelsLast = j.value("channels_last", false);
         c.seed = j.value("seed", std::uint64_t{0});
+        c.syncBatchNorm = j.value("sync_batch_norm", false);
+        c.processes = j.value("processes", 1);
         c.cacheImages = j.value("cache_images", true);
     } catch (const json::exception& e) {
         throw std::invalid_argument(
@@ -207,6 +211,7 @@ void TrainConfig::validate() const {
     need(warmupEpochs >= 0, "warm-up epochs must not be negative");
     need(bnRecalibrationImages >= 0, "batch-norm recalibration images must not be negative");
     need(labelSmoothing >= 0 && labelSmoothing < 1, "label smoothing must be in [0, 1)");
+    need(processes >= 1 && processes <= 65536, "processes must be 1..65536");
 }
 
 }  // namespace camx

@@ -43,6 +43,12 @@ struct TrainConfig {
     // (PrecisionChoice::channelsLast).
     bool channelsLast = false;
     std::uint64_t seed = 0;
+    // Several processes (data parallel): batch-norm statistics over the global batch instead of
+    // each process's own. Recorded, so a resumed run keeps it.
+    bool syncBatchNorm = false;
+    // How many processes trained the run (its latest epoch): recorded for the user; --batch is
+    // per process, so the global batch is batchSize × processes.
+    int processes = 1;
     int loaderThreads = 0;
     bool cacheImages = true;  // keep resized images in memory between epochs
 

@@ -81,7 +81,11 @@ StepOutput trainStep(CamNet& net, torch::optim::Optimizer& optimizer, const at::
     // parameters (master weights), which the optimizer updates in fp32.
     at::Tensor loss = F::cross_entropy(
         logits.to(at::kFloat), y, F::CrossEntropyFuncOptions().label_smoothing(o.labelSmoothing));
-    loss.backward();
+    if (o.lossWeight != 1.0)
+        (loss * o.lossWeight).backward();
+    else
+        loss.backward();
+    if (o.afterBackward) o.afterBackward();
     optimizer.step();
     StepOutput out;
     out.loss = loss.item<double>();

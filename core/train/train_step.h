@@ -16,6 +16,11 @@ struct StepOptions {
     // run in bf16, the parameters (and so the optimizer's updates) and the loss stay fp32.
     bool mixedPrecision = false;
     bool channelsLast = false;  // NHWC input (pair it with toChannelsLast on the network)
+    // Data parallel: the loss is multiplied by this process's share of the global batch before
+    // the backward pass, and `afterBackward` (the gradient reducer's finish) runs between the
+    // backward pass and the optimizer step. The reported loss stays this batch's mean.
+    double lossWeight = 1.0;
+    std::function<void()> afterBackward;
 };
 
 struct StepOutput {

@@ -11,6 +11,9 @@
 #include "common/cpu_features.h"
 #include "common/csv_writer.h"
 #include "data/loader.h"
+#include "distributed/grad_reducer.h"
+#include "distributed/process_group.h"
+#include "distributed/sync_batchnorm.h"
 #include "explain/explainer.h"
 #include "nn/checkpoint_io.h"
 #include "nn/runtime.h"
@@ -68,6 +71,13 @@ void writeHistory(const fs::path& path, const std::vector<EpochRecord>& history)
     csv.save(path);
 }
 
+// Sums in double precision, so a run's figures do not depend on how many processes made them.
+void sumOverProcesses(dist::ProcessGroupHandle& group, std::vector<double>& values) {
+    at::Tensor t = at::from_blob(values.data(), {static_cast<int64_t>(values.size())},
+                                 at::TensorOptions().dtype(at::kDouble));
+    group.allReduceSum(t);
+}
+
 c10::Device trainingDevice(const TrainConfig& cfg) {
     return cfg.forceCpu ? c10::Device(c10::kCPU) : preferredDevice();
 }
@@ -81,8 +91,12 @@ PrecisionChoice trainingPrecision(const TrainConfig& cfg) {
 
 TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& outDir,
                        const TrainCallbacks& cb, const JobContext& job,
-                       const std::optional<fs::path>& resumeFrom) {
+                       const std::optional<fs::path>& resumeFrom, const DataParallel& parallel) {
     cfg.validate();
+    dist::ProcessGroupHandle* group = parallel.group;
+    const int world = group ? group->worldSize() : 1;
+    const int rank = group ? group->rank() : 0;
+    const bool lead = rank == 0;  // writes the checkpoints and the log
     if (dataset.train.samples.empty())
         throw std::invalid_argument("the dataset has no training images");
     auto log = [&](const std::string& s) {
@@ -107,6 +121,12 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         startEpoch = meta.epoch;
         log("Resuming from '" + resumeFrom->string() + "' after epoch " +
             std::to_string(startEpoch));
+        if (cfg.processes != world)
+            log("The run was trained in " + std::to_string(cfg.processes) + " process" +
+                (cfg.processes == 1 ? "" : "es") + " (global batch " +
+                std::to_string(cfg.batchSize * cfg.processes) + "); it continues in " +
+                std::to_string(world) + " (global batch " + std::to_string(cfg.batchSize * world) +
+                "): --batch is per process");
     } else {
         at::manual_seed(cfg.seed);
         net = CamNet(cfg.arch, static_cast<int64_t>(dataset.numClasses()), cfg.baseWidth);
@@ -127,12 +147,16 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
     const PrecisionChoice precision =
         resolvePrecision(cfg.precision, device.is_cuda(), cudaHasNativeBf16(device));
     cfg.precision = precision.resolved;
+    cfg.processes = world;
     const bool channelsLast = precision.channelsLast(cfg.channelsLast);
     meta.trainConfigJson = cfg.toJson();
     result.device = device.is_cuda() ? deviceDescription()
                                      : "cpu (" + cpuBrand() + ", " +
                                            std::to_string(runtimeInfo().cpuThreads) + " threads)";
     net->to(device);
+    // Every process starts from rank 0's weights (they are equal already when built from the same
+    // seed or file; this makes it so whatever happened).
+    if (group) dist::broadcastParameters(*group, *net);
     if (channelsLast) toChannelsLast(net);
     net->setBackboneFrozen(cfg.freezeBackbone);
     std::vector<at::Tensor> trainable;
@@ -140,6 +164,11 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         if (p.requires_grad()) trainable.push_back(p);
     auto optimizer = makeOptimizer(cfg, trainable);
     if (resumeFrom) loadOptimizerState(*resumeFrom, *optimizer);
+    std::unique_ptr<dist::GradientReducer> reducer;
+    if (group) {
+        reducer = std::make_unique<dist::GradientReducer>(*group, trainable, parallel.bucketBytes);
+        if (cfg.syncBatchNorm) net->setBatchNormOverride(dist::syncBatchNorm(*group));
+    }
 
     LoaderOptions lo;
     lo.batchSize = cfg.batchSize;
@@ -150,8 +179,12 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
     lo.cacheResized = cfg.cacheImages;
     lo.augment = cfg.augment;
     lo.norm = meta.norm;
+    lo.shardRank = rank;
+    lo.shardCount = world;
+    lo.padShards = true;  // the same number of steps in every process
     BatchLoader trainLoader(dataset.train.samples, lo);
     LoaderOptions vo = lo;
+    vo.padShards = false;  // every validation image once
     vo.shuffle = false;
     vo.augment = Augmentation{};
     vo.batchSize = std::max(cfg.batchSize, 32);
@@ -165,22 +198,37 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         subset.reserve(k);
         for (std::size_t i = 0; i < k; ++i) subset.push_back(dataset.train.samples[i * n / k]);
         LoaderOptions bo = vo;
+        bo.shardRank = 0;  // the same subset in every process, so the statistics agree
+        bo.shardCount = 1;
         bo.batchSize = cfg.batchSize;
         bo.shuffle = true;  // mixed breeds in every batch, same batches every epoch
         bnLoader = std::make_unique<BatchLoader>(std::move(subset), bo);
     }
 
-    fs::create_directories(outDir);
+    if (lead) fs::create_directories(outDir);
     result.lastCheckpoint = outDir / "last.ckpt";
     result.bestCheckpoint = outDir / "best.ckpt";
     result.history = meta.history;
     // Validation and batch-norm recalibration run in the training precision too (train_step.h).
-    const StepOptions so{cfg.labelSmoothing, precision.bf16(), channelsLast};
+    StepOptions so;
+    so.labelSmoothing = cfg.labelSmoothing;
+    so.mixedPrecision = precision.bf16();
+    so.channelsLast = channelsLast;
+    if (reducer) so.afterBackward = [&] { reducer->finish(); };
     const int steps = static_cast<int>(trainLoader.batchesPerEpoch());
     log("Training " + archName(cfg.arch) + " on " + result.device + ": " +
         std::to_string(dataset.train.samples.size()) + " train / " +
         std::to_string(dataset.test.samples.size()) + " validation images, " +
         std::to_string(steps) + " steps per epoch");
+    if (group)
+        log("Processes: " + std::to_string(world) + " (" + group->config().backend + ", rank " +
+            std::to_string(rank) + "), batch " + std::to_string(cfg.batchSize) +
+            " per process, global batch " + std::to_string(cfg.batchSize * world) +
+            (cfg.syncBatchNorm ? ", synchronised batch norm" : "") + "; gradients in " +
+            std::to_string(reducer->bucketCount()) + " bucket" +
+            (reducer->bucketCount() == 1 ? "" : "s"));
+    else if (cfg.syncBatchNorm)
+        log("Synchronised batch norm changes nothing in a single process");
     log("Precision: " + precision.describe(channelsLast) +
         (resumeFrom ? " (kept from the checkpoint)" : ""));
 
@@ -197,13 +245,32 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         int step = 0;
         auto tStep = clock::now();
         while (auto batch = trainLoader.next()) {
-            if (job.cancelled()) {
+            const int64_t count = batch->images.size(0);
+            bool cancel = job.cancelled(), skip = count == 0;
+            if (group) {
+                // One small all-reduce per step: the global batch, and whether any process is
+                // cancelled or has nothing to train on (then every process stops or skips alike).
+                std::vector<float> agree{static_cast<float>(count), skip ? 1.f : 0.f,
+                                         cancel ? 1.f : 0.f};
+                group->allReduceSum(agree);
+                cancel = agree[2] > 0;
+                skip = agree[1] > 0;
+                so.lossWeight = agree[0] > 0 ? static_cast<double>(count) / agree[0] : 1.0;
+            }
+            if (cancel) {
                 log("Cancelled during epoch " + std::to_string(epoch + 1) +
                     (epoch > 0 ? "; the last finished epoch is kept"
                                : "; no epoch had finished, so there is nothing to resume from"));
                 throw Cancelled();
             }
-            if (batch->images.size(0) == 0) continue;
+            if (skip) {
+                if (group)
+                    log("Step " + std::to_string(step + 1) +
+                        " skipped: a process had no "
+                        "image it could decode");
+                continue;
+            }
+            if (reducer) reducer->prepare();
             const double lr = learningRateAt(cfg, epoch + double(step) / steps);
             setLearningRate(*optimizer, lr);
             const StepOutput out =
@@ -226,7 +293,19 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         }
         const double trainSeconds = std::chrono::duration<double>(clock::now() - t0).count();
 
+        if (group) {
+            // The epoch's training figures over every process.
+            std::vector<double> sums{lossSum, static_cast<double>(correct),
+                                     static_cast<double>(seen)};
+            sumOverProcesses(*group, sums);
+            lossSum = sums[0];
+            correct = static_cast<int64_t>(std::llround(sums[1]));
+            seen = static_cast<int64_t>(std::llround(sums[2]));
+        }
         if (bnLoader) {
+            // Every process recalibrates on the same subset with the same weights, so the
+            // statistics agree without synchronisation.
+            net->setBatchNormOverride(nullptr);
             bnLoader->startEpoch(0);
             recalibrateBatchNorm(
                 net,
@@ -237,8 +316,12 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
                     return b ? b->images.to(device) : at::Tensor();
                 },
                 so);
+            if (group && cfg.syncBatchNorm) net->setBatchNormOverride(dist::syncBatchNorm(*group));
             job.throwIfCancelled();
         }
+        // Validation uses rank 0's statistics everywhere (they differ without synchronised batch
+        // norm or recalibration), as DDP's buffer broadcast does.
+        if (group) dist::broadcastBuffers(*group, *net);
         net->eval();
         valLoader.startEpoch(0);
         double vLoss = 0;
@@ -252,6 +335,15 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
             v1 += out.correct;
             v5 += out.correct5;
             vn += out.count;
+        }
+        if (group) {
+            std::vector<double> sums{vLoss, static_cast<double>(v1), static_cast<double>(v5),
+                                     static_cast<double>(vn)};
+            sumOverProcesses(*group, sums);
+            vLoss = sums[0];
+            v1 = static_cast<int64_t>(std::llround(sums[1]));
+            v5 = static_cast<int64_t>(std::llround(sums[2]));
+            vn = static_cast<int64_t>(std::llround(sums[3]));
         }
         EpochRecord rec;
         rec.epoch = epoch + 1;
@@ -267,9 +359,11 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         meta.epoch = epoch + 1;
         const bool best = rec.valTop1 >= meta.bestValTop1;
         if (best) meta.bestValTop1 = rec.valTop1;
-        saveCheckpoint(result.lastCheckpoint, meta, net, optimizer.get());
-        if (best) saveCheckpoint(result.bestCheckpoint, meta, net, nullptr);
-        writeHistory(outDir / "history.csv", meta.history);
+        if (lead) {
+            saveCheckpoint(result.lastCheckpoint, meta, net, optimizer.get());
+            if (best) saveCheckpoint(result.bestCheckpoint, meta, net, nullptr);
+            writeHistory(outDir / "history.csv", meta.history);
+        }
         result.history = meta.history;
         char line[200];
         std::snprintf(line, sizeof line,

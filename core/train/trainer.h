@@ -5,6 +5,7 @@
 // the next step; the checkpoints of finished epochs stay intact and a run resumes from them
 // exactly as if it had not stopped.
 
+#include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -17,6 +18,19 @@
 #include "train/train_config.h"
 
 namespace camx {
+
+namespace dist {
+class ProcessGroupHandle;
+}
+
+// Training in several processes at once (data parallel): each process reads its shard of every
+// epoch, gradients are summed over the processes in buckets while the backward pass runs, and
+// rank 0 writes the checkpoints and the log. Every process must call trainModel with the same
+// dataset and configuration.
+struct DataParallel {
+    dist::ProcessGroupHandle* group = nullptr;  // none: one process
+    std::size_t bucketBytes = std::size_t{25} << 20;
+};
 
 struct StepMetrics {
     int epoch = 0;
@@ -42,14 +56,19 @@ struct TrainResult {
 };
 
 // Trains on dataset.train and validates on dataset.test. With `resumeFrom`, continues the run
-// stored in that checkpoint (its configuration wins, except the epoch count). Throws
+// stored in that checkpoint (its configuration wins, except the epoch count), in any number of
+// processes. With `parallel.group`, this process is one of several (see DataParallel): batchSize
+// is per process, the step and epoch figures are the global batch's, only rank 0 writes files,
+// and a process that stops (fails, is cancelled or killed) makes the others stop at their next
+// step, with an error naming it (or after the group's timeout). Throws
 // std::invalid_argument for a bad configuration, CheckpointError / WeightsError for bad files.
 // Cancelled: throws camx::Cancelled; last.ckpt and best.ckpt of the finished epochs are kept, and
 // resuming from last.ckpt continues exactly as an uninterrupted run would.
 TrainResult trainModel(const Dataset& dataset, TrainConfig config,
                        const std::filesystem::path& outDir, const TrainCallbacks& callbacks = {},
                        const JobContext& job = {},
-                       const std::optional<std::filesystem::path>& resumeFrom = std::nullopt);
+                       const std::optional<std::filesystem::path>& resumeFrom = std::nullopt,
+                       const DataParallel& parallel = {});
 
 // The precision a run of `config` starts with on this machine: its device (the GPU unless
 // `forceCpu`) and `config.precision` resolved for it. A resumed run keeps its checkpoint's instead.

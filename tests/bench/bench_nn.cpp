@@ -59,7 +59,9 @@ int main(int argc, char** argv) {
     trainNet->train();
     if (channelsLast) toChannelsLast(trainNet);
     torch::optim::SGD opt(trainNet->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
-    const StepOptions so{0.0, amp, channelsLast};
+    StepOptions so;
+    so.mixedPrecision = amp;
+    so.channelsLast = channelsLast;
     const double tTrain = timeIt(
         iters, [&] { trainStep(trainNet, opt, x, y, so); }, cuda);
 

@@ -39,7 +39,9 @@ double bareRate(Arch arch, int batch, int size, int steps, bool bf16, bool chann
     torch::optim::SGD opt(net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
     const at::Tensor x = at::randn({batch, 3, size, size}).to(device);
     const at::Tensor y = at::randint(0, 10, {batch}, at::kLong).to(device);
-    const StepOptions so{0.0, bf16, channelsLast};
+    StepOptions so;
+    so.mixedPrecision = bf16;
+    so.channelsLast = channelsLast;
     trainStep(net, opt, x, y, so);  // warm-up (oneDNN builds its kernels here)
     double best = 1e300;
     for (int run = 0; run < 2; ++run)

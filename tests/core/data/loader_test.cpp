@@ -61,6 +61,49 @@ TEST_F(Loader, IsDeterministicWhateverTheThreadCount) {
     EXPECT_FALSE(a[0].indices == c[0].indices && at::equal(a[0].images, c[0].images));
 }
 
+// DistributedSampler's rule: shard r of w holds positions r, r + w, ... of the epoch's
+// (shuffled) order; padded, the order is first extended by its own beginning to a multiple of w.
+TEST_F(Loader, ShardsSplitEachEpochsOrderAsDistributedSamplerDoes) {
+    LoaderOptions o;
+    o.batchSize = 3;
+    o.inputSize = 16;
+    o.shuffle = true;
+    o.seed = 5;
+    auto indicesOf = [&](const std::vector<Batch>& batches) {
+        std::vector<std::size_t> v;
+        for (const auto& b : batches) v.insert(v.end(), b.indices.begin(), b.indices.end());
+        return v;
+    };
+    const std::vector<std::size_t> order = indicesOf(epoch(o, 2));  // one process
+    ASSERT_EQ(order.size(), 12u);
+    for (bool pad : {true, false})
+        for (int w : {1, 2, 5}) {
+            std::vector<std::size_t> all;
+            for (int r = 0; r < w; ++r) {
+                LoaderOptions so = o;
+                so.shardRank = r;
+                so.shardCount = w;
+                so.padShards = pad;
+                BatchLoader l(s_ds->train.samples, so);
+                const std::size_t expected = pad ? (12 + w - 1) / w : 12 / w + (r < 12 % w);
+                EXPECT_EQ(l.shardSize(), expected) << w << " " << r;
+                const auto mine = indicesOf(epoch(so, 2));
+                ASSERT_EQ(mine.size(), expected) << w << " " << r;
+                for (std::size_t k = 0; k < mine.size(); ++k)
+                    EXPECT_EQ(mine[k], order[(static_cast<std::size_t>(r) + k * w) % 12])
+                        << "pad " << pad << ", shard " << r << " of " << w << ", item " << k;
+                all.insert(all.end(), mine.begin(), mine.end());
+            }
+            std::sort(all.begin(), all.end());
+            // Unpadded: every sample exactly once. Padded (5 × 3 = 15): the first three again.
+            EXPECT_EQ(all.size(), pad ? (12u + w - 1) / w * w : 12u);
+            EXPECT_EQ(std::unique(all.begin(), all.end()) - all.begin(), 12);
+        }
+    o.shardRank = 2;
+    o.shardCount = 2;
+    EXPECT_THROW(BatchLoader(s_ds->train.samples, o), std::invalid_argument);
+}
+
 TEST_F(Loader, UnshuffledOrderFollowsTheList) {
     LoaderOptions o;
     o.batchSize = 12;

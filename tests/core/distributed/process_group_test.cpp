@@ -3,6 +3,8 @@
 // leaves early.
 #include "distributed/process_group.h"
 
+#include "ranks.h"
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -81,43 +83,6 @@ TEST(DistributedEnv, BadValuesNameTheVariable) {
     EXPECT_EQ(with("WORLD_SIZE", "<unset>"), "RANK is set but WORLD_SIZE is not");
     EXPECT_EQ(with("RANK", "1"), "");
 }
-
-DistributedConfig localConfig(int rank, int world, int port, int timeoutMs = 20000) {
-    DistributedConfig c;
-    c.rank = rank;
-    c.worldSize = world;
-    c.masterAddr = "127.0.0.1";
-    c.masterPort = port;
-    c.timeout = std::chrono::milliseconds(timeoutMs);
-    return c;
-}
-
-// Runs f(rank) on `world` threads, each with its own process group; rethrows the first error.
-void onRanks(int world, const std::function<void(ProcessGroupHandle&)>& f) {
-    const int port = freeLocalPort();
-    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(world));
-    std::vector<std::thread> threads;
-    for (int r = 0; r < world; ++r)
-        threads.emplace_back([&, r] {
-            try {
-                ProcessGroupHandle pg(localConfig(r, world, port));
-                f(pg);
-            } catch (...) {
-                errors[static_cast<std::size_t>(r)] = std::current_exception();
-            }
-        });
-    for (auto& t : threads) t.join();
-    for (auto& e : errors)
-        if (e) std::rethrow_exception(e);
-}
-
-// Configured with -DCAMX_GLOO=OFF, the build has no multi-process runs to test; otherwise Gloo
-// must be there (configure fails without it), so nothing is skipped.
-#if CAMX_GLOO_BUILT
-#define CAMX_NEEDS_GLOO() ASSERT_TRUE(glooAvailable())
-#else
-#define CAMX_NEEDS_GLOO() GTEST_SKIP() << "configured with CAMX_GLOO=OFF"
-#endif
 
 TEST(ProcessGroup, TwoRanksReduceGatherAndBroadcast) {
     CAMX_NEEDS_GLOO();
