@@ -348,9 +348,8 @@ void addExplainCommands(CLI::App& app) {
                            deletionBase = "zeros", insertionBase = "blur";
         static EvalOptions o;
         static MethodFlags mf;
-        static int limit = 0, nproc = 0;
-        static std::string backend = "auto";
-        static double distTimeout = 1800;
+        static int limit = 0;
+        static DistOptions distOptions;
         static double sweepStep = 0.05;
         addModelOptions(cmd, mo);
         addDataOptions(cmd, data);
@@ -411,34 +410,11 @@ void addExplainCommands(CLI::App& app) {
             ->check(CLI::IsMember({"prob", "logit"}))
             ->capture_default_str();
         cmd->add_option("--out", out, "output folder")->capture_default_str();
-        cmd->add_option("--nproc", nproc,
-                        "start N local worker processes that share the split (rank 0 writes the "
-                        "outputs); under torchrun or srun, set RANK, WORLD_SIZE, LOCAL_RANK, "
-                        "MASTER_ADDR and MASTER_PORT instead")
-            ->check(CLI::Range(1, 1024));
-        cmd->add_option("--backend", backend,
-                        "the process group's backend: gloo (CPU), nccl (CUDA builds), or auto")
-            ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
-            ->capture_default_str();
-        cmd->add_option("--dist-timeout", distTimeout,
-                        "seconds a process waits for the others (joining, merging) before it "
-                        "stops with an error")
-            ->check(FiniteNumber & CLI::Range(1.0, 1e6))
-            ->capture_default_str();
+        addDistributedOptions(cmd, distOptions,
+                              "start N local worker processes that share the split (rank 0 "
+                              "writes the outputs)");
         cmd->callback([cmd] {
-            if (nproc > 0) {
-                if (dist::configFromEnvironment())
-                    throw CLI::ValidationError(
-                        "--nproc", "starts its own workers; RANK and WORLD_SIZE are set already");
-                throw ExitStatus{
-                    runLocalWorkers(nproc, withoutOption(originalArguments(), "--nproc"))};
-            }
-            std::unique_ptr<dist::ProcessGroupHandle> group;
-            try {
-                group = joinGroupFromEnvironment(backend, distTimeout);
-            } catch (const std::invalid_argument& e) {
-                throw std::runtime_error(std::string("bad process group environment: ") + e.what());
-            }
+            const std::unique_ptr<dist::ProcessGroupHandle> group = startOrJoinGroup(distOptions);
             // Only rank 0 reports: the others keep quiet unless they fail.
             const bool reporter = !group || group->rank() == 0;
             if (!reporter) mo.quiet = true;

@@ -3,6 +3,8 @@
 
 #include "commands.h"
 #include "data/dataset.h"
+#include "distributed/process_group.h"
+#include "launcher.h"
 #include "nn/checkpoint.h"
 #include "nn/weights.h"
 #include "terminal_progress.h"
@@ -19,6 +21,8 @@ void addTrainCommand(CLI::App& app) {
     static TrainConfig c;
     static bool imagenet = false, flip = false, crop = false, jitter = false, quiet = false,
                 amp = false;
+    static DistOptions distOptions;
+    static double bucketMegabytes = 25;
     addDataOptions(cmd, data);
     cmd->add_option("--out", out, "output folder for checkpoints and the CSV log")
         ->capture_default_str();
@@ -78,7 +82,21 @@ void addTrainCommand(CLI::App& app) {
                   "channels-last memory format in fp32 too (bf16 always uses it)");
     cmd->add_option("--seed", c.seed)->check(CLI::NonNegativeNumber)->capture_default_str();
     cmd->add_flag("--quiet", quiet, "no progress bar");
+    addDistributedOptions(cmd, distOptions,
+                          "train in N local processes (data parallel; --batch is per process, "
+                          "rank 0 writes the checkpoints)");
+    cmd->add_flag("--sync-bn", c.syncBatchNorm,
+                  "several processes: batch-norm statistics over the global batch (recorded; "
+                  "--resume keeps it)");
+    cmd->add_option("--bucket-mb", bucketMegabytes,
+                    "several processes: gradients are summed in buckets of this many MiB while "
+                    "the backward pass runs")
+        ->check(FiniteNumber & CLI::Range(0.0, 4096.0))
+        ->capture_default_str();
     cmd->callback([cmd] {
+        const std::unique_ptr<dist::ProcessGroupHandle> group = startOrJoinGroup(distOptions);
+        // Only rank 0 reports: the others keep quiet unless they fail.
+        const bool reporter = !group || group->rank() == 0;
         // The options write into `c` (defaults unless given). A preset starts from the defaults;
         // then every option the user gave explicitly is copied over it, so `--preset course
         // --lr 0.1` trains at 0.1.
@@ -123,7 +141,8 @@ void addTrainCommand(CLI::App& app) {
                 {"--precision", [&] { cfg.precision = c.precision; }},
                 {"--amp", [&] { cfg.precision = c.precision; }},
                 {"--channels-last", [&] { cfg.channelsLast = c.channelsLast; }},
-                {"--seed", [&] { cfg.seed = c.seed; }}};
+                {"--seed", [&] { cfg.seed = c.seed; }},
+                {"--sync-bn", [&] { cfg.syncBatchNorm = c.syncBatchNorm; }}};
             for (const auto& [name, copy] : overrides)
                 if (given(name)) copy();
         }
@@ -134,17 +153,18 @@ void addTrainCommand(CLI::App& app) {
         }
         cfg.weightsFile = weights;
         if (imagenet) cfg.weightsFile = findImageNetWeights(cfg.arch).string();
-        TerminalProgress bar(quiet);
+        TerminalProgress bar(quiet || !reporter);
         OpenOptions oo;
         oo.job = {bar.callback(), &interruptToken()};
         const Dataset ds = openData(data, oo);
         bar.finish();
         TrainCallbacks cb;
-        cb.onLog = [&](const std::string& s) {
-            bar.finish();
-            std::printf("%s\n", s.c_str());
-            std::fflush(stdout);
-        };
+        if (reporter)
+            cb.onLog = [&](const std::string& s) {
+                bar.finish();
+                std::printf("%s\n", s.c_str());
+                std::fflush(stdout);
+            };
         std::optional<std::filesystem::path> from;
         if (!resume.empty()) from = resume;
         // A resumed run continues with its checkpoint's configuration, the precision it resolved
@@ -154,17 +174,22 @@ void addTrainCommand(CLI::App& app) {
                 const TrainConfig kept =
                     TrainConfig::fromJson(readCheckpointMeta(*from).trainConfigJson);
                 if (kept.precision != trainingPrecision(cfg).resolved)
-                    cb.onLog(std::string("Note: --resume keeps the run's precision (") +
-                             precisionId(kept.precision) + "); " +
-                             (given("--amp") ? "--amp" : "--precision " + precision) +
-                             " is not applied");
+                    if (cb.onLog)
+                        cb.onLog(std::string("Note: --resume keeps the run's precision (") +
+                                 precisionId(kept.precision) + "); " +
+                                 (given("--amp") ? "--amp" : "--precision " + precision) +
+                                 " is not applied");
             } catch (const std::exception&) {
                 // trainModel reports an unreadable checkpoint
             }
         }
+        DataParallel parallel;
+        parallel.group = group.get();
+        parallel.bucketBytes = static_cast<std::size_t>(bucketMegabytes * 1024 * 1024);
         const TrainResult r =
-            trainModel(ds, cfg, out, cb, {bar.callback(), &interruptToken()}, from);
+            trainModel(ds, cfg, out, cb, {bar.callback(), &interruptToken()}, from, parallel);
         bar.finish();
+        if (!reporter) return;
         std::printf("checkpoint  %s\nbest        %s\nlog         %s\n", r.lastCheckpoint.c_str(),
                     r.bestCheckpoint.c_str(), (std::filesystem::path(out) / "history.csv").c_str());
     });

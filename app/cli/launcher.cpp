@@ -1,5 +1,7 @@
 #include "launcher.h"
 
+#include "commands.h"
+
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -8,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
@@ -64,6 +67,11 @@ int runLocalWorkers(int nproc, const std::vector<std::string>& args) {
             ours = ours || v.rfind(k, 0) == 0;
         if (!ours) base.push_back(v);
     }
+    // The machine's cores shared out, as torchrun does, unless the user chose.
+    if (!std::getenv("OMP_NUM_THREADS"))
+        base.push_back("OMP_NUM_THREADS=" +
+                       std::to_string(std::max(1u, std::thread::hardware_concurrency() /
+                                                       static_cast<unsigned>(nproc))));
     std::vector<std::vector<std::string>> envs(static_cast<std::size_t>(nproc));
     std::vector<std::vector<char*>> envps(static_cast<std::size_t>(nproc));
     for (int r = 0; r < nproc; ++r) {
@@ -155,6 +163,37 @@ int runLocalWorkers(int nproc, const std::vector<std::string>& args) {
     // Interrupted: the workers kept their progress; say so as one process would.
     if (interrupted && status != 0) return 130;
     return status;
+}
+
+void addDistributedOptions(CLI::App* cmd, DistOptions& o, const std::string& nprocHelp) {
+    cmd->add_option("--nproc", o.nproc,
+                    nprocHelp +
+                        "; under torchrun or srun, set RANK, WORLD_SIZE, LOCAL_RANK, "
+                        "MASTER_ADDR and MASTER_PORT instead")
+        ->check(CLI::Range(1, 1024));
+    cmd->add_option("--backend", o.backend,
+                    "the process group's backend: gloo (CPU), nccl (CUDA builds), or auto")
+        ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
+        ->capture_default_str();
+    cmd->add_option("--dist-timeout", o.timeoutSeconds,
+                    "seconds a process waits for the others (joining, each exchange) before it "
+                    "stops with an error")
+        ->check(FiniteNumber & CLI::Range(1.0, 1e6))
+        ->capture_default_str();
+}
+
+std::unique_ptr<dist::ProcessGroupHandle> startOrJoinGroup(const DistOptions& o) {
+    if (o.nproc > 0) {
+        if (dist::configFromEnvironment())
+            throw CLI::ValidationError(
+                "--nproc", "starts its own workers; RANK and WORLD_SIZE are set already");
+        throw ExitStatus{runLocalWorkers(o.nproc, withoutOption(originalArguments(), "--nproc"))};
+    }
+    try {
+        return joinGroupFromEnvironment(o.backend, o.timeoutSeconds);
+    } catch (const std::invalid_argument& e) {
+        throw std::runtime_error(std::string("bad process group environment: ") + e.what());
+    }
 }
 
 std::unique_ptr<dist::ProcessGroupHandle> joinGroupFromEnvironment(const std::string& backend,

@@ -3,6 +3,8 @@
 // hand-written loop (their environment: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT),
 // or starting the workers here (--nproc N).
 
+#include <CLI/CLI.hpp>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +32,19 @@ std::vector<std::string> withoutOption(const std::vector<std::string>& args,
 // it on stderr. Returns 0 when every worker succeeded, else the first failure's exit status
 // (128 + signal for a killed worker, at least 1).
 int runLocalWorkers(int nproc, const std::vector<std::string>& args);
+
+// --nproc, --backend and --dist-timeout, as `train` and `eval` share them.
+struct DistOptions {
+    int nproc = 0;
+    std::string backend = "auto";
+    double timeoutSeconds = 1800;
+};
+void addDistributedOptions(CLI::App* cmd, DistOptions& o, const std::string& nprocHelp);
+// What a command with those options runs in: with --nproc, starts the workers and throws
+// ExitStatus with their status (this process only waits for them); else joins the group the
+// environment names, or returns null for a plain single-process run. Bad environment variables
+// are reported naming the variable.
+std::unique_ptr<dist::ProcessGroupHandle> startOrJoinGroup(const DistOptions& o);
 
 // The process group this command runs in: from the environment (torchrun's variables), with the
 // backend ("auto": nccl on CUDA where built with it, else gloo) and the timeout in seconds. Null

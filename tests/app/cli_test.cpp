@@ -10,11 +10,14 @@
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "../core/test_support.h"
 #include "common/cpu_features.h"
 #include "data/image_io.h"
+#include "distributed/process_group.h"
 #include "nn/checkpoint.h"
+#include "nn/checkpoint_io.h"
 #include "train/train_config.h"
 
 namespace camx {
@@ -632,6 +635,165 @@ TEST_F(Cli, EvalWithTwoProcessesWritesTheFilesOfOneAndResumesAcrossWorldSizes) {
     expectSameFiles(one, resumed2);
     EXPECT_FALSE(fs::exists(resumed2 / "eval_partial.jsonl"));
     EXPECT_FALSE(fs::exists(resumed2 / "eval_partial.rank3.jsonl"));
+}
+
+// Data-parallel training, two processes over Gloo on loopback. The suite's demo has 12 training
+// images: one step per epoch at a global batch of 12.
+std::string trainArgs(const fs::path& dir, const fs::path& out, int epochs, int batch) {
+    return "train --quiet --data " + (dir / "demo").string() + " --out " + out.string() +
+           " --arch resnet18 --width 8 --input-size 64 --precision fp32 --flip --seed 4" +
+           " --epochs " + std::to_string(epochs) + " --batch " + std::to_string(batch);
+}
+
+// The largest difference between two checkpoints' parameters and batch-norm statistics.
+double weightDistance(const fs::path& a, const fs::path& b) {
+    const LoadedCheckpoint x = loadCheckpoint(a), y = loadCheckpoint(b);
+    double most = 0;
+    const auto px = x.net->named_parameters(), py = y.net->named_parameters();
+    for (const auto& item : px)
+        most = std::max(most, (item.value() - py[item.key()]).abs().max().item<double>());
+    const auto bx = x.net->named_buffers(), by = y.net->named_buffers();
+    for (const auto& item : bx)
+        most = std::max(most, (item.value().to(at::kDouble) - by[item.key()].to(at::kDouble))
+                                  .abs()
+                                  .max()
+                                  .item<double>());
+    return most;
+}
+
+std::vector<std::vector<double>> historyRows(const fs::path& csv) {
+    std::vector<std::vector<double>> rows;
+    const auto lines = linesOf(test::slurp(csv));
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        if (lines[i].empty()) continue;
+        std::vector<double> row;
+        std::istringstream cells(lines[i]);
+        for (std::string cell; std::getline(cells, cell, ',');) row.push_back(std::stod(cell));
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+TEST_F(Cli, TrainingInTwoProcessesEqualsOneProcessWithTheGlobalBatch) {
+    const fs::path d = s_dir->path();
+    // One step: 2 processes × --batch 6 with synchronised batch norm = 1 process × --batch 12.
+    CliRun r = cli(trainArgs(d, d / "tr-one", 1, 12));
+    ASSERT_EQ(r.code, 0) << r.output;
+    r = cli(trainArgs(d, d / "tr-two", 1, 6) + " --sync-bn --nproc 2");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("Processes: 2 (gloo, rank 0), batch 6 per process, global batch 12, "
+                            "synchronised batch norm"),
+              std::string::npos)
+        << r.output;
+    EXPECT_EQ(r.output.find("rank 1"), std::string::npos) << "only rank 0 reports:\n" << r.output;
+    EXPECT_LE(weightDistance(d / "tr-one/last.ckpt", d / "tr-two/last.ckpt"), 1e-5);
+    // Without synchronisation each process normalises by its own 6 images: not the same step.
+    r = cli(trainArgs(d, d / "tr-two-local", 1, 6) + " --nproc 2");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_GT(weightDistance(d / "tr-one/last.ckpt", d / "tr-two-local/last.ckpt"), 1e-4);
+
+    // Two epochs: the same history (loss, accuracy, validation sharded and summed).
+    r = cli(trainArgs(d, d / "tr-one2", 2, 12));
+    ASSERT_EQ(r.code, 0) << r.output;
+    r = cli(trainArgs(d, d / "tr-two2", 2, 6) + " --sync-bn --nproc 2");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto one = historyRows(d / "tr-one2/history.csv"),
+               two = historyRows(d / "tr-two2/history.csv");
+    ASSERT_EQ(one.size(), 2u);
+    ASSERT_EQ(two.size(), 2u);
+    for (std::size_t e = 0; e < 2; ++e)
+        for (std::size_t c = 0; c < 7; ++c)  // epoch .. lr; not the timings
+            EXPECT_NEAR(one[e][c], two[e][c], 1e-4) << "epoch " << e + 1 << " column " << c;
+    const TrainConfig rec =
+        TrainConfig::fromJson(readCheckpointMeta(d / "tr-two2/last.ckpt").trainConfigJson);
+    EXPECT_EQ(rec.processes, 2);
+    EXPECT_TRUE(rec.syncBatchNorm);
+}
+
+TEST_F(Cli, ATwoProcessRunResumesInOneAndTheReverse) {
+    const fs::path d = s_dir->path();
+    // 2 → 1: the checkpoint of a two-process epoch continues in one process.
+    CliRun r = cli(trainArgs(d, d / "rs-two", 1, 6) + " --sync-bn --nproc 2");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const std::string first = linesOf(test::slurp(d / "rs-two/history.csv")).at(1);
+    r = cli("train --quiet --data " + (d / "demo").string() + " --out " + (d / "rs-two").string() +
+            " --resume " + (d / "rs-two/last.ckpt").string() + " --epochs 2");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("The run was trained in 2 processes (global batch 12); it continues "
+                            "in 1 (global batch 6)"),
+              std::string::npos)
+        << r.output;
+    auto lines = linesOf(test::slurp(d / "rs-two/history.csv"));
+    ASSERT_GE(lines.size(), 3u);
+    EXPECT_EQ(lines[1], first);  // the finished epoch is kept as it was
+    EXPECT_EQ(readCheckpointMeta(d / "rs-two/last.ckpt").epoch, 2);
+
+    // 1 → 2.
+    r = cli(trainArgs(d, d / "rs-one", 1, 6));
+    ASSERT_EQ(r.code, 0) << r.output;
+    r = cli("train --quiet --data " + (d / "demo").string() + " --out " + (d / "rs-one").string() +
+            " --resume " + (d / "rs-one/last.ckpt").string() + " --epochs 2 --nproc 2");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("it continues in 2 (global batch 12)"), std::string::npos) << r.output;
+    EXPECT_EQ(readCheckpointMeta(d / "rs-one/last.ckpt").epoch, 2);
+    EXPECT_EQ(
+        TrainConfig::fromJson(readCheckpointMeta(d / "rs-one/last.ckpt").trainConfigJson).processes,
+        2);
+}
+
+// One of two training processes (started by hand with torchrun's variables) is killed in the
+// middle of an epoch: the other stops with an error naming the failed exchange instead of
+// waiting, and the last checkpoint written loads and resumes.
+TEST_F(Cli, KillingOneTrainingProcessStopsTheOtherAndKeepsTheLastCheckpoint) {
+    const fs::path d = s_dir->path(), out = d / "kill";
+    const int port = dist::freeLocalPort();
+    const std::string args = trainArgs(d, out, 1000, 2) + " --dist-timeout 60";
+    pid_t pids[2];
+    for (int rank = 0; rank < 2; ++rank) {
+        const std::string log = (d / ("kill-rank" + std::to_string(rank) + ".log")).string();
+        const std::string cmd = "exec env RANK=" + std::to_string(rank) +
+                                " WORLD_SIZE=2 LOCAL_RANK=" + std::to_string(rank) +
+                                " MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) + " " +
+                                CAMX_CLI + " " + args + " > " + log + " 2>&1";
+        pids[rank] = fork();
+        ASSERT_GE(pids[rank], 0);
+        if (pids[rank] == 0) {
+            execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+            _exit(127);
+        }
+    }
+    // A finished epoch, then into the next one.
+    for (int i = 0; i < 2400 && !fs::exists(out / "last.ckpt"); ++i) usleep(50000);
+    ASSERT_TRUE(fs::exists(out / "last.ckpt"));
+    usleep(300000);
+    kill(pids[1], SIGKILL);
+    int status = 0;
+    waitpid(pids[1], &status, 0);
+    // Rank 0 must stop by itself; a hang would be the defect (the 60 s group timeout bounds it).
+    pid_t done = 0;
+    for (int i = 0; i < 1800 && done == 0; ++i) {
+        done = waitpid(pids[0], &status, WNOHANG);
+        if (done == 0) usleep(50000);
+    }
+    if (done == 0) {
+        kill(pids[0], SIGKILL);
+        waitpid(pids[0], &status, 0);
+        FAIL() << "rank 0 did not stop after rank 1 was killed";
+    }
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+    const std::string log = test::slurp(d / "kill-rank0.log");
+    EXPECT_NE(log.find("error: rank 0 of 2: "), std::string::npos) << log;
+    EXPECT_NE(log.find("failed (a peer may have stopped"), std::string::npos) << log;
+    // The last complete checkpoint loads and the run resumes from it in one process.
+    const CheckpointMeta meta = readCheckpointMeta(out / "last.ckpt");
+    ASSERT_GE(meta.epoch, 1);
+    EXPECT_NO_THROW(loadCheckpoint(out / "last.ckpt"));
+    const CliRun r = cli("train --quiet --data " + (d / "demo").string() + " --out " +
+                         out.string() + " --resume " + (out / "last.ckpt").string() + " --epochs " +
+                         std::to_string(meta.epoch + 1));
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(readCheckpointMeta(out / "last.ckpt").epoch, meta.epoch + 1);
 }
 
 TEST_F(Cli, EvalNamesABadProcessGroupEnvironmentAndAFailingWorker) {
