@@ -2,6 +2,7 @@
 #include <functional>
 
 #include "commands.h"
+#include "common/fs_util.h"
 #include "data/dataset.h"
 #include "distributed/process_group.h"
 #include "launcher.h"
@@ -22,6 +23,7 @@ void addTrainCommand(CLI::App& app) {
     static bool imagenet = false, flip = false, crop = false, jitter = false, quiet = false,
                 amp = false;
     static DistOptions distOptions;
+    static std::string configFile;
     static double bucketMegabytes = 25;
     addDataOptions(cmd, data);
     cmd->add_option("--out", out, "output folder for checkpoints and the CSV log")
@@ -42,6 +44,11 @@ void addTrainCommand(CLI::App& app) {
         }
         cmd->add_option("--preset", preset, help)->check(CLI::IsMember(ids));
     }
+    cmd->add_option("--config", configFile,
+                    "a training configuration as JSON, as checkpoints record it (the wizard's "
+                    "multi-process runs pass one); options given explicitly override its fields")
+        ->check(RegularFile)
+        ->excludes("--preset");
     cmd->add_option("--epochs", c.epochs)->capture_default_str();
     cmd->add_option("--batch", c.batchSize)->capture_default_str();
     cmd->add_option("--lr", c.learningRate)->capture_default_str();
@@ -114,9 +121,16 @@ void addTrainCommand(CLI::App& app) {
         c.arch = *a;
         c.precision = amp ? Precision::Bf16 : *parsePrecision(precision);
         TrainConfig cfg = c;
-        if (!preset.empty()) {
+        if (!preset.empty() || !configFile.empty()) {
             cfg = TrainConfig{};
-            applyTrainPreset(preset, cfg);
+            if (!configFile.empty()) {
+                try {
+                    cfg = TrainConfig::fromJson(readFile(configFile));
+                } catch (const std::invalid_argument& e) {
+                    throw CLI::ValidationError("--config", "'" + configFile + "': " + e.what());
+                }
+            }
+            if (!preset.empty()) applyTrainPreset(preset, cfg);
             const std::pair<const char*, std::function<void()>> overrides[] = {
                 {"--arch", [&] { cfg.arch = c.arch; }},
                 {"--epochs", [&] { cfg.epochs = c.epochs; }},
@@ -151,7 +165,7 @@ void addTrainCommand(CLI::App& app) {
         } catch (const std::invalid_argument& e) {
             throw CLI::ValidationError(e.what());
         }
-        cfg.weightsFile = weights;
+        if (configFile.empty() || given("--weights")) cfg.weightsFile = weights;
         if (imagenet) cfg.weightsFile = findImageNetWeights(cfg.arch).string();
         TerminalProgress bar(quiet || !reporter);
         OpenOptions oo;

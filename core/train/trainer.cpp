@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <ATen/ATen.h>
+#include <torch/cuda.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 
@@ -141,7 +142,12 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         meta.classFolders = dataset.breedFolders;
         meta.inputSize = cfg.inputSize;
     }
-    const c10::Device device = trainingDevice(cfg);
+    c10::Device device = trainingDevice(cfg);
+    // One GPU per process: the process's rank on this machine picks it (NCCL's rule).
+    if (group && device.is_cuda() && torch::cuda::device_count() > 0)
+        device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(
+                                             group->config().localRank %
+                                             static_cast<int>(torch::cuda::device_count())));
     // Resolved here, where the device is known; the checkpoint records the result, so a resumed
     // run (whose configuration comes from the checkpoint) keeps it on any machine.
     const PrecisionChoice precision =

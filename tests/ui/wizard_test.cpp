@@ -2,6 +2,7 @@
 // offers itself to the explorer, and stops cleanly when closed mid-run.
 #include <gtest/gtest.h>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QCryptographicHash>
 #include <QDoubleSpinBox>
@@ -10,6 +11,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QScreen>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTest>
@@ -24,6 +26,7 @@
 #include "common/cpu_features.h"
 #include "main_window.h"
 #include "nn/checkpoint.h"
+#include "train/train_config.h"
 #include "training/train_wizard.h"
 #include "training/weights_download.h"
 #include "workspace.h"
@@ -56,6 +59,7 @@ protected:
 
     void TearDown() override {
         wizard.reset();
+        QSettings().remove("train/processes");  // remembered: the next test starts with one
         // The wizard never waits for its jobs; the next test must not meet them.
         camx::ui::backgroundPool()->waitForDone();
         QCoreApplication::processEvents();
@@ -133,6 +137,55 @@ TEST_F(Wizard, OneEpochDrawsCurvesWritesACheckpointAndOffersTheModel) {
     EXPECT_EQ(wizard->charts()->stepPoints(), 6);
     EXPECT_TRUE(wizard->logText().contains("Resuming"));
     EXPECT_EQ(readCheckpointMeta(out.path() / "run" / "last.ckpt").epoch, 2);
+}
+
+// Two processes from the wizard: this process trains as rank 0 (curves, log, progress), a
+// cam-explorer-cli worker as rank 1; the log names the world size and the checkpoint records it.
+// A worker that cannot run is reported at once, naming its rank and how it ended.
+TEST_F(Wizard, TwoProcessesTrainAsOneRunWithCurvesFromRankZero) {
+    wizard->setWorkerExecutable(QStringLiteral(CAMX_CLI));
+    wizard->setProcesses(2);
+    EXPECT_EQ(wizard->processes(), 2);
+    auto* sync = wizard->findChild<QCheckBox*>("syncBatchNorm");
+    ASSERT_TRUE(sync->isEnabled());
+    sync->setChecked(true);
+    const QString note = wizard->findChild<QLabel*>("processNote")->text();
+    EXPECT_TRUE(note.contains("2 processes")) << note.toStdString();
+    EXPECT_TRUE(note.contains("a global batch of 10")) << note.toStdString();
+    EXPECT_TRUE(wizard->config().syncBatchNorm);
+    for (int k = 0; k < 4; ++k) wizard->next();
+    ASSERT_EQ(wizard->currentId(), TrainWizard::RunPageId);
+    wizard->findChild<QPushButton*>("startButton")->click();
+    ASSERT_TRUE(runToEnd()) << wizard->logText().toStdString();
+    const QString log = wizard->logText();
+    EXPECT_TRUE(log.contains("Started 1 worker process")) << log.toStdString();
+    EXPECT_TRUE(
+        log.contains("Processes: 2 (gloo, rank 0), batch 5 per process, global batch 10, "
+                     "synchronised batch norm"))
+        << log.toStdString();
+    // 15 images over 2 processes: 8 each (padded), 2 steps of rank 0 drawn per epoch.
+    EXPECT_EQ(wizard->charts()->stepPoints(), 2);
+    EXPECT_EQ(wizard->charts()->epochPoints(), 1);
+    const CheckpointMeta meta = readCheckpointMeta(out.path() / "run" / "last.ckpt");
+    EXPECT_EQ(meta.epoch, 1);
+    const TrainConfig recorded = TrainConfig::fromJson(meta.trainConfigJson);
+    EXPECT_EQ(recorded.processes, 2);
+    EXPECT_TRUE(recorded.syncBatchNorm);
+    EXPECT_TRUE(fs::exists(out.path() / "run" / "workers" / "rank1.log"));
+    EXPECT_TRUE(fs::exists(out.path() / "run" / "workers" / "config.json"));
+
+    // A worker program that fails at once.
+    wizard->setWorkerExecutable(QStringLiteral("/bin/false"));
+    wizard->setOutputDir(QString::fromStdString((out.path() / "run2").string()));
+    ASSERT_TRUE(inspected());
+    QSignalSpy done(wizard.get(), &TrainWizard::trainingFinished);
+    wizard->findChild<QPushButton*>("startButton")->click();
+    ASSERT_TRUE(done.wait(60000));
+    EXPECT_TRUE(done.at(0).at(0).toBool());
+    EXPECT_TRUE(wizard->logText().contains(
+        "Training failed: a worker stopped before the processes had joined: worker rank 1 exited "
+        "with status 1"))
+        << wizard->logText().toStdString();
 }
 
 // The precision combo says what Automatic means on this machine, reaches the configuration, and

@@ -27,6 +27,8 @@
 #include <QtConcurrent>
 #include <cmath>
 #include <mutex>
+#include <optional>
+#include <thread>
 #include <variant>
 
 #include "background_job.h"
@@ -36,6 +38,7 @@
 #include "nn/checkpoint.h"
 #include "nn/runtime.h"
 #include "nn/weights_catalog.h"
+#include "train/local_parallel.h"
 #include "train/trainer.h"
 #include "training/weights_download.h"
 #include "workspace.h"
@@ -215,6 +218,7 @@ TrainWizard::TrainWizard(QWidget* parent) : QWizard(parent) {
     if (!data.isEmpty()) m_dataPath->setText(data);
     setOutputDir(
         s.value("train/output", QDir::home().filePath("cam-explorer-runs/run1")).toString());
+    m_processes->setValue(s.value("train/processes", 1).toInt());
     connect(&m_trainJob, &QFutureWatcher<void>::finished, this, &TrainWizard::onTrainingDone);
     connect(this, &QWizard::currentIdChanged, this, &TrainWizard::updateDefaultButton);
     fitToScreen();
@@ -772,11 +776,37 @@ QWizardPage* TrainWizard::makeOutputPage() {
     auto* row = new QHBoxLayout;
     row->addWidget(m_outDir, 1);
     row->addWidget(browse);
+    m_processes = new QSpinBox;
+    m_processes->setObjectName(QStringLiteral("processes"));
+    m_processes->setRange(1, 1);
+    m_processes->setToolTip(
+        tr("Train in several processes at once (data parallel): each reads its share of every "
+           "epoch, and their gradients are summed after each step. The batch size is per "
+           "process. On the CPU, the cores are shared out among them; on GPUs, one per process."));
+    m_syncBn = new QCheckBox(tr("S&ynchronise batch norm across processes"));
+    m_syncBn->setObjectName(QStringLiteral("syncBatchNorm"));
+    m_syncBn->setToolTip(
+        tr("Batch-norm statistics over the global batch, so N processes with batch B train as "
+           "one process with batch N×B."));
+    m_processNote = new QLabel;
+    m_processNote->setObjectName(QStringLiteral("processNote"));
+    m_processNote->setWordWrap(true);
+    auto* processRow = new QHBoxLayout;
+    processRow->addWidget(m_processes);
+    processRow->addWidget(m_syncBn, 1);
     auto* f = new QFormLayout(p);
     f->addRow(tr("&Device"), m_device);
     f->addRow(tr("&Precision"), m_precision);
+    auto* processLabel = new QLabel(tr("Pro&cesses"));
+    processLabel->setBuddy(m_processes);
+    f->addRow(processLabel, processRow);
+    f->addRow(QString(), m_processNote);
     updatePrecisionChoices();
+    updateProcessChoices();
     connect(m_device, &QComboBox::currentIndexChanged, this, &TrainWizard::updatePrecisionChoices);
+    connect(m_device, &QComboBox::currentIndexChanged, this, &TrainWizard::updateProcessChoices);
+    connect(m_processes, &QSpinBox::valueChanged, this, &TrainWizard::updateProcessChoices);
+    connect(m_batch, &QSpinBox::valueChanged, this, &TrainWizard::updateProcessChoices);
     auto* outLabel = new QLabel(tr("&Output folder"));
     outLabel->setBuddy(m_outDir);
     f->addRow(outLabel, row);
@@ -961,6 +991,40 @@ QWizardPage* TrainWizard::makeRunPage() {
     return p;
 }
 
+// Processes: up to the cores on the CPU, the GPUs on a GPU; the note says what a run will be.
+void TrainWizard::updateProcessChoices() {
+    const RuntimeInfo rt = runtimeInfo();
+    const bool gpu = m_device->currentData().toInt() == 0 && rt.cudaAvailable;
+    const int most = gpu ? std::max<int>(1, static_cast<int>(rt.cudaDevices.size()))
+                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    m_processes->setRange(1, most);
+    const int n = m_processes->value();
+    m_syncBn->setEnabled(n > 1);
+    if (n == 1) {
+        m_processNote->setText(
+            tr("One process. Up to %n process(es) can share the work here.", nullptr, most));
+        return;
+    }
+    m_processNote->setText(
+        tr("%1 processes (%2), batch %3 each: a global batch of %4. This application runs the "
+           "first; the others are cam-explorer-cli workers, whose logs go to the output folder's "
+           "workers/.")
+            .arg(n)
+            .arg(gpu ? tr("one GPU each, NCCL")
+                     : tr("%n core(s) each, Gloo", nullptr,
+                          std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / n)))
+            .arg(m_batch->value())
+            .arg(m_batch->value() * n));
+}
+
+int TrainWizard::processes() const {
+    return m_processes->value();
+}
+
+void TrainWizard::setProcesses(int n) {
+    m_processes->setValue(n);
+}
+
 // Start is the default button of the run page until a run has ended; Finish only after.
 void TrainWizard::updateDefaultButton() {
     const bool startFirst = currentId() == RunPageId && !m_hasRun;
@@ -994,6 +1058,7 @@ TrainConfig TrainWizard::config() const {
     c.seed = static_cast<std::uint64_t>(m_seed->value());
     c.forceCpu = m_device->currentData().toInt() == 1;
     c.precision = static_cast<Precision>(m_precision->currentData().toInt());
+    c.syncBatchNorm = m_syncBn->isChecked() && m_processes->value() > 1;
     return c;
 }
 
@@ -1031,6 +1096,7 @@ void TrainWizard::applyFields(const TrainConfig& c, bool modelStart) {
     m_bnRecal->setValue(c.bnRecalibrationImages);
     m_seed->setValue(static_cast<int>(c.seed));
     setPrecisionChoice(c.precision);
+    m_syncBn->setChecked(c.syncBatchNorm);
     updateWarmupWarning();
     updateModelHints();
 }
@@ -1066,6 +1132,7 @@ void TrainWizard::startTraining(bool resume) {
     std::optional<std::filesystem::path> from;
     if (resume) from = out / "last.ckpt";
     QSettings().setValue("train/output", outText);
+    QSettings().setValue("train/processes", processes());
 
     if (m_run) m_run->wizard.clear();  // the previous run has ended; it reports nothing more
     auto run = std::make_shared<TrainRun>();
@@ -1097,13 +1164,30 @@ void TrainWizard::startTraining(bool resume) {
     m_lastIps = 0;
     m_runClock.start();
 
+    // A multi-process run: this process is rank 0, the workers read the same folder.
+    std::optional<LocalParallelOptions> parallel;
+    if (processes() > 1) {
+        LocalParallelOptions po;
+        po.processes = processes();
+        po.workerExecutable = (m_workerExe.isEmpty() ? QCoreApplication::applicationDirPath() +
+                                                           QStringLiteral("/cam-explorer-cli")
+                                                     : m_workerExe)
+                                  .toStdString();
+        const QString dataDir = m_dataPath->text().trimmed();
+        po.datasetDir =
+            dataDir.isEmpty() ? m_dataset->root : std::filesystem::path(dataDir.toStdString());
+        po.datasetFormat = m_dataset->format;
+        po.backend = cfg.forceCpu || !runtimeInfo().cudaAvailable ? "gloo" : "nccl";
+        parallel = po;
+    }
+
     TrainCallbacks cb;
     // The callbacks hold the run, never the wizard.
     cb.onStep = [run](const StepMetrics& m) { run->push(run, m); };
     cb.onEpoch = [run](const EpochRecord& rec) { run->push(run, rec); };
     cb.onLog = [run](const std::string& s) { run->push(run, QString::fromStdString(s)); };
     m_trainJob.setFuture(QtConcurrent::run(backgroundPool(), [run, dataset = m_dataset, cfg, out,
-                                                              cb, from] {
+                                                              cb, from, parallel] {
         lowerCurrentThreadPriority();
         JobContext job;
         job.cancel = &run->cancel;
@@ -1118,7 +1202,10 @@ void TrainWizard::startTraining(bool resume) {
             }
             for (const QString& line : describeRun(effective, from.has_value()))
                 run->push(run, line);
-            trainModel(*dataset, cfg, out, cb, job, from);
+            if (parallel)
+                trainWithLocalProcesses(*dataset, cfg, out, cb, job, from, *parallel);
+            else
+                trainModel(*dataset, cfg, out, cb, job, from);
         } catch (const Cancelled&) {
             run->cancelled = true;
         } catch (const std::exception& e) {

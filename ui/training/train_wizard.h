@@ -100,6 +100,14 @@ public:
     // weights cache). For tests and mirrors.
     void setWeightsSource(const QUrl& baseUrl, const QString& cacheDir);
 
+    // Processes of a run (Device and output page): 1, or a local multi-process run (data
+    // parallel) where this process is rank 0 and the others are worker programs.
+    int processes() const;
+    void setProcesses(int n);
+    // The worker program of multi-process runs: cam-explorer-cli next to the application unless
+    // set (tests).
+    void setWorkerExecutable(const QString& path) { m_workerExe = path; }
+
     // Asked before closing while training runs; tests answer it.
     void setConfirmClose(std::function<bool()> ask) { m_confirmClose = std::move(ask); }
 
@@ -133,6 +141,7 @@ private:
     void setDownloadStatus(const QString& text);
     void updateWarmupWarning();
     void updatePrecisionChoices();
+    void updateProcessChoices();
     void setPrecisionChoice(Precision p);
     void updateDefaultButton();
     void appendLog(const QString& line);
@@ -185,6 +194,10 @@ private:
     // Device and output.
     QComboBox* m_device;
     QComboBox* m_precision;  // Precision values
+    QSpinBox* m_processes;
+    QCheckBox* m_syncBn;
+    QLabel* m_processNote;
+    QString m_workerExe;
     QLineEdit* m_outDir;
     QLabel* m_outInfo;
     QTimer m_inspectTimer;  // debounces edits of the output folder
