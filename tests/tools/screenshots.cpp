@@ -17,6 +17,7 @@
 // the Model Input dialog with --input-size (default 224). --screen trust / input saves those
 // questions instead.
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QCommandLineParser>
 #include <QMessageBox>
@@ -330,6 +331,15 @@ int main(int argc, char** argv) {
                 } else if (which == QLatin1String("load-report")) {
                     window.showLoadReport();
                     grabAndQuit(window.loadReport());
+                } else if (which == QLatin1String("wizard-processes")) {
+                    // The Device and output page set for a two-process run.
+                    auto* w = window.showTrainWizard();
+                    w->setOutputDir(scratch.filePath(QStringLiteral("run")));
+                    w->setProcesses(2);
+                    if (auto* sync = w->findChild<QCheckBox*>("syncBatchNorm"))
+                        sync->setChecked(true);
+                    while (w->currentId() != camx::ui::TrainWizard::OutputPageId) w->next();
+                    QTimer::singleShot(1500, w, [w, grabAndQuit] { grabAndQuit(w); });
                 } else if (which == QLatin1String("wizard")) {
                     auto* w = window.showTrainWizard();
                     camx::TrainConfig c;

@@ -791,6 +791,8 @@ QWizardPage* TrainWizard::makeOutputPage() {
     m_processNote = new QLabel;
     m_processNote->setObjectName(QStringLiteral("processNote"));
     m_processNote->setWordWrap(true);
+    m_processNote->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_processNote->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
     auto* processRow = new QHBoxLayout;
     processRow->addWidget(m_processes);
     processRow->addWidget(m_syncBn, 1);
@@ -1002,17 +1004,20 @@ void TrainWizard::updateProcessChoices() {
     m_syncBn->setEnabled(n > 1);
     if (n == 1) {
         m_processNote->setText(
-            tr("One process. Up to %n process(es) can share the work here.", nullptr, most));
+            most > 1 ? tr("One process. Up to %1 can share the work on this machine.").arg(most)
+                     : tr("One process."));
         return;
     }
+    const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / n);
+    const QString each = gpu          ? tr("one GPU each, NCCL")
+                         : cores == 1 ? tr("one core each, Gloo")
+                                      : tr("%1 cores each, Gloo").arg(cores);
     m_processNote->setText(
         tr("%1 processes (%2), batch %3 each: a global batch of %4. This application runs the "
            "first; the others are cam-explorer-cli workers, whose logs go to the output folder's "
            "workers/.")
             .arg(n)
-            .arg(gpu ? tr("one GPU each, NCCL")
-                     : tr("%n core(s) each, Gloo", nullptr,
-                          std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / n)))
+            .arg(each)
             .arg(m_batch->value())
             .arg(m_batch->value() * n));
 }
