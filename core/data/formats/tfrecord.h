@@ -1,6 +1,7 @@
 #pragma once
 // TFRecord files, as TensorFlow Datasets writes its shards, and the tf.train.Example records in
-// them (internal to camx_data; the TFDS reader and image_io use it).
+// them (internal to camx_data; the TFDS reader and image_io use it, and the evaluation's
+// splitDigest recognises in-shard image paths with parseTfdsImagePath).
 //
 // Framing of each record: uint64 little-endian length, its masked CRC-32C (uint32 LE), `length`
 // data bytes, the data's masked CRC-32C. Masked = ((crc >> 15) | (crc << 17)) + 0xa282ead8.

@@ -181,6 +181,85 @@ TEST_F(Tfds, DemoAsShardsEvaluatesExactlyAsTheAuthorsLayout) {
     }
 }
 
+// Interrupts an evaluation once `after` images are done (as evaluator_test.cpp does).
+JobContext stopAfter(CancelToken& stop, std::size_t after) {
+    JobContext job;
+    job.cancel = &stop;
+    job.progress = [&stop, after](const Progress& p) {
+        if (p.stage == "Evaluating" && p.done >= after) stop.cancel();
+    };
+    return job;
+}
+
+TEST_F(Tfds, ResumeKeyFollowsTheShardsImagesAreIn) {
+    const Dataset d = openTfds(copyDir(), m_opt);
+    const std::vector<Sample>& test = d.test.samples;
+    ASSERT_EQ(test.size(), 12u);
+    const std::string before = splitDigest(test);
+    // Opened again, unchanged: the same digest.
+    EXPECT_EQ(splitDigest(openTfds(copyDir(), m_opt).test.samples), before);
+    // A shard the split does not read, rewritten: the same digest.
+    const fs::path train = copyShard("train", 0);
+    test::spit(train, test::slurp(train) + std::string(64, '\0'));
+    EXPECT_EQ(splitDigest(test), before);
+    // One of its own shards rewritten (another size): another digest, though the record
+    // offsets, names, labels and boxes are all as they were.
+    const fs::path own = copyShard("test", 1);
+    const std::string bytes = test::slurp(own);
+    test::spit(own, bytes + std::string(16, '\0'));
+    const std::string longer = splitDigest(test);
+    EXPECT_NE(longer, before);
+    // Back as it was: the digest it had.
+    test::spit(own, bytes);
+    EXPECT_EQ(splitDigest(test), before);
+    // The record offset counts too: the same shard, an image said to start elsewhere.
+    std::vector<Sample> moved = test;
+    fs::path shardFile;
+    std::uint64_t offset = 0;
+    ASSERT_TRUE(parseTfdsImagePath(moved[0].imagePath, &shardFile, &offset));
+    moved[0].imagePath = tfdsImagePath(shardFile, offset + 1, moved[0].relPath);
+    EXPECT_NE(splitDigest(moved), before);
+}
+
+TEST_F(Tfds, AnInterruptedEvaluationOfAShardedSplitResumes) {
+    const Dataset d = openTfds(copyDir(), m_opt);
+    ASSERT_EQ(d.test.samples.size(), 12u);
+    auto model = ModelSession::open(modelFile());
+    EvalOptions o;
+    o.batchSize = 4;
+    o.datasetClassNames = d.breedNames;
+    test::TempDir out;
+    CancelToken stop;
+    EXPECT_THROW(evaluateSplit(*model, d.test, o, out.path(), stopAfter(stop, 4)), Cancelled);
+    ASSERT_TRUE(fs::exists(out / "eval_partial.jsonl"));
+    EXPECT_FALSE(fs::exists(out / "summary.json"));
+    const EvalResult resumed = evaluateSplit(*model, d.test, o, out.path());
+    EXPECT_GE(resumed.resumed, 4u);
+    EXPECT_TRUE(resumed.skipped.empty());
+    ASSERT_EQ(resumed.records.size(), 12u);
+    test::TempDir fresh;
+    const EvalResult whole = evaluateSplit(*model, d.test, o, fresh.path());
+    EXPECT_EQ(whole.resumed, 0u);
+    ASSERT_EQ(whole.records.size(), 12u);
+    for (std::size_t i = 0; i < 12; ++i) {
+        EXPECT_EQ(resumed.records[i].index, i);
+        EXPECT_EQ(resumed.records[i].relPath, whole.records[i].relPath);
+        EXPECT_EQ(resumed.records[i].predicted, whole.records[i].predicted);
+        EXPECT_NEAR(resumed.records[i].scores[0].iou, whole.records[i].scores[0].iou, 1e-9);
+    }
+    EXPECT_EQ(test::slurp(out / "per_image.csv"), test::slurp(fresh / "per_image.csv"));
+
+    // A partial run, then one of the split's shards rewritten: its rows are not resumed.
+    test::TempDir again;
+    CancelToken stop2;
+    EXPECT_THROW(evaluateSplit(*model, d.test, o, again.path(), stopAfter(stop2, 4)), Cancelled);
+    const fs::path own = copyShard("test", 0);
+    test::spit(own, test::slurp(own) + std::string(16, '\0'));
+    const EvalResult rewritten = evaluateSplit(*model, d.test, o, again.path());
+    EXPECT_EQ(rewritten.resumed, 0u);
+    EXPECT_EQ(rewritten.records.size(), 12u);
+}
+
 TEST_F(Tfds, BadLengthCrcLosesTheRestOfThatShardOnly) {
     const fs::path bad = copyShard("test", 1);
     const auto offsets = recordOffsets(bad);
