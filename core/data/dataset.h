@@ -101,6 +101,10 @@ struct Dataset {
     // The WSOL benchmark this dataset is, where it is one ("CUB", "ILSVRC", "OpenImages"): the
     // dashboard puts the published figures for it beside the user's. Empty otherwise.
     std::string benchmark;
+    // What the user should know about how the folder was read, beside the per-file issues (a
+    // TFDS copy holding several versions: which one was read). Shown in the load report and by
+    // `check-data`.
+    std::vector<std::string> notes;
     SplitData train;
     SplitData val;  // empty where the dataset has no validation split
     SplitData test;

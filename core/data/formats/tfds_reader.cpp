@@ -299,15 +299,19 @@ std::optional<fs::path> findTfdsVersionDir(const fs::path& dir, std::string* not
         std::string all;
         for (const auto& v : versions)
             all += (all.empty() ? "" : ", ") + v.second.filename().string();
-        *note = "using version " + versions.back().second.filename().string() +
-                ", the highest of " + all;
+        // The folder's own name, also when given as "stanford_dogs/" or ".".
+        fs::path named = fs::absolute(dir, ec).lexically_normal();
+        if (named.filename().empty()) named = named.parent_path();
+        *note = named.filename().string() + " holds versions " + all + ": reading " +
+                versions.back().second.filename().string();
     }
     return versions.back().second;
 }
 
 Dataset openTfds(const fs::path& dirIn, const OpenOptions& options, TfdsIndexStats* stats) {
     // Dataset::root names the version used when several are present.
-    const auto found = findTfdsVersionDir(dirIn);
+    std::string versionNote;
+    const auto found = findTfdsVersionDir(dirIn, &versionNote);
     if (!found)
         throw DatasetError("'" + dirIn.string() +
                            "' holds no TensorFlow Datasets shards (<name>-train.tfrecord-00000-of-"
@@ -394,6 +398,7 @@ Dataset openTfds(const fs::path& dirIn, const OpenOptions& options, TfdsIndexSta
     Dataset ds;
     ds.root = dir;
     ds.format = DatasetFormat::Tfds;
+    if (!versionNote.empty()) ds.notes.push_back(versionNote);
     ds.breedFolders = labels;
     std::vector<bool> folderFromFiles(labels.size(), false);
     for (const auto& [splitName, shards] : bySplit) {

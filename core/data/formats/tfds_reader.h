@@ -32,7 +32,8 @@ namespace camx {
 
 // The TFDS version folder `dir` is (shards in it), or the highest version below it
 // (`dir`/<major.minor.patch>/ holding shards). Nothing when it is neither. `note` (when given)
-// says which version was chosen when there are several.
+// says which version was chosen when there are several ("stanford_dogs holds versions 0.1.0,
+// 0.2.0: reading 0.2.0"); openTfds puts it in Dataset::notes.
 std::optional<std::filesystem::path> findTfdsVersionDir(const std::filesystem::path& dir,
                                                         std::string* note = nullptr);
 

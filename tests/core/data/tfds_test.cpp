@@ -363,6 +363,9 @@ TEST_F(Tfds, VersionFolderOrItsParentWithTheHighestVersion) {
     const Dataset p = openTfds(parent(), m_opt);
     EXPECT_EQ(v.root, p.root);
     EXPECT_EQ(total(v), total(p));
+    // One version: nothing to say about which.
+    EXPECT_TRUE(v.notes.empty());
+    EXPECT_TRUE(p.notes.empty());
     // 0.10.0 is above 0.2.0 (numerically, not as text); here it lacks one test shard.
     const fs::path versions = m_tmp / "stanford_dogs";
     fs::create_directories(versions);
@@ -373,6 +376,16 @@ TEST_F(Tfds, VersionFolderOrItsParentWithTheHighestVersion) {
     EXPECT_EQ(detectDatasetFormat(versions), DatasetFormat::Tfds);
     const Dataset h = openDataset(versions, m_opt);
     EXPECT_EQ(h.root.filename(), "0.10.0");
+    // Which of the versions was read is a note of the dataset (the load report, check-data),
+    // the versions in numeric order; also when the folder is given with a trailing slash.
+    EXPECT_EQ(h.notes, std::vector<std::string>{
+                           "stanford_dogs holds versions 0.2.0, 0.10.0: reading 0.10.0"});
+    EXPECT_EQ(openDataset(versions / "", m_opt).notes, h.notes);
+    std::string note;
+    EXPECT_EQ(findTfdsVersionDir(versions, &note), versions / "0.10.0");
+    EXPECT_EQ(std::vector<std::string>{note}, h.notes);
+    // Given the version folder itself: no note.
+    EXPECT_TRUE(openDataset(versions / "0.2.0", m_opt).notes.empty());
     EXPECT_EQ(h.test.samples.size(), 12u - n);
     EXPECT_NE(issuesText(h.test).find("stanford_dogs-test.tfrecord-00000-of-00003: shard missing"),
               std::string::npos)
