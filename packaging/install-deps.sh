@@ -9,6 +9,8 @@ build_pkgs=(
   libtorch-dev libopencv-dev libmatio-dev libgtest-dev libgmock-dev
   libpugixml-dev nlohmann-json3-dev libcli11-dev libcsv-dev libxtensor-dev libeigen3-dev libarchive-dev
   libxxhash-dev libturbojpeg0-dev
+  # TensorFlow Datasets shards: tf.train.Example (protoc at build time) and CRC-32C (Boost.CRC).
+  libprotobuf-dev protobuf-compiler libboost-dev
   # ProcessGroupGloo.hpp (multi-process training and evaluation) includes Gloo's headers,
   # which libtorch-dev does not pull in.
   libgloo-dev
@@ -20,6 +22,9 @@ runtime_pkgs=(
 )
 test_pkgs=(
   ccache clang libclang-rt-14-dev xvfb xauth help2man lintian desktop-file-utils appstream fakeroot
+  # The TFDS reader's tests write their shards with an independent Python writer
+  # (tests/fixtures/tfds/stanford_dogs_to_tfds.py).
+  python3-protobuf python3-scipy
 )
 
 want=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}")

@@ -61,13 +61,13 @@ case "$CMD" in
     ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:alloc_dealloc_mismatch=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       "$BUILD_DIR-asan/tests/camx_core_tests" --gtest_brief=1
-    log "Fuzzing the XML, .mat, metadata table, torch.save, checkpoint and TorchScript readers briefly (libFuzzer)"
+    log "Fuzzing the XML, .mat, metadata table, TFRecord, torch.save, checkpoint and TorchScript readers briefly (libFuzzer)"
     CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCAMX_FUZZ=ON -DCAMX_BUILD_UI=OFF -DCAMX_BUILD_TESTS=OFF -DCAMX_BUILD_BENCH=OFF
-    cmake --build "$BUILD_DIR-fuzz" -j "$JOBS" --target fuzz_annotation fuzz_matlist fuzz_table fuzz_pickle fuzz_checkpoint \
+    cmake --build "$BUILD_DIR-fuzz" -j "$JOBS" --target fuzz_annotation fuzz_matlist fuzz_table fuzz_tfrecord fuzz_pickle fuzz_checkpoint \
       fuzz_torchscript
     # A fixed seed and run count keep CI reproducible; FUZZ_RUNS=0 fuzzes for FUZZ_SECONDS instead.
-    for f in annotation matlist table; do
+    for f in annotation matlist table tfrecord; do
       work=$(mktemp -d)
       cp -r "tests/fuzz/corpus/$f/." "$work/"
       # matio sizes some buffers from a file's claims before checking them (the reader rejects the

@@ -60,6 +60,7 @@ void addDataCommands(CLI::App& app) {
             std::printf("dataset  %s\n", ds.root.c_str());
             std::printf("format   %s\n", datasetFormatName(ds.format));
             std::printf("classes  %zu\n", ds.numClasses());
+            for (const std::string& note : ds.notes) std::printf("note     %s\n", note.c_str());
             printReport("train", ds.train, maxIssues);
             if (ds.val.report.listed > 0 || !ds.val.report.issues.empty())
                 printReport("val", ds.val, maxIssues);

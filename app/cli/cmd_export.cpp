@@ -2,6 +2,7 @@
 // explorer's Save Figure and Export Grid (ui/figures), on an offscreen QGuiApplication.
 #include <QGuiApplication>
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 
@@ -143,9 +144,19 @@ void addExportCommand(CLI::App& app) {
         std::vector<std::size_t> chosen;
         int breedLabel = -1;
         if (!breed.empty()) {
+            // Case ignored: a TFDS copy may know only lower-case folder names.
+            auto same = [](std::string a, std::string b) {
+                auto low = [](std::string& s) {
+                    for (char& c : s)
+                        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                };
+                low(a);
+                low(b);
+                return a == b;
+            };
             for (std::size_t b = 0; b < ds.breedNames.size(); ++b)
-                if (ds.breedNames[b] == breed || ds.breedFolders[b] == breed ||
-                    ds.breedFolders[b].substr(ds.breedFolders[b].find('-') + 1) == breed)
+                if (same(ds.breedNames[b], breed) || same(ds.breedFolders[b], breed) ||
+                    same(ds.breedFolders[b].substr(ds.breedFolders[b].find('-') + 1), breed))
                     breedLabel = static_cast<int>(b);
             if (breedLabel < 0) throw CLI::ValidationError("--breed", "no breed '" + breed + "'");
         }

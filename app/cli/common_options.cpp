@@ -197,10 +197,11 @@ void addDataOptions(CLI::App* cmd, DataOptions& o, bool positional) {
     cmd->add_option("--format", o.format,
                     "auto (by the folder's files), stanford-dogs, cub (CUB-200-2011, also its "
                     ".tgz), wsol (with --metadata), imagenet (ILSVRC validation: XML or "
-                    "LOC_val_solution.csv), voc (PASCAL VOC) or imagefolder (class folders, no "
-                    "boxes)")
+                    "LOC_val_solution.csv), voc (PASCAL VOC), imagefolder (class folders, no "
+                    "boxes) or tfds (a TensorFlow Datasets copy: ~/tensorflow_datasets/"
+                    "stanford_dogs or its version folder)")
         ->check(CLI::IsMember(
-            {"auto", "stanford-dogs", "cub", "wsol", "imagenet", "voc", "imagefolder"}))
+            {"auto", "stanford-dogs", "cub", "wsol", "imagenet", "voc", "imagefolder", "tfds"}))
         ->capture_default_str();
     cmd->add_option("--metadata", o.metadata,
                     "wsolevaluation's metadata folder for the dataset (metadata/CUB, "

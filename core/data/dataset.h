@@ -8,7 +8,9 @@
 //     (data/formats/imagenet_reader.h);
 //   * PASCAL VOC (data/formats/voc_reader.h);
 //   * a plain folder of class subfolders without boxes, torchvision's ImageFolder
-//     (data/formats/imagefolder_reader.h).
+//     (data/formats/imagefolder_reader.h);
+//   * a TensorFlow Datasets copy of Stanford Dogs: TFRecord shards, label.labels.txt
+//     (data/formats/tfds_reader.h).
 //
 // Stanford Dogs layouts read by openStanfordDogs():
 //   * the authors' layout: Images/<wnid>-<Breed>/*.jpg, Annotation/<wnid>-<Breed>/<name> (PASCAL
@@ -33,12 +35,14 @@
 namespace camx {
 
 struct Sample {
-    std::filesystem::path imagePath;  // absolute path of the JPEG
-    std::string relPath;              // as listed: "n02085620-Chihuahua/n02085620_10074.jpg"
-    int label = -1;                   // 0-based class index
-    int width = 0, height = 0;        // from the annotation's <size>, else the image's header
-    std::vector<Box> boxes;  // every object, clipped to the image; none where the dataset has no
-                             // boxes (an image folder): then nothing is scored by IoU
+    // Absolute path of the JPEG; for an image inside a TFRecord shard, a path below the shard
+    // that image_io reads from the record (data/formats/tfrecord.h).
+    std::filesystem::path imagePath;
+    std::string relPath;        // as listed: "n02085620-Chihuahua/n02085620_10074.jpg"
+    int label = -1;             // 0-based class index
+    int width = 0, height = 0;  // from the annotation's <size>, else the image's header
+    std::vector<Box> boxes;     // every object, clipped to the image; none where the dataset has no
+                                // boxes (an image folder): then nothing is scored by IoU
     // The boxes exactly as the metadata lists them, before clipping, where a protocol scores
     // against those (wsolevaluation's localization.txt: x1 may equal the width). Empty: `boxes`.
     std::vector<Box> listedBoxes;
@@ -78,9 +82,9 @@ enum class SplitKind { Train, Val, Test };
 const char* splitName(SplitKind k);
 std::optional<SplitKind> parseSplitName(const std::string& name);
 
-enum class DatasetFormat { Auto, StanfordDogs, Cub, Wsol, ImageNet, Voc, ImageFolder };
-// "stanford-dogs", "cub", "wsol", "imagenet", "voc", "imagefolder" ("auto" for Auto): the names
-// --format takes.
+enum class DatasetFormat { Auto, StanfordDogs, Cub, Wsol, ImageNet, Voc, ImageFolder, Tfds };
+// "stanford-dogs", "cub", "wsol", "imagenet", "voc", "imagefolder", "tfds" ("auto" for Auto):
+// the names --format takes.
 const char* datasetFormatName(DatasetFormat f);
 std::optional<DatasetFormat> parseDatasetFormat(const std::string& name);
 
@@ -97,6 +101,10 @@ struct Dataset {
     // The WSOL benchmark this dataset is, where it is one ("CUB", "ILSVRC", "OpenImages"): the
     // dashboard puts the published figures for it beside the user's. Empty otherwise.
     std::string benchmark;
+    // What the user should know about how the folder was read, beside the per-file issues (a
+    // TFDS copy holding several versions: which one was read). Shown in the load report and by
+    // `check-data`.
+    std::vector<std::string> notes;
     SplitData train;
     SplitData val;  // empty where the dataset has no validation split
     SplitData test;

@@ -6,6 +6,7 @@
 #include "data/formats/cub_reader.h"
 #include "data/formats/imagefolder_reader.h"
 #include "data/formats/imagenet_reader.h"
+#include "data/formats/tfds_reader.h"
 #include "data/formats/voc_reader.h"
 #include "data/formats/wsol_reader.h"
 
@@ -44,6 +45,8 @@ const char* datasetFormatName(DatasetFormat f) {
             return "voc";
         case DatasetFormat::ImageFolder:
             return "imagefolder";
+        case DatasetFormat::Tfds:
+            return "tfds";
         case DatasetFormat::Auto:
             break;
     }
@@ -51,9 +54,9 @@ const char* datasetFormatName(DatasetFormat f) {
 }
 
 std::optional<DatasetFormat> parseDatasetFormat(const std::string& name) {
-    for (DatasetFormat f :
-         {DatasetFormat::Auto, DatasetFormat::StanfordDogs, DatasetFormat::Cub, DatasetFormat::Wsol,
-          DatasetFormat::ImageNet, DatasetFormat::Voc, DatasetFormat::ImageFolder})
+    for (DatasetFormat f : {DatasetFormat::Auto, DatasetFormat::StanfordDogs, DatasetFormat::Cub,
+                            DatasetFormat::Wsol, DatasetFormat::ImageNet, DatasetFormat::Voc,
+                            DatasetFormat::ImageFolder, DatasetFormat::Tfds})
         if (name == datasetFormatName(f)) return f;
     return std::nullopt;
 }
@@ -67,6 +70,7 @@ DatasetFormat detectDatasetFormat(const fs::path& dir, std::string* why) {
     if ((fs::is_directory(dir / "Images", ec) && dogsLists) ||
         (has(dir / "images.tar") && has(dir / "annotation.tar") && has(dir / "lists.tar")))
         return DatasetFormat::StanfordDogs;
+    if (findTfdsVersionDir(dir)) return DatasetFormat::Tfds;
     if (findCubRoot(dir) || findCubArchive(dir)) return DatasetFormat::Cub;
     if (findVocRoot(dir)) return DatasetFormat::Voc;
     if (looksLikeImageNet(dir)) return DatasetFormat::ImageNet;
@@ -92,7 +96,9 @@ DatasetFormat detectDatasetFormat(const fs::path& dir, std::string* why) {
             "subfolders holding images "
             "(torchvision's ImageFolder: <class>/<image>.jpg, optionally under train/, val/ and "
             "test/), or an image folder with wsolevaluation metadata (given as its metadata "
-            "folder: --metadata on the command line, or beside it as images/ and metadata/)";
+            "folder: --metadata on the command line, or beside it as images/ and metadata/), or "
+            "a TensorFlow Datasets copy (~/tensorflow_datasets/stanford_dogs/ or its version "
+            "folder 0.2.0/, holding stanford_dogs-train.tfrecord-00000-of-000NN shards)";
     return DatasetFormat::Auto;
 }
 
@@ -128,6 +134,8 @@ Dataset openDataset(const fs::path& dir, const OpenOptions& options) {
             return openVoc(dir, options);
         case DatasetFormat::ImageFolder:
             return openImageFolder(dir, options);
+        case DatasetFormat::Tfds:
+            return openTfds(dir, options);
         case DatasetFormat::Auto:
             break;
     }

@@ -11,6 +11,7 @@
 
 #include "common/fs_util.h"
 #include "common/limits.h"
+#include "data/formats/tfrecord.h"
 #include "data/image_header.h"
 #include "data/safe_file.h"
 
@@ -81,12 +82,32 @@ cv::Mat decodeChecked(const void* data, std::size_t size, const std::string& nam
     return m;
 }
 
+// The bytes of an image file, or of an image inside a TFRecord shard (a path below the shard:
+// data/formats/tfrecord.h). `why` reads after "cannot read image '<path>': ".
+bool readImageBytes(const std::filesystem::path& path, std::uintmax_t maxBytes, bool wholeFile,
+                    std::string& bytes, std::string& why) {
+    if (readRegularFile(path, maxBytes, wholeFile, bytes, why)) return true;
+    why = "it " + why;
+    // Only a path that cannot be a file is looked for inside a shard.
+    if (!parseTfdsImagePath(path, nullptr, nullptr) || !notRegularFileReason(path)) return false;
+    if (!readTfdsImage(path, bytes, why)) return false;
+    if (bytes.size() > maxBytes) {
+        if (wholeFile) {
+            why = "it is too large (" + std::to_string(bytes.size()) + " bytes, the limit is " +
+                  std::to_string(maxBytes) + ")";
+            return false;
+        }
+        bytes.resize(static_cast<std::size_t>(maxBytes));
+    }
+    return true;
+}
+
 cv::Mat readChecked(const std::filesystem::path& path, Decode how) {
     // The file is read by us, not by OpenCV: refused before opening when it is not a regular file
     // (a FIFO would block forever), and the header checked is the one of the bytes decoded.
     std::string bytes, why;
-    if (!readRegularFile(path, maxImageFileBytes(), true, bytes, why))
-        throw ImageError("cannot read image '" + path.string() + "': it " + why);
+    if (!readImageBytes(path, maxImageFileBytes(), true, bytes, why))
+        throw ImageError("cannot read image '" + path.string() + "': " + why);
     return decodeChecked(bytes.data(), bytes.size(), path.string(), how);
 }
 }  // namespace
@@ -123,10 +144,7 @@ std::optional<std::pair<int, int>> imageHeaderSize(const std::filesystem::path& 
     // Start with 64 KB; a JPEG frame header can follow megabytes of EXIF/ICC data, so grow the
     // window (up to 64 MB) while libturbojpeg has not found it and the file goes on.
     for (std::uintmax_t window = 64u << 10; !header; window *= 8) {
-        if (!readRegularFile(path, window, false, bytes, why)) {
-            why = "it " + why;
-            break;
-        }
+        if (!readImageBytes(path, window, false, bytes, why)) break;
         bool needMore = false;
         header = parseImageHeader(reinterpret_cast<const unsigned char*>(bytes.data()),
                                   bytes.size(), why, &needMore);

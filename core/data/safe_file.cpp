@@ -126,6 +126,38 @@ bool readRegularFileAt(const std::filesystem::path& path, std::uintmax_t offset,
     return readAt(f, offset, std::min(size - offset, maxBytes), out, why);
 }
 
+RegularFileReader::~RegularFileReader() {
+    if (m_fd >= 0) ::close(m_fd);
+}
+
+bool RegularFileReader::open(const std::filesystem::path& path, std::string& why) {
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = -1;
+    m_size = 0;
+    Fd f;
+    struct stat st {};
+    if (!openRegular(path, f, st, why)) return false;
+    m_fd = f.fd;
+    f.fd = -1;
+    m_size = static_cast<std::uintmax_t>(st.st_size);
+    return true;
+}
+
+bool RegularFileReader::readAt(std::uintmax_t offset, std::uintmax_t maxBytes, std::string& out,
+                               std::string& why) const {
+    out.clear();
+    if (m_fd < 0) {
+        why = "is not open";
+        return false;
+    }
+    if (offset >= m_size) return true;
+    Fd view;
+    view.fd = m_fd;
+    const bool ok = camx::readAt(view, offset, std::min(m_size - offset, maxBytes), out, why);
+    view.fd = -1;  // still ours
+    return ok;
+}
+
 bool isSafeRelativePath(const std::string& rel) {
     if (rel.empty() || rel.front() == '/') return false;
     for (const auto& part : std::filesystem::path(rel))

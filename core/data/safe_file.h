@@ -30,6 +30,29 @@ bool readRegularFile(const std::filesystem::path& path, std::uintmax_t maxBytes,
 bool readRegularFileAt(const std::filesystem::path& path, std::uintmax_t offset,
                        std::uintmax_t maxBytes, std::string& out, std::string& why);
 
+// A regular file opened once, with the checks above, for many reads at offsets (a TFRecord shard
+// scanned record by record). Not copyable; closes the file when destroyed.
+class RegularFileReader {
+public:
+    RegularFileReader() = default;
+    ~RegularFileReader();
+    RegularFileReader(const RegularFileReader&) = delete;
+    RegularFileReader& operator=(const RegularFileReader&) = delete;
+
+    // Opens `path`; false and `why` (without the file name) when it is not a readable regular file.
+    bool open(const std::filesystem::path& path, std::string& why);
+    // The size when opened.
+    std::uintmax_t size() const { return m_size; }
+    // Reads up to `maxBytes` at `offset` into `out` (fewer at the end of the file). False and
+    // `why` on a read error.
+    bool readAt(std::uintmax_t offset, std::uintmax_t maxBytes, std::string& out,
+                std::string& why) const;
+
+private:
+    int m_fd = -1;
+    std::uintmax_t m_size = 0;
+};
+
 // The size of a regular file, or nothing (and `why`) when it is not one or cannot be read.
 std::optional<std::uintmax_t> regularFileSize(const std::filesystem::path& path, std::string& why);
 

@@ -15,6 +15,7 @@
 #include "common/hash.h"
 #include "common/json_text.h"
 #include "common/npy_file.h"
+#include "data/formats/tfrecord.h"
 #include "data/image_io.h"
 #include "data/loader.h"
 #include "distributed/process_group.h"
@@ -945,8 +946,20 @@ std::string splitDigest(const std::vector<Sample>& samples) {
     for (const Sample& s : samples) {
         h.update(s.relPath);
         std::error_code ec;
-        const auto size = fs::file_size(s.imagePath, ec);
-        h.updateNumber(ec ? ~std::uint64_t{0} : static_cast<std::uint64_t>(size));
+        fs::path shard;
+        std::uint64_t offset = 0;
+        if (parseTfdsImagePath(s.imagePath, &shard, &offset) &&
+            !fs::is_regular_file(s.imagePath, ec)) {
+            // An image inside a TFRecord shard: the shard's name and size and where the record
+            // starts stand for the image file's size.
+            h.update(shard.filename().string());
+            const auto shardSize = fs::file_size(shard, ec);
+            h.updateNumber(ec ? ~std::uint64_t{0} : static_cast<std::uint64_t>(shardSize));
+            h.updateNumber(offset);
+        } else {
+            const auto size = fs::file_size(s.imagePath, ec);
+            h.updateNumber(ec ? ~std::uint64_t{0} : static_cast<std::uint64_t>(size));
+        }
         h.updateNumber(static_cast<std::uint64_t>(static_cast<std::int64_t>(s.label)));
         h.updateNumber(static_cast<std::uint64_t>(s.width));
         h.updateNumber(static_cast<std::uint64_t>(s.height));

@@ -241,7 +241,8 @@ std::filesystem::path savedMapsFolder(const std::filesystem::path& dir, const Ev
 
 // A digest of what an evaluation reads from a split: every image's path, file size, label, size
 // and boxes, and where present the boxes as listed and the masks (paths and file sizes). Two splits
-// with the same digest evaluate alike.
+// with the same digest evaluate alike. An image inside a TFDS shard (data/formats/tfrecord.h)
+// counts by its shard's file name and size and its record's byte offset instead of a file size.
 std::string splitDigest(const std::vector<Sample>& samples);
 
 }  // namespace camx

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -72,6 +73,31 @@ TEST_F(Cli, CheckDataPrintsCountsAndFailsOnlyWhenNothingLoads) {
     EXPECT_EQ(r.code, 2) << r.output;  // a required argument is missing: bad arguments
     r = cli("frobnicate");
     EXPECT_EQ(r.code, 2) << r.output;
+}
+
+TEST_F(Cli, CheckDataSaysWhichTfdsVersionItRead) {
+    // Two versions of a TFDS copy, written by the independent writer (as tfds_test.cpp does).
+    test::TempDir t;
+    for (const char* version : {"0.1.0", "0.2.0"}) {
+        const std::string cmd = "/usr/bin/python3 '" +
+                                test::fixture("tfds/stanford_dogs_to_tfds.py").string() + "' '" +
+                                (s_dir->path() / "demo").string() + "' '" + t.path().string() +
+                                "' --shards 2 --version " + version;
+        ASSERT_EQ(std::system(cmd.c_str()), 0)
+            << cmd << "\nneeds /usr/bin/python3 with python3-protobuf and python3-scipy";
+    }
+    const std::string cache = " --quiet --cache " + (t / "cache").string();
+    CliRun r = cli("check-data " + (t / "stanford_dogs").string() + cache);
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("format   tfds"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("note     stanford_dogs holds versions 0.1.0, 0.2.0: reading 0.2.0"),
+              std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("test        6 loaded /      6 listed"), std::string::npos) << r.output;
+    // The version folder itself: nothing to choose, no note.
+    r = cli("check-data " + (t / "stanford_dogs" / "0.1.0").string() + cache);
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(r.output.find("note "), std::string::npos) << r.output;
 }
 
 TEST_F(Cli, OtherLayoutsAreWrittenDetectedAndEvaluated) {

@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <opencv2/core.hpp>
+#include <optional>
 
 #include "../core/test_support.h"
 #include "browser/browser_panel.h"
@@ -716,6 +717,114 @@ TEST(DatasetUi, TheOpenDialogSaysWhatTheFolderLooksLike) {
     EXPECT_TRUE(dialog.detectedText().contains("Stanford Dogs"))  // core names what it needs
         << dialog.detectedText().toStdString();
     EXPECT_TRUE(dialog.problem().isEmpty());  // it may still be opened as a chosen format
+}
+
+// Sets an environment variable for a test's duration (before any thread reads it).
+struct EnvGuard {
+    EnvGuard(const char* name, const std::string& value) : name(name) {
+        if (const char* old = std::getenv(name)) previous = old;
+        ::setenv(name, value.c_str(), 1);
+    }
+    ~EnvGuard() {
+        if (previous)
+            ::setenv(name, previous->c_str(), 1);
+        else
+            ::unsetenv(name);
+    }
+    const char* name;
+    std::optional<std::string> previous;
+};
+
+// File ▸ Open Dataset with a TensorFlow Datasets copy (shards written by the independent writer,
+// tests/fixtures/tfds/stanford_dogs_to_tfds.py, as tfds_test.cpp does): the format is in the
+// dialog's list, Automatic recognises the folder, and Open reads it through the window's own
+// reader; the load report says which of two versions was read.
+TEST(DatasetUi, TheOpenDialogListsTfdsAndOpensATfdsCopy) {
+    SettingGuard guard({QStringLiteral("open/format"), QStringLiteral("paths/lastWsolMetadata"),
+                        QStringLiteral("paths/lastDataset"), QStringLiteral("open/choices"),
+                        QStringLiteral("recent/datasets")});
+    test::TempDir dir;
+    // The index of the shards is cached under the user's cache folder: here, the test's own.
+    EnvGuard cache("XDG_CACHE_HOME", (dir / "cache").string());
+    test::makeSmallDemo(dir / "dogs", 2, 2, 3, 11);
+    for (const char* version : {"0.1.0", "0.2.0"}) {
+        const std::string cmd = "/usr/bin/python3 '" +
+                                test::fixture("tfds/stanford_dogs_to_tfds.py").string() + "' '" +
+                                (dir / "dogs").string() + "' '" + (dir / "tfds").string() +
+                                "' --shards 2 --version " + version;
+        ASSERT_EQ(std::system(cmd.c_str()), 0)
+            << cmd << "\nneeds /usr/bin/python3 with python3-protobuf and python3-scipy";
+    }
+    const fs::path tfds = dir / "tfds" / "stanford_dogs";
+    ASSERT_TRUE(fs::is_directory(tfds / "0.2.0"));
+
+    MainWindow w;
+    w.setQuietErrors(true);
+    w.resize(1200, 760);
+    w.show();
+    w.findChild<QAction*>("openDatasetAction")->trigger();
+    OpenDatasetDialog* dialog = w.openDatasetDialog();
+    ASSERT_NE(dialog, nullptr);
+    ASSERT_TRUE(dialog->isVisible());
+    auto* folder = dialog->findChild<QLineEdit*>("datasetFolderEdit");
+    auto* format = dialog->findChild<QComboBox*>("datasetFormatCombo");
+    auto* meta = dialog->findChild<QLineEdit*>("wsolMetadataEdit");
+    auto* description = dialog->findChild<QLabel*>("formatDescription");
+    auto* open = dialog->findChild<QPushButton*>("openButton");
+    ASSERT_TRUE(folder && format && meta && description && open);
+
+    // The format is in the list, with what it reads.
+    const int item = format->findData(int(DatasetFormat::Tfds));
+    ASSERT_GE(item, 0);
+    EXPECT_EQ(format->itemText(item), "TensorFlow Datasets copy (tfds.load, TFRecord shards)");
+    format->setCurrentIndex(item);
+    EXPECT_FALSE(meta->isVisible());
+    EXPECT_TRUE(description->text().contains("tfds.load('stanford_dogs')"))
+        << description->text().toStdString();
+    EXPECT_TRUE(description->text().contains("label.labels.txt"))
+        << description->text().toStdString();
+
+    // Automatic: the folder is recognised as a TFDS copy (an answer for the folder the dialog
+    // started from may come first, and is replaced).
+    format->setCurrentIndex(format->findData(int(DatasetFormat::Auto)));
+    folder->setText(QString::fromStdString(tfds.string()));
+    const QString detected = QStringLiteral("Detected: TensorFlow Datasets (TFRecord).");
+    EXPECT_TRUE(QTest::qWaitFor([&] { return dialog->detectedText() == detected; }, 10000))
+        << dialog->detectedText().toStdString();
+    ASSERT_TRUE(open->isEnabled()) << dialog->problem().toStdString();
+
+    // Open: read by the window's own reader, as detected.
+    QSignalSpy loaded(&w, &MainWindow::datasetLoaded);
+    QTest::mouseClick(open, Qt::LeftButton);
+    ASSERT_TRUE(loaded.wait(60000)) << w.lastError().toStdString();
+    const auto ds = w.dataset();
+    ASSERT_NE(ds, nullptr);
+    EXPECT_EQ(ds->format, DatasetFormat::Tfds);
+    EXPECT_EQ(ds->root.filename(), "0.2.0");  // the highest version
+    EXPECT_EQ(ds->numClasses(), 3u);
+    EXPECT_EQ(ds->train.samples.size(), 6u);
+    ASSERT_EQ(ds->test.samples.size(), 6u);
+    EXPECT_TRUE(ds->test.report.issues.empty());
+    EXPECT_TRUE(fs::exists(dir / "cache" / "cam-explorer" / "datasets" / "tfds-index"));
+    // The images stay in the shards, and read from there.
+    EXPECT_FALSE(fs::exists(ds->test.samples[0].imagePath));
+    EXPECT_FALSE(readRgb(ds->test.samples[0].imagePath).empty());
+    EXPECT_TRUE(w.browser()
+                    ->findChild<QLabel*>("datasetInfo")
+                    ->text()
+                    .contains("TensorFlow Datasets (TFRecord)"))
+        << w.browser()->findChild<QLabel*>("datasetInfo")->text().toStdString();
+
+    // The load report names the format and which of the versions was read.
+    auto* reportAction = w.findChild<QAction*>("loadReportAction");
+    ASSERT_NE(reportAction, nullptr);
+    reportAction->trigger();
+    ASSERT_NE(w.loadReport(), nullptr);
+    const QString report = w.loadReport()->reportText();
+    EXPECT_TRUE(report.contains("TensorFlow Datasets (TFRecord)")) << report.toStdString();
+    EXPECT_TRUE(report.contains("stanford_dogs holds versions 0.1.0, 0.2.0: reading 0.2.0"))
+        << report.toStdString();
+    EXPECT_TRUE(report.contains("test\t6\t6\t0\t0")) << report.toStdString();
 }
 
 // The main window with a real model on a dataset whose first test image has no box and whose

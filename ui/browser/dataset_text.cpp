@@ -31,6 +31,8 @@ QString formatDisplayName(DatasetFormat format, const std::string& benchmark) {
             return tr("PASCAL VOC");
         case DatasetFormat::ImageFolder:
             return tr("image folder");
+        case DatasetFormat::Tfds:
+            return tr("TensorFlow Datasets (TFRecord)");
         case DatasetFormat::Auto:
             break;
     }
@@ -46,8 +48,9 @@ QString formatDescription(DatasetFormat format) {
         case DatasetFormat::Auto:
             return tr(
                 "CAM Explorer looks at the folder's files and reads it as the format they "
-                "show: Stanford Dogs, CUB-200-2011, PASCAL VOC, ImageNet validation or an "
-                "image folder. wsolevaluation metadata is never guessed: choose it and "
+                "show: Stanford Dogs (also as TensorFlow Datasets copies it), CUB-200-2011, "
+                "PASCAL VOC, ImageNet validation or an image folder. wsolevaluation metadata is "
+                "never guessed: choose it and "
                 "give its metadata folder.");
         case DatasetFormat::StanfordDogs:
             return tr(
@@ -82,6 +85,13 @@ QString formatDescription(DatasetFormat format) {
                 "Class subfolders of images, as torchvision's ImageFolder reads them, "
                 "optionally inside train/, val/ and test/. There are no boxes: IoU is not "
                 "scored.");
+        case DatasetFormat::Tfds:
+            return tr(
+                "Stanford Dogs as tfds.load('stanford_dogs') stores it: the folder "
+                "~/tensorflow_datasets/stanford_dogs (the highest version in it is read) or "
+                "its version folder (0.2.0), holding stanford_dogs-train/test.tfrecord-… "
+                "shards and label.labels.txt. The images stay in the shards; their index "
+                "is built once and cached.");
     }
     return {};
 }
@@ -99,9 +109,9 @@ QString issueCount(std::size_t n) {
 }
 
 std::vector<DatasetFormat> allDatasetFormats() {
-    return {DatasetFormat::Auto,       DatasetFormat::StanfordDogs, DatasetFormat::Cub,
-            DatasetFormat::Wsol,       DatasetFormat::ImageNet,     DatasetFormat::Voc,
-            DatasetFormat::ImageFolder};
+    return {DatasetFormat::Auto,        DatasetFormat::StanfordDogs, DatasetFormat::Cub,
+            DatasetFormat::Wsol,        DatasetFormat::ImageNet,     DatasetFormat::Voc,
+            DatasetFormat::ImageFolder, DatasetFormat::Tfds};
 }
 
 QString splitDisplayName(SplitKind split) {

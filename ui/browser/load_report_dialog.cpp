@@ -121,6 +121,9 @@ void LoadReportDialog::setDataset(const Dataset* d) {
         if (!d->labelRule.empty())
             heading += QStringLiteral("<br>") +
                        tr("Label: %1").arg(QString::fromStdString(d->labelRule).toHtmlEscaped());
+        for (const std::string& note : d->notes)
+            heading += QStringLiteral("<br>") +
+                       tr("Note: %1").arg(QString::fromStdString(note).toHtmlEscaped());
         m_heading->setText(heading);
         for (SplitKind k : {SplitKind::Train, SplitKind::Val, SplitKind::Test}) {
             const SplitData& split = d->split(k);

@@ -47,6 +47,8 @@ QString formatItemText(DatasetFormat f) {
             return OpenDatasetDialog::tr("ImageNet (ILSVRC) validation");
         case DatasetFormat::ImageFolder:
             return OpenDatasetDialog::tr("Image folder (class subfolders, no boxes)");
+        case DatasetFormat::Tfds:
+            return OpenDatasetDialog::tr("TensorFlow Datasets copy (tfds.load, TFRecord shards)");
         default:
             return formatDisplayName(f);
     }
