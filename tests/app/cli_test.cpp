@@ -663,6 +663,44 @@ TEST_F(Cli, EvalWithTwoProcessesWritesTheFilesOfOneAndResumesAcrossWorldSizes) {
     EXPECT_FALSE(fs::exists(resumed2 / "eval_partial.rank3.jsonl"));
 }
 
+// A configuration file (what checkpoints record, and what the wizard's workers get) is the base;
+// options given explicitly win; a bad file is named.
+TEST_F(Cli, TrainTakesAConfigurationFileAndNamesABadOne) {
+    const fs::path d = s_dir->path();
+    TrainConfig c;
+    c.arch = Arch::ResNet18;
+    c.baseWidth = 8;
+    c.inputSize = 48;
+    c.epochs = 3;
+    c.batchSize = 5;
+    c.learningRate = 0.02;
+    c.precision = Precision::Fp32;
+    c.seed = 12;
+    test::spit(d / "cfg.json", c.toJson());
+    CliRun r =
+        cli("train --quiet --data " + (d / "demo").string() + " --out " + (d / "cfg-run").string() +
+            " --config " + (d / "cfg.json").string() + " --epochs 1");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const TrainConfig got =
+        TrainConfig::fromJson(readCheckpointMeta(d / "cfg-run/last.ckpt").trainConfigJson);
+    EXPECT_EQ(got.epochs, 1);  // given explicitly
+    EXPECT_EQ(got.baseWidth, 8);
+    EXPECT_EQ(got.inputSize, 48);
+    EXPECT_EQ(got.batchSize, 5);
+    EXPECT_DOUBLE_EQ(got.learningRate, 0.02);
+    EXPECT_EQ(got.seed, 12u);
+    test::spit(d / "bad.json", "{\"arch\": \"resnet18\", \"batch_size\": \"five\"}");
+    r = cli("train --quiet --data " + (d / "demo").string() + " --out " + (d / "cfg-bad").string() +
+            " --config " + (d / "bad.json").string());
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("--config"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("bad.json"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(d / "cfg-bad/last.ckpt"));
+    r = cli("train --quiet --data " + (d / "demo").string() + " --config " +
+            (d / "cfg.json").string() + " --preset demo");
+    EXPECT_EQ(r.code, 2) << r.output;
+}
+
 // Data-parallel training, two processes over Gloo on loopback. The suite's demo has 12 training
 // images: one step per epoch at a global batch of 12.
 std::string trainArgs(const fs::path& dir, const fs::path& out, int epochs, int batch) {
