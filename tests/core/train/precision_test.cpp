@@ -127,8 +127,9 @@ TEST(TrainStepBf16, ConvolutionsRunInBf16WhileWeightsAndLossStayFp32) {
     TinyNet fp32(false);
     at::manual_seed(3);
     TinyNet bf16(true);
-    const StepOptions o32{0.0, false, false};
-    const StepOptions o16{0.0, true, true};
+    const StepOptions o32;
+    StepOptions o16;
+    o16.mixedPrecision = o16.channelsLast = true;
 
     // Inside the step's forward pass autocast is on: the last layer hands back bf16 logits.
     // Outside, it is off again, for this thread and for whatever runs next on it.
