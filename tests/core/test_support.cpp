@@ -137,4 +137,13 @@ CheckpointMeta tinyCheckpointMeta() {
     return m;
 }
 
+JobContext stopAfter(CancelToken& stop, std::size_t after) {
+    JobContext job;
+    job.cancel = &stop;
+    job.progress = [&stop, after](const Progress& p) {
+        if (p.stage == "Evaluating" && p.done >= after) stop.cancel();
+    };
+    return job;
+}
+
 }  // namespace camx::test

@@ -46,6 +46,7 @@ CheckpointMeta tinyCheckpointMeta();
 
 }  // namespace camx::test
 
+#include "common/job.h"
 #include "data/dataset.h"
 
 namespace camx::test {
@@ -76,5 +77,9 @@ std::string slurp(const std::filesystem::path& p);
 int pdfPageCount(const std::string& pdfBytes);
 int svgElementCount(const std::filesystem::path& svg);
 void spit(const std::filesystem::path& p, const std::string& bytes);
+
+// A job that cancels itself once an evaluation has done `after` images (to interrupt one and
+// resume it).
+JobContext stopAfter(CancelToken& stop, std::size_t after);
 
 }  // namespace camx::test

@@ -181,16 +181,6 @@ TEST_F(Tfds, DemoAsShardsEvaluatesExactlyAsTheAuthorsLayout) {
     }
 }
 
-// Interrupts an evaluation once `after` images are done (as evaluator_test.cpp does).
-JobContext stopAfter(CancelToken& stop, std::size_t after) {
-    JobContext job;
-    job.cancel = &stop;
-    job.progress = [&stop, after](const Progress& p) {
-        if (p.stage == "Evaluating" && p.done >= after) stop.cancel();
-    };
-    return job;
-}
-
 TEST_F(Tfds, ResumeKeyFollowsTheShardsImagesAreIn) {
     const Dataset d = openTfds(copyDir(), m_opt);
     const std::vector<Sample>& test = d.test.samples;
@@ -230,7 +220,7 @@ TEST_F(Tfds, AnInterruptedEvaluationOfAShardedSplitResumes) {
     o.datasetClassNames = d.breedNames;
     test::TempDir out;
     CancelToken stop;
-    EXPECT_THROW(evaluateSplit(*model, d.test, o, out.path(), stopAfter(stop, 4)), Cancelled);
+    EXPECT_THROW(evaluateSplit(*model, d.test, o, out.path(), test::stopAfter(stop, 4)), Cancelled);
     ASSERT_TRUE(fs::exists(out / "eval_partial.jsonl"));
     EXPECT_FALSE(fs::exists(out / "summary.json"));
     const EvalResult resumed = evaluateSplit(*model, d.test, o, out.path());
@@ -252,7 +242,8 @@ TEST_F(Tfds, AnInterruptedEvaluationOfAShardedSplitResumes) {
     // A partial run, then one of the split's shards rewritten: its rows are not resumed.
     test::TempDir again;
     CancelToken stop2;
-    EXPECT_THROW(evaluateSplit(*model, d.test, o, again.path(), stopAfter(stop2, 4)), Cancelled);
+    EXPECT_THROW(evaluateSplit(*model, d.test, o, again.path(), test::stopAfter(stop2, 4)),
+                 Cancelled);
     const fs::path own = copyShard("test", 0);
     test::spit(own, test::slurp(own) + std::string(16, '\0'));
     const EvalResult rewritten = evaluateSplit(*model, d.test, o, again.path());

@@ -201,16 +201,6 @@ TEST_F(SplitEval, LimitAndBadLayersAreHandled) {
     EXPECT_THROW(evaluateSplit(*model, s_ds->test, o, out.path()), std::invalid_argument);
 }
 
-// Interrupts an evaluation once `after` images are done.
-JobContext stopAfter(CancelToken& stop, std::size_t after) {
-    JobContext job;
-    job.cancel = &stop;
-    job.progress = [&stop, after](const Progress& p) {
-        if (p.stage == "Evaluating" && p.done >= after) stop.cancel();
-    };
-    return job;
-}
-
 TEST_F(SplitEval, AnotherModelAtTheSamePathDoesNotResumeTheOldRows) {
     test::TempDir out;
     const fs::path path = out / "model.ckpt";
@@ -220,7 +210,8 @@ TEST_F(SplitEval, AnotherModelAtTheSamePathDoesNotResumeTheOldRows) {
     {
         auto a = ModelSession::open(path);
         CancelToken stop;
-        EXPECT_THROW(evaluateSplit(*a, s_ds->test, o, out / "ev", stopAfter(stop, 4)), Cancelled);
+        EXPECT_THROW(evaluateSplit(*a, s_ds->test, o, out / "ev", test::stopAfter(stop, 4)),
+                     Cancelled);
     }
     ASSERT_TRUE(fs::exists(out / "ev" / "eval_partial.jsonl"));
     // Another model copied over the same file: the head's weights negated.
@@ -249,7 +240,8 @@ TEST_F(SplitEval, AnotherDatasetOfTheSameSizeDoesNotResumeTheOldRows) {
     EvalOptions o;
     o.batchSize = 4;
     CancelToken stop;
-    EXPECT_THROW(evaluateSplit(*model, s_ds->test, o, out.path(), stopAfter(stop, 4)), Cancelled);
+    EXPECT_THROW(evaluateSplit(*model, s_ds->test, o, out.path(), test::stopAfter(stop, 4)),
+                 Cancelled);
     // Same number of images, other ground truth.
     SplitData other = s_ds->test;
     for (Sample& smp : other.samples)
@@ -262,7 +254,8 @@ TEST_F(SplitEval, AnotherDatasetOfTheSameSizeDoesNotResumeTheOldRows) {
     // And the same model and data resume as before.
     CancelToken stop2;
     test::TempDir again;
-    EXPECT_THROW(evaluateSplit(*model, other, o, again.path(), stopAfter(stop2, 4)), Cancelled);
+    EXPECT_THROW(evaluateSplit(*model, other, o, again.path(), test::stopAfter(stop2, 4)),
+                 Cancelled);
     EXPECT_GE(evaluateSplit(*model, other, o, again.path()).resumed, 4u);
 }
 
@@ -275,7 +268,7 @@ TEST_F(SplitEval, ATorchScriptModelGivenOtherSettingsDoesNotResumeTheOldRows) {
     o.datasetClassNames = s_ds->breedNames;
     auto interrupted = [&](ModelSession& m, const fs::path& out) {
         CancelToken stop;
-        EXPECT_THROW(evaluateSplit(m, s_ds->test, o, out, stopAfter(stop, 4)), Cancelled);
+        EXPECT_THROW(evaluateSplit(m, s_ds->test, o, out, test::stopAfter(stop, 4)), Cancelled);
     };
     test::TempDir out;
     auto plain = ModelSession::open(file);
