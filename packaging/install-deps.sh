@@ -9,6 +9,8 @@ build_pkgs=(
   libtorch-dev libopencv-dev libmatio-dev libgtest-dev libgmock-dev
   libpugixml-dev nlohmann-json3-dev libcli11-dev libcsv-dev libxtensor-dev libeigen3-dev libarchive-dev
   libxxhash-dev libturbojpeg0-dev
+  # Keras model files (.h5, and the weights inside .keras archives).
+  libhdf5-dev
   # ProcessGroupGloo.hpp (multi-process training and evaluation) includes Gloo's headers,
   # which libtorch-dev does not pull in.
   libgloo-dev
@@ -20,6 +22,8 @@ runtime_pkgs=(
 )
 test_pkgs=(
   ccache clang libclang-rt-14-dev xvfb xauth help2man lintian desktop-file-utils appstream fakeroot
+  # The full-size Keras import test writes its reference file with tests/fixtures/keras's script.
+  python3-numpy python3-h5py
 )
 
 want=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}")

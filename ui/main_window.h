@@ -157,6 +157,7 @@ private:
     void startModelOpen(const QString& file, bool atStartup);
     void askTrust(const QString& file);
     // `current`: what the controls start from; `error`: why the last answers did not work.
+    void askKerasPreprocess(const QString& file);
     void askModelInput(const QString& file, const ScriptMeta& current, const QString& error,
                        bool hasMetadata, bool reopenOnlyIfChanged);
     void closeModelQuestions();
