@@ -19,7 +19,7 @@
 #include "nn/inference_net.h"
 #include "nn/keras_import.h"
 #include "nn/weights.h"
-#include "test_support.h"
+#include "../test_support.h"
 
 namespace camx {
 namespace {
