@@ -5,6 +5,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -89,6 +90,18 @@ struct Reader {
                 H5Eclear2(H5E_DEFAULT);
                 return false;
             }
+            // Keras writes hard links only. A soft or external link would lead elsewhere (an
+            // external one to another file on this computer): refused, not followed.
+            H5L_info_t link;
+            if (H5Lget_info(loc, part.c_str(), &link, H5P_DEFAULT) < 0) {
+                H5Eclear2(H5E_DEFAULT);
+                return false;
+            }
+            if (link.type != H5L_TYPE_HARD)
+                fail("'" + part + "' is " +
+                     (link.type == H5L_TYPE_SOFT ? std::string("a soft")
+                                                 : std::string("an external")) +
+                     " link, which Keras does not write");
             if (slash == std::string::npos) break;
             pos = slash + 1;
         }
@@ -201,6 +214,15 @@ struct Reader {
         const H5T_class_t cls = H5Tget_class(type);
         if (cls != H5T_FLOAT && cls != H5T_INTEGER)
             fail("weight '" + path + "' is not a numeric array");
+        // Its values must be in this file: external raw data and virtual datasets read other
+        // files on this computer.
+        Id dcpl(H5Dget_create_plist(ds), H5Pclose);
+        if (!dcpl) failHdf5("cannot read weight '" + path + "'");
+        const H5D_layout_t layout = H5Pget_layout(dcpl);
+        const int external = H5Pget_external_count(dcpl);
+        if (layout < 0 || external < 0) failHdf5("cannot read weight '" + path + "'");
+        if (layout == H5D_VIRTUAL || external > 0)
+            fail("weight '" + path + "' keeps its values in other files, which Keras does not do");
         const int rank = H5Sget_simple_extent_ndims(space);
         if (rank < 0 || rank > kMaxRank) fail("weight '" + path + "' has an unreadable shape");
         hsize_t dims[kMaxRank] = {};
@@ -399,14 +421,20 @@ struct ArchiveFree {
     }
 };
 
+// libarchive's message for the last failure; it may have none (a null pointer).
+std::string archiveError(archive* a) {
+    const char* e = archive_error_string(a);
+    return e && *e ? e : "unknown libarchive error";
+}
+
 // The config.json and model.weights.h5 records of a .keras zip.
 void unzipKeras(const std::string& bytes, const std::string& where, std::string& config,
                 std::string& weights) {
     std::unique_ptr<archive, ArchiveFree> a(archive_read_new());
     archive_read_support_format_zip(a.get());
     if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK)
-        throw KerasModelError(
-            "'" + where + "' is not a readable .keras archive: " + archive_error_string(a.get()));
+        throw KerasModelError("'" + where +
+                              "' is not a readable .keras archive: " + archiveError(a.get()));
     bool haveConfig = false, haveWeights = false;
     archive_entry* e = nullptr;
     int r;
@@ -436,12 +464,12 @@ void unzipKeras(const std::string& bytes, const std::string& where, std::string&
         }
         if (n < 0)
             throw KerasModelError("'" + where + "': cannot read " + name +
-                                  " from the archive: " + archive_error_string(a.get()));
+                                  " from the archive: " + archiveError(a.get()));
         (name == "config.json" ? haveConfig : haveWeights) = true;
     }
     if (r != ARCHIVE_EOF)
-        throw KerasModelError(
-            "'" + where + "' is not a readable .keras archive: " + archive_error_string(a.get()));
+        throw KerasModelError("'" + where +
+                              "' is not a readable .keras archive: " + archiveError(a.get()));
     if (!haveConfig || !haveWeights)
         throw KerasModelError("'" + where + "' is a zip but not a Keras 3 model: it lacks " +
                               std::string(!haveConfig ? "config.json" : "model.weights.h5") +

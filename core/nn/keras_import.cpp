@@ -168,8 +168,11 @@ KerasImport importKerasModel(const KerasFile& f, const std::string& where) {
     // that computes.
     if (!configLayers.empty()) {
         bool gap = false;
+        const ConfigLayer* otherPool = nullptr;  // global max pooling, flattening
         for (const ConfigLayer& l : configLayers) {
             if (l.className == "GlobalAveragePooling2D") gap = true;
+            if (!otherPool && (l.className == "GlobalMaxPooling2D" || l.className == "Flatten"))
+                otherPool = &l;
             if (resnet.count(l.name) || l.name == dense->name) continue;
             if (l.className == "InputLayer" || l.className == "Dropout" ||
                 l.className == "GlobalAveragePooling2D")
@@ -181,6 +184,9 @@ KerasImport importKerasModel(const KerasFile& f, const std::string& where) {
                        "'); CAM needs global average pooling and one Dense layer. " + supported +
                        ".");
         }
+        if (!gap && otherPool)
+            throw fail("its head has a " + otherPool->className + " layer ('" + otherPool->name +
+                       "') where CAM needs global average pooling. " + supported + ".");
         if (!gap)
             throw fail(
                 "the model has no GlobalAveragePooling2D layer (ResNet50 built without "

@@ -51,12 +51,18 @@ std::string archName(Arch a) {
 }
 
 std::optional<Arch> parseArch(const std::string& name) {
-    std::string n;
-    for (char c : name)
-        if (std::isalnum(static_cast<unsigned char>(c)))
-            n.push_back(static_cast<char>(std::tolower(c)));
+    // Letters and digits only, lower case: "ResNet-50" is "resnet50", "keras-resnet50" is
+    // "kerasresnet50".
+    auto key = [](const std::string& text) {
+        std::string n;
+        for (char c : text)
+            if (std::isalnum(static_cast<unsigned char>(c)))
+                n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        return n;
+    };
+    const std::string n = key(name);
     for (const auto& s : kSpecs)
-        if (n == s.name) return s.arch;
+        if (n == key(s.name)) return s.arch;
     return std::nullopt;
 }
 
