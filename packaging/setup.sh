@@ -96,14 +96,25 @@ case "$CMD" in
         -artifact_prefix="$BUILD_DIR-fuzz/" "$work" 2>&1 | tail -n 2
       rm -rf "$work"
     done
-    # The Keras reader: its seeds are the small Keras fixtures. libhdf5 1.10 is not instrumented;
-    # see README "Keras models" for what fuzzing found in it.
+    # The Keras reader: its seeds are the small Keras fixtures. It links LibTorch (the importer)
+    # and libhdf5 1.10, neither instrumented; libhdf5 keeps allocations until exit, so leak
+    # checking is off. libhdf5 hangs on some damaged files (README "Keras models"): in fork mode a
+    # hang is written out as a timeout artifact and fuzzing goes on; exit status 70 (a timeout) is
+    # that known hang, anything else fails.
     work=$(mktemp -d)
     cp tests/fixtures/keras/*.h5 tests/fixtures/keras/*.keras "$work/"
-    "$BUILD_DIR-fuzz/tests/fuzz/fuzz_keras" -seed=1 -runs="${FUZZ_RUNS:-50000}" \
-      -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -malloc_limit_mb=1024 -detect_leaks=0 \
-      -artifact_prefix="$BUILD_DIR-fuzz/" "$work" 2>&1 | tail -n 2
-    rm -rf "$work"
+    rc=0
+    ASAN_OPTIONS=detect_leaks=0:detect_container_overflow=0:alloc_dealloc_mismatch=0 \
+      "$BUILD_DIR-fuzz/tests/fuzz/fuzz_keras" -fork=1 -ignore_timeouts=1 -timeout=10 -seed=1 \
+      -runs="${FUZZ_RUNS:-50000}" -max_total_time="${FUZZ_SECONDS:-60}" -rss_limit_mb=2048 \
+      -malloc_limit_mb=1024 -detect_leaks=0 -artifact_prefix="$BUILD_DIR-fuzz/" "$work" \
+      >"$work.log" 2>&1 || rc=$?
+    tail -n 2 "$work.log"
+    rm -rf "$work" "$work.log"
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 70 ]; then
+      echo "fuzz_keras failed (exit status $rc)" >&2
+      exit "$rc"
+    fi
     log "All tests passed"
     ;;
   deb)
