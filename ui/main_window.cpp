@@ -316,7 +316,7 @@ void MainWindow::buildActions() {
     QAction* openModelAct = file->addAction(tr("Open &Model…"), this, [this] {
         const QString f = QFileDialog::getOpenFileName(
             this, tr("Open a model"), QSettings().value("paths/lastModel").toString(),
-            tr("Models (*.ckpt *.pth *.pt *.pts *.torchscript *.h5 *.keras);;CAM Explorer "
+            tr("Models (*.ckpt *.pth *.pt *.pts *.torchscript *.h5 *.hdf5 *.keras);;CAM Explorer "
                "checkpoints (*.ckpt);;PyTorch weights (*.pth *.pt);;TorchScript models (*.pt *.pts "
                "*.torchscript);;Keras models (*.h5 *.hdf5 *.keras);;All files (*)"));
         if (!f.isEmpty()) openModel(f);
@@ -593,7 +593,15 @@ void MainWindow::startModelOpen(const QString& file, bool atStartup) {
         // A Keras file does not say how its input was preprocessed: asked once per file.
         request.kerasPreprocess = rememberedKerasPreprocess(file);
         if (!request.kerasPreprocess) {
-            if (atStartup) return;  // asked when the user opens it
+            if (atStartup) {
+                // Asked when the user opens it, not at start-up.
+                showStatus(tr("The last model, %1, is a Keras model whose input preprocessing "
+                              "is not known: open it from File ▸ Recent Models.")
+                               .arg(QFileInfo(file).fileName()),
+                           20000);
+                finishStartupOpen();
+                return;
+            }
             askKerasPreprocess(file);
             return;
         }
@@ -621,6 +629,7 @@ void MainWindow::askKerasPreprocess(const QString& file) {
     box->addButton(QMessageBox::Cancel);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->setWindowModality(Qt::WindowModal);
+    m_kerasPrompt = box;
     connect(box, &QMessageBox::finished, this, [this, box, caffe, unit, file] {
         if (box->clickedButton() != caffe && box->clickedButton() != unit) {
             showStatus(tr("%1 was not opened").arg(QFileInfo(file).fileName()), 5000);
@@ -642,6 +651,10 @@ void MainWindow::closeModelQuestions() {
     if (m_inputDialog) {
         m_inputDialog->disconnect(this);
         m_inputDialog->close();
+    }
+    if (m_kerasPrompt) {
+        m_kerasPrompt->disconnect(this);
+        m_kerasPrompt->close();
     }
 }
 
