@@ -2,10 +2,16 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <hdf5.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -573,8 +579,197 @@ bool looksLikeKerasFile(const std::filesystem::path& path, const std::string& by
            head.find("archive/") == std::string::npos;
 }
 
-KerasFile readKerasFile(const std::string& bytes, const std::string& where) {
+namespace {
+
+// ---- libhdf5 in a child process ------------------------------------------------------------
+// libhdf5 1.10 crashes and hangs on some damaged files (README "Keras models"). The HDF5 part of
+// a read runs in a forked child that sends the result back through a pipe: a crash or a hang
+// there becomes a KerasModelError here. The child runs libhdf5, our reader and the C++ library
+// only, never Qt or LibTorch, and ends with _exit.
+
+constexpr rlim_t kChildCpuSeconds = 120;  // a full-size ResNet-50 file takes a second or two
+
+void putBytes(std::string& out, const void* p, std::size_t n) {
+    out.append(static_cast<const char*>(p), n);
+}
+void putU64(std::string& out, std::uint64_t v) {
+    putBytes(out, &v, sizeof v);
+}
+void putString(std::string& out, const std::string& s) {
+    putU64(out, s.size());
+    out += s;
+}
+
+std::string serialize(const KerasFile& f) {
+    std::string out;
+    putU64(out, static_cast<std::uint64_t>(f.format));
+    putString(out, f.kerasVersion);
+    putString(out, f.modelConfig);
+    putU64(out, f.containers.size());
+    for (const auto& c : f.containers) putString(out, c);
+    putU64(out, f.layers.size());
+    for (const auto& l : f.layers) {
+        putString(out, l.name);
+        putString(out, l.className);
+        putU64(out, l.vars.size());
+        for (const auto& [name, a] : l.vars) {
+            putString(out, name);
+            putU64(out, a.shape.size());
+            for (int64_t d : a.shape) putU64(out, static_cast<std::uint64_t>(d));
+            putU64(out, a.values.size());
+            putBytes(out, a.values.data(), a.values.size() * sizeof(float));
+        }
+    }
+    return out;
+}
+
+struct Unpacker {
+    const std::string& in;
+    std::size_t at = 0;
+    void take(void* p, std::size_t n) {
+        if (n > in.size() - at) throw std::runtime_error("short");
+        std::memcpy(p, in.data() + at, n);
+        at += n;
+    }
+    std::uint64_t u64() {
+        std::uint64_t v;
+        take(&v, sizeof v);
+        return v;
+    }
+    std::size_t count(std::size_t each) {  // a count of items of at least `each` bytes
+        const std::uint64_t n = u64();
+        if (n > (in.size() - at) / std::max<std::size_t>(each, 1))
+            throw std::runtime_error("count");
+        return static_cast<std::size_t>(n);
+    }
+    std::string str() {
+        std::string s(count(1), '\0');
+        take(s.data(), s.size());
+        return s;
+    }
+};
+
+KerasFile deserialize(const std::string& in) {
+    Unpacker u{in};
+    KerasFile f;
+    const std::uint64_t format = u.u64();
+    if (format > static_cast<std::uint64_t>(KerasFile::Format::Keras3Archive))
+        throw std::runtime_error("format");
+    f.format = static_cast<KerasFile::Format>(format);
+    f.kerasVersion = u.str();
+    f.modelConfig = u.str();
+    f.containers.resize(u.count(8));
+    for (auto& c : f.containers) c = u.str();
+    f.layers.resize(u.count(24));
+    for (auto& l : f.layers) {
+        l.name = u.str();
+        l.className = u.str();
+        const std::size_t vars = u.count(24);
+        for (std::size_t v = 0; v < vars; ++v) {
+            const std::string name = u.str();
+            KerasArray a;
+            a.shape.resize(u.count(8));
+            for (auto& d : a.shape) d = static_cast<int64_t>(u.u64());
+            a.values.resize(u.count(sizeof(float)));
+            u.take(a.values.data(), a.values.size() * sizeof(float));
+            l.vars.emplace(name, std::move(a));
+        }
+    }
+    if (u.at != in.size()) throw std::runtime_error("trailing");
+    return f;
+}
+
+bool writeAll(int fd, const std::string& data) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+[[noreturn]] void childRead(int fd, const std::string& image, const std::string& where,
+                            const std::string& keras3Config) {
+    const rlimit cpu{kChildCpuSeconds, kChildCpuSeconds};
+    ::setrlimit(RLIMIT_CPU, &cpu);
+    const rlimit core{0, 0};  // no core file from a crash in libhdf5
+    ::setrlimit(RLIMIT_CORE, &core);
+    std::string reply;
+    try {
+        KerasFile f;
+        readHdf5(image, where, keras3Config, f);
+        reply = "K" + serialize(f);
+    } catch (const KerasModelError& e) {
+        reply = std::string("E") + e.what();
+    } catch (const std::bad_alloc&) {
+        reply = "E'" + where + "': out of memory while reading it";
+    } catch (const std::exception& e) {
+        reply = "E'" + where + "': " + e.what();
+    }
+    ::_exit(writeAll(fd, reply) ? 0 : 3);
+}
+
+void readHdf5InChild(const std::string& image, const std::string& where,
+                     const std::string& keras3Config, KerasFile& out) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+        throw KerasModelError("'" + where + "': cannot start its reader: " + std::strerror(errno));
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        const int e = errno;
+        ::close(fds[0]);
+        ::close(fds[1]);
+        throw KerasModelError("'" + where + "': cannot start its reader: " + std::strerror(e));
+    }
+    if (pid == 0) {
+        ::close(fds[0]);
+        childRead(fds[1], image, where, keras3Config);
+    }
+    ::close(fds[1]);
+    std::string reply;
+    char buf[1 << 16];
+    while (true) {
+        const ssize_t n = ::read(fds[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        reply.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fds[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(status)) {
+        const int sig = WTERMSIG(status);
+        if (sig == SIGXCPU || sig == SIGKILL)
+            throw KerasModelError(
+                "'" + where + "': libhdf5 did not finish reading it (stopped after " +
+                std::to_string(kChildCpuSeconds) + " s of CPU time): the file is damaged");
+        throw KerasModelError("'" + where + "': libhdf5 crashed reading it (signal " +
+                              std::to_string(sig) + ", " + strsignal(sig) +
+                              "): the file is damaged");
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || reply.empty())
+        throw KerasModelError("'" + where + "': reading it failed inside libhdf5 (exit status " +
+                              std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
+                              "): the file is damaged");
+    if (reply[0] == 'E') throw KerasModelError(reply.substr(1));
+    try {
+        out = deserialize(reply.substr(1));
+    } catch (const std::exception&) {
+        throw KerasModelError("'" + where + "': its reader sent back an unreadable result");
+    }
+}
+
+KerasFile readKeras(const std::string& bytes, const std::string& where, bool isolated) {
     KerasFile out;
+    auto hdf5 = [&](const std::string& image, const std::string& config) {
+        if (isolated)
+            readHdf5InChild(image, where, config, out);
+        else
+            readHdf5(image, where, config, out);
+    };
     if (bytes.size() >= 4 && bytes.compare(0, 4, "PK\x03\x04") == 0) {
         std::string config, weights;
         unzipKeras(bytes, where, config, weights);
@@ -584,12 +779,22 @@ KerasFile readKerasFile(const std::string& bytes, const std::string& where) {
         } catch (const json::exception& e) {
             throw KerasModelError("'" + where + "': config.json is not valid JSON: " + e.what());
         }
-        readHdf5(weights, where, config, out);
+        hdf5(weights, config);
         out.modelConfig = config;
         return out;
     }
-    readHdf5(bytes, where, "", out);
+    hdf5(bytes, "");
     return out;
+}
+
+}  // namespace
+
+KerasFile readKerasFile(const std::string& bytes, const std::string& where) {
+    return readKeras(bytes, where, true);
+}
+
+KerasFile readKerasFileInProcess(const std::string& bytes, const std::string& where) {
+    return readKeras(bytes, where, false);
 }
 
 }  // namespace camx

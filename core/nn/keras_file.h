@@ -14,7 +14,7 @@
 //
 // Untrusted input: every size and shape is checked before anything is allocated from it, and
 // HDF5's own error printing is off (its error stack becomes the message). libhdf5 1.10 parses the
-// file's structures itself; see README "Keras models" for what fuzzing found.
+// file's structures itself, in a child process; see README "Keras models" for what fuzzing found.
 
 #include <cstdint>
 #include <filesystem>
@@ -62,7 +62,11 @@ std::string kerasFormatName(KerasFile::Format f);  // "Keras 2 HDF5 model", ...
 bool looksLikeKerasFile(const std::filesystem::path& path, const std::string& bytes);
 
 // Reads the weights (and the config when there is one). `where` names the file in messages.
-// Throws KerasModelError.
+// Throws KerasModelError. libhdf5 runs in a child process (fork): its crashes and hangs on
+// damaged files (README "Keras models") become a KerasModelError, and a read that takes more
+// than two minutes of CPU time is stopped.
 KerasFile readKerasFile(const std::string& bytes, const std::string& where);
+// The same in this process, libhdf5's faults included: for the fuzzer, which must see them.
+KerasFile readKerasFileInProcess(const std::string& bytes, const std::string& where);
 
 }  // namespace camx
