@@ -11,6 +11,8 @@ build_pkgs=(
   libxxhash-dev libturbojpeg0-dev
   # TensorFlow Datasets shards: tf.train.Example (protoc at build time) and CRC-32C (Boost.CRC).
   libprotobuf-dev protobuf-compiler libboost-dev
+  # Keras model files (.h5, and the weights inside .keras archives).
+  libhdf5-dev
   # ProcessGroupGloo.hpp (multi-process training and evaluation) includes Gloo's headers,
   # which libtorch-dev does not pull in.
   libgloo-dev
@@ -25,6 +27,8 @@ test_pkgs=(
   # The TFDS reader's tests write their shards with an independent Python writer
   # (tests/fixtures/tfds/stanford_dogs_to_tfds.py).
   python3-protobuf python3-scipy
+  # The full-size Keras import test writes its reference file with tests/fixtures/keras's script.
+  python3-numpy python3-h5py
 )
 
 want=("${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}")

@@ -316,9 +316,9 @@ void MainWindow::buildActions() {
     QAction* openModelAct = file->addAction(tr("Open &Model…"), this, [this] {
         const QString f = QFileDialog::getOpenFileName(
             this, tr("Open a model"), QSettings().value("paths/lastModel").toString(),
-            tr("Models (*.ckpt *.pth *.pt *.pts *.torchscript);;CAM Explorer checkpoints "
-               "(*.ckpt);;PyTorch weights (*.pth *.pt);;TorchScript models (*.pt *.pts "
-               "*.torchscript);;All files (*)"));
+            tr("Models (*.ckpt *.pth *.pt *.pts *.torchscript *.h5 *.hdf5 *.keras);;CAM Explorer "
+               "checkpoints (*.ckpt);;PyTorch weights (*.pth *.pt);;TorchScript models (*.pt *.pts "
+               "*.torchscript);;Keras models (*.h5 *.hdf5 *.keras);;All files (*)"));
         if (!f.isEmpty()) openModel(f);
     });
     openModelAct->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
@@ -589,9 +589,58 @@ void MainWindow::startModelOpen(const QString& file, bool atStartup) {
         request.scriptOverrides = *input;
     else
         request.holdWithoutMetadata = true;  // asked first, not guessed
+    if (hasKerasSuffix(file)) {
+        // A Keras file does not say how its input was preprocessed: asked once per file.
+        request.kerasPreprocess = rememberedKerasPreprocess(file);
+        if (!request.kerasPreprocess) {
+            if (atStartup) {
+                // Asked when the user opens it, not at start-up.
+                showStatus(tr("The last model, %1, is a Keras model whose input preprocessing "
+                              "is not known: open it from File ▸ Recent Models.")
+                               .arg(QFileInfo(file).fileName()),
+                           20000);
+                finishStartupOpen();
+                return;
+            }
+            askKerasPreprocess(file);
+            return;
+        }
+    }
     m_startupModel = atStartup ? file : QString();
     m_workspace->openModel(file, request);
     updateBusy();
+}
+
+void MainWindow::askKerasPreprocess(const QString& file) {
+    auto* box = new QMessageBox(
+        QMessageBox::Question, tr("Keras model input"),
+        tr("How was the input of %1 preprocessed in training? Keras files do not record it.")
+            .arg(QFileInfo(file).fileName()),
+        QMessageBox::NoButton, this);
+    box->setObjectName(QStringLiteral("kerasPreprocessPrompt"));
+    box->setInformativeText(
+        tr("Caffe: keras.applications' preprocess_input (BGR, minus the ImageNet means). "
+           "Unit: pixel / 255, as the course notebook did. The choice is remembered for this "
+           "file."));
+    QPushButton* caffe = box->addButton(tr("&Caffe (preprocess_input)"), QMessageBox::AcceptRole);
+    caffe->setObjectName(QStringLiteral("kerasCaffeButton"));
+    QPushButton* unit = box->addButton(tr("&Unit (/255)"), QMessageBox::AcceptRole);
+    unit->setObjectName(QStringLiteral("kerasUnitButton"));
+    box->addButton(QMessageBox::Cancel);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setWindowModality(Qt::WindowModal);
+    m_kerasPrompt = box;
+    connect(box, &QMessageBox::finished, this, [this, box, caffe, unit, file] {
+        if (box->clickedButton() != caffe && box->clickedButton() != unit) {
+            showStatus(tr("%1 was not opened").arg(QFileInfo(file).fileName()), 5000);
+            return;
+        }
+        rememberKerasPreprocess(
+            file, box->clickedButton() == caffe ? KerasPreprocess::Caffe : KerasPreprocess::Unit);
+        openModel(file);
+    });
+    box->open();
+    Q_EMIT modelQuestionAsked();
 }
 
 void MainWindow::closeModelQuestions() {
@@ -602,6 +651,10 @@ void MainWindow::closeModelQuestions() {
     if (m_inputDialog) {
         m_inputDialog->disconnect(this);
         m_inputDialog->close();
+    }
+    if (m_kerasPrompt) {
+        m_kerasPrompt->disconnect(this);
+        m_kerasPrompt->close();
     }
 }
 
@@ -1344,9 +1397,10 @@ void MainWindow::dropEvent(QDropEvent* e) {
     else if (kImageSuffixes.contains(info.suffix().toLower()))
         openExternalImage(path);
     else
-        showError(tr("Cannot open the dropped file"),
-                  tr("'%1' is not a dataset folder, a model (.ckpt, .pth, .pt) or an image")
-                      .arg(info.fileName()));
+        showError(
+            tr("Cannot open the dropped file"),
+            tr("'%1' is not a dataset folder, a model (.ckpt, .pth, .pt, .h5, .keras) or an image")
+                .arg(info.fileName()));
     e->acceptProposedAction();
 }
 

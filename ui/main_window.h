@@ -58,8 +58,9 @@ public:
     // naming the problem (unless `quietErrors`, for tests) and leave the window as it was.
     // A TorchScript model is code: one from outside the user's own folders opens only once the
     // user says so (trustPrompt(), remembered per file or folder), and one whose file does not say
-    // what input it takes asks for it first (modelInputDialog(), remembered per file). Both
-    // questions are window-modal and never block the caller.
+    // what input it takes asks for it first (modelInputDialog(), remembered per file). A Keras
+    // model (.h5, .hdf5, .keras) asks how its input was preprocessed (kerasPrompt(), remembered
+    // per file). The questions are window-modal and never block the caller.
     // A folder alone opens the way it was last opened (its format and metadata folder, when
     // one was chosen), else with the format detected; a choice says how.
     void openDataset(const QString& dir);
@@ -99,9 +100,11 @@ public:
     BrowserPanel* browser() const { return m_browser; }
     ExplainController* controller() const { return m_controller; }
     QString lastError() const { return m_lastError; }
-    // The questions a TorchScript model's open is waiting on, while they are shown (tests).
+    // The questions a model's open is waiting on, while they are shown (tests): a TorchScript
+    // model's trust and input, a Keras model's preprocessing.
     QMessageBox* trustPrompt() const { return m_trustPrompt; }
     ModelInputDialog* modelInputDialog() const { return m_inputDialog; }
+    QMessageBox* kerasPrompt() const { return m_kerasPrompt; }
     void setQuietErrors(bool quiet) { m_quietErrors = quiet; }
     bool isLoading() const;
     // Saves the comparison figure; the format follows the suffix: .png, .jpg, .svg or .pdf.
@@ -125,7 +128,8 @@ Q_SIGNALS:
     void modelLoaded();
     void explanationShown();
     void errorShown(const QString& message);
-    // A model's open waits on the user: trustPrompt() or modelInputDialog() is shown.
+    // A model's open waits on the user: trustPrompt(), modelInputDialog() or kerasPrompt() is
+    // shown.
     void modelQuestionAsked();
     void gridExported(const QString& file, const QString& error);
 
@@ -156,6 +160,8 @@ private:
     // `atStartup`: reopenLast's open, which runs no TorchScript model.
     void startModelOpen(const QString& file, bool atStartup);
     void askTrust(const QString& file);
+    // A Keras model's input preprocessing (kerasPrompt()); the answer is remembered per file.
+    void askKerasPreprocess(const QString& file);
     // `current`: what the controls start from; `error`: why the last answers did not work.
     void askModelInput(const QString& file, const ScriptMeta& current, const QString& error,
                        bool hasMetadata, bool reopenOnlyIfChanged);
@@ -211,6 +217,7 @@ private:
     MaskOutlineLoader* m_masks;
     QPointer<QMessageBox> m_trustPrompt;
     QPointer<ModelInputDialog> m_inputDialog;
+    QPointer<QMessageBox> m_kerasPrompt;
     QAction* m_modelInputAction = nullptr;
     // A message that the next explanation must not clear (what a new model is and its notes).
     std::chrono::steady_clock::time_point m_keepStatusUntil{};

@@ -173,9 +173,9 @@ void Workspace::openModel(const QString& file, const ModelOpenRequest& request) 
             }
             JobContext job;
             job.cancel = load->cancel.get();
-            out.model =
-                ModelSession::open(file.toStdString(), names, job,
-                                   ModelSession::Names::IfCountMatches, request.scriptOverrides);
+            out.model = ModelSession::open(file.toStdString(), names, job,
+                                           ModelSession::Names::IfCountMatches,
+                                           request.scriptOverrides, request.kerasPreprocess);
         } catch (const Cancelled&) {
             out.error = tr("cancelled");
         } catch (const std::exception& e) {

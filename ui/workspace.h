@@ -53,6 +53,9 @@ struct ModelOpenRequest {
     // Hold a TorchScript model whose file says nothing about its input (NeedsInput), so that
     // the user says what it takes before it runs.
     bool holdWithoutMetadata = false;
+    // A Keras model's input preprocessing (its file does not record it); without it a Keras
+    // model fails to open with a message saying so.
+    std::optional<KerasPreprocess> kerasPreprocess;
 };
 
 class Workspace : public QObject {

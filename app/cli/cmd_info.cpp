@@ -66,6 +66,9 @@ void addModelCommand(CLI::App& app) {
         std::printf("input         %dx%d, mean %.3f,%.3f,%.3f std %.3f,%.3f,%.3f\n", info.inputSize,
                     info.inputSize, info.norm.mean[0], info.norm.mean[1], info.norm.mean[2],
                     info.norm.std[0], info.norm.std[1], info.norm.std[2]);
+        if (info.kerasPreprocess)
+            std::printf("preprocess    %s\n",
+                        kerasPreprocessDescription(*info.kerasPreprocess).c_str());
         if (info.torchScript)
             std::printf("metadata      %s\n", info.fileMeta.empty()
                                                   ? "none in the file (flags or defaults)"

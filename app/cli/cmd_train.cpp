@@ -118,6 +118,10 @@ void addTrainCommand(CLI::App& app) {
         c.augment.colorJitter = jitter;
         auto a = parseArch(arch);
         if (!a) throw CLI::ValidationError("--arch", "unknown architecture '" + arch + "'");
+        if (*a == Arch::KerasResNet50)
+            throw CLI::ValidationError("--arch",
+                                       "keras-resnet50 is the network of imported Keras "
+                                       "models; train resnet50 instead");
         c.arch = *a;
         c.precision = amp ? Precision::Bf16 : *parsePrecision(precision);
         TrainConfig cfg = c;

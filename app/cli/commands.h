@@ -58,6 +58,8 @@ struct ModelOptions {
     int inputSize = 0;
     std::string mean, std, layout, patchGrid, classNamesFile;
     int prefixTokens = -1;
+    // For a Keras model (.h5 / .keras): "caffe" or "unit" (nn/keras_preprocess.h).
+    std::string kerasPreprocess;
 };
 void addModelOptions(CLI::App* cmd, ModelOptions& o);
 // Opens the model (interruptible with Ctrl-C), checks --arch/--num-classes against it and prints

@@ -13,6 +13,7 @@
 #include "data/dataset.h"
 #include "explain/model_session.h"
 #include "nn/arch.h"
+#include "nn/keras_preprocess.h"
 
 namespace camx::cli {
 
@@ -70,7 +71,8 @@ const CLI::Validator RegularFile(
 
 void addModelOptions(CLI::App* cmd, ModelOptions& o) {
     cmd->add_option("--model", o.file,
-                    "checkpoint (.ckpt), torchvision state dict (.pth) or TorchScript model (.pt)")
+                    "checkpoint (.ckpt), torchvision state dict (.pth), TorchScript model (.pt) "
+                    "or Keras model (.h5, .keras)")
         ->required()
         ->check(RegularFile);
     const std::string ts = "TorchScript model";
@@ -96,6 +98,12 @@ void addModelOptions(CLI::App* cmd, ModelOptions& o) {
         ->check(CLI::IsMember(archNames()));
     cmd->add_option("--num-classes", o.numClasses, "for a .pth: the class count it must have")
         ->check(CLI::Range(1, 1000000));
+    cmd->add_option("--keras-preprocess", o.kerasPreprocess,
+                    "Keras model: its input preprocessing, which the file does not record: "
+                    "caffe (keras.applications' preprocess_input: BGR, minus the ImageNet means "
+                    "on 0-255) or unit (pixel / 255, as the course notebook)")
+        ->check(CLI::IsMember(kerasPreprocessNames(), CLI::ignore_case))
+        ->group("Keras model");
     cmd->add_flag("--quiet", o.quiet, "no progress bar");
 }
 
@@ -147,13 +155,18 @@ std::unique_ptr<ModelSession> openModel(const ModelOptions& o) {
             throw CLI::ValidationError("--class-names",
                                        "'" + o.classNamesFile + "' names no class");
     }
+    std::optional<KerasPreprocess> keras;
+    if (!o.kerasPreprocess.empty()) keras = parseKerasPreprocess(o.kerasPreprocess);
     auto model = ModelSession::open(o.file, {}, {{}, &interruptToken()},
-                                    ModelSession::Names::Required, meta);
+                                    ModelSession::Names::Required, meta, keras);
     const ModelInfo& info = model->info();
     if (!info.torchScript && !meta.empty())
         std::fprintf(stderr,
                      "note: '%s' is not a TorchScript model; the TorchScript options are "
                      "ignored\n",
+                     o.file.c_str());
+    if (keras && !info.kerasPreprocess)
+        std::fprintf(stderr, "note: '%s' is not a Keras model; --keras-preprocess is ignored\n",
                      o.file.c_str());
     for (const auto& n : info.notes) std::fprintf(stderr, "note: %s\n", n.c_str());
     if (!o.arch.empty() && info.torchScript)

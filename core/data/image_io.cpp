@@ -193,9 +193,11 @@ void toChwNormalized(const cv::Mat& rgb8, const Normalization& norm, float* out)
     }
     for (int y = 0; y < h; ++y) {
         const unsigned char* row = rgb8.ptr<unsigned char>(y);
-        float* r = out + static_cast<std::size_t>(y) * w;
-        float* g = r + plane;
-        float* b = g + plane;
+        float* first = out + static_cast<std::size_t>(y) * w;
+        float* g = first + plane;
+        float* third = g + plane;
+        float* r = norm.bgr ? third : first;
+        float* b = norm.bgr ? first : third;
         for (int x = 0; x < w; ++x) {
             r[x] = row[3 * x] * scale[0] + shift[0];
             g[x] = row[3 * x + 1] * scale[1] + shift[1];

@@ -22,6 +22,9 @@ public:
 struct Normalization {
     std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // ImageNet
     std::array<float, 3> std{0.229f, 0.224f, 0.225f};
+    // The network takes its channels in BGR order (Keras's caffe-style preprocess_input); mean
+    // and std above stay per RGB channel.
+    bool bgr = false;
 };
 
 // Decodes JPEG (incl. grayscale and CMYK), PNG, BMP, TIFF, WebP and PNM images, whatever their
@@ -65,7 +68,8 @@ void applyDecoderLimits();
 // Resizes the whole image to size x size (no crop, bilinear) and returns 8-bit RGB.
 cv::Mat resizeForModel(const cv::Mat& rgb, int size);
 
-// Writes `rgb8` (size x size, RGB) as normalised CHW floats into out[3*size*size].
+// Writes `rgb8` (size x size, RGB) as normalised CHW floats into out[3*size*size], channels in
+// the order `norm` asks for.
 void toChwNormalized(const cv::Mat& rgb8, const Normalization& norm, float* out);
 
 // Encodes and writes an RGB image; the format follows the extension. Atomic.

@@ -369,6 +369,8 @@ std::string runKey(const ModelSession& model, const std::vector<Sample>& samples
     // So may its class names (they decide which dataset class is which model output) and how its
     // layers are read (layout, tokens, grid: the channels and stride of each layer).
     const ModelInfo& info = model.info();
+    // A Keras model's preprocessing is the user's choice too.
+    if (info.kerasPreprocess) j["keras_preprocess"] = kerasPreprocessName(*info.kerasPreprocess);
     if (info.torchScript) {
         j["input"] = {info.inputSize,   info.norm.mean[0], info.norm.mean[1], info.norm.mean[2],
                       info.norm.std[0], info.norm.std[1],  info.norm.std[2]};

@@ -9,6 +9,7 @@
 #include "explain/explainer.h"
 #include "explain/randomization.h"
 #include "nn/checkpoint_io.h"
+#include "nn/keras_import.h"
 #include "nn/pickle_scan.h"
 #include "nn/runtime.h"
 #include "nn/scripted_net.h"
@@ -40,7 +41,8 @@ const ModelInfo& ModelSession::info() const {
 std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& file,
                                                  const std::vector<std::string>& classNames,
                                                  const JobContext& job, Names names,
-                                                 const ScriptMeta& scriptOverrides) {
+                                                 const ScriptMeta& scriptOverrides,
+                                                 std::optional<KerasPreprocess> kerasPreprocess) {
     auto impl = std::make_unique<Impl>();
     CamNet net{nullptr};
     ModelInfo& info = impl->info;
@@ -77,6 +79,36 @@ std::unique_ptr<ModelSession> ModelSession::open(const std::filesystem::path& fi
         }
         for (int64_t i = 0; i < count; ++i) info.classNames.push_back("class " + std::to_string(i));
     };
+    if (file.extension() != ".ckpt" && file.extension() != ".pth" &&
+        looksLikeKerasFile(file, bytes)) {
+        const std::string where = file.string();
+        const KerasFile keras = readKerasFile(bytes, where);
+        bytes = std::string();
+        job.throwIfCancelled();
+        KerasImport k = importKerasModel(keras, where);
+        if (!kerasPreprocess)
+            throw KerasModelError(
+                "'" + where +
+                "' is a Keras model, and Keras files do not record how their input was "
+                "preprocessed: say which (--keras-preprocess caffe for "
+                "keras.applications' preprocess_input, unit for pixel / 255)");
+        net = k.net;
+        info.arch = Arch::KerasResNet50;
+        info.baseWidth = k.baseWidth;
+        info.inputSize = k.inputSize;
+        info.norm = kerasNormalization(*kerasPreprocess);
+        info.kerasPreprocess = kerasPreprocess;
+        info.fromCheckpoint = false;
+        nameClasses(k.numClasses);
+        info.archLabel = archName(info.arch) + " (" + kerasFormatName(keras.format) + ")";
+        info.notes = k.notes;
+        info.notes.push_back("input preprocessing " + kerasPreprocessDescription(*kerasPreprocess));
+        info.taps = net->taps();
+        info.lastBlockTap = net->lastBlockTap();
+        impl->explainer = std::make_unique<Explainer>(net);
+        info.device = deviceDescription();
+        return std::unique_ptr<ModelSession>(new ModelSession(std::move(impl)));
+    }
     // Our checkpoints are TorchScript archives too, told apart by their metadata record and
     // their .ckpt name.
     if (looksLikeTorchScriptModel(bytes) && file.extension() != ".ckpt") {

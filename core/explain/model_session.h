@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "explain/explanation.h"
 #include "explain/sanity.h"
 #include "nn/arch.h"
+#include "nn/keras_preprocess.h"
 #include "nn/script_meta.h"
 
 namespace camx {
@@ -44,6 +46,8 @@ struct ModelInfo {
     bool camAvailable = true;
     std::string camUnavailableReason;
     std::vector<std::string> notes;  // things the user should be told about the model
+    // A Keras model (.h5 / .keras): the preprocessing it was opened with.
+    std::optional<KerasPreprocess> kerasPreprocess;
 
     int numClasses() const { return static_cast<int>(classNames.size()); }
     int findTap(const std::string& nameOrKeras) const;
@@ -64,12 +68,19 @@ public:
     // own metadata (script_meta.h) may be overridden by `scriptOverrides`. Its class names come
     // from its metadata, else from `classNames` as above, else the ImageNet names for a
     // 1000-class model, else "class 0", .... Throws ScriptModelError naming the file.
+    //
+    // A Keras model (.h5 from model.save / save_weights, or a Keras 3 .keras archive; see
+    // nn/keras_import.h) holding a keras.applications ResNet-50 v1 with a GAP + Dense head opens
+    // as Arch::KerasResNet50. Its input preprocessing is not in the file: `kerasPreprocess` must
+    // say it (KerasModelError otherwise). Class names as for a state dict. Throws KerasModelError
+    // naming the file.
     enum class Names { Required, IfCountMatches };
     static std::unique_ptr<ModelSession> open(const std::filesystem::path& file,
                                               const std::vector<std::string>& classNames = {},
                                               const JobContext& job = {},
                                               Names names = Names::Required,
-                                              const ScriptMeta& scriptOverrides = {});
+                                              const ScriptMeta& scriptOverrides = {},
+                                              std::optional<KerasPreprocess> kerasPreprocess = {});
     ~ModelSession();
 
     const ModelInfo& info() const;

@@ -96,10 +96,24 @@ std::vector<CascadeStep> randomizationCascade(const CamNetImpl& net) {
         if (!step.modules.empty()) steps.push_back(std::move(step));
     };
     take("fc", [](const std::string& m) { return m == "fc"; });
+    // Each block's module path ("layer4.2"): the taps are the stem, then each stage's blocks
+    // followed by the stage's own tap. The step is labelled with the tap's name, which for the
+    // Keras architecture is Keras's ("conv5_block3_out"), not the module path.
+    std::map<int, std::string> blockPath;
+    int stage = 1, inStage = 0;
+    for (int i = 1; i < static_cast<int>(net.taps().size()); ++i) {
+        if (net.taps()[static_cast<std::size_t>(i)].isStage) {
+            ++stage;
+            inStage = 0;
+            continue;
+        }
+        blockPath[i] = "layer" + std::to_string(stage) + "." + std::to_string(inStage++);
+    }
     const std::vector<int> blocks = net.blockTaps();
     for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) {
         const std::string& name = net.taps()[static_cast<std::size_t>(*it)].name;
-        take(name, [&](const std::string& m) { return underPath(m, name); });
+        const std::string& path = blockPath.at(*it);
+        take(name, [&](const std::string& m) { return underPath(m, path); });
     }
     take("stem", [](const std::string&) { return true; });
     return steps;

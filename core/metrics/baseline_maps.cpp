@@ -58,7 +58,9 @@ std::vector<float> makeBaselineMap(BaselineMap kind, const float* chw, int size,
             cv::Mat grey(size, size, CV_32F, cv::Scalar(0));
             const float weights[3] = {0.299f, 0.587f, 0.114f};
             for (int c = 0; c < 3; ++c) {
-                const float* in = chw + static_cast<std::size_t>(c) * plane;
+                // RGB channel c sits at plane 2 - c of a BGR network's input.
+                const int at = norm.bgr ? 2 - c : c;
+                const float* in = chw + static_cast<std::size_t>(at) * plane;
                 for (std::size_t p = 0; p < plane; ++p)
                     grey.ptr<float>()[p] += weights[c] * (in[p] * norm.std[c] + norm.mean[c]);
             }

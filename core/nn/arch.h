@@ -7,9 +7,12 @@
 
 namespace camx {
 
-enum class Arch { ResNet18, ResNet34, ResNet50, ResNet101 };
+// KerasResNet50 is ResNet-50 v1 as keras.applications builds it (imported from .h5 / .keras
+// files): the stride on a stage's first 1x1 convolution and its shortcut, biased convolutions,
+// batch-norm epsilon 1.001e-5, and Keras's layer names as tap names ("conv5_block3_out").
+enum class Arch { ResNet18, ResNet34, ResNet50, ResNet101, KerasResNet50 };
 
-std::string archName(Arch a);                            // "resnet50"
+std::string archName(Arch a);                            // "resnet50", "keras-resnet50"
 std::optional<Arch> parseArch(const std::string& name);  // accepts "resnet50", "ResNet-50"
 std::vector<std::string> archNames();
 

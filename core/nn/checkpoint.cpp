@@ -79,6 +79,7 @@ json toJson(const CheckpointMeta& m) {
             {"input_size", m.inputSize},
             {"norm_mean", m.norm.mean},
             {"norm_std", m.norm.std},
+            {"norm_bgr", m.norm.bgr},
             {"train_config", json::parse(m.trainConfigJson.empty() ? "{}" : m.trainConfigJson)},
             {"history", h},
             {"epoch", m.epoch},
@@ -103,6 +104,7 @@ CheckpointMeta fromJson(const json& j, const std::string& where) {
     m.inputSize = j.at("input_size").get<int>();
     m.norm.mean = j.at("norm_mean").get<std::array<float, 3>>();
     m.norm.std = j.at("norm_std").get<std::array<float, 3>>();
+    m.norm.bgr = j.value("norm_bgr", false);
     m.trainConfigJson = j.value("train_config", json::object()).dump();
     for (const auto& e : j.value("history", json::array())) {
         EpochRecord r;

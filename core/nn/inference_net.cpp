@@ -51,12 +51,15 @@ InferenceNet::Conv InferenceNet::fold(const torch::nn::Conv2d& conv,
     // scale and shift, which moves into the convolution's weights and bias. Folded in double so
     // the only new rounding is the final one to the compute precision.
     const auto& o = conv->options;
-    TORCH_CHECK(o.groups() == 1 && !conv->bias.defined(), "unexpected convolution in a CamNet");
+    // A convolution's own bias (Keras's have one) adds before the batch norm:
+    // (conv(x) + c - mean) * scale + beta.
+    TORCH_CHECK(o.groups() == 1, "unexpected convolution in a CamNet");
     const at::Tensor scale = bn->weight.detach().to(at::kDouble) /
                              (bn->running_var.detach().to(at::kDouble) + bn->options.eps()).sqrt();
     const at::Tensor w = conv->weight.detach().to(at::kDouble) * scale.view({-1, 1, 1, 1});
-    const at::Tensor b =
-        bn->bias.detach().to(at::kDouble) - bn->running_mean.detach().to(at::kDouble) * scale;
+    at::Tensor mean = bn->running_mean.detach().to(at::kDouble);
+    if (conv->bias.defined()) mean = mean - conv->bias.detach().to(at::kDouble);
+    const at::Tensor b = bn->bias.detach().to(at::kDouble) - mean * scale;
     const at::ScalarType type = m_bf16 ? at::kBFloat16 : at::kFloat;
     Conv c;
     c.stride = (*o.stride())[0];

@@ -17,22 +17,32 @@ struct ArchSpec {
     const char* name;
     bool bottleneck;
     int blocks[4];
+    bool kerasV1;  // Keras's ResNet v1 (see arch.h)
 };
 constexpr ArchSpec kSpecs[] = {
-    {Arch::ResNet18, "resnet18", false, {2, 2, 2, 2}},
-    {Arch::ResNet34, "resnet34", false, {3, 4, 6, 3}},
-    {Arch::ResNet50, "resnet50", true, {3, 4, 6, 3}},
-    {Arch::ResNet101, "resnet101", true, {3, 4, 23, 3}},
+    {Arch::ResNet18, "resnet18", false, {2, 2, 2, 2}, false},
+    {Arch::ResNet34, "resnet34", false, {3, 4, 6, 3}, false},
+    {Arch::ResNet50, "resnet50", true, {3, 4, 6, 3}, false},
+    {Arch::ResNet101, "resnet101", true, {3, 4, 23, 3}, false},
+    {Arch::KerasResNet50, "keras-resnet50", true, {3, 4, 6, 3}, true},
 };
+// keras.applications' batch-norm epsilon (torch's default is 1e-5).
+constexpr double kKerasBnEps = 1.001e-5;
 const ArchSpec& spec(Arch a) {
     for (const auto& s : kSpecs)
         if (s.arch == a) return s;
     return kSpecs[0];
 }
 
-torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad) {
+torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad,
+                       bool bias = false) {
     return torch::nn::Conv2d(
-        torch::nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(false));
+        torch::nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(bias));
+}
+
+torch::nn::BatchNorm2d batchNorm(int64_t channels, bool keras) {
+    return torch::nn::BatchNorm2d(
+        torch::nn::BatchNorm2dOptions(channels).eps(keras ? kKerasBnEps : 1e-5));
 }
 }  // namespace
 
@@ -41,12 +51,18 @@ std::string archName(Arch a) {
 }
 
 std::optional<Arch> parseArch(const std::string& name) {
-    std::string n;
-    for (char c : name)
-        if (std::isalnum(static_cast<unsigned char>(c)))
-            n.push_back(static_cast<char>(std::tolower(c)));
+    // Letters and digits only, lower case: "ResNet-50" is "resnet50", "keras-resnet50" is
+    // "kerasresnet50".
+    auto key = [](const std::string& text) {
+        std::string n;
+        for (char c : text)
+            if (std::isalnum(static_cast<unsigned char>(c)))
+                n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        return n;
+    };
+    const std::string n = key(name);
     for (const auto& s : kSpecs)
-        if (n == s.name) return s.arch;
+        if (n == key(s.name)) return s.arch;
     return std::nullopt;
 }
 
@@ -70,7 +86,9 @@ std::uint64_t parameterCount(Arch arch, int64_t numClasses, int64_t baseWidth) {
     };
     const ArchSpec& s = spec(arch);
     const auto w = static_cast<std::uint64_t>(baseWidth);
-    std::uint64_t n = add(mul(mul(3, w), 49), mul(2, w));  // conv1 7x7, bn1
+    // Keras's convolutions carry a bias each: one more value per output channel.
+    const std::uint64_t cb = s.kerasV1 ? 1 : 0;
+    std::uint64_t n = add(mul(mul(3, w), 49), mul(2 + cb, w));  // conv1 7x7, bn1
     std::uint64_t in = w;
     for (int stage = 0; stage < 4; ++stage) {
         const std::uint64_t planes = mul(w, std::uint64_t(1) << stage);
@@ -79,15 +97,16 @@ std::uint64_t parameterCount(Arch arch, int64_t numClasses, int64_t baseWidth) {
             std::uint64_t out;
             if (s.bottleneck) {
                 out = mul(planes, 4);
-                n = add(n, add(mul(in, planes), mul(2, planes)));              // conv1, bn1
-                n = add(n, add(mul(mul(planes, planes), 9), mul(2, planes)));  // conv2, bn2
-                n = add(n, add(mul(planes, out), mul(2, out)));                // conv3, bn3
+                n = add(n, add(mul(in, planes), mul(2 + cb, planes)));              // conv1, bn1
+                n = add(n, add(mul(mul(planes, planes), 9), mul(2 + cb, planes)));  // conv2, bn2
+                n = add(n, add(mul(planes, out), mul(2 + cb, out)));                // conv3, bn3
             } else {
                 out = planes;
                 n = add(n, add(mul(mul(in, planes), 9), mul(2, planes)));      // conv1, bn1
                 n = add(n, add(mul(mul(planes, planes), 9), mul(2, planes)));  // conv2, bn2
             }
-            if (strided || in != out) n = add(n, add(mul(in, out), mul(2, out)));  // downsample
+            if (strided || in != out)
+                n = add(n, add(mul(in, out), mul(2 + cb, out)));  // downsample
             in = out;
         }
     }
@@ -95,9 +114,20 @@ std::uint64_t parameterCount(Arch arch, int64_t numClasses, int64_t baseWidth) {
     return add(n, add(mul(in, c), c));  // fc
 }
 
-ResBlockImpl::ResBlockImpl(int64_t inPlanes, int64_t planes, int64_t stride, bool bottleneck)
+ResBlockImpl::ResBlockImpl(int64_t inPlanes, int64_t planes, int64_t stride, bool bottleneck,
+                           bool kerasV1)
     : m_bottleneck(bottleneck), m_out(bottleneck ? planes * 4 : planes) {
-    if (bottleneck) {
+    if (kerasV1) {
+        // keras.applications' ResNet v1: the stride on the first 1x1 convolution ('valid': a 1x1
+        // kernel needs no padding), 3x3 'same' at stride 1, every convolution biased.
+        TORCH_CHECK(bottleneck, "Keras's ResNet v1 blocks are bottlenecks");
+        conv1 = register_module("conv1", conv(inPlanes, planes, 1, stride, 0, true));
+        bn1 = register_module("bn1", batchNorm(planes, true));
+        conv2 = register_module("conv2", conv(planes, planes, 3, 1, 1, true));
+        bn2 = register_module("bn2", batchNorm(planes, true));
+        conv3 = register_module("conv3", conv(planes, m_out, 1, 1, 0, true));
+        bn3 = register_module("bn3", batchNorm(m_out, true));
+    } else if (bottleneck) {
         // torchvision's ResNet v1.5: the stride sits on the 3x3 convolution.
         conv1 = register_module("conv1", conv(inPlanes, planes, 1, 1, 0));
         bn1 = register_module("bn1", torch::nn::BatchNorm2d(planes));
@@ -112,9 +142,10 @@ ResBlockImpl::ResBlockImpl(int64_t inPlanes, int64_t planes, int64_t stride, boo
         bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
     }
     if (stride != 1 || inPlanes != m_out) {
-        downsample =
-            register_module("downsample", torch::nn::Sequential(conv(inPlanes, m_out, 1, stride, 0),
-                                                                torch::nn::BatchNorm2d(m_out)));
+        // Keras: the block's "_0_conv" / "_0_bn" shortcut.
+        downsample = register_module(
+            "downsample", torch::nn::Sequential(conv(inPlanes, m_out, 1, stride, 0, kerasV1),
+                                                batchNorm(m_out, kerasV1)));
     }
 }
 
@@ -148,9 +179,15 @@ torch::Tensor ResBlockImpl::forward(const torch::Tensor& x) {
 CamNetImpl::CamNetImpl(Arch arch, int64_t numClasses, int64_t baseWidth)
     : m_arch(arch), m_numClasses(numClasses), m_baseWidth(baseWidth) {
     const ArchSpec& s = spec(arch);
-    conv1 = register_module("conv1", conv(3, baseWidth, 7, 2, 3));
-    bn1 = register_module("bn1", torch::nn::BatchNorm2d(baseWidth));
-    m_taps.push_back({"stem", "pool1_pool", static_cast<int>(baseWidth), 4, false});
+    // Keras pads explicitly (ZeroPadding2D 3, then a 'valid' 7x7/2 convolution): the same as
+    // padding 3. Its max-pool pads with zeros (ZeroPadding2D 1) where torch pads with -inf; after
+    // the ReLU every value is >= 0, so both give the same maximum.
+    conv1 = register_module("conv1", conv(3, baseWidth, 7, 2, 3, s.kerasV1));
+    bn1 = register_module("bn1", batchNorm(baseWidth, s.kerasV1));
+    // Keras's names are the tap names of the Keras architecture; stages are "conv2" ... "conv5".
+    const bool kerasNames = s.kerasV1;
+    m_taps.push_back(
+        {kerasNames ? "pool1_pool" : "stem", "pool1_pool", static_cast<int>(baseWidth), 4, false});
     m_tapBlock.push_back(-1);
 
     int64_t inPlanes = baseWidth;
@@ -161,21 +198,23 @@ CamNetImpl::CamNetImpl(Arch arch, int64_t numClasses, int64_t baseWidth)
         std::vector<ResBlock> blocks;
         for (int b = 0; b < s.blocks[stage]; ++b) {
             const int64_t stride = (b == 0 && stage > 0) ? 2 : 1;
-            ResBlock block(inPlanes, planes, stride, s.bottleneck);
+            ResBlock block(inPlanes, planes, stride, s.bottleneck, s.kerasV1);
             inPlanes = block->outChannels();
             list->push_back(block);
             blocks.push_back(block);
             const std::string name = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
             const std::string keras =
                 "conv" + std::to_string(stage + 2) + "_block" + std::to_string(b + 1) + "_out";
-            m_taps.push_back({name, keras, static_cast<int>(inPlanes), 4 << stage, false});
+            m_taps.push_back(
+                {kerasNames ? keras : name, keras, static_cast<int>(inPlanes), 4 << stage, false});
             m_tapBlock.push_back(flat++);
         }
         m_layers.push_back(register_module("layer" + std::to_string(stage + 1), list));
         m_blocks.push_back(blocks);
         // The stage tap is the same tensor as its last block; the Keras name is the block's.
         TapInfo stageTap = m_taps.back();
-        stageTap.name = "layer" + std::to_string(stage + 1);
+        stageTap.name =
+            (kerasNames ? "conv" + std::to_string(stage + 2) : "layer" + std::to_string(stage + 1));
         stageTap.isStage = true;
         m_taps.push_back(stageTap);
         m_tapBlock.push_back(flat - 1);
@@ -187,9 +226,10 @@ CamNetImpl::CamNetImpl(Arch arch, int64_t numClasses, int64_t baseWidth)
 
     // torchvision's initialisation: Kaiming for convolutions, unit/zero batch norm.
     for (auto& m : modules(/*include_self=*/false)) {
-        if (auto* c = m->as<torch::nn::Conv2dImpl>())
+        if (auto* c = m->as<torch::nn::Conv2dImpl>()) {
             torch::nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
-        else if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
+            if (c->bias.defined()) torch::nn::init::zeros_(c->bias);  // Keras's bias_initializer
+        } else if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
             torch::nn::init::ones_(bn->weight);
             torch::nn::init::zeros_(bn->bias);
         }
@@ -207,7 +247,8 @@ int findTap(const std::vector<TapInfo>& taps, const std::string& name) {
 std::vector<int> blockTaps(const std::vector<TapInfo>& taps) {
     std::vector<int> v;
     for (std::size_t i = 0; i < taps.size(); ++i)
-        if (taps[i].block && !taps[i].isStage && taps[i].name != "stem")
+        if (taps[i].block && !taps[i].isStage && taps[i].name != "stem" &&
+            taps[i].name != "pool1_pool")
             v.push_back(static_cast<int>(i));
     return v;
 }

@@ -32,7 +32,10 @@ using BatchNormOverride =
 
 class ResBlockImpl : public torch::nn::Module {
 public:
-    ResBlockImpl(int64_t inPlanes, int64_t planes, int64_t stride, bool bottleneck);
+    // `kerasV1`: Keras's ResNet v1 bottleneck (stride on the first 1x1 convolution, biased
+    // convolutions, batch-norm epsilon 1.001e-5) instead of torchvision's v1.5.
+    ResBlockImpl(int64_t inPlanes, int64_t planes, int64_t stride, bool bottleneck,
+                 bool kerasV1 = false);
     torch::Tensor forward(const torch::Tensor& x);
     int64_t outChannels() const { return m_out; }
     void setBatchNormOverride(std::shared_ptr<const BatchNormOverride> o) {

@@ -432,6 +432,8 @@ TEST_F(Cli, BadArgumentsExitWithTwoAndNameTheOption) {
         {explain + "--arch resnet7", "--arch"},
         {eval + "--sweep-step nan", "--sweep-step"},
         {"train --data " + data + " --epochs 0 --out " + (out / "t").string(), "epochs"},
+        {"train --data " + data + " --arch keras-resnet50 --out " + (out / "t").string(),
+         "keras-resnet50 is the network of imported Keras models"},
         {"train --data " + data + " --precision fp16 --out " + (out / "t").string(), "--precision"},
         {"train --data " + data + " --amp --precision fp32 --out " + (out / "t").string(), "--amp"},
         {"make-demo --out " + (out / "d").string() + " --seed -1", "--seed"},
@@ -448,6 +450,55 @@ TEST_F(Cli, BadArgumentsExitWithTwoAndNameTheOption) {
     // --help and --version are not errors.
     EXPECT_EQ(cli("--help").code, 0);
     EXPECT_EQ(cli("--version").code, 0);
+}
+
+// A Keras model opens with the preprocessing the user states (the file does not record it), and
+// its layers carry Keras's names.
+TEST_F(Cli, KerasModelsTakeTheirPreprocessingAndKerasLayerNames) {
+    const std::string h5 = test::fixture("keras/resnet50_w2_c5.h5").string();
+    CliRun r = cli("model --model " + h5 + " --keras-preprocess caffe");
+    ASSERT_EQ(r.code, 0) << r.output;
+    for (const char* line :
+         {"architecture  keras-resnet50 (Keras 2 HDF5 model)\n",
+          "classes       5 (class 0 ... class 4)\n",
+          "input         64x64, mean 0.485,0.458,0.408 std 0.004,0.004,0.004\n",
+          "preprocess    caffe: keras.applications.resnet50.preprocess_input (RGB to BGR, minus "
+          "the "
+          "ImageNet means 103.939, 116.779, 123.68 on 0-255 values, no scaling)\n",
+          "CAM           at conv5_block3_out\n",
+          "layers        21 maps (16 blocks); default conv5_block3_out\n"})
+        EXPECT_NE(r.output.find(line), std::string::npos) << line << r.output;
+
+    // Without it: refused, saying how to state it. A wrong value names the option.
+    r = cli("model --model " + h5);
+    EXPECT_EQ(r.code, 1) << r.output;
+    EXPECT_NE(r.output.find("Keras files do not record how their input was preprocessed: say "
+                            "which (--keras-preprocess caffe"),
+              std::string::npos)
+        << r.output;
+    r = cli("model --model " + h5 + " --keras-preprocess imagenet");
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("--keras-preprocess"), std::string::npos) << r.output;
+    // On another kind of model it is ignored, and said so.
+    r = cli("model --model " + (s_dir->path() / "m/best.ckpt").string() +
+            " --keras-preprocess unit");
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("is not a Keras model; --keras-preprocess is ignored"),
+              std::string::npos)
+        << r.output;
+
+    // explain by Keras layer names, on the .keras archive.
+    const fs::path img = s_dir->path() / "demo/Images/n90000001-Spotted_Pointer/n90000001_1000.jpg";
+    const fs::path out = s_dir->path() / "keras-ex";
+    r = cli("explain --model " + test::fixture("keras/resnet50_w2_c5.keras").string() +
+            " --keras-preprocess unit --image " + img.string() +
+            " --methods cam,gradcam --layers last,conv4_block6_out --out " + out.string());
+    ASSERT_EQ(r.code, 0) << r.output;
+    for (const char* f : {"cam_conv5_block3_out_raw.npy", "gradcam_conv4_block6_out_raw.npy",
+                          "logits.npy", "result.json"})
+        EXPECT_TRUE(fs::exists(out / f)) << f;
+    const auto j = nlohmann::json::parse(test::slurp(out / "result.json"));
+    EXPECT_EQ(j["top5"].size(), 5u);
 }
 
 // A FIFO would block the reader forever (and Ctrl+C was ignored there): it is refused up front.

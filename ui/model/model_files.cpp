@@ -93,7 +93,13 @@ bool hasTorchScriptSuffix(const QString& file) {
 
 bool hasModelSuffix(const QString& file) {
     const QString s = QFileInfo(file).suffix().toLower();
-    return s == QLatin1String("ckpt") || s == QLatin1String("pth") || hasTorchScriptSuffix(file);
+    return s == QLatin1String("ckpt") || s == QLatin1String("pth") || hasTorchScriptSuffix(file) ||
+           hasKerasSuffix(file);
+}
+
+bool hasKerasSuffix(const QString& file) {
+    const QString s = QFileInfo(file).suffix().toLower();
+    return s == QLatin1String("h5") || s == QLatin1String("hdf5") || s == QLatin1String("keras");
 }
 
 bool isInUserFolders(const QString& file) {
@@ -155,6 +161,19 @@ void rememberModelInput(const QString& file, const ScriptMeta& input) {
 
 void forgetModelInput(const QString& file) {
     QSettings().remove(inputKey(file));
+}
+
+std::optional<KerasPreprocess> rememberedKerasPreprocess(const QString& file) {
+    const QString name =
+        QSettings().value(inputKey(file) + QStringLiteral("/kerasPreprocess")).toString();
+    return parseKerasPreprocess(name.toStdString());
+}
+
+void rememberKerasPreprocess(const QString& file, KerasPreprocess p) {
+    QSettings s;
+    s.setValue(inputKey(file) + QStringLiteral("/path"), absolute(file));
+    s.setValue(inputKey(file) + QStringLiteral("/kerasPreprocess"),
+               QString::fromStdString(kerasPreprocessName(p)));
 }
 
 }  // namespace camx::ui

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "nn/keras_preprocess.h"
 #include "nn/script_meta.h"
 
 namespace camx::ui {
@@ -24,8 +25,11 @@ ModelFileProbe probeModelFile(const std::filesystem::path& file);
 
 // The file names a TorchScript model usually has (*.pt is shared with torch.save weights).
 bool hasTorchScriptSuffix(const QString& file);
-// Every suffix a model may have (the open dialog, drag and drop): ckpt, pth, pt, pts, torchscript.
+// Every suffix a model may have (the open dialog, drag and drop): ckpt, pth, pt, pts, torchscript,
+// h5, keras.
 bool hasModelSuffix(const QString& file);
+// A Keras model's names: .h5, .hdf5, .keras.
+bool hasKerasSuffix(const QString& file);
 
 // Under the user's home folder, and not in Downloads or a temporary folder.
 bool isInUserFolders(const QString& file);
@@ -39,5 +43,9 @@ void trustModelFolder(const QString& folder);
 std::optional<ScriptMeta> rememberedModelInput(const QString& file);
 void rememberModelInput(const QString& file, const ScriptMeta& input);
 void forgetModelInput(const QString& file);
+
+// The preprocessing the user chose for a Keras model, per absolute path.
+std::optional<KerasPreprocess> rememberedKerasPreprocess(const QString& file);
+void rememberKerasPreprocess(const QString& file, KerasPreprocess p);
 
 }  // namespace camx::ui
