@@ -255,6 +255,12 @@ void ProcessGroupHandle::allReduceSum(std::vector<float>& values) {
     allReduceSum(t);
 }
 
+void ProcessGroupHandle::allReduceSum(std::vector<double>& values) {
+    at::Tensor t = at::from_blob(values.data(), {static_cast<std::int64_t>(values.size())},
+                                 at::TensorOptions().dtype(at::kDouble));
+    allReduceSum(t);
+}
+
 namespace {
 class GroupReduce : public PendingReduce {
 public:
@@ -400,6 +406,7 @@ std::vector<std::string> ProcessGroupHandle::gather(const std::string& bytes, in
 void ProcessGroupHandle::barrier() {}
 void ProcessGroupHandle::allReduceSum(at::Tensor&) {}
 void ProcessGroupHandle::allReduceSum(std::vector<float>&) {}
+void ProcessGroupHandle::allReduceSum(std::vector<double>&) {}
 void ProcessGroupHandle::allReduceMax(std::vector<std::int64_t>&) {}
 std::unique_ptr<PendingReduce> ProcessGroupHandle::allReduceSumAsync(const at::Tensor&) {
     return nullptr;

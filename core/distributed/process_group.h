@@ -76,6 +76,7 @@ public:
     // Sums over the ranks, in place. The tensor overload takes any dense tensor on the backend's
     // device (CPU for Gloo); float buffers are copied as needed.
     void allReduceSum(std::vector<float>& values);
+    void allReduceSum(std::vector<double>& values);
     void allReduceSum(at::Tensor& tensor);
     void allReduceMax(std::vector<std::int64_t>& values);
     // Starts summing `tensor` over the ranks and returns at once (the backend works on it in the

@@ -15,8 +15,9 @@ struct RuntimeInfo {
     bool mklDnn = false;
 };
 
-// Sets LibTorch's thread count to `threads` (0: OMP_NUM_THREADS where set, else every core). LibTorch starts with 1 here, which
-// leaves half the machine idle. Call once at start-up, before any network pass.
+// Sets LibTorch's thread count to `threads` (0: OMP_NUM_THREADS where set, else every core).
+// LibTorch starts with 1 here, which leaves half the machine idle. Call once at start-up, before
+// any network pass.
 void initTorchRuntime(int threads = 0);
 
 RuntimeInfo runtimeInfo();

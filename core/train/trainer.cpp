@@ -72,13 +72,6 @@ void writeHistory(const fs::path& path, const std::vector<EpochRecord>& history)
     csv.save(path);
 }
 
-// Sums in double precision, so a run's figures do not depend on how many processes made them.
-void sumOverProcesses(dist::ProcessGroupHandle& group, std::vector<double>& values) {
-    at::Tensor t = at::from_blob(values.data(), {static_cast<int64_t>(values.size())},
-                                 at::TensorOptions().dtype(at::kDouble));
-    group.allReduceSum(t);
-}
-
 c10::Device trainingDevice(const TrainConfig& cfg) {
     return cfg.forceCpu ? c10::Device(c10::kCPU) : preferredDevice();
 }
@@ -303,7 +296,7 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
             // The epoch's training figures over every process.
             std::vector<double> sums{lossSum, static_cast<double>(correct),
                                      static_cast<double>(seen)};
-            sumOverProcesses(*group, sums);
+            group->allReduceSum(sums);  // in double: figures independent of the process count
             lossSum = sums[0];
             correct = static_cast<int64_t>(std::llround(sums[1]));
             seen = static_cast<int64_t>(std::llround(sums[2]));
@@ -345,7 +338,7 @@ TrainResult trainModel(const Dataset& dataset, TrainConfig cfg, const fs::path& 
         if (group) {
             std::vector<double> sums{vLoss, static_cast<double>(v1), static_cast<double>(v5),
                                      static_cast<double>(vn)};
-            sumOverProcesses(*group, sums);
+            group->allReduceSum(sums);  // in double: figures independent of the process count
             vLoss = sums[0];
             v1 = static_cast<int64_t>(std::llround(sums[1]));
             v5 = static_cast<int64_t>(std::llround(sums[2]));
