@@ -215,10 +215,12 @@ int main(int argc, char** argv) {
         [&window, which, shotFile, answer = parser.value(inputSize).toInt()] {
             QWidget* question = window.trustPrompt();
             if (!question) question = window.modelInputDialog();
+            if (!question) question = window.kerasPrompt();
             if (!question) return;
             if (!shotFile.isEmpty() &&
                 ((which == QLatin1String("trust") && window.trustPrompt()) ||
-                 (which == QLatin1String("input") && window.modelInputDialog()))) {
+                 (which == QLatin1String("input") && window.modelInputDialog()) ||
+                 (which == QLatin1String("keras") && window.kerasPrompt()))) {
                 QTimer::singleShot(800, question, [question, shotFile] {
                     QApplication::exit(question->grab().save(shotFile) ? 0 : 1);
                 });
